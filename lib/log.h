@@ -1,0 +1,56 @@
+/*
+ * log - severity ladder and key=value records
+ *
+ * SYNOPSIS
+ *	void log_init(const char *prog, int to_stderr, int level);
+ *	int  log_level_parse(const char *name);   (-1 when unknown)
+ *	log_err(fmt, ...) log_warn(...) log_notice(...) log_info(...) log_debug(...)
+ *	LOG_ENABLED(level)
+ *	const char *log_safe(const char *s, size_t len, char *buf, size_t buflen);
+ *
+ * DESCRIPTION
+ *	One ladder for every program: err (the program cannot do what was
+ *	asked), warning (trouble it recovers from), notice (state changes:
+ *	start, reload), info (one line per answer), debug.  Messages go to
+ *	stderr with the program name when to_stderr is set, else to syslog
+ *	(facility mail, like Postfix).
+ *
+ *	Callers on hot paths test LOG_ENABLED() before formatting, so a
+ *	disabled level costs one comparison.
+ *
+ *	log_safe() copies untrusted bytes for logging: printable ASCII
+ *	except '"' and '\\' is kept, everything else becomes '?'; output is
+ *	NUL-terminated and truncated to buflen - 1.  It returns buf.
+ */
+#ifndef TLSPOL_LOG_H
+#define TLSPOL_LOG_H
+
+#include <stddef.h>
+
+enum {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_NOTICE,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
+
+extern int log_level_current;
+
+#define LOG_ENABLED(lvl) ((lvl) <= log_level_current)
+
+void log_init(const char *prog, int to_stderr, int level);
+void log_set_level(int level);
+int log_level_parse(const char *name);
+const char *log_level_name(int level);
+void log_msg(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *log_safe(const char *s, size_t len, char *buf, size_t buflen);
+
+#define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)	do { if (LOG_ENABLED(LOG_LVL_INFO)) log_msg(LOG_LVL_INFO, __VA_ARGS__); } while (0)
+#define log_debug(...)	do { if (LOG_ENABLED(LOG_LVL_DEBUG)) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

@@ -1,0 +1,92 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "netstring.h"
+#include "sockmap.h"
+
+int
+sockmap_parse_request(const char *p, size_t len, struct sockmap_req *req,
+    const char **err)
+{
+	const char *sp;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n') {
+			*err = "control character in request";
+			return -1;
+		}
+	}
+	sp = memchr(p, ' ', len);
+	if (sp == NULL) {
+		*err = "request without a space between map name and key";
+		return -1;
+	}
+	if (sp == p) {
+		*err = "empty map name";
+		return -1;
+	}
+	if ((size_t)(sp - p) + 1 == len) {
+		*err = "empty key";
+		return -1;
+	}
+	req->name = p;
+	req->name_len = (size_t)(sp - p);
+	req->key = sp + 1;
+	req->key_len = len - req->name_len - 1;
+	return 0;
+}
+
+const char *
+sockmap_status_name(enum sockmap_status st)
+{
+	switch (st) {
+	case SM_OK:
+		return "OK";
+	case SM_NOTFOUND:
+		return "NOTFOUND";
+	case SM_TEMP:
+		return "TEMP";
+	case SM_TIMEOUT:
+		return "TIMEOUT";
+	case SM_PERM:
+		return "PERM";
+	}
+	return "TEMP";
+}
+
+size_t
+sockmap_format_reply(char *out, size_t cap, enum sockmap_status st,
+    const char *text)
+{
+	char head[32];
+	const char *word;
+	size_t wl, tl, hl, i;
+
+	if (st == SM_OK && (text == NULL || *text == '\0')) {
+		st = SM_TEMP;
+		text = "empty policy value";
+	}
+	if (st == SM_NOTFOUND || text == NULL)
+		text = "";
+	word = sockmap_status_name(st);
+	wl = strlen(word);
+	tl = strlen(text);
+	if (st != SM_OK && tl > SOCKMAP_REASON_MAX)
+		tl = SOCKMAP_REASON_MAX;
+	if (wl + 1 + tl > SOCKMAP_MAX_REPLY)
+		return 0;	/* never truncate a policy value */
+	hl = (size_t)snprintf(head, sizeof(head), "%zu:%s ", wl + 1 + tl, word);
+	if (hl + tl + 1 > cap)
+		return 0;
+	memcpy(out, head, hl);
+	for (i = 0; i < tl; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (st != SM_OK && (c < 0x20 || c >= 0x7f))
+			c = '?';
+		out[hl + i] = (char)c;
+	}
+	out[hl + tl] = ',';
+	return hl + tl + 1;
+}

@@ -1,0 +1,253 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+
+#define BACKLOG 1024
+
+/* mkdir -p with mode for each created directory. */
+static int
+mkdirs(const char *path, mode_t mode, gid_t gid)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf))
+		return -1;
+	strcpy(buf, path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (stat(buf, &st) < 0) {
+				if (errno != ENOENT || mkdir(buf, mode) < 0)
+					return -1;
+				if (gid != (gid_t)-1 && chown(buf, (uid_t)-1, gid) < 0)
+					return -1;
+				chmod(buf, mode);
+			} else if (!S_ISDIR(st.st_mode)) {
+				errno = ENOTDIR;
+				return -1;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * PATH = qdir/SUB/NAME.  Inside the chroot PATH is qdir + PATH, so make
+ * qdir + dirname(PATH) a link to qdir/SUB.  The link's target climbs out
+ * of qdir + dirname(dirname(PATH)) with one ".." per component of that
+ * directory, which ends at qdir outside the chroot and at "/" inside.
+ */
+int
+listen_chroot_link(const char *path, const char *qdir, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], linkpath[PATH_MAX], target[PATH_MAX], cur[PATH_MAX];
+	char parent[PATH_MAX];
+	size_t ql = strlen(qdir);
+	const char *sub;
+	char *slash;
+	int depth = 0;
+	ssize_t n;
+
+	while (ql > 1 && qdir[ql - 1] == '/')
+		ql--;
+	if (strncmp(path, qdir, ql) != 0 || path[ql] != '/')
+		return 0;		/* not inside the queue directory */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	*slash = '\0';			/* dir = dirname(PATH) */
+	sub = dir + ql;			/* "/SUB" or "" */
+	if (*sub == '\0') {
+		log_warn("socket %s lies directly in %.*s; chrooted Postfix "
+		    "daemons cannot reach it by that path: use a subdirectory",
+		    path, (int)ql, qdir);
+		return 0;
+	}
+	if (ql + strlen(dir) >= sizeof(linkpath)) {
+		snprintf(err, errlen, "path %s too long for the chroot link", path);
+		return -1;
+	}
+	memcpy(linkpath, qdir, ql);
+	strcpy(linkpath + ql, dir);
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if ((slash = strrchr(parent, '/')) != NULL)
+		*slash = '\0';
+	for (const char *p = parent; *p; p++)
+		if (*p == '/')
+			depth++;
+	target[0] = '\0';
+	for (int i = 0; i < depth; i++)
+		strncat(target, "../", sizeof(target) - strlen(target) - 1);
+	strncat(target, sub + 1, sizeof(target) - strlen(target) - 1);
+
+	n = readlink(linkpath, cur, sizeof(cur) - 1);
+	if (n >= 0) {
+		cur[n] = '\0';
+		if (strcmp(cur, target) == 0)
+			return 0;
+		if (unlink(linkpath) < 0)
+			goto fail;
+	} else if (errno == EINVAL) {
+		log_warn("%s exists and is not a symbolic link; chrooted Postfix "
+		    "daemons may not reach %s", linkpath, path);
+		return 0;
+	} else if (errno != ENOENT) {
+		goto fail;
+	}
+	snprintf(parent, sizeof(parent), "%s", linkpath);
+	if ((slash = strrchr(parent, '/')) != NULL)
+		*slash = '\0';
+	if (mkdirs(parent, 0755, (gid_t)-1) < 0 || symlink(target, linkpath) < 0)
+		goto fail;
+	log_notice("linked %s -> %s for chrooted Postfix daemons", linkpath, target);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot link %s for the Postfix chroot: %s",
+	    linkpath, strerror(errno));
+	return -1;
+}
+
+static int
+open_unix(const char *path, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	gid_t gid = (gid_t)-1;
+	uid_t uid = (uid_t)-1;
+	char dir[PATH_MAX];
+	char *slash;
+	mode_t m = (mode_t)strtol(mode, NULL, 8);
+	int fd;
+
+	if (group && *group) {
+		struct group *gr = getgrnam(group);
+		if (gr == NULL) {
+			snprintf(err, errlen, "group \"%s\" for %s does not exist",
+			    group, path);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (owner && *owner && geteuid() == 0) {
+		struct passwd *pw = getpwnam(owner);
+		if (pw != NULL)
+			uid = pw->pw_uid;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) < 0 && mkdirs(dir, 0750, gid) < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (chown(path, uid, gid) < 0 || chmod(path, m) < 0) {
+		snprintf(err, errlen, "set owner/mode of %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, BACKLOG) < 0) {
+		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (qdir && *qdir && listen_chroot_link(path, qdir, err, errlen) < 0)
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int
+open_inet(const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char host[64];
+	const char *colon;
+	int fd, one = 1, port;
+
+	memset(&ss, 0, sizeof(ss));
+	if (*spec == '[') {
+		const char *close = strchr(spec, ']');
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - spec - 1), spec + 1);
+		colon = close + 1;
+		port = atoi(colon + 1);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, host, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		colon = strrchr(spec, ':');
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		port = atoi(colon + 1);
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, host, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, BACKLOG) < 0) {
+		snprintf(err, errlen, "bind inet:%s: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+listen_open(const char *spec, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return open_unix(spec + 5, mode, group, owner, qdir, err, errlen);
+	if (strncmp(spec, "inet:", 5) == 0)
+		return open_inet(spec + 5, err, errlen);
+	snprintf(err, errlen, "unsupported listen address %s", spec);
+	return -1;
+}

@@ -1,0 +1,38 @@
+/*
+ * listen - listening sockets for Postfix clients
+ *
+ * SYNOPSIS
+ *	int listen_open(const char *spec, const char *mode, const char *group,
+ *	    const char *owner, const char *qdir, char *err, size_t errlen);
+ *
+ * DESCRIPTION
+ *	spec is unix:/PATH, inet:IPV4:PORT or inet:[IPV6]:PORT (already
+ *	checked by the configuration).  Returns a non-blocking, close-on-exec
+ *	listening socket, or -1 with a message in err.
+ *
+ *	For unix sockets: a stale socket at PATH is replaced (any other kind
+ *	of file is an error); the socket gets the octal mode and the group
+ *	(empty: the process's group) and the owner (empty: unchanged); a
+ *	missing parent directory is created with mode 0750 and the same
+ *	group, so Postfix's user can reach the socket and nobody else.
+ *
+ *	Postfix's smtp(8) and smtpd(8) run chrooted in the queue directory
+ *	qdir on Debian and connect after the chroot, so an absolute PATH
+ *	inside qdir would be looked up as qdir/PATH.  When PATH lies in a
+ *	subdirectory of qdir, listen_open() therefore also makes
+ *	qdir/dirname(PATH) a symbolic link to that subdirectory, with a
+ *	relative target that resolves to the same place inside and outside
+ *	the chroot.  The same main.cf line then works for chrooted daemons
+ *	and for postmap(1) run from a shell.
+ */
+#ifndef TLSPOL_LISTEN_H
+#define TLSPOL_LISTEN_H
+
+#include <stddef.h>
+
+int listen_open(const char *spec, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen);
+int listen_chroot_link(const char *path, const char *qdir, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * sockmap_srv - the socketmap service: connections, framing, ordering
+ *
+ * SYNOPSIS
+ *	struct sockmap_srv *sockmap_srv_new(struct loop *l, struct engine *e,
+ *	    int listen_fd, long max_conns, long idle_ms);
+ *	void sockmap_srv_free(struct sockmap_srv *s);
+ *
+ * DESCRIPTION
+ *	Accepts connections on listen_fd and answers socketmap requests
+ *	through the engine.  Requests on one connection are answered
+ *	strictly in order, also when they are pipelined and when some
+ *	answers come later than others.  A malformed or oversized netstring
+ *	closes the connection after one log line (the stream cannot be
+ *	resynchronised); a well-framed request the codec refuses gets PERM.
+ *	Connections idle for idle_ms are closed (Postfix reconnects
+ *	transparently), but never between a request and its reply.  Beyond
+ *	max_conns, new connections are closed at once and logged.
+ */
+#ifndef TLSPOL_SOCKMAP_SRV_H
+#define TLSPOL_SOCKMAP_SRV_H
+
+#include "engine.h"
+#include "loop.h"
+
+struct sockmap_srv;
+
+struct sockmap_srv *sockmap_srv_new(struct loop *l, struct engine *e,
+    int listen_fd, long max_conns, long idle_ms);
+void sockmap_srv_free(struct sockmap_srv *s);
+
+#endif

@@ -1,0 +1,164 @@
+/* Unit tests for lib/conf.c and lib/params.c. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "params.h"
+
+static int
+parse(struct config *c, const char *text, char *err, size_t errlen)
+{
+	return config_parse_text(c, text, strlen(text), "test.conf", err, errlen);
+}
+
+START_TEST(test_syntax)
+{
+	struct config *c = params_new();
+	char err[256] = "";
+	const char *text =
+	    "# comment\n"
+	    "\n"
+	    "log_level = debug\n"
+	    "   # indented comment\n"
+	    "socketmap_listen =\n"
+	    "    inet:127.0.0.1:8461\n"
+	    "overrides_file=/etc/x\n"
+	    "max_connections = 10\r\n"
+	    "max_connections = 20\n";
+
+	ck_assert_msg(parse(c, text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(config_get(c, "log_level"), "debug");
+	ck_assert_str_eq(config_get(c, "socketmap_listen"), "inet:127.0.0.1:8461");
+	ck_assert_str_eq(config_get(c, "overrides_file"), "/etc/x");
+	ck_assert_int_eq(config_long(c, "max_connections"), 20);	/* last wins */
+	ck_assert_str_eq(config_get(c, "socketmap_mode"), "0660");	/* default */
+	config_free(c);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *err;	/* expected message */
+} bad[] = {
+	{ "nosuch = 1\n", "test.conf:1: unknown parameter \"nosuch\"" },
+	{ "\n\nlog_level = loud\n", "test.conf:3: bad value for log_level: expected error, warning, notice, info or debug" },
+	{ "log_level\n", "test.conf:1: missing '=' after parameter name" },
+	{ "= x\n", "test.conf:1: malformed parameter name" },
+	{ "log level = info\n", "test.conf:1: malformed parameter name" },
+	{ "socketmap_listen = unix:relative\n", "test.conf:1: bad value for socketmap_listen: unix: needs an absolute path" },
+	{ "socketmap_listen = inet:localhost:25\n", "test.conf:1: bad value for socketmap_listen: invalid IPv4 address (use [::1] for IPv6)" },
+	{ "socketmap_listen = inet:127.0.0.1:70000\n", "test.conf:1: bad value for socketmap_listen: invalid port" },
+	{ "socketmap_listen = inet:[::1]\n", "test.conf:1: bad value for socketmap_listen: expected inet:[IPV6]:PORT" },
+	{ "socketmap_listen = tcp:1\n", "test.conf:1: bad value for socketmap_listen: expected unix:PATH or inet:ADDRESS:PORT" },
+	{ "socketmap_mode = 0999\n", "test.conf:1: bad value for socketmap_mode: expected an octal mode such as 0660" },
+	{ "socketmap_group = a b\n", "test.conf:1: bad value for socketmap_group: expected a user or group name" },
+	{ "idle_timeout = 5x\n", "test.conf:1: bad value for idle_timeout: expected a time such as 30s, 5m, 1h or 1d" },
+	{ "max_connections = 0\n", "test.conf:1: bad value for max_connections: expected a positive integer" },
+	{ "state_directory = var/lib\n", "test.conf:1: bad value for state_directory: expected an absolute path" },
+	/* The line number is the first line of the logical line. */
+	{ "log_level = info\nsocketmap_mode =\n  0777x\n", "test.conf:2: bad value for socketmap_mode: expected an octal mode such as 0660" },
+};
+
+START_TEST(test_bad)
+{
+	struct config *c = params_new();
+	char err[256] = "";
+
+	ck_assert_int_eq(parse(c, bad[_i].text, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, bad[_i].err);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_valid_listen)
+{
+	const char *err;
+
+	ck_assert_int_eq(cf_check_listen("unix:/run/x", &err), 0);
+	ck_assert_int_eq(cf_check_listen("inet:127.0.0.1:8461", &err), 0);
+	ck_assert_int_eq(cf_check_listen("inet:[::1]:8461", &err), 0);
+}
+END_TEST
+
+static int
+count_line(char *line, int lineno, void *arg)
+{
+	int *n = arg;
+	(void)line;
+	(void)lineno;
+	(*n)++;
+	return 0;
+}
+
+START_TEST(test_lines)
+{
+	int n = 0;
+	const char *t = " leading continuation\na\n b\n#c\n  \nd";
+
+	ck_assert_int_eq(cf_lines(t, strlen(t), count_line, &n), 0);
+	ck_assert_int_eq(n, 3);	/* " leading..", "a b", "d" */
+}
+END_TEST
+
+/* Every parameter has an entry in tlspolicyd.conf(5). */
+START_TEST(test_params_documented)
+{
+	char path[1024], line[1024];
+	FILE *fp;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/man/tlspolicyd.conf.5", TOP_SRCDIR);
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	for (i = 0; i < tlspol_nparams; i++) {
+		char want[128];
+		int found = 0;
+		snprintf(want, sizeof(want), ".IP \"\\fB%s\\fR", tlspol_params[i].name);
+		rewind(fp);
+		while (fgets(line, sizeof(line), fp))
+			if (strncmp(line, want, strlen(want)) == 0)
+				found = 1;
+		ck_assert_msg(found, "parameter %s is not documented in %s",
+		    tlspol_params[i].name, path);
+	}
+	fclose(fp);
+}
+END_TEST
+
+/* Every default passes its own check. */
+START_TEST(test_defaults_valid)
+{
+	for (size_t i = 0; i < tlspol_nparams; i++) {
+		const char *err = NULL;
+		if (tlspol_params[i].check)
+			ck_assert_msg(tlspol_params[i].check(tlspol_params[i].defval, &err) == 0,
+			    "default of %s refused: %s", tlspol_params[i].name, err);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_syntax);
+	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_valid_listen);
+	tcase_add_test(tc, test_lines);
+	tcase_add_test(tc, test_params_documented);
+	tcase_add_test(tc, test_defaults_valid);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -190,7 +190,7 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd;
+	int lfd, level;
 	struct overrides *o;
 
 	memset(&d, 0, sizeof(d));
@@ -235,8 +235,11 @@ main(int argc, char **argv)
 		config_print(stdout, d.cf, 1);
 		return 0;
 	}
-	log_init("tlspolicyd", foreground, verbose
-	    ? LOG_LVL_DEBUG : log_level_parse(config_get(d.cf, "log_level")));
+	/* Start-up errors go to stderr, where the admin is looking; after
+	 * detaching, logging moves to syslog. */
+	level = verbose ? LOG_LVL_DEBUG
+	    : log_level_parse(config_get(d.cf, "log_level"));
+	log_init("tlspolicyd", 1, level);
 
 	if ((o = load_overrides(d.cf, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
@@ -264,8 +267,10 @@ main(int argc, char **argv)
 	}
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
 		return 1;
-	if (!foreground)
+	if (!foreground) {
 		daemonize();
+		log_init("tlspolicyd", 0, level);
+	}
 	if (drop_privileges(pw) < 0)
 		return 1;
 	d.engine = engine_new(d.loop, d.cf);

@@ -1,0 +1,121 @@
+#!/bin/bash
+# tlspolicyd set-up for a fresh Debian 12 machine, run as root from a clone.
+#
+#   scripts/setup.sh          install packages, build, start tlspolicyd in the
+#                             foreground on a working local configuration
+#   scripts/setup.sh --test   install packages, build, run the whole test suite
+#
+# Idempotent: running it again reuses what is there.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+MODE=run
+case "${1:-}" in
+	"") ;;
+	--test) MODE=test ;;
+	*) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup.sh: run as root (it installs Debian packages)" >&2
+	exit 2
+fi
+
+packages() {	# list the packages in the given files, without comments
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@"
+}
+
+install_packages() {
+	local files=("$TOP/scripts/packages-build.txt")
+	[ "$MODE" = test ] && files+=("$TOP/scripts/packages-test.txt")
+	# shellcheck disable=SC2207
+	local want=($(packages "${files[@]}"))
+	local missing=()
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
+			|| missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "setup.sh: installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		# Postfix without a generated main.cf: tlspolicyd never edits it.
+		echo "postfix postfix/main_mailer_type select No configuration" \
+			| debconf-set-selections
+		apt-get update -q
+		apt-get install -y -q --no-install-recommends "${missing[@]}"
+	fi
+}
+
+create_user() {
+	if ! getent passwd tlspolicyd >/dev/null; then
+		adduser --system --group --no-create-home --home /nonexistent \
+			--quiet tlspolicyd
+	fi
+}
+
+build() {
+	cd "$TOP"
+	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+		autoreconf -fi
+	fi
+	if [ ! -f Makefile ]; then
+		./configure --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+			--libexecdir=/usr/lib/tlspolicyd
+	fi
+	make -j"$(nproc)"
+}
+
+run_tests() {
+	cd "$TOP"
+	local rc=0
+	make -j"$(nproc)" check || rc=$?
+	"$TOP/scripts/test-summary.sh" "$TOP/t" || rc=1
+	return $rc
+}
+
+run_daemon() {
+	local dir=$TOP/run
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	if [ ! -f "$dir/overrides" ]; then
+		cat > "$dir/overrides" <<'OVR'
+# tlspolicyd overrides: "DESTINATION POLICY", Postfix map-source syntax.
+# Edit, then reload with: kill -HUP $(pidof tlspolicyd)
+#example.com            encrypt protocols=>=TLSv1.2
+#.example.org           secure match=.example.org
+#[relay.example.net]:587 verify
+OVR
+	fi
+	cat > "$dir/tlspolicyd.conf" <<CONF
+# Written by scripts/setup.sh for a local run.
+# The socket lives in Postfix's queue directory so that chrooted smtp(8)
+# processes and postmap(1) from a shell both reach it by the same path.
+socketmap_listen = unix:/var/spool/postfix/tlspolicyd/socketmap
+overrides_file = $dir/overrides
+state_directory = $dir/state
+log_level = info
+CONF
+	cat <<MSG
+
+tlspolicyd is starting in the foreground (Ctrl-C stops it).
+Configuration: $dir/tlspolicyd.conf    Overrides: $dir/overrides
+
+Add this line to /etc/postfix/main.cf, then run "postfix reload":
+
+    smtp_tls_policy_maps = socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
+
+Try it:  postmap -q example.com socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
+         $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf -q example.com
+
+MSG
+	exec "$TOP/policyd/tlspolicyd" -f -c "$dir/tlspolicyd.conf"
+}
+
+install_packages
+create_user
+build
+if [ "$MODE" = test ]; then
+	run_tests
+else
+	run_daemon
+fi

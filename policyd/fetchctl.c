@@ -1,0 +1,438 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fetchctl.h"
+#include "log.h"
+#include "util.h"
+
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	60000
+#define STABLE_MS	60000
+
+struct freq {
+	struct freq *next;
+	int id;
+	char *domain;
+	fetch_cb cb;
+	void *arg;
+	uint64_t deadline;
+};
+
+struct fetchctl {
+	struct loop *loop;
+	char *path;
+	char *ca_file;
+	pid_t pid;
+	int fd;
+	uint64_t started;
+	uint64_t backoff;
+	struct loop_timer *restart_timer;
+	struct loop_timer *deadline_timer;
+	char *in;
+	size_t inlen, incap;
+	char *out;
+	size_t outlen, outoff, outcap;
+	struct freq *reqs;
+	int next_id;
+	struct fetchctl_stat st;
+};
+
+static void fetchctl_start(struct fetchctl *f);
+static void fetchctl_io(struct loop *l, int fd, unsigned ev, void *arg);
+
+static void
+fail_req(struct fetchctl *f, struct freq *r, const char *why)
+{
+	struct fetch_result res = { 0 };
+
+	res.ok = 0;
+	res.domain = r->domain;
+	res.error = "fetcher-unavailable";
+	res.detail = why;
+	f->st.failures++;
+	if (r->cb)
+		r->cb(r->arg, &res);
+	free(r->domain);
+	free(r);
+}
+
+/* Unlink the request with this id; NULL when unknown. */
+static struct freq *
+take_req(struct fetchctl *f, int id)
+{
+	for (struct freq **pp = &f->reqs; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct freq *r = *pp;
+			*pp = r->next;
+			f->st.inflight--;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static void
+restart_cb(struct loop *l, void *arg)
+{
+	struct fetchctl *f = arg;
+
+	(void)l;
+	f->restart_timer = NULL;
+	fetchctl_start(f);
+}
+
+/* The child is gone or misbehaving: reap it, fail its requests, restart. */
+static void
+fetchctl_lost(struct fetchctl *f, const char *why)
+{
+	struct freq *r;
+	int status;
+
+	if (f->fd >= 0) {
+		loop_del(f->loop, f->fd);
+		close(f->fd);
+		f->fd = -1;
+	}
+	if (f->pid > 0) {
+		kill(f->pid, SIGKILL);
+		if (waitpid(f->pid, &status, 0) == f->pid) {
+			if (WIFSIGNALED(status))
+				log_warn("stsfetch (pid %d) died on signal %d: %s",
+				    (int)f->pid, WTERMSIG(status), why);
+			else
+				log_warn("stsfetch (pid %d) exited with status %d: %s",
+				    (int)f->pid, WEXITSTATUS(status), why);
+		}
+		f->pid = 0;
+	}
+	f->inlen = f->outlen = f->outoff = 0;
+	while ((r = f->reqs) != NULL) {
+		f->reqs = r->next;
+		f->st.inflight--;
+		fail_req(f, r, why);
+	}
+	if (loop_now(f->loop) - f->started >= STABLE_MS)
+		f->backoff = BACKOFF_MIN_MS;
+	log_notice("restarting stsfetch in %llu ms",
+	    (unsigned long long)f->backoff);
+	f->restart_timer = loop_timer(f->loop, f->backoff, restart_cb, f);
+	f->backoff = f->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+	    : f->backoff * 2;
+}
+
+static void
+handle_line(struct fetchctl *f, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *jid, *jok;
+	struct fetch_result res;
+	struct freq *r;
+
+	if (j == NULL || !json_is_object(j)) {
+		log_warn("stsfetch: malformed reply line: %s",
+		    j ? "not an object" : jerr.text);
+		json_decref(j);
+		return;
+	}
+	jid = json_object_get(j, "id");
+	jok = json_object_get(j, "ok");
+	if (!json_is_integer(jid) || !json_is_boolean(jok)) {
+		log_warn("stsfetch: reply without id or ok");
+		json_decref(j);
+		return;
+	}
+	if ((r = take_req(f, (int)json_integer_value(jid))) == NULL) {
+		log_debug("stsfetch: reply for unknown or cancelled id %lld",
+		    (long long)json_integer_value(jid));
+		json_decref(j);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	res.domain = r->domain;
+	res.ok = json_is_true(jok);
+	if (res.ok) {
+		res.policy = json_object_get(j, "policy");
+		res.fetched_at = json_integer_value(json_object_get(j, "fetched_at"));
+		if (!json_is_object(res.policy)) {
+			res.ok = 0;
+			res.policy = NULL;
+			res.error = "sts-policy-invalid";
+			res.detail = "fetcher reply without a policy object";
+		}
+	} else {
+		res.error = json_string_value(json_object_get(j, "error"));
+		res.detail = json_string_value(json_object_get(j, "detail"));
+		if (res.error == NULL)
+			res.error = "sts-policy-fetch-error";
+		if (res.detail == NULL)
+			res.detail = "no detail";
+	}
+	f->st.replies++;
+	if (r->cb)
+		r->cb(r->arg, &res);
+	free(r->domain);
+	free(r);
+	json_decref(j);
+}
+
+static void
+read_lines(struct fetchctl *f)
+{
+	for (;;) {
+		ssize_t n;
+		char *nl;
+		size_t off = 0;
+
+		if (f->incap - f->inlen < 4096) {
+			f->incap = f->incap ? f->incap * 2 : 8192;
+			f->in = xrealloc(f->in, f->incap);
+		}
+		n = read(f->fd, f->in + f->inlen, f->incap - f->inlen);
+		if (n == 0) {
+			fetchctl_lost(f, "end of file on its socket");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fetchctl_lost(f, strerror(errno));
+			return;
+		}
+		f->inlen += (size_t)n;
+		while ((nl = memchr(f->in + off, '\n', f->inlen - off)) != NULL) {
+			size_t ll = (size_t)(nl - (f->in + off));
+			if (ll > 0)
+				handle_line(f, f->in + off, ll);
+			if (f->fd < 0)
+				return;	/* a callback lost the fetcher */
+			off += ll + 1;
+		}
+		memmove(f->in, f->in + off, f->inlen - off);
+		f->inlen -= off;
+		if (f->inlen > FETCH_MAX_LINE) {
+			fetchctl_lost(f, "reply line too long");
+			return;
+		}
+	}
+}
+
+static void
+flush_out(struct fetchctl *f)
+{
+	while (f->outoff < f->outlen) {
+		ssize_t n = write(f->fd, f->out + f->outoff, f->outlen - f->outoff);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fetchctl_lost(f, strerror(errno));
+			break;
+		}
+		f->outoff += (size_t)n;
+	}
+	if (f->fd < 0)
+		return;
+	if (f->outoff == f->outlen)
+		f->outoff = f->outlen = 0;
+	loop_mod(f->loop, f->fd, LOOP_IN | (f->outlen ? LOOP_OUT : 0));
+}
+
+static void
+fetchctl_io(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	struct fetchctl *f = arg;
+
+	(void)l;
+	(void)fd;
+	if (ev & LOOP_OUT)
+		flush_out(f);
+	if (f->fd >= 0 && (ev & LOOP_IN))
+		read_lines(f);
+}
+
+/* Fail requests the fetcher has sat on for too long. */
+static void
+deadline_cb(struct loop *l, void *arg)
+{
+	struct fetchctl *f = arg;
+	uint64_t now = loop_now(l);
+
+	f->deadline_timer = NULL;
+	for (struct freq **pp = &f->reqs; *pp;) {
+		struct freq *r = *pp;
+		if (r->deadline <= now) {
+			*pp = r->next;
+			f->st.inflight--;
+			log_warn("stsfetch did not answer for %s in time", r->domain);
+			fail_req(f, r, "no reply in time");
+		} else {
+			pp = &r->next;
+		}
+	}
+	f->deadline_timer = loop_timer(l, 1000, deadline_cb, f);
+}
+
+static void
+fetchctl_start(struct fetchctl *f)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_err("stsfetch: socketpair: %s", strerror(errno));
+		f->restart_timer = loop_timer(f->loop, f->backoff, restart_cb, f);
+		return;
+	}
+	if ((pid = fork()) < 0) {
+		log_err("stsfetch: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		f->restart_timer = loop_timer(f->loop, f->backoff, restart_cb, f);
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		char *argv[4];
+		int i = 0;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		argv[i++] = f->path;
+		if (f->ca_file && *f->ca_file) {
+			argv[i++] = (char *)"-C";
+			argv[i++] = f->ca_file;
+		}
+		argv[i] = NULL;
+		execv(f->path, argv);
+		fprintf(stderr, "tlspolicyd: cannot run %s: %s\n", f->path,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	f->fd = sv[0];
+	f->pid = pid;
+	f->started = loop_now(f->loop);
+	f->st.pid = pid;
+	if (f->st.requests || f->st.restarts || f->backoff > BACKOFF_MIN_MS)
+		f->st.restarts++;
+	loop_add(f->loop, f->fd, LOOP_IN, fetchctl_io, f);
+	log_notice("started %s (pid %d)", f->path, (int)pid);
+}
+
+struct fetchctl *
+fetchctl_new(struct loop *l, const char *path, const char *ca_file)
+{
+	struct fetchctl *f = xcalloc(1, sizeof(*f));
+
+	f->loop = l;
+	f->path = xstrdup(path);
+	f->ca_file = xstrdup(ca_file ? ca_file : "");
+	f->fd = -1;
+	f->backoff = BACKOFF_MIN_MS;
+	f->next_id = 1;
+	fetchctl_start(f);
+	f->deadline_timer = loop_timer(l, 1000, deadline_cb, f);
+	return f;
+}
+
+int
+fetchctl_fetch(struct fetchctl *f, const char *domain, fetch_cb cb, void *arg)
+{
+	struct freq *r;
+	json_t *j;
+	char *line;
+	size_t ll;
+
+	if (f->fd < 0)
+		return -1;
+	j = json_pack("{s:i, s:s}", "id", f->next_id, "domain", domain);
+	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (line == NULL)
+		return -1;
+	ll = strlen(line);
+	if (f->outcap - f->outlen < ll + 1) {
+		f->outcap = f->outlen + ll + 4096;
+		f->out = xrealloc(f->out, f->outcap);
+	}
+	memcpy(f->out + f->outlen, line, ll);
+	f->out[f->outlen + ll] = '\n';
+	f->outlen += ll + 1;
+	free(line);
+	r = xcalloc(1, sizeof(*r));
+	r->id = f->next_id++;
+	if (f->next_id <= 0)
+		f->next_id = 1;
+	r->domain = xstrdup(domain);
+	r->cb = cb;
+	r->arg = arg;
+	r->deadline = loop_now(f->loop) + FETCH_REPLY_DEADLINE_MS;
+	r->next = f->reqs;
+	f->reqs = r;
+	f->st.inflight++;
+	f->st.requests++;
+	flush_out(f);
+	return r->id;
+}
+
+void
+fetchctl_cancel(struct fetchctl *f, int id)
+{
+	for (struct freq *r = f->reqs; r; r = r->next)
+		if (r->id == id)
+			r->cb = NULL;	/* the reply will be dropped */
+}
+
+void
+fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st)
+{
+	*st = f->st;
+	st->pid = f->pid;
+}
+
+void
+fetchctl_free(struct fetchctl *f)
+{
+	struct freq *r;
+	int status;
+
+	if (f == NULL)
+		return;
+	if (f->fd >= 0) {
+		loop_del(f->loop, f->fd);
+		close(f->fd);	/* the fetcher exits at end of input */
+	}
+	if (f->pid > 0) {
+		for (int i = 0; i < 20 && waitpid(f->pid, &status, WNOHANG) == 0; i++)
+			usleep(50000);
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, &status, 0);
+	}
+	while ((r = f->reqs) != NULL) {
+		f->reqs = r->next;
+		free(r->domain);
+		free(r);
+	}
+	loop_timer_cancel(f->loop, f->restart_timer);
+	loop_timer_cancel(f->loop, f->deadline_timer);
+	free(f->in);
+	free(f->out);
+	free(f->path);
+	free(f->ca_file);
+	free(f);
+}

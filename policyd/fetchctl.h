@@ -1,0 +1,79 @@
+/*
+ * fetchctl - start, supervise and talk to the MTA-STS fetcher (stsfetch)
+ *
+ * SYNOPSIS
+ *	struct fetchctl *fetchctl_new(struct loop *l, const char *path,
+ *	    const char *ca_file);
+ *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
+ *	    fetch_cb cb, void *arg);
+ *	void fetchctl_cancel(struct fetchctl *f, int id);
+ *	void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
+ *	void fetchctl_free(struct fetchctl *f);
+ *
+ * DESCRIPTION
+ *	The fetcher is a child process with a socketpair on its standard
+ *	input and output; every message is one JSON object on one line:
+ *
+ *	  request  {"id":N,"domain":"example.com"}
+ *	  reply    {"id":N,"domain":"example.com","ok":true,"policy":{...},
+ *	            "fetched_at":T}
+ *	  or       {"id":N,"domain":"example.com","ok":false,
+ *	            "error":"sts-policy-fetch-error","detail":"HTTP status 404"}
+ *
+ *	fetchctl_fetch() sends a request and returns its id (> 0), or -1
+ *	when the fetcher is not running (it is being restarted).  cb is
+ *	called once, from the event loop, with the reply, or with ok = 0 and
+ *	error "fetcher-unavailable" when the fetcher dies or does not answer
+ *	within the reply deadline.  fetchctl_cancel() drops the callback.
+ *
+ *	Replies are decoded here only as far as routing needs (id, ok,
+ *	error, detail); the policy object is passed on untouched for the
+ *	MTA-STS module to re-validate: nothing from the network is trusted
+ *	because it crossed a process boundary.  A line that is not such a
+ *	reply is logged and dropped; a line longer than FETCH_MAX_LINE kills
+ *	the fetcher (it is misbehaving) and it is restarted.
+ *
+ *	When the fetcher exits or dies, it is restarted after a back-off
+ *	that doubles from 1 s to 60 s and resets after a minute of uptime.
+ */
+#ifndef TLSPOL_FETCHCTL_H
+#define TLSPOL_FETCHCTL_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+#define FETCH_MAX_LINE		(256 * 1024)
+#define FETCH_REPLY_DEADLINE_MS	(90 * 1000)
+
+struct fetch_result {
+	int ok;
+	const char *domain;
+	json_t *policy;		/* borrowed; NULL unless ok */
+	int64_t fetched_at;
+	const char *error;	/* TLSRPT result type, or fetcher-unavailable */
+	const char *detail;
+};
+
+typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);
+
+struct fetchctl_stat {
+	pid_t pid;		/* 0 when not running */
+	unsigned restarts;
+	unsigned inflight;
+	unsigned long requests, replies, failures;
+};
+
+struct fetchctl;
+
+struct fetchctl *fetchctl_new(struct loop *l, const char *path,
+    const char *ca_file);
+int fetchctl_fetch(struct fetchctl *f, const char *domain, fetch_cb cb,
+    void *arg);
+void fetchctl_cancel(struct fetchctl *f, int id);
+void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
+void fetchctl_free(struct fetchctl *f);
+
+#endif

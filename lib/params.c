@@ -14,6 +14,10 @@ const struct cfg_def tlspol_params[] = {
 	{ "socketmap_mode", "0660", cf_check_mode },
 	{ "socketmap_group", "postfix", cf_check_name },
 	{ "postfix_queue_directory", QDIR, cf_check_abspath_or_empty },
+	/* Control socket for tlsmap. */
+	{ "control_listen", "unix:/run/tlspolicyd/control", cf_check_listen_list },
+	{ "control_mode", "0660", cf_check_mode },
+	{ "control_group", "root", cf_check_name },
 	/* Tables and state. */
 	{ "overrides_file", SYSCONFDIR "/tlspolicyd/overrides", cf_check_abspath_or_empty },
 	{ "state_directory", LOCALSTATEDIR "/lib/tlspolicyd", cf_check_abspath },

@@ -14,6 +14,7 @@ struct engine {
 	struct loop *loop;
 	const struct config *cf;
 	struct overrides *overrides;
+	struct engine_stats stats;
 };
 
 /* What a source says about a key. */
@@ -96,6 +97,34 @@ source_override(struct engine *e, const struct key *k, struct answer *ans)
 	return V_ANSWER;
 }
 
+const struct engine_stats *
+engine_stats(const struct engine *e)
+{
+	return &e->stats;
+}
+
+static void
+count_answer(struct engine_stats *st, const struct answer *a)
+{
+	st->queries++;
+	switch (a->status) {
+	case SM_OK: st->ok++; break;
+	case SM_NOTFOUND: st->notfound++; break;
+	case SM_TEMP: case SM_TIMEOUT: st->temp++; break;
+	case SM_PERM: st->perm++; break;
+	}
+	if (strcmp(a->source, "override") == 0)
+		st->by_override++;
+	else if (strcmp(a->source, "dane") == 0)
+		st->by_dane++;
+	else if (strcmp(a->source, "mta-sts") == 0)
+		st->by_sts++;
+	else if (strcmp(a->source, "error") == 0)
+		st->by_error++;
+	else
+		st->by_none++;
+}
+
 static void
 log_answer(const char *key, const struct answer *a)
 {
@@ -129,6 +158,7 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		answer_set(ans, SM_PERM, "error", "unknown map name",
 		    "map name \"%s\" is not served", safe);
 		log_warn("request for unknown map name \"%s\"", safe);
+		count_answer(&e->stats, ans);
 		return 1;
 	}
 	if (key_normalise(key, keylen, &k, &why) < 0) {
@@ -136,6 +166,7 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		answer_set(ans, SM_NOTFOUND, "none", NULL, "invalid key: %s", why);
 		log_warn("key=\"%s\" answer=NOTFOUND reason=\"invalid key: %s\"",
 		    safe, why);
+		count_answer(&e->stats, ans);
 		return 1;
 	}
 	if (source_override(e, &k, ans) == V_ANSWER)
@@ -148,6 +179,7 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 	/* DANE and MTA-STS sources plug in here. */
 	answer_set(ans, SM_NOTFOUND, "none", NULL, "no policy information");
 done:
+	count_answer(&e->stats, ans);
 	log_answer(k.name, ans);
 	return 1;
 }

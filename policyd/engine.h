@@ -7,7 +7,8 @@
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
  *	    const char *key, size_t keylen, struct answer *ans,
  *	    engine_cb cb, void *arg);
- *	void answer_set(struct answer *a, enum sockmap_status st,
+ *	const struct engine_stats *engine_stats(const struct engine *e);
+void answer_set(struct answer *a, enum sockmap_status st,
  *	    const char *source, const char *text, const char *fmt, ...);
  *	void answer_clear(struct answer *a);
  *
@@ -50,6 +51,13 @@ struct answer {
 
 typedef void (*engine_cb)(void *arg, struct answer *ans);
 
+/* Counters since start, for status output. */
+struct engine_stats {
+	unsigned long queries;
+	unsigned long ok, notfound, temp, perm;
+	unsigned long by_override, by_dane, by_sts, by_none, by_error;
+};
+
 struct engine;
 
 struct engine *engine_new(struct loop *l, const struct config *cf);
@@ -59,6 +67,7 @@ const struct overrides *engine_overrides(const struct engine *e);
 int engine_query(struct engine *e, const char *map, size_t maplen,
     const char *key, size_t keylen, struct answer *ans, engine_cb cb,
     void *arg);
+const struct engine_stats *engine_stats(const struct engine *e);
 void answer_set(struct answer *a, enum sockmap_status st, const char *source,
     const char *text, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -24,6 +24,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include <jansson.h>
+#include <time.h>
+
+#include "control.h"
 #include "engine.h"
 #include "listen.h"
 #include "log.h"
@@ -39,6 +43,8 @@ struct daemon {
 	struct loop *loop;
 	struct engine *engine;
 	struct sockmap_srv *sockmap;
+	struct control *control;
+	time_t started;
 	int sigfd;
 };
 
@@ -67,18 +73,69 @@ load_overrides(const struct config *cf, char *err, size_t errlen)
 	return overrides_load(path, err, errlen);
 }
 
-static void
-reload(struct daemon *d)
+/* Reload the tables; on failure keep the old ones and say why in err. */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
 {
-	char err[512];
-	struct overrides *o = load_overrides(d->cf, err, sizeof(err));
+	struct overrides *o = load_overrides(d->cf, err, errlen);
 
 	if (o == NULL) {
 		log_err("reload failed, keeping the previous table: %s", err);
-		return;
+		return -1;
 	}
 	engine_set_overrides(d->engine, o);
 	log_notice("reloaded: %zu overrides", overrides_count(o));
+	snprintf(err, errlen, "reloaded: %zu overrides", overrides_count(o));
+	return 0;
+}
+
+static void
+ctl_reload(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	char msg[512];
+	int ok = reload(arg, msg, sizeof(msg)) == 0;
+
+	(void)argc;
+	(void)argv;
+	ctl_printf(r, "%s\n", msg);
+	ctl_end(r, ok);
+}
+
+static void
+ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	const struct engine_stats *st = engine_stats(d->engine);
+	long uptime = (long)(time(NULL) - d->started);
+	json_t *j;
+	char *txt;
+
+	if (argc > 1 && strcmp(argv[1], "json") == 0) {
+		j = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, "
+		    "s:{s:I, s:I, s:I, s:I, s:I}}",
+		    "version", PACKAGE_VERSION, "uptime", (json_int_t)uptime,
+		    "overrides", (json_int_t)overrides_count(engine_overrides(d->engine)),
+		    "answers", "total", (json_int_t)st->queries,
+		    "ok", (json_int_t)st->ok, "notfound", (json_int_t)st->notfound,
+		    "temp", (json_int_t)st->temp, "perm", (json_int_t)st->perm,
+		    "sources", "override", (json_int_t)st->by_override,
+		    "dane", (json_int_t)st->by_dane, "mta-sts", (json_int_t)st->by_sts,
+		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error);
+		txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		json_decref(j);
+		ctl_printf(r, "%s\n", txt ? txt : "{}");
+		free(txt);
+		ctl_end(r, txt != NULL);
+		return;
+	}
+	ctl_printf(r, "version: %s\nuptime: %lds\noverrides: %zu\n",
+	    PACKAGE_VERSION, uptime, overrides_count(engine_overrides(d->engine)));
+	ctl_printf(r, "answers: %lu (ok %lu, notfound %lu, temp %lu, perm %lu)\n",
+	    st->queries, st->ok, st->notfound, st->temp, st->perm);
+	ctl_printf(r, "sources: override %lu, dane %lu, mta-sts %lu, none %lu, "
+	    "error %lu\n", st->by_override, st->by_dane, st->by_sts,
+	    st->by_none, st->by_error);
+	ctl_end(r, 1);
 }
 
 static void
@@ -90,9 +147,11 @@ on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	(void)ev;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
-		case SIGHUP:
-			reload(d);
+		case SIGHUP: {
+			char err[512];
+			reload(d, err, sizeof(err));
 			break;
+		}
 		case SIGTERM:
 		case SIGINT:
 			log_notice("stopping on signal %u", si.ssi_signo);
@@ -190,7 +249,7 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd, level;
+	int lfd, cfd = -1, level;
 	struct overrides *o;
 
 	memset(&d, 0, sizeof(d));
@@ -265,6 +324,16 @@ main(int argc, char **argv)
 		log_err("socketmap_listen: %s", err);
 		return 1;
 	}
+	if (*config_get(d.cf, "control_listen")) {
+		/* Owned by root: only root and control_group may connect. */
+		cfd = listen_open(config_get(d.cf, "control_listen"),
+		    config_get(d.cf, "control_mode"),
+		    config_get(d.cf, "control_group"), "", "", err, sizeof(err));
+		if (cfd < 0) {
+			log_err("control_listen: %s", err);
+			return 1;
+		}
+	}
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
 		return 1;
 	if (!foreground) {
@@ -278,6 +347,16 @@ main(int argc, char **argv)
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);
+	if (cfd >= 0) {
+		d.control = control_new(d.loop, cfd);
+		if (d.control == NULL) {
+			log_err("cannot watch the control socket: %s", strerror(errno));
+			return 1;
+		}
+		control_register(d.control, "reload", ctl_reload, &d);
+		control_register(d.control, "status", ctl_status, &d);
+	}
+	d.started = time(NULL);
 	if (d.sockmap == NULL || setup_signals(&d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return 1;
@@ -289,6 +368,7 @@ main(int argc, char **argv)
 #endif
 	if (loop_run(d.loop) < 0)
 		return 1;
+	control_free(d.control);
 	sockmap_srv_free(d.sockmap);
 	engine_free(d.engine);
 	loop_free(d.loop);

@@ -91,6 +91,7 @@ OVR
 # The socket lives in Postfix's queue directory so that chrooted smtp(8)
 # processes and postmap(1) from a shell both reach it by the same path.
 socketmap_listen = unix:/var/spool/postfix/tlspolicyd/socketmap
+control_listen = unix:$dir/control
 overrides_file = $dir/overrides
 state_directory = $dir/state
 log_level = info
@@ -104,8 +105,9 @@ Add this line to /etc/postfix/main.cf, then run "postfix reload":
 
     smtp_tls_policy_maps = socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
 
-Try it:  postmap -q example.com socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
-         $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf -q example.com
+Try it:  $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf add example.com encrypt
+         postmap -q example.com socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
+         $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf status
 
 MSG
 	exec "$TOP/policyd/tlspolicyd" -f -c "$dir/tlspolicyd.conf"

@@ -1,46 +1,70 @@
 /*
  * tlsmap - administration of tlspolicyd, postmap style
  *
- *	tlsmap [-c config_file] -q KEY
- *		Ask the running daemon, through its socketmap, what it
- *		answers for KEY; print the value.  Exit status 0 found,
- *		1 not found, 2 or more for errors (as postmap -q).
+ *	tlsmap [-c config_file] [-m map] -q KEY   what the daemon answers
+ *	tlsmap [-c config_file] -s                print the override table
+ *	tlsmap [-c config_file] -d KEY            delete an override
+ *	tlsmap [-c config_file] add KEY VALUE...  add or replace an override
+ *	tlsmap [-c config_file] FILE              check FILE; reload if it is
+ *	                                          the daemon's overrides_file
+ *	tlsmap [-c config_file] reload            reload the daemon's tables
+ *	tlsmap [-c config_file] status [--json]   the daemon's state
  *
- *	See tlsmap(1).
+ *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
+ *	for errors.  Edits validate the whole new table first, write a
+ *	temporary file, fsync it and rename it over the table, under a lock
+ *	against concurrent writers, then ask the daemon to reload.  A failing
+ *	edit leaves the old file and the live table untouched.  See tlsmap(1).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "domain.h"
 #include "log.h"
 #include "netstring.h"
+#include "overrides.h"
 #include "params.h"
 #include "sockmap.h"
+#include "tlspolicy.h"
 #include "util.h"
 
 #define EXIT_FOUND	0
 #define EXIT_NOTFOUND	1
 #define EXIT_ERROR	2
+#define EXIT_RELOAD	3	/* edit saved, daemon not reloaded */
 #define QUERY_TIMEOUT_MS 30000
+#define LOCK_TIMEOUT_MS	10000
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tlsmap [-c config_file] [-m map_name] -q KEY\n");
+	fprintf(stderr,
+	    "usage: tlsmap [-c config_file] [-m map_name] -q KEY\n"
+	    "       tlsmap [-c config_file] -s\n"
+	    "       tlsmap [-c config_file] -d KEY\n"
+	    "       tlsmap [-c config_file] add KEY VALUE...\n"
+	    "       tlsmap [-c config_file] FILE\n"
+	    "       tlsmap [-c config_file] reload\n"
+	    "       tlsmap [-c config_file] status [--json]\n");
 	exit(EXIT_ERROR);
 }
 
-/* Connect to a listen specification: unix:/PATH or inet:HOST:PORT. */
 static int
 connect_spec(const char *spec)
 {
@@ -147,16 +171,362 @@ out:
 	return rc;
 }
 
+/*
+ * Control socket: send one command line, print the body, return 0 when
+ * the daemon said "ok", 1 when it said "error", -1 when unreachable.
+ */
+static int
+control(const struct config *cf, const char *cmd, FILE *out)
+{
+	const char *spec = config_get(cf, "control_listen");
+	char buf[65536], *nl;
+	size_t have = 0;
+	int fd, ok;
+
+	if (*spec == '\0') {
+		fprintf(stderr, "tlsmap: control_listen is not set in %s\n",
+		    config_file(cf));
+		return -1;
+	}
+	if ((fd = connect_spec(spec)) < 0)
+		return -1;
+	if (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
+		fprintf(stderr, "tlsmap: write to %s: %s\n", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t n;
+		if (poll(&p, 1, QUERY_TIMEOUT_MS) <= 0) {
+			fprintf(stderr, "tlsmap: no reply from %s\n", spec);
+			close(fd);
+			return -1;
+		}
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		if (have == sizeof(buf) - 1) {
+			fwrite(buf, 1, have, out);	/* long body: stream it */
+			have = 0;
+		}
+	}
+	close(fd);
+	buf[have] = '\0';
+	if ((nl = strchr(buf, '\n')) == NULL) {
+		fprintf(stderr, "tlsmap: %s closed without a reply\n", spec);
+		return -1;
+	}
+	*nl = '\0';
+	ok = strcmp(buf, "ok") == 0;
+	fputs(nl + 1, ok ? out : stderr);
+	return ok ? 0 : 1;
+}
+
+static const char *
+overrides_path(const struct config *cf)
+{
+	const char *path = config_get(cf, "overrides_file");
+
+	if (*path == '\0') {
+		fprintf(stderr, "tlsmap: overrides_file is not set in %s\n",
+		    config_file(cf));
+		exit(EXIT_ERROR);
+	}
+	return path;
+}
+
+/* Take the writers' lock next to the table (the table itself is renamed). */
+static int
+lock_table(const char *path)
+{
+	char lpath[PATH_MAX];
+	int fd;
+
+	snprintf(lpath, sizeof(lpath), "%s.lock", path);
+	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "tlsmap: open %s: %s\n", lpath, strerror(errno));
+		return -1;
+	}
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK || waited >= LOCK_TIMEOUT_MS) {
+			fprintf(stderr, "tlsmap: cannot lock %s: %s\n", lpath,
+			    errno == EWOULDBLOCK ? "held by another writer"
+			    : strerror(errno));
+			close(fd);
+			return -1;
+		}
+		usleep(50000);
+	}
+	return fd;
+}
+
+/* Write text to path atomically: temporary file, fsync, rename, fsync dir. */
+static int
+replace_file(const char *path, const char *text, size_t len)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	struct stat st;
+	mode_t mode = 0644;
+	int fd, dfd;
+
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || (len && write(fd, text, len) != (ssize_t)len)
+	    || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		goto fail;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if ((dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY)) >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	return 0;
+fail:
+	fprintf(stderr, "tlsmap: cannot write %s: %s\n", path, strerror(errno));
+	return -1;
+}
+
+static int
+is_blank_or_comment(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+		i++;
+	return i == len || line[i] == '#';
+}
+
+/*
+ * Rebuild the table text with the entry for key replaced by "key value",
+ * removed (value NULL), or appended.  Comments and other entries stay as
+ * they are.  *found says whether the key had an entry.
+ */
+static char *
+edit_text(const char *text, size_t len, const struct key *key,
+    const char *value, int *found, size_t *outlen)
+{
+	size_t cap = len + strlen(key->name) + (value ? strlen(value) : 0) + 16;
+	char *out = xmalloc(cap), *p = out;
+	size_t i = 0;
+	int skipping = 0;
+
+	*found = 0;
+	while (i < len) {
+		const char *line = text + i, *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) + 1 : len - i;
+		size_t kl;
+		struct key k;
+		const char *why;
+
+		i += ll;
+		if (is_blank_or_comment(line, ll)) {
+			memcpy(p, line, ll);
+			p += ll;
+			continue;
+		}
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (!skipping) {
+				memcpy(p, line, ll);
+				p += ll;
+			}
+			continue;	/* continuation of the previous entry */
+		}
+		skipping = 0;
+		kl = strcspn(line, " \t\r\n");
+		if (key_normalise(line, kl, &k, &why) == 0
+		    && strcmp(k.name, key->name) == 0 && !*found) {
+			*found = 1;
+			skipping = 1;
+			if (value)
+				p += sprintf(p, "%s %s\n", key->name, value);
+			continue;
+		}
+		memcpy(p, line, ll);
+		p += ll;
+		if (!nl) {	/* last line without a newline */
+			*p++ = '\n';
+		}
+	}
+	if (!*found && value) {
+		if (p > out && p[-1] != '\n')
+			*p++ = '\n';
+		p += sprintf(p, "%s %s\n", key->name, value);
+	}
+	*outlen = (size_t)(p - out);
+	return out;
+}
+
+/* Ask the daemon to reload after an edit; returns the exit status. */
+static int
+reload_after_edit(const struct config *cf)
+{
+	int rc = control(cf, "reload", stdout);
+
+	if (rc == 0)
+		return EXIT_FOUND;
+	if (rc < 0) {
+		fprintf(stderr, "tlsmap: table saved; the daemon was not reached "
+		    "and will load it when it starts\n");
+		return EXIT_RELOAD;
+	}
+	return EXIT_RELOAD;
+}
+
+static int
+cmd_edit(const struct config *cf, const char *keytext, const char *value)
+{
+	const char *path = overrides_path(cf), *why;
+	char norm[4096], err[1024];
+	struct key key;
+	struct overrides *check;
+	char *text = NULL, *out;
+	size_t len = 0, outlen;
+	int lfd, found, rc = EXIT_ERROR;
+
+	if (key_normalise(keytext, strlen(keytext), &key, &why) < 0) {
+		fprintf(stderr, "tlsmap: bad key \"%s\": %s\n", keytext, why);
+		return EXIT_ERROR;
+	}
+	if (value && tlspolicy_check(value, norm, sizeof(norm), &why) < 0) {
+		fprintf(stderr, "tlsmap: bad policy \"%s\" for %s: %s\n", value,
+		    key.name, why);
+		return EXIT_ERROR;
+	}
+	if ((lfd = lock_table(path)) < 0)
+		return EXIT_ERROR;
+	if (access(path, F_OK) == 0
+	    && (text = file_read(path, OVERRIDES_MAX_FILE, &len, &why)) == NULL) {
+		fprintf(stderr, "tlsmap: %s: %s\n", path, why);
+		goto out;
+	}
+	out = edit_text(text ? text : "", len, &key, value ? norm : NULL, &found,
+	    &outlen);
+	if (!value && !found) {
+		rc = EXIT_NOTFOUND;
+		free(out);
+		goto out;
+	}
+	/* The whole new table must load, or nothing changes. */
+	if ((check = overrides_parse(out, outlen, path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tlsmap: %s; nothing changed\n", err);
+		free(out);
+		goto out;
+	}
+	overrides_free(check);
+	if (replace_file(path, out, outlen) < 0) {
+		free(out);
+		goto out;
+	}
+	free(out);
+	close(lfd);
+	lfd = -1;
+	rc = reload_after_edit(cf);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	free(text);
+	return rc;
+}
+
+struct show_ctx {
+	int n;
+};
+
+static int
+show_entry(char *line, int lineno, void *arg)
+{
+	struct show_ctx *c = arg;
+	size_t kl = strcspn(line, " \t");
+	const char *val = line + kl, *why;
+	char norm[4096];
+	struct key k;
+
+	(void)lineno;
+	while (*val == ' ' || *val == '\t')
+		val++;
+	if (key_normalise(line, kl, &k, &why) < 0
+	    || tlspolicy_check(val, norm, sizeof(norm), &why) < 0)
+		return 0;	/* validated before: cannot happen */
+	printf("%s\t%s\n", k.name, norm);
+	c->n++;
+	return 0;
+}
+
+static int
+cmd_show(const struct config *cf)
+{
+	const char *path = overrides_path(cf), *why;
+	char err[1024];
+	struct overrides *o;
+	struct show_ctx c = { 0 };
+	size_t len;
+	char *text;
+
+	if ((text = file_read(path, OVERRIDES_MAX_FILE, &len, &why)) == NULL) {
+		fprintf(stderr, "tlsmap: %s: %s\n", path, why);
+		return EXIT_ERROR;
+	}
+	if ((o = overrides_parse(text, len, path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tlsmap: %s\n", err);
+		free(text);
+		return EXIT_ERROR;
+	}
+	overrides_free(o);
+	cf_lines(text, len, show_entry, &c);
+	free(text);
+	return c.n ? EXIT_FOUND : EXIT_NOTFOUND;
+}
+
+static int
+cmd_file(const struct config *cf, const char *file)
+{
+	char err[1024], a[PATH_MAX], b[PATH_MAX];
+	struct overrides *o = overrides_load(file, err, sizeof(err));
+	const char *path = config_get(cf, "overrides_file");
+	size_t n;
+
+	if (o == NULL) {
+		fprintf(stderr, "tlsmap: %s\n", err);
+		return EXIT_ERROR;
+	}
+	n = overrides_count(o);
+	overrides_free(o);
+	if (*path && realpath(file, a) && realpath(path, b) && strcmp(a, b) == 0) {
+		printf("%s: %zu entries OK\n", file, n);
+		return control(cf, "reload", stdout) == 0 ? EXIT_FOUND : EXIT_RELOAD;
+	}
+	printf("%s: %zu entries OK (not the daemon's overrides_file %s: not loaded)\n",
+	    file, n, *path ? path : "(unset)");
+	return EXIT_FOUND;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cf_path = DEF_CONFIG_FILE, *key = NULL, *map = "tlspolicy";
+	const char *del = NULL;
 	struct config *cf;
 	char err[512];
-	int ch;
+	int ch, show = 0;
 
 	log_init("tlsmap", 1, LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "c:m:q:h")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:m:q:sd:h")) != -1) {
 		switch (ch) {
 		case 'c':
 			cf_path = optarg;
@@ -167,11 +537,17 @@ main(int argc, char **argv)
 		case 'q':
 			key = optarg;
 			break;
+		case 's':
+			show = 1;
+			break;
+		case 'd':
+			del = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (key == NULL || optind != argc)
+	if ((key != NULL) + show + (del != NULL) + (optind < argc) != 1)
 		usage();
 	cf = params_load(cf_path, strcmp(cf_path, DEF_CONFIG_FILE) != 0, err,
 	    sizeof(err));
@@ -179,5 +555,43 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlsmap: %s\n", err);
 		return EXIT_ERROR;
 	}
-	return query(config_get(cf, "socketmap_listen"), map, key);
+	if (key)
+		return query(config_get(cf, "socketmap_listen"), map, key);
+	if (show)
+		return cmd_show(cf);
+	if (del)
+		return cmd_edit(cf, del, NULL);
+	argv += optind;
+	argc -= optind;
+	if (strcmp(argv[0], "add") == 0) {
+		char value[4096] = "";
+		if (argc < 3)
+			usage();
+		/* The value as one quoted argument or as several words. */
+		for (int i = 2; i < argc; i++) {
+			if (strlen(value) + strlen(argv[i]) + 2 > sizeof(value)) {
+				fprintf(stderr, "tlsmap: value too long\n");
+				return EXIT_ERROR;
+			}
+			if (i > 2)
+				strcat(value, " ");
+			strcat(value, argv[i]);
+		}
+		return cmd_edit(cf, argv[1], value);
+	}
+	if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+		int rc = control(cf, "reload", stdout);
+		return rc == 0 ? EXIT_FOUND : EXIT_ERROR;
+	}
+	if (strcmp(argv[0], "status") == 0 && argc <= 2) {
+		int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+		if (argc == 2 && !json)
+			usage();
+		return control(cf, json ? "status json" : "status", stdout) == 0
+		    ? EXIT_FOUND : EXIT_ERROR;
+	}
+	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
+		return cmd_file(cf, argv[0]);
+	usage();
+	return EXIT_ERROR;
 }

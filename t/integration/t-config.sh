@@ -27,6 +27,7 @@ printf 'example.com encrypt\n\n.example.net secure match=\n' > "$T/bad-overrides
 cat > "$T/badovr.conf" <<CONF
 socketmap_listen = unix:$T/run/socketmap
 socketmap_group = $T_GROUP
+control_listen = unix:$T/run/control
 postfix_queue_directory =
 overrides_file = $T/bad-overrides
 state_directory = $T/state

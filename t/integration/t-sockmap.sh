@@ -20,6 +20,7 @@ OVR
 cat > "$T/tlspolicyd.conf" <<CONF
 socketmap_listen = unix:$SOCK
 socketmap_group = $T_GROUP
+control_listen = unix:$T/run/control
 postfix_queue_directory =
 overrides_file = $T/overrides
 state_directory = $T/state

@@ -1,0 +1,103 @@
+#!/bin/bash
+# tlsmap edits, checks and control commands against a running daemon.
+. "$(dirname "$0")/../lib.sh"
+t_init tlsmap
+command -v postmap >/dev/null || t_skip "postmap (Debian package postfix) is not installed"
+
+SOCK=$T/run/socketmap
+MAP=socketmap:unix:$SOCK:tlspolicy
+cat > "$T/overrides" <<'OVR'
+# Partners: keep this comment.
+example.com   encrypt
+.example.org  secure
+    match=.example.org
+OVR
+cat > "$T/tlspolicyd.conf" <<CONF
+socketmap_listen = unix:$SOCK
+socketmap_group = $T_GROUP
+control_listen = unix:$T/run/control
+control_group =
+postfix_queue_directory =
+overrides_file = $T/overrides
+state_directory = $T/state
+user = $T_USER
+CONF
+t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
+tm() { "$TLSMAP" -c "$T/tlspolicyd.conf" "$@"; }
+q() { postmap -c "$T/postfix" -q "$1" "$MAP"; }
+
+out=$(tm add new.example encrypt 'protocols=>=TLSv1.2'); rc=$?
+t_eq "add with the value as several words" "0:reloaded: 3 overrides" "$rc:$out"
+t_eq "daemon answers the added key" "encrypt protocols=>=TLSv1.2" "$(q new.example)"
+tm add Other.Example. 'secure match=.other.example' >/dev/null; rc=$?
+t_eq "add with the value as one argument, key normalised" "0:secure match=.other.example" "$rc:$(q other.example)"
+tm add example.com dane-only >/dev/null
+t_eq "add replaces an existing entry" "dane-only" "$(q example.com)"
+t_contains "comments are kept" "$T/overrides" '^# Partners: keep this comment\.$'
+t_eq "replaced entry is not duplicated" 1 "$(grep -c '^example.com ' "$T/overrides")"
+t_eq "-s prints the table" "example.com	dane-only
+.example.org	secure match=.example.org
+new.example	encrypt protocols=>=TLSv1.2
+other.example	secure match=.other.example" "$(tm -s)"
+
+cp "$T/overrides" "$T/before"
+out=$(tm add bad.example optional 2>&1); rc=$?
+t_eq "bad value is refused with exit 2" "2" "$rc"
+t_contains "bad value: the reason is given" <(echo "$out") 'bad policy "optional" for bad.example: unknown security level'
+t_check "bad edit leaves the file untouched" cmp -s "$T/before" "$T/overrides"
+out=$(tm add 'bad..key' encrypt 2>&1); rc=$?
+t_eq "bad key is refused with exit 2" "2" "$rc"
+t_check "bad key leaves the file untouched" cmp -s "$T/before" "$T/overrides"
+q bad.example >/dev/null; rc=$?
+t_eq "live table untouched by a bad edit" 1 "$rc"
+
+tm -d new.example >/dev/null; rc=$?
+t_eq "-d deletes" 0 "$rc"
+q new.example >/dev/null; rc=$?
+t_eq "deleted key is gone from the daemon" 1 "$rc"
+tm -d .example.org >/dev/null; rc=$?
+t_eq "-d deletes an entry with a continuation line" "0:0" "$rc:$(grep -c 'match=.example.org' "$T/overrides")"
+tm -d nothing.example >/dev/null 2>&1; rc=$?
+t_eq "-d of a missing key exits 1" 1 "$rc"
+
+# Concurrent writers: 20 at once, every edit must survive.
+pids=()
+for i in $(seq 20); do
+	tm add "c$i.example" encrypt >/dev/null 2>"$T/c$i.err" &
+	pids+=($!)
+done
+okc=0
+for p in "${pids[@]}"; do wait "$p" && okc=$((okc + 1)); done
+t_eq "20 concurrent edits all succeed" 20 "$okc"
+t_eq "20 concurrent edits all in the table" 20 "$(grep -c '^c[0-9]*\.example encrypt$' "$T/overrides")"
+t_eq "after concurrent edits the daemon answers each" "encrypt" "$(q c17.example)"
+t_check "no temporary files left" test -z "$(ls "$T" | grep '\.tmp\.')"
+
+# tlsmap FILE: check a source file; reload when it is the daemon's.
+printf 'a.example encrypt\nb.example secure match=\n' > "$T/broken"
+out=$(tm "$T/broken" 2>&1); rc=$?
+t_eq "FILE with an error exits 2 with FILE:LINE" "2:tlsmap: $T/broken:2: bad policy for b.example: invalid name list in match" "$rc:$out"
+printf 'a.example encrypt\n' > "$T/other"
+out=$(tm "$T/other"); rc=$?
+t_eq "FILE that is not the daemon's table is only checked" "0:$T/other: 1 entries OK (not the daemon's overrides_file $T/overrides: not loaded)" "$rc:$out"
+echo 'manual.example may' >> "$T/overrides"
+out=$(tm "$T/overrides"); rc=$?
+t_eq "FILE that is the daemon's table is reloaded" "0" "$rc"
+t_eq "hand edit is live after tlsmap FILE" "may" "$(q manual.example)"
+
+out=$(tm reload); rc=$?
+t_eq "reload" "0" "$rc"
+tm status > "$T/status"
+t_contains "status shows uptime" "$T/status" '^uptime: [0-9]+s$'
+t_contains "status counts answers by source" "$T/status" '^sources: override [1-9][0-9]*, '
+tm status --json > "$T/status.json"
+t_contains "status --json" "$T/status.json" '"overrides": [0-9]+'
+t_contains "status --json answers" "$T/status.json" '"notfound": [0-9]+'
+
+# Daemon down: the edit is saved, exit 3 says it was not reloaded.
+kill "$(cat "$T/daemon.pid")"; wait "$(cat "$T/daemon.pid")" 2>/dev/null; rm -f "$T/daemon.pid"
+tm add down.example encrypt >/dev/null 2>&1; rc=$?
+t_eq "edit with the daemon down exits 3" 3 "$rc"
+t_contains "edit with the daemon down is saved" "$T/overrides" '^down.example encrypt$'
+
+t_done

@@ -13,8 +13,10 @@
 #include "store.h"
 #include "util.h"
 
+#define REC_MAGIC0	'T'
+#define REC_MAGIC1	'S'
 #define REC_VERSION	1
-#define REC_FIXED	(1 + 1 + 4 * 8)		/* version, flags, four times */
+#define REC_FIXED	(2 + 1 + 1 + 4 * 8)	/* magic, version, flags, times */
 #define REC_MIN		(REC_FIXED + 1 + 2 + 4 + 4)	/* empty fields + CRC */
 
 struct store {
@@ -170,6 +172,8 @@ store_entry_encode(const struct store_entry *e, size_t *lenp, char *err,
 	pl = strlen(e->policy);
 	len = REC_MIN + il + el + pl;
 	p = buf = xmalloc(len);
+	*p++ = REC_MAGIC0;
+	*p++ = REC_MAGIC1;
 	*p++ = REC_VERSION;
 	*p++ = 0;
 	p = put_u(p, (uint64_t)e->fetched_at, 8);
@@ -295,10 +299,10 @@ store_entry_decode(const char *domain, const void *buf, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (store_domain_check(domain) < 0)
 		c.err = "key is not a normalised host name";
-	else if (len < 1)
-		c.err = "empty record";
-	else if (c.buf[0] != REC_VERSION) {
-		snprintf(err, errlen, "unknown record version %u", c.buf[0]);
+	else if (len < 3 || c.buf[0] != REC_MAGIC0 || c.buf[1] != REC_MAGIC1)
+		c.err = "not a policy record";
+	else if (c.buf[2] != REC_VERSION) {
+		snprintf(err, errlen, "unknown record version %u", c.buf[2]);
 		return STORE_DEC_VERSION;
 	} else if (len < REC_MIN)
 		c.err = "truncated record";
@@ -306,7 +310,7 @@ store_entry_decode(const char *domain, const void *buf, size_t len,
 		c.err = "checksum mismatch";
 	if (c.err == NULL) {
 		c.len = len - 4;	/* fields end where the CRC starts */
-		c.off = 1;
+		c.off = 3;
 		decode_body(&c, out);
 		if (c.err == NULL && c.off != c.len)
 			c.err = "trailing bytes";

@@ -107,13 +107,14 @@
  *	shared by all backends (callable from a fuzzer).  A record is
  *	binary, integers big-endian:
  *
- *	    u8 version (1), u8 flags (0),
+ *	    "TS" (magic), u8 version (1), u8 flags (0),
  *	    i64 fetched_at, i64 expires_at, i64 last_error_at, i64 last_used,
  *	    u8 idlen, id, u16 errlen, last_error, u32 policylen, policy,
  *	    u32 CRC-32 of (domain, NUL, all preceding record bytes).
  *
  *	The CRC covers the key, so a record moved under another domain
- *	fails too.  store_entry_encode() validates the entry first and
+ *	fails too.  The magic tells a record of another version, kept
+ *	for the software that wrote it, from garbage.  store_entry_encode() validates the entry first and
  *	returns a heap buffer (caller frees) or NULL with a reason in err.
  *	store_entry_decode() returns STORE_DEC_OK (0), STORE_DEC_CORRUPT or
  *	STORE_DEC_VERSION (negative) with a reason in err; it checks every

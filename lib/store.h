@@ -81,8 +81,9 @@
  *	store_iter() calls fn for every entry that decodes (others are
  *	logged and skipped), in no particular order.  fn returns 0 to go
  *	on or non-zero to stop.  The entry passed to fn, its policy text
- *	included, is valid only during the call.  fn must not modify the
- *	store (collect the domains and act after the walk).  store_iter()
+ *	included, is valid only during the call.  fn may call store_get()
+ *	but must not modify the store (collect the domains and act after
+ *	the walk; LMDB keeps one read snapshot for the walk).  store_iter()
  *	returns 0 when all entries were visited, 1 when fn stopped it, -1
  *	on failure.
  *
@@ -95,6 +96,11 @@
  *	returns the number of records deleted, or -1.
  *
  *	store_close() closes the store (NULL is allowed).
+ *
+ *	A store is used by one thread at a time and never across fork():
+ *	a child process opens its own.  One process writes (tlspolicyd);
+ *	any number may read at the same time (LMDB readers need write
+ *	access to the lock file, PATH-lock or PATH/lock.mdb).
  *
  *	Domains must be normalised: a lower-case A-label host name without
  *	trailing dot, at most STORE_DOMAIN_MAX bytes (domain_valid()).

@@ -317,11 +317,10 @@ store_entry_decode(const char *domain, const void *buf, size_t len,
 	}
 	if (c.err == NULL) {
 		snprintf(out->domain, sizeof(out->domain), "%s", domain);
-		if (store_entry_check(out, why, sizeof(why)) < 0)
-			c.err = "invalid entry";	/* CRC-valid but off rules */
+		if (store_entry_check(out, why, sizeof(why)) == 0)
+			return STORE_DEC_OK;
+		c.err = why;		/* CRC-valid but off the rules */
 	}
-	if (c.err == NULL)
-		return STORE_DEC_OK;
 	snprintf(err, errlen, "%s", c.err);
 	store_entry_clear(out);
 	return STORE_DEC_CORRUPT;

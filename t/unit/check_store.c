@@ -37,19 +37,28 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 }
 
 static void
+tmp_teardown(void)
+{
+	if (tmpdir[0] != '\0')
+		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir[0] = '\0';
+}
+
+/* A failed assertion ends the forked test without teardown: clean up
+ * at exit as well. */
+static void
 tmp_setup(void)
 {
+	static int registered;
+
+	if (!registered++)
+		atexit(tmp_teardown);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_store.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(dbfile, sizeof(dbfile), "%s/sts.lmdb", tmpdir);
 	snprintf(spec, sizeof(spec), "lmdb:%s", dbfile);
 }
 
-static void
-tmp_teardown(void)
-{
-	nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Backend under test for loop tests: _i 0 memory, 1 lmdb. */
 static const char *

@@ -24,7 +24,8 @@
 
 #include "store.h"
 
-static char tmpdir[64];
+static char basedir[64];	/* per run, made and removed by main() */
+static char tmpdir[96];		/* per test, inside basedir */
 static char spec[160];		/* lmdb:TMPDIR/sts.lmdb */
 static char dbfile[128];
 
@@ -37,28 +38,30 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 }
 
 static void
-tmp_teardown(void)
+rm_tree(const char *dir)
 {
-	if (tmpdir[0] != '\0')
-		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	tmpdir[0] = '\0';
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-/* A failed assertion ends the forked test without teardown: clean up
- * at exit as well. */
+/*
+ * A failed assertion ends a forked test at once, without teardown, so
+ * each test works in its own directory under basedir and main()
+ * removes basedir whatever happened.
+ */
 static void
 tmp_setup(void)
 {
-	static int registered;
-
-	if (!registered++)
-		atexit(tmp_teardown);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_store.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(dbfile, sizeof(dbfile), "%s/sts.lmdb", tmpdir);
 	snprintf(spec, sizeof(spec), "lmdb:%s", dbfile);
 }
 
+static void
+tmp_teardown(void)
+{
+	rm_tree(tmpdir);
+}
 
 /* Backend under test for loop tests: _i 0 memory, 1 lmdb. */
 static const char *
@@ -1100,11 +1103,18 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
+	SRunner *sr;
 	int failed;
 
+	snprintf(basedir, sizeof(basedir), "/tmp/check_store.XXXXXX");
+	if (mkdtemp(basedir) == NULL) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(store_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	rm_tree(basedir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,0 +1,421 @@
+/*
+ * store_lmdb - "lmdb:PATH" backend of the policy store (store.h).
+ *
+ * One LMDB environment, records in the named database "sts-policy"
+ * (named, so that later tables such as backoff state can share the
+ * environment and its transactions).  Keys are domains, values the
+ * records of store.c.
+ *
+ * Durability: the environment is opened with LMDB's default, synced
+ * commits (no MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP), so a put
+ * returns 0 only after the commit reached the disk; a crash at any
+ * moment leaves the last committed state (LMDB is copy-on-write).
+ *
+ * Reads: open reads nothing; a lookup renews one cached read-only
+ * transaction (mdb_txn_renew is cheap) and decodes the record straight
+ * from the map.  MDB_NOTLS lets a walk hold its own read transaction
+ * while the walker looks up entries in the same thread.
+ *
+ * Map size: LMDB fails a write with MDB_MAP_FULL once the map is used
+ * up.  The write is then retried with the map doubled, up to map_max,
+ * beyond which it fails with a log line naming the limit.  Another
+ * process that grew the map shows up as MDB_MAP_RESIZED, after which
+ * we adopt the size recorded in the environment.
+ *
+ * Stale reader slots left by killed readers (tlsmap) are cleared at
+ * open by the writer.  An environment must not be used across fork():
+ * a child opens its own.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <inttypes.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define LM_DBNAME	"sts-policy"
+#define LM_KEYMAX	511		/* LMDB's default key limit */
+#define LM_TRIES	8		/* write retries after a resize */
+
+struct lm {
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *rtxn;			/* reset between lookups, or NULL */
+	char *path;			/* for log lines */
+	uint64_t map_max;
+};
+
+static void
+lm_free(struct lm *l)
+{
+	if (l->rtxn)
+		mdb_txn_abort(l->rtxn);
+	if (l->env)
+		mdb_env_close(l->env);
+	free(l->path);
+	free(l);
+}
+
+static int
+lm_open_dbi(struct lm *l, int readonly)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(l->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return rc;
+	rc = mdb_dbi_open(txn, LM_DBNAME, readonly ? 0 : MDB_CREATE, &l->dbi);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+static void *
+lm_open(const char *path, const struct store_options *opt, char *err,
+    size_t errlen)
+{
+	struct lm *l;
+	struct stat st;
+	unsigned int flags = MDB_NOTLS;
+	const char *what;
+	int rc, dead;
+
+	if (*path != '/') {
+		snprintf(err, errlen, "store lmdb:%s: needs an absolute path",
+		    path);
+		return NULL;
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		flags |= MDB_NOSUBDIR;	/* PATH is the data file */
+	if (opt->readonly)
+		flags |= MDB_RDONLY;
+	l = xcalloc(1, sizeof(*l));
+	l->path = xstrdup(path);
+	l->map_max = opt->map_max ? opt->map_max : STORE_MAP_MAX_DEF;
+	what = "create environment";
+	if ((rc = mdb_env_create(&l->env)) != 0)
+		goto fail;
+	what = "set map size";
+	if ((rc = mdb_env_set_mapsize(l->env, opt->map_size ? opt->map_size
+	    : STORE_MAP_SIZE_DEF)) != 0)
+		goto fail;
+	what = "set table count";
+	if ((rc = mdb_env_set_maxdbs(l->env, 4)) != 0)
+		goto fail;
+	what = "open";
+	if ((rc = mdb_env_open(l->env, path, flags, 0600)) != 0)
+		goto fail;
+	if (!opt->readonly)
+		(void)mdb_reader_check(l->env, &dead);
+	what = "open table " LM_DBNAME;
+	if ((rc = lm_open_dbi(l, opt->readonly)) != 0)
+		goto fail;
+	return l;
+
+fail:
+	snprintf(err, errlen, "store lmdb:%s: %s: %s", path, what,
+	    rc == MDB_NOTFOUND ? "no policy table (never written)"
+	    : mdb_strerror(rc));
+	lm_free(l);
+	return NULL;
+}
+
+/* Adopt a map size that another process recorded in the environment. */
+static int
+lm_adopt_size(struct lm *l, int rc)
+{
+	if (rc != MDB_MAP_RESIZED)
+		return rc;
+	return mdb_env_set_mapsize(l->env, 0);
+}
+
+static int
+lm_txn_read(struct lm *l, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+
+	if (rc == MDB_MAP_RESIZED && (rc = lm_adopt_size(l, rc)) == 0)
+		rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+	if (rc != 0)
+		*txn = NULL;
+	return rc;
+}
+
+static int
+lm_read_begin(struct lm *l)
+{
+	int rc;
+
+	if (l->rtxn != NULL) {
+		if (mdb_txn_renew(l->rtxn) == 0)
+			return 0;
+		mdb_txn_abort(l->rtxn);	/* e.g. resized: start afresh */
+		l->rtxn = NULL;
+	}
+	if ((rc = lm_txn_read(l, &l->rtxn)) == 0)
+		return 0;
+	log_err("store lmdb:%s: begin read: %s", l->path, mdb_strerror(rc));
+	return -1;
+}
+
+static int
+lm_get(void *be, const char *key, store_val_fn fn, void *arg)
+{
+	struct lm *l = be;
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc;
+
+	if (lm_read_begin(l) < 0)
+		return -1;
+	rc = mdb_get(l->rtxn, l->dbi, &k, &v);
+	if (rc == 0)
+		fn(key, v.mv_data, v.mv_size, arg);
+	mdb_txn_reset(l->rtxn);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return rc == 0;
+	log_err("store lmdb:%s: read %s: %s", l->path, key, mdb_strerror(rc));
+	return -1;
+}
+
+/* Doubles the map after MDB_MAP_FULL; -1 at the configured limit. */
+static int
+lm_grow(struct lm *l)
+{
+	MDB_envinfo info;
+	uint64_t cur, next;
+	int rc;
+
+	if (mdb_env_info(l->env, &info) != 0)
+		return -1;
+	cur = info.me_mapsize;
+	if (cur >= l->map_max) {
+		log_err("store lmdb:%s: database full at map size %" PRIu64
+		    " bytes (limit %" PRIu64 ")", l->path, cur, l->map_max);
+		return -1;
+	}
+	next = cur > l->map_max / 2 ? l->map_max : cur * 2;
+	if ((rc = mdb_env_set_mapsize(l->env, next)) != 0) {
+		log_err("store lmdb:%s: grow map to %" PRIu64 " bytes: %s",
+		    l->path, next, mdb_strerror(rc));
+		return -1;
+	}
+	log_notice("store lmdb:%s: map size grown to %" PRIu64 " bytes",
+	    l->path, next);
+	return 0;
+}
+
+/*
+ * Runs op in a write transaction and commits it (synced).  A full map
+ * is grown and the whole transaction run again, so op must not have
+ * effects outside the transaction other than resetting its own result.
+ */
+static int
+lm_write(struct lm *l, const char *what, const char *key,
+    int (*op)(struct lm *, MDB_txn *, void *), void *arg)
+{
+	MDB_txn *txn;
+	int rc = 0;
+
+	for (int tries = 0; tries < LM_TRIES; tries++) {
+		rc = mdb_txn_begin(l->env, NULL, 0, &txn);
+		if (rc != 0) {
+			if ((rc = lm_adopt_size(l, rc)) == 0)
+				continue;
+			break;
+		}
+		if ((rc = op(l, txn, arg)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc != MDB_MAP_FULL || lm_grow(l) < 0)
+			break;
+	}
+	if (rc == 0)
+		return 0;
+	log_err("store lmdb:%s: %s%s%s: %s", l->path, what, key ? " " : "",
+	    key ? key : "", mdb_strerror(rc));
+	return -1;
+}
+
+struct put_arg {
+	const char *key;
+	const void *val;
+	size_t len;
+};
+
+static int
+put_op(struct lm *l, MDB_txn *txn, void *arg)
+{
+	struct put_arg *p = arg;
+	MDB_val k = { strlen(p->key), (void *)p->key };
+	MDB_val v = { p->len, (void *)p->val };
+
+	return mdb_put(txn, l->dbi, &k, &v, 0);
+}
+
+static int
+lm_put(void *be, const char *key, const void *val, size_t len)
+{
+	struct put_arg p = { key, val, len };
+
+	return lm_write(be, "write", key, put_op, &p);
+}
+
+struct del_arg {
+	const char *key;
+	int found;
+};
+
+static int
+del_op(struct lm *l, MDB_txn *txn, void *arg)
+{
+	struct del_arg *d = arg;
+	MDB_val k = { strlen(d->key), (void *)d->key };
+	int rc = mdb_del(txn, l->dbi, &k, NULL);
+
+	d->found = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;	/* empty commit: no sync */
+}
+
+static int
+lm_del(void *be, const char *key)
+{
+	struct del_arg d = { key, 0 };
+
+	if (lm_write(be, "delete", key, del_op, &d) < 0)
+		return -1;
+	return d.found;
+}
+
+/* Calls fn with a NUL-terminated copy of the key. */
+static int
+call_with_key(store_val_fn fn, const MDB_val *k, const MDB_val *v,
+    void *arg)
+{
+	char key[LM_KEYMAX + 1];
+	size_t n = k->mv_size > LM_KEYMAX ? LM_KEYMAX : k->mv_size;
+
+	memcpy(key, k->mv_data, n);
+	key[n] = '\0';
+	return fn(key, v->mv_data, v->mv_size, arg);
+}
+
+static int
+lm_iter(void *be, store_val_fn fn, void *arg)
+{
+	struct lm *l = be;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, stopped = 0;
+
+	if ((rc = lm_txn_read(l, &txn)) != 0
+	    || (rc = mdb_cursor_open(txn, l->dbi, &cur)) != 0)
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (call_with_key(fn, &k, &v, arg) != 0) {
+			stopped = 1;
+			break;
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return stopped;
+
+fail:
+	log_err("store lmdb:%s: walk: %s", l->path, mdb_strerror(rc));
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	return -1;
+}
+
+struct purge_arg {
+	store_val_fn drop;
+	void *arg;
+	long dropped;
+};
+
+static int
+purge_op(struct lm *l, MDB_txn *txn, void *arg)
+{
+	struct purge_arg *p = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	p->dropped = 0;			/* this may be a retry */
+	if ((rc = mdb_cursor_open(txn, l->dbi, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (call_with_key(p->drop, &k, &v, p->arg) != 1)
+			continue;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		p->dropped++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static long
+lm_purge(void *be, store_val_fn drop, void *arg)
+{
+	struct purge_arg p = { drop, arg, 0 };
+
+	if (lm_write(be, "purge", NULL, purge_op, &p) < 0)
+		return -1;
+	return p.dropped;
+}
+
+static int
+lm_count(void *be, size_t *n)
+{
+	struct lm *l = be;
+	MDB_stat st;
+	int rc;
+
+	if (lm_read_begin(l) < 0)
+		return -1;
+	rc = mdb_stat(l->rtxn, l->dbi, &st);
+	mdb_txn_reset(l->rtxn);
+	if (rc != 0) {
+		log_err("store lmdb:%s: stat: %s", l->path, mdb_strerror(rc));
+		return -1;
+	}
+	*n = st.ms_entries;
+	return 0;
+}
+
+static void
+lm_close(void *be)
+{
+	lm_free(be);
+}
+
+const struct store_ops store_lmdb_ops = {
+	.name = "lmdb",
+	.open = lm_open,
+	.get = lm_get,
+	.put = lm_put,
+	.del = lm_del,
+	.iter = lm_iter,
+	.purge = lm_purge,
+	.count = lm_count,
+	.close = lm_close,
+};

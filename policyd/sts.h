@@ -1,0 +1,120 @@
+/*
+ * sts - the MTA-STS source of the decision engine (RFC 8461)
+ *
+ * SYNOPSIS
+ *	struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
+ *	    struct fetchctl *f, const struct sts_config *cf);
+ *	struct sts_req *sts_query(struct sts *s, const char *domain,
+ *	    int tlsrpt, sts_cb cb, void *arg, struct sts_result *res);
+ *	void sts_cancel(struct sts *s, struct sts_req *r);
+ *	int sts_cached(struct sts *s, const char *domain);
+ *	void sts_flush(struct sts *s, const char *domain);
+ *	void sts_refresh_scan(struct sts *s);
+ *	void sts_status(struct sts *s, struct sts_stat *st);
+ *	void sts_free(struct sts *s);
+ *
+ * DESCRIPTION
+ *	For a policy domain (an A-label next-hop domain; never a parent or
+ *	a relay next-hop), sts_query() says whether an MTA-STS policy in
+ *	enforce mode applies, and gives the Postfix value for it.
+ *
+ *	Caching follows RFC 8461 section 5.  The policy store keeps every
+ *	validated policy with its id, fetch time and expiry (fetch time +
+ *	max_age); tlspolicyd is its only writer.  On a query:
+ *	  - an expired cached policy is dropped;
+ *	  - the _mta-sts TXT record is looked up (cached by its TTL, at
+ *	    most STS_TXT_RECHECK seconds, so an id change is seen quickly);
+ *	  - same id as the cached policy: the cached policy answers;
+ *	  - a new id, or nothing cached: the fetcher fetches the policy; a
+ *	    cached policy keeps answering until the new one has validated
+ *	    and replaced it; with nothing cached (first contact) the query
+ *	    waits for the fetch up to first_fetch_wait_ms, then answers
+ *	    without a policy while the fetch completes;
+ *	  - no TXT record, an invalid one, or a DNS failure: a cached
+ *	    policy still answers; else there is no policy;
+ *	  - a failed fetch never replaces or shortens a cached policy; the
+ *	    same (domain, id) is not fetched again for failure_backoff.
+ *	Policies of domains in use (queried in the last refresh window)
+ *	are fetched again, whatever their id, from fetched_at +
+ *	min(1 day, max_age / 2) or expires_at - refresh_before, whichever
+ *	is first, less a jitter of up to a tenth of the interval derived
+ *	from the domain name.  sts_refresh_scan() looks for such domains;
+ *	tlspolicyd runs it every minute.
+ *
+ *	Answers: mode enforce gives "secure match=PATTERNS
+ *	servername=hostname" (with Postfix 3.10 TLSRPT attributes when
+ *	tlsrpt is set); testing gives the same only with enforce_testing,
+ *	else no information; none gives no information.
+ *
+ *	Time: cf->now() returns the wall-clock time in seconds; tests
+ *	inject their own clock.  Budgets (first_fetch_wait) run on the
+ *	event loop's monotonic clock.
+ *
+ *	sts_query() returns NULL when *res is complete at once, else a
+ *	handle, and cb(arg, res) follows exactly once from the loop unless
+ *	sts_cancel() is called first.  res->value is the caller's to free().
+ *	sts_cached() answers from the cache only, at once: is an unexpired
+ *	policy stored for the domain?  sts_flush() forgets the TXT check
+ *	for a domain (all with NULL) and fetches its policy again now.
+ */
+#ifndef TLSPOL_STS_H
+#define TLSPOL_STS_H
+
+#include <stdint.h>
+
+#include "dns.h"
+#include "fetchctl.h"
+#include "loop.h"
+#include "store.h"
+
+#define STS_TXT_RECHECK		300	/* seconds, at most */
+#define STS_TXT_ERR_RECHECK	30	/* after a DNS failure */
+
+struct sts_config {
+	long first_fetch_wait_ms;	/* sts_first_fetch_wait */
+	long refresh_before;		/* sts_refresh_before, seconds */
+	long failure_backoff;		/* sts_failure_backoff, seconds */
+	long in_use_window;		/* seconds */
+	int enforce_testing;		/* sts_enforce_testing */
+	int64_t (*now)(void *arg);	/* wall clock, seconds */
+	void *now_arg;
+};
+
+enum sts_status {
+	STS_ENFORCE,		/* value holds the Postfix policy */
+	STS_NOINFO		/* no policy applies: ask the next source */
+};
+
+struct sts_result {
+	enum sts_status status;
+	char *value;		/* malloc'd, STS_ENFORCE only */
+	char reason[256];
+};
+
+struct sts_stat {
+	unsigned long domains;		/* in memory */
+	unsigned long stored;		/* in the store */
+	unsigned long hits, txt_lookups, fetches, fetch_failures;
+	unsigned long refreshes, first_contact_timeouts;
+};
+
+typedef void (*sts_cb)(void *arg, struct sts_result *res);
+
+struct sts;
+struct sts_req;
+
+struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
+    struct fetchctl *f, const struct sts_config *cf);
+struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
+    sts_cb cb, void *arg, struct sts_result *res);
+void sts_cancel(struct sts *s, struct sts_req *r);
+int sts_cached(struct sts *s, const char *domain);
+void sts_flush(struct sts *s, const char *domain);
+void sts_refresh_scan(struct sts *s);
+void sts_status(struct sts *s, struct sts_stat *st);
+void sts_free(struct sts *s);
+
+/* For tlsmap explain: what is cached for a domain, as text. */
+int sts_describe(struct sts *s, const char *domain, char *buf, size_t len);
+
+#endif

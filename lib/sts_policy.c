@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domain.h"
 #include "sts_policy.h"
@@ -156,30 +157,25 @@ all_digits(const char *s, size_t len)
 	return 1;
 }
 
-/* Every "xn--" label must be valid punycode: A-labels only. */
+/*
+ * A-labels only: a name with "xn--" labels must survive the round trip
+ * A-label -> U-label -> A-label unchanged (RFC 5891 5.4); that rejects
+ * bad punycode and labels IDNA2008 does not allow.
+ */
 static int
-alabels_decode(const char *name)
+alabels_valid(const char *name)
 {
-	const char *p = name;
+	char *u = NULL, *a = NULL;
+	int ok;
 
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (n >= 4 && strncmp(p, "xn--", 4) == 0) {
-			char *label = xstrndup(p, n), *out = NULL;
-			int rc = idn2_to_unicode_8z8z(label, &out, 0);
-
-			free(label);
-			idn2_free(out);
-			if (rc != IDN2_OK)
-				return 0;
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return 1;
+	if (strstr(name, "xn--") == NULL)
+		return 1;
+	ok = idn2_to_unicode_8z8z(name, &u, 0) == IDN2_OK
+	    && idn2_to_ascii_8z(u, &a, IDN2_NONTRANSITIONAL) == IDN2_OK
+	    && strcasecmp(a, name) == 0;
+	idn2_free(u);
+	idn2_free(a);
+	return ok;
 }
 
 /*
@@ -224,7 +220,7 @@ check_mx(const char *v, size_t len, char *err, size_t errlen, size_t lineno)
 		    "host name", lineno);
 		goto fail;
 	}
-	if (!alabels_decode(host)) {
+	if (!alabels_valid(host)) {
 		set_err(err, errlen, "line %zu: mx has an invalid A-label",
 		    lineno);
 		goto fail;

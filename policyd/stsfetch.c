@@ -289,7 +289,6 @@ resolve(struct fetch *f)
 	snprintf(r->name, sizeof(r->name), "%s", f->host);
 	r->hints.ai_family = AF_UNSPEC;
 	r->hints.ai_socktype = SOCK_STREAM;
-	r->hints.ai_flags = AI_ADDRCONFIG;
 	r->cb.ar_name = r->name;
 	r->cb.ar_service = "443";
 	r->cb.ar_request = &r->hints;
@@ -947,7 +946,7 @@ handle_line(const char *line, size_t len)
 	} else if (!domain_ok(domain, norm, sizeof(norm))) {
 		log_warn("request %lld: invalid domain %s", id,
 		    log_safe(domain, strlen(domain), safe, sizeof(safe)));
-		send_error(id, "", ERR_FETCH, "invalid domain name");
+		send_error(id, domain, ERR_FETCH, "invalid domain name");
 	} else {
 		submit(id, norm);
 	}

@@ -1,0 +1,1131 @@
+/*
+ * NAME
+ *	stsfetch - MTA-STS policy fetcher (HTTPS), a child of tlspolicyd
+ *
+ * SYNOPSIS
+ *	stsfetch [-v] [-C cafile] [-c connect_timeout] [-t total_timeout]
+ *	    [-r rate_limit] [-w workers] [-q max_queued]
+ *	stsfetch -1 domain [-v] [-C cafile] [-c ...] [-t ...]
+ *
+ * DESCRIPTION
+ *	tlspolicyd starts stsfetch with a socketpair on its stdin and
+ *	stdout.  Each request is one JSON object on one line:
+ *
+ *	    {"id":N,"domain":"example.com"}
+ *
+ *	and each answer one line, in completion order (not request order):
+ *
+ *	    {"id":N,"domain":"example.com","ok":true,"fetched_at":T,
+ *	     "policy":{"max_age":..,"mode":..,"mx":[..],"text":".."}}
+ *	    {"id":N,"domain":"example.com","ok":false,
+ *	     "error":"sts-policy-fetch-error","detail":"HTTP status 404"}
+ *
+ *	"policy" is the JSON form of sts_policy(3) (sts_policy_to_json());
+ *	the receiver validates it again.  "error" is a TLSRPT result type:
+ *	sts-webpki-invalid (certificate chain, expiry or name),
+ *	sts-policy-invalid (media type not text/plain, malformed policy),
+ *	sts-policy-fetch-error (anything else: DNS, connect, TLS, HTTP
+ *	status, redirect, size, timeout, bad request, queue full).  T is
+ *	the wall-clock time of the fetch (time(2)).
+ *
+ *	A fetch is GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt over
+ *	HTTP/1.1 (Host, User-Agent, Connection: close; chunked responses
+ *	are decoded), SNI and certificate name = mta-sts.DOMAIN, chain
+ *	checked inside the handshake (gnutls_session_set_verify_cert)
+ *	against the system trust store or the -C file, TLS 1.2 or later.
+ *	Redirects are not followed; only status 200 with media type
+ *	text/plain and a body of at most 65536 bytes is accepted (RFC 8461
+ *	3.3).  The response is parsed by http_resp(3), the policy by
+ *	sts_policy(3): this file only moves bytes.
+ *
+ *	Concurrency: the main thread reads requests; a fixed pool of
+ *	worker threads (-w, default 8) takes fetches from a queue (at most
+ *	-q entries, default 1000; more are refused at once).  Each worker
+ *	does one fetch at a time with its own deadlines: name resolution
+ *	with getaddrinfo_a() waited on in slices, then a non-blocking
+ *	connect() per address, TLS and HTTP driven by poll(); so a slow or
+ *	stalled server only ties up its own worker.  Connect timeout (-c,
+ *	default 10 s) bounds resolution and each connect attempt; the total
+ *	timeout (-t, default 60 s) bounds the whole fetch.
+ *
+ *	Storm control: at most one fetch per domain is in flight; a request
+ *	for a domain being fetched joins that fetch and gets the same
+ *	answer.  A request for a domain whose fetch finished less than -r
+ *	seconds ago (default 5) gets that previous answer again, not a new
+ *	fetch.
+ *
+ *	stsfetch writes no files and holds no state beyond those short
+ *	tables; the CA file is read once at start.  Malformed request
+ *	lines are answered with an error when their id can be read, else
+ *	logged and skipped.  When stdin closes, queued requests are
+ *	dropped, running fetches are aborted, and it exits 0.  Logs go to
+ *	stderr (the parent forwards them).
+ *
+ *	-1 DOMAIN fetches once, prints the answer (id 0) and exits 0 when
+ *	a policy was fetched, 1 otherwise: a debugging aid.
+ *
+ * EXIT STATUS
+ *	0 after stdin closed (or a successful -1 fetch); 1 for a failed -1
+ *	fetch; 2 for a usage or start-up error (e.g. no trust anchors).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "domain.h"
+#include "htable.h"
+#include "http_resp.h"
+#include "log.h"
+#include "sts_policy.h"
+#include "util.h"
+
+#define REQ_LINE_MAX	4096
+#define RAW_MAX		(HTTP_MAX_HEADER + 2 * STS_POLICY_MAX_BODY)
+#define GAI_SLICE_MS	200
+#define RECENT_PRUNE	1024	/* prune the recent table above this */
+
+#define ERR_FETCH	"sts-policy-fetch-error"
+#define ERR_INVALID	"sts-policy-invalid"
+#define ERR_WEBPKI	"sts-webpki-invalid"
+
+static struct {
+	const char *cafile;
+	int connect_to;		/* seconds */
+	int total_to;
+	int rate;
+	int workers;
+	int max_queued;
+} opt = { NULL, 10, 60, 5, 8, 1000 };
+
+static gnutls_certificate_credentials_t cred;
+static int stop_fds[2] = { -1, -1 };	/* write end closed = stop */
+
+/* One fetch of one domain and the requests waiting for it. */
+struct job {
+	char domain[DOMAIN_MAX + 1];
+	long long *ids;
+	size_t nids;
+	struct job *next;
+};
+
+/* The answer of a finished fetch, kept -r seconds for repeats. */
+struct recent {
+	int64_t done_ms;
+	char *tail;		/* reply JSON without its leading '{' */
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct htable *inflight;		/* domain -> struct job */
+static struct htable *recent;		/* domain -> struct recent */
+static struct job *q_head, *q_tail;
+static int nqueued;
+static int stopping;
+
+/* State of one fetch in a worker. */
+struct fetch {
+	const char *domain;
+	char host[DOMAIN_MAX + 1];
+	int64_t start_ms, deadline_ms;
+	int fd;
+	gnutls_session_t s;
+	char *raw;
+	size_t rawlen;
+	struct http_resp resp;
+	const char *error;		/* TLSRPT result type, NULL = ok */
+	char detail[512];
+	struct sts_policy policy;
+	int have_policy;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+fail(struct fetch *f, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record the first failure of a fetch; always returns -1. */
+static int
+fail(struct fetch *f, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->error != NULL)
+		return -1;
+	f->error = type;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+shutting_down(void)
+{
+	struct pollfd p = { stop_fds[0], POLLIN, 0 };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/*
+ * Wait for fd to be ready for events, at most until limit_ms; the stop
+ * pipe aborts the wait.  Returns 1 ready, or -1 with the failure set.
+ */
+static int
+wait_fd(struct fetch *f, int fd, short events, int64_t limit_ms,
+    const char *what)
+{
+	struct pollfd p[2] = { { fd, events, 0 }, { stop_fds[0], POLLIN, 0 } };
+
+	for (;;) {
+		int64_t left = limit_ms - now_ms();
+		int n;
+
+		if (left <= 0)
+			return fail(f, ERR_FETCH, "timeout after %lld s %s",
+			    (long long)(now_ms() - f->start_ms + 500) / 1000,
+			    what);
+		n = poll(p, 2, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(f, ERR_FETCH, "poll: %s", strerror(errno));
+		if (p[1].revents)
+			return fail(f, ERR_FETCH, "aborted: shutting down");
+		if (p[0].revents)
+			return 1;
+	}
+}
+
+/* Resolution ------------------------------------------------------- */
+
+/* A lookup that outlived its fetch; freed once glibc is done with it. */
+struct gai_req {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char name[DOMAIN_MAX + 1];
+	struct gai_req *next;
+};
+
+static pthread_mutex_t gai_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct gai_req *abandoned;
+
+static void
+gai_req_free(struct gai_req *r)
+{
+	if (r->cb.ar_result)
+		freeaddrinfo(r->cb.ar_result);
+	free(r);
+}
+
+static void
+reap_abandoned(void)
+{
+	struct gai_req **pp, *r;
+
+	pthread_mutex_lock(&gai_mu);
+	for (pp = &abandoned; (r = *pp) != NULL;) {
+		if (gai_error(&r->cb) != EAI_INPROGRESS) {
+			*pp = r->next;
+			gai_req_free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	pthread_mutex_unlock(&gai_mu);
+}
+
+static void
+abandon(struct gai_req *r)
+{
+	if (gai_cancel(&r->cb) != EAI_NOTCANCELED
+	    && gai_error(&r->cb) != EAI_INPROGRESS) {
+		gai_req_free(r);
+		return;
+	}
+	pthread_mutex_lock(&gai_mu);
+	r->next = abandoned;
+	abandoned = r;
+	pthread_mutex_unlock(&gai_mu);
+}
+
+/* getaddrinfo_a() waited on in slices so deadlines and stop apply. */
+static struct addrinfo *
+resolve(struct fetch *f)
+{
+	struct gai_req *r = xcalloc(1, sizeof(*r));
+	struct gaicb *list[1] = { &r->cb };
+	int64_t limit = f->start_ms + opt.connect_to * 1000LL;
+	struct addrinfo *res;
+	int rc;
+
+	snprintf(r->name, sizeof(r->name), "%s", f->host);
+	r->hints.ai_family = AF_UNSPEC;
+	r->hints.ai_socktype = SOCK_STREAM;
+	r->cb.ar_name = r->name;
+	r->cb.ar_service = "443";
+	r->cb.ar_request = &r->hints;
+	if ((rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
+		free(r);
+		fail(f, ERR_FETCH, "resolving %s: %s", f->host,
+		    gai_strerror(rc));
+		return NULL;
+	}
+	while ((rc = gai_error(&r->cb)) == EAI_INPROGRESS) {
+		int64_t left = limit - now_ms();
+		struct timespec ts = { 0, GAI_SLICE_MS * 1000000L };
+
+		if (left <= 0 || shutting_down()) {
+			abandon(r);
+			if (left <= 0)
+				fail(f, ERR_FETCH, "timeout after %d s resolving "
+				    "%s", opt.connect_to, f->host);
+			else
+				fail(f, ERR_FETCH, "aborted: shutting down");
+			return NULL;
+		}
+		gai_suspend((const struct gaicb *const *)list, 1, &ts);
+	}
+	if (rc != 0) {
+		fail(f, ERR_FETCH, "resolving %s: %s", f->host,
+		    gai_strerror(rc));
+		gai_req_free(r);
+		return NULL;
+	}
+	res = r->cb.ar_result;
+	free(r);
+	return res;
+}
+
+/* Connection ------------------------------------------------------- */
+
+static void
+addr_text(const struct addrinfo *ai, char *buf, size_t len)
+{
+	const void *a = ai->ai_family == AF_INET6
+	    ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+	    : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+
+	if (inet_ntop(ai->ai_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* One non-blocking connect; 0 connected, -1 with detail in why. */
+static int
+connect_one(struct fetch *f, const struct addrinfo *ai, char *why,
+    size_t whylen)
+{
+	int64_t limit = now_ms() + opt.connect_to * 1000LL;
+	int fd, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	char addr[INET6_ADDRSTRLEN];
+	struct fetch probe;
+
+	addr_text(ai, addr, sizeof(addr));
+	if (limit > f->deadline_ms)
+		limit = f->deadline_ms;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK
+	    | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		goto ok;
+	if (errno != EINPROGRESS) {
+		snprintf(why, whylen, "connect to %s: %s", addr,
+		    strerror(errno));
+		goto fail;
+	}
+	memset(&probe, 0, sizeof(probe));
+	probe.start_ms = f->start_ms;
+	if (wait_fd(&probe, fd, POLLOUT, limit, "connecting") < 0) {
+		snprintf(why, whylen, "%.200s to %s", probe.detail, addr);
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+		snprintf(why, whylen, "connect to %s: %s", addr,
+		    strerror(soerr ? soerr : errno));
+		goto fail;
+	}
+ok:
+	f->fd = fd;
+	log_debug("%s: connected to %s", f->host, addr);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+connect_host(struct fetch *f)
+{
+	struct addrinfo *res = resolve(f), *ai;
+	char why[256] = "no usable address";
+
+	if (res == NULL)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		if (connect_one(f, ai, why, sizeof(why)) == 0)
+			break;
+		if (now_ms() >= f->deadline_ms || shutting_down())
+			break;
+	}
+	freeaddrinfo(res);
+	if (f->fd < 0)
+		return fail(f, ERR_FETCH, "%s: %s", f->host, why);
+	return 0;
+}
+
+/* TLS -------------------------------------------------------------- */
+
+/* Name the verification failures the way TLSRPT readers expect. */
+static int
+cert_failure(struct fetch *f)
+{
+	unsigned st = gnutls_session_get_verify_cert_status(f->s);
+	char reasons[256] = "";
+	gnutls_datum_t out = { NULL, 0 };
+
+	if (st & GNUTLS_CERT_EXPIRED)
+		strcat(reasons, ", certificate expired");
+	if (st & GNUTLS_CERT_NOT_ACTIVATED)
+		strcat(reasons, ", certificate not yet valid");
+	if (st & GNUTLS_CERT_UNEXPECTED_OWNER)
+		strcat(reasons, ", name mismatch");
+	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		strcat(reasons, ", issuer not trusted (unknown CA or "
+		    "self-signed)");
+	if (st & GNUTLS_CERT_REVOKED)
+		strcat(reasons, ", certificate revoked");
+	if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
+		strcat(reasons, ", insecure algorithm");
+	if (reasons[0] != '\0')
+		return fail(f, ERR_WEBPKI, "%s: %s", f->host, reasons + 2);
+	if (gnutls_certificate_verification_status_print(st,
+	    GNUTLS_CRT_X509, &out, 0) == 0) {
+		fail(f, ERR_WEBPKI, "%s: %s", f->host, out.data);
+		gnutls_free(out.data);
+		return -1;
+	}
+	return fail(f, ERR_WEBPKI, "%s: certificate invalid (status 0x%x)",
+	    f->host, st);
+}
+
+/* Wait for the direction GnuTLS needs after GNUTLS_E_AGAIN. */
+static int
+tls_wait(struct fetch *f, const char *what)
+{
+	short ev = gnutls_record_get_direction(f->s) ? POLLOUT : POLLIN;
+
+	return wait_fd(f, f->fd, ev, f->deadline_ms, what);
+}
+
+static int
+tls_start(struct fetch *f)
+{
+	const char *errpos;
+	int rc;
+
+	if ((rc = gnutls_init(&f->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
+		return fail(f, ERR_FETCH, "gnutls_init: %s",
+		    gnutls_strerror(rc));
+	if ((rc = gnutls_priority_set_direct(f->s,
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", &errpos)) < 0
+	    || (rc = gnutls_credentials_set(f->s, GNUTLS_CRD_CERTIFICATE,
+	    cred)) < 0 || (rc = gnutls_server_name_set(f->s, GNUTLS_NAME_DNS,
+	    f->host, strlen(f->host))) < 0)
+		return fail(f, ERR_FETCH, "TLS set-up: %s",
+		    gnutls_strerror(rc));
+	/* f->host lives as long as the session, as GnuTLS requires. */
+	gnutls_session_set_verify_cert(f->s, f->host, 0);
+	gnutls_transport_set_int(f->s, f->fd);
+	while ((rc = gnutls_handshake(f->s)) < 0) {
+		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+			return cert_failure(f);
+		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED
+		    && gnutls_error_is_fatal(rc))
+			return fail(f, ERR_FETCH, "TLS handshake with %s: %s",
+			    f->host, gnutls_strerror(rc));
+		if (tls_wait(f, "in TLS handshake") < 0)
+			return -1;
+	}
+	log_debug("%s: TLS established", f->host);
+	return 0;
+}
+
+/* HTTP ------------------------------------------------------------- */
+
+static int
+send_request(struct fetch *f)
+{
+	char req[DOMAIN_MAX + 256];
+	int n = snprintf(req, sizeof(req),
+	    "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
+	    "Host: %s\r\n"
+	    "User-Agent: stsfetch/%s (tlspolicyd)\r\n"
+	    "Accept: text/plain\r\n"
+	    "Connection: close\r\n\r\n", f->host, PACKAGE_VERSION);
+	size_t off = 0;
+
+	while (off < (size_t)n) {
+		ssize_t w = gnutls_record_send(f->s, req + off, (size_t)n - off);
+
+		if (w >= 0) {
+			off += (size_t)w;
+		} else if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+			if (tls_wait(f, "sending request") < 0)
+				return -1;
+		} else {
+			return fail(f, ERR_FETCH, "sending request: %s",
+			    gnutls_strerror((int)w));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Judge what we have once the head is complete: a non-200 status or a
+ * wrong media type ends the fetch without waiting for the body.
+ */
+static int
+check_head(struct fetch *f)
+{
+	const struct http_resp *r = &f->resp;
+
+	if (r->status >= 300 && r->status < 400)
+		return fail(f, ERR_FETCH, "HTTP status %d (redirect%s%s not "
+		    "followed)", r->status, r->location[0] ? " to " : "",
+		    r->location);
+	if (r->status != 200)
+		return fail(f, ERR_FETCH, "HTTP status %d", r->status);
+	if (!http_media_type_is(r, "text/plain"))
+		return fail(f, ERR_INVALID, "content type %s, not text/plain",
+		    r->content_type[0] ? r->content_type : "missing");
+	return 0;
+}
+
+/* Feed the bytes so far to the parser: 1 done, 0 more, -1 failed. */
+static int
+parse_so_far(struct fetch *f, int eof)
+{
+	char err[256];
+	enum http_result res = http_resp_parse(f->raw, f->rawlen, eof,
+	    STS_POLICY_MAX_BODY, &f->resp, err, sizeof(err));
+
+	if (f->resp.headers_done && check_head(f) < 0)
+		return -1;
+	if (res == HTTP_ERROR)
+		return fail(f, ERR_FETCH, "%s", err);
+	return res == HTTP_DONE;
+}
+
+static int
+read_response(struct fetch *f)
+{
+	size_t size = 16384;
+	int rc;
+
+	f->raw = xmalloc(size);
+	for (;;) {
+		ssize_t n;
+
+		if (f->rawlen == size) {
+			if (size >= RAW_MAX)
+				return fail(f, ERR_FETCH, "response larger "
+				    "than %d bytes", RAW_MAX);
+			size *= 2;
+			f->raw = xrealloc(f->raw, size);
+		}
+		n = gnutls_record_recv(f->s, f->raw + f->rawlen,
+		    size - f->rawlen);
+		if (n > 0) {
+			f->rawlen += (size_t)n;
+			if ((rc = parse_so_far(f, 0)) != 0)
+				return rc < 0 ? -1 : 0;
+		} else if (n == 0) {
+			return parse_so_far(f, 1) < 0 ? -1 : 0;
+		} else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (gnutls_record_check_pending(f->s) == 0
+			    && tls_wait(f, "reading response") < 0)
+				return -1;
+		} else if (n == GNUTLS_E_PREMATURE_TERMINATION) {
+			/* No close_notify: complete only by framing. */
+			if ((rc = parse_so_far(f, 0)) < 0)
+				return -1;
+			if (rc == 0)
+				return fail(f, ERR_FETCH, "connection closed "
+				    "without TLS close_notify before the "
+				    "response was complete");
+			return 0;
+		} else {
+			return fail(f, ERR_FETCH, "reading response: %s",
+			    gnutls_strerror((int)n));
+		}
+	}
+}
+
+static void
+log_policy_warnings(const struct fetch *f)
+{
+	unsigned w = f->policy.warnings;
+
+	if (w & STS_WARN_CLAMPED)
+		log_warn("%s: max_age above %ld clamped", f->domain,
+		    STS_MAX_AGE_LIMIT);
+	if (w & STS_WARN_DUPLICATE)
+		log_warn("%s: repeated policy key ignored (first counts)",
+		    f->domain);
+	if (w & (STS_WARN_EMPTY_LINE | STS_WARN_TRAILING_WSP | STS_WARN_BOM))
+		log_warn("%s: policy has empty lines, trailing whitespace or "
+		    "a BOM (tolerated)", f->domain);
+}
+
+static void
+fetch_policy(struct fetch *f)
+{
+	char err[256];
+
+	f->start_ms = now_ms();
+	f->deadline_ms = f->start_ms + opt.total_to * 1000LL;
+	f->fd = -1;
+	snprintf(f->host, sizeof(f->host), "mta-sts.%s", f->domain);
+	if (connect_host(f) < 0 || tls_start(f) < 0 || send_request(f) < 0
+	    || read_response(f) < 0)
+		return;
+	if (sts_policy_parse(f->resp.body, f->resp.body_len, &f->policy, err,
+	    sizeof(err)) < 0) {
+		fail(f, ERR_INVALID, "%s", err);
+		return;
+	}
+	f->have_policy = 1;
+	log_policy_warnings(f);
+}
+
+static void
+fetch_cleanup(struct fetch *f)
+{
+	if (f->s)
+		gnutls_deinit(f->s);
+	if (f->fd >= 0)
+		close(f->fd);
+	http_resp_free(&f->resp);
+	free(f->raw);
+	if (f->have_policy)
+		sts_policy_free(&f->policy);
+}
+
+/* Replies ---------------------------------------------------------- */
+
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j ? j : json_string("(unprintable)");
+}
+
+/* The reply for a fetch, without id, as text after its '{'. */
+static char *
+reply_tail(const struct fetch *f)
+{
+	json_t *o = json_object();
+	char *s, *tail;
+
+	json_object_set_new(o, "domain", jstr(f->domain));
+	json_object_set_new(o, "ok", json_boolean(f->error == NULL));
+	if (f->error == NULL) {
+		json_object_set_new(o, "policy", sts_policy_to_json(&f->policy));
+		json_object_set_new(o, "fetched_at",
+		    json_integer((json_int_t)time(NULL)));
+	} else {
+		json_object_set_new(o, "error", jstr(f->error));
+		json_object_set_new(o, "detail", jstr(f->detail));
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (s == NULL) {
+		log_err("cannot encode reply for %s", f->domain);
+		exit(2);
+	}
+	tail = xstrdup(s + 1);
+	free(s);
+	return tail;
+}
+
+static void
+write_all(const char *buf, size_t len)
+{
+	static int broken;
+
+	pthread_mutex_lock(&out_mu);
+	while (len > 0 && !broken) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warn("writing reply: %s", strerror(errno));
+			broken = 1;
+			break;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	pthread_mutex_unlock(&out_mu);
+}
+
+static void
+send_reply(long long id, const char *tail)
+{
+	size_t len = strlen(tail) + 32;
+	char *line = xmalloc(len);
+
+	snprintf(line, len, "{\"id\":%lld,%s\n", id, tail);
+	write_all(line, strlen(line));
+	free(line);
+}
+
+static void
+send_error(long long id, const char *domain, const char *type,
+    const char *detail)
+{
+	struct fetch f;
+	char *tail;
+
+	memset(&f, 0, sizeof(f));
+	f.domain = domain;
+	f.error = type;
+	snprintf(f.detail, sizeof(f.detail), "%s", detail);
+	tail = reply_tail(&f);
+	send_reply(id, tail);
+	free(tail);
+}
+
+/* Workers ---------------------------------------------------------- */
+
+static void
+recent_free(void *v)
+{
+	struct recent *r = v;
+
+	free(r->tail);
+	free(r);
+}
+
+struct prune_arg {
+	int64_t now;
+	char **keys;
+	size_t n;
+};
+
+static void
+collect_stale(const char *key, void *value, void *arg)
+{
+	struct prune_arg *a = arg;
+	struct recent *r = value;
+
+	if (a->now - r->done_ms >= opt.rate * 1000LL)
+		a->keys[a->n++] = xstrdup(key);
+}
+
+/* Called with mu held. */
+static void
+recent_prune(int64_t now)
+{
+	struct prune_arg a = { now, NULL, 0 };
+
+	if (htable_count(recent) < RECENT_PRUNE)
+		return;
+	a.keys = xcalloc(htable_count(recent), sizeof(char *));
+	htable_walk(recent, collect_stale, &a);
+	for (size_t i = 0; i < a.n; i++) {
+		recent_free(htable_del(recent, a.keys[i]));
+		free(a.keys[i]);
+	}
+	free(a.keys);
+}
+
+/* Called with mu held: remember the answer for the rate limit. */
+static void
+recent_store(const char *domain, const char *tail, int64_t now)
+{
+	struct recent *r = htable_get(recent, domain);
+
+	if (r == NULL) {
+		recent_prune(now);
+		r = xcalloc(1, sizeof(*r));
+		htable_put(recent, domain, r);
+	}
+	free(r->tail);
+	r->tail = xstrdup(tail);
+	r->done_ms = now;
+}
+
+static void
+log_result(const struct fetch *f, int64_t ms)
+{
+	if (f->error == NULL)
+		log_info("%s: policy fetched in %lld ms: mode=%s max_age=%ld "
+		    "mx=%zu", f->domain, (long long)ms,
+		    sts_mode_name(f->policy.mode), f->policy.max_age,
+		    f->policy.nmx);
+	else
+		log_notice("%s: fetch failed after %lld ms: %s: %s",
+		    f->domain, (long long)ms, f->error, f->detail);
+}
+
+static void
+run_job(struct job *j)
+{
+	struct fetch f;
+	char *tail;
+	int64_t t0 = now_ms();
+
+	memset(&f, 0, sizeof(f));
+	f.domain = j->domain;
+	fetch_policy(&f);
+	log_result(&f, now_ms() - t0);
+	tail = reply_tail(&f);
+	fetch_cleanup(&f);
+
+	pthread_mutex_lock(&mu);
+	htable_del(inflight, j->domain);
+	recent_store(j->domain, tail, now_ms());
+	pthread_mutex_unlock(&mu);
+
+	/* j is ours now: nobody can join it any more. */
+	for (size_t i = 0; i < j->nids; i++)
+		send_reply(j->ids[i], tail);
+	free(tail);
+	free(j->ids);
+	free(j);
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		while (q_head == NULL && !stopping)
+			pthread_cond_wait(&cv, &mu);
+		if (stopping) {
+			pthread_mutex_unlock(&mu);
+			return NULL;
+		}
+		j = q_head;
+		q_head = j->next;
+		if (q_head == NULL)
+			q_tail = NULL;
+		nqueued--;
+		pthread_mutex_unlock(&mu);
+		run_job(j);
+		reap_abandoned();
+	}
+}
+
+/* Requests --------------------------------------------------------- */
+
+/*
+ * Policy domain from the request: A-label host name, lower case, one
+ * trailing dot dropped, short enough for "mta-sts." in front.
+ */
+static int
+domain_ok(const char *in, char *out, size_t outlen)
+{
+	size_t n = strlen(in);
+
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n + 8 > DOMAIN_MAX || n >= outlen)
+		return 0;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	str_lower(out);
+	return domain_valid(out) && strchr(out, '.') != NULL;
+}
+
+/* Add a request: answer at once, join a fetch, or queue a new one. */
+static void
+submit(long long id, const char *domain)
+{
+	struct recent *r;
+	struct job *j;
+	char *tail = NULL;
+
+	pthread_mutex_lock(&mu);
+	if ((r = htable_get(recent, domain)) != NULL
+	    && now_ms() - r->done_ms < opt.rate * 1000LL) {
+		tail = xstrdup(r->tail);
+	} else if ((j = htable_get(inflight, domain)) != NULL) {
+		j->ids = xrealloc(j->ids, (j->nids + 1) * sizeof(*j->ids));
+		j->ids[j->nids++] = id;
+		log_debug("%s: joins the fetch in flight", domain);
+	} else if (nqueued >= opt.max_queued) {
+		pthread_mutex_unlock(&mu);
+		log_warn("%s: queue full (%d requests), refused", domain,
+		    opt.max_queued);
+		send_error(id, domain, ERR_FETCH, "fetcher queue full");
+		return;
+	} else {
+		j = xcalloc(1, sizeof(*j));
+		snprintf(j->domain, sizeof(j->domain), "%s", domain);
+		j->ids = xmalloc(sizeof(*j->ids));
+		j->ids[j->nids++] = id;
+		htable_put(inflight, domain, j);
+		if (q_tail)
+			q_tail->next = j;
+		else
+			q_head = j;
+		q_tail = j;
+		nqueued++;
+		pthread_cond_signal(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+	if (tail != NULL) {
+		log_info("%s: fetched less than %d s ago, previous answer "
+		    "reused", domain, opt.rate);
+		send_reply(id, tail);
+		free(tail);
+	}
+}
+
+static void
+handle_line(const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *jid;
+	const char *domain = NULL;
+	char safe[128], norm[DOMAIN_MAX + 1];
+	long long id;
+
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	jid = json_is_object(req) ? json_object_get(req, "id") : NULL;
+	if (!json_is_integer(jid) || json_integer_value(jid) < 0) {
+		log_warn("request without a readable id skipped: %s",
+		    log_safe(line, len, safe, sizeof(safe)));
+		json_decref(req);
+		return;
+	}
+	id = json_integer_value(jid);
+	if (json_unpack_ex(req, &jerr, JSON_STRICT, "{s:I, s:s}", "id",
+	    &(json_int_t){0}, "domain", &domain) < 0) {
+		log_warn("request %lld malformed: %s", id, jerr.text);
+		send_error(id, "", ERR_FETCH, "malformed request");
+	} else if (!domain_ok(domain, norm, sizeof(norm))) {
+		log_warn("request %lld: invalid domain %s", id,
+		    log_safe(domain, strlen(domain), safe, sizeof(safe)));
+		send_error(id, domain, ERR_FETCH, "invalid domain name");
+	} else {
+		submit(id, norm);
+	}
+	json_decref(req);
+}
+
+/* Read request lines until EOF; overlong lines are skipped whole. */
+static void
+read_requests(void)
+{
+	char *buf = xmalloc(REQ_LINE_MAX + 1);
+	size_t len = 0;
+	int skipping = 0;
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf + len, REQ_LINE_MAX + 1 - len);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		while ((nl = memchr(buf, '\n', len)) != NULL) {
+			size_t l = (size_t)(nl - buf);
+
+			if (!skipping)
+				handle_line(buf, l);
+			skipping = 0;
+			memmove(buf, nl + 1, len - l - 1);
+			len -= l + 1;
+		}
+		if (len > REQ_LINE_MAX) {
+			if (!skipping)
+				log_warn("request line longer than %d bytes "
+				    "skipped", REQ_LINE_MAX);
+			skipping = 1;
+			len = 0;
+		}
+	}
+	free(buf);
+}
+
+/* Set-up ----------------------------------------------------------- */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: stsfetch [-v] [-C cafile] [-c connect_timeout]"
+	    " [-t total_timeout]\n\t[-r rate_limit] [-w workers] "
+	    "[-q max_queued] [-1 domain]\n");
+	exit(2);
+}
+
+static int
+int_arg(const char *s, long min, long max)
+{
+	long v = parse_long(s, min, max);
+
+	if (v == LONG_MIN)
+		usage();
+	return (int)v;
+}
+
+static void
+load_trust(void)
+{
+	int n, rc;
+
+	if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0) {
+		log_err("gnutls: %s", gnutls_strerror(rc));
+		exit(2);
+	}
+	n = opt.cafile ? gnutls_certificate_set_x509_trust_file(cred,
+	    opt.cafile, GNUTLS_X509_FMT_PEM)
+	    : gnutls_certificate_set_x509_system_trust(cred);
+	/* No anchors would make every fetch fail: refuse to start. */
+	if (n <= 0) {
+		log_err("no trust anchors loaded from %s%s%s", opt.cafile
+		    ? opt.cafile : "the system trust store", n < 0 ? ": " : "",
+		    n < 0 ? gnutls_strerror(n) : "");
+		exit(2);
+	}
+	log_debug("%d trust anchors loaded", n);
+}
+
+static int
+one_shot(const char *domain)
+{
+	struct fetch f;
+	char norm[DOMAIN_MAX + 1], *tail;
+	int ok;
+
+	if (!domain_ok(domain, norm, sizeof(norm))) {
+		send_error(0, "", ERR_FETCH, "invalid domain name");
+		return 1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.domain = norm;
+	fetch_policy(&f);
+	ok = f.error == NULL;
+	tail = reply_tail(&f);
+	fetch_cleanup(&f);
+	send_reply(0, tail);
+	free(tail);
+	return ok ? 0 : 1;
+}
+
+static void
+run_pool(void)
+{
+	pthread_t *tids = xcalloc((size_t)opt.workers, sizeof(*tids));
+	struct job *j;
+
+	inflight = htable_new(64);
+	recent = htable_new(64);
+	for (int i = 0; i < opt.workers; i++) {
+		if (pthread_create(&tids[i], NULL, worker, NULL) != 0) {
+			log_err("cannot start worker thread");
+			exit(2);
+		}
+	}
+	log_notice("started: %d workers, connect timeout %d s, total "
+	    "timeout %d s, rate limit %d s", opt.workers, opt.connect_to,
+	    opt.total_to, opt.rate);
+	read_requests();
+
+	/* stdin closed: drop the queue, abort fetches, wait for workers. */
+	pthread_mutex_lock(&mu);
+	stopping = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	close(stop_fds[1]);
+	for (int i = 0; i < opt.workers; i++)
+		pthread_join(tids[i], NULL);
+	while ((j = q_head) != NULL) {
+		q_head = j->next;
+		free(j->ids);
+		free(j);
+	}
+	htable_free(inflight, NULL);
+	htable_free(recent, recent_free);
+	free(tids);
+	log_notice("stdin closed, exiting");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *once = NULL;
+	int c, level = LOG_LVL_NOTICE, rc = 0;
+
+	while ((c = getopt(argc, argv, "1:C:c:t:r:w:q:v")) != -1) {
+		switch (c) {
+		case '1': once = optarg; break;
+		case 'C': opt.cafile = optarg; break;
+		case 'c': opt.connect_to = int_arg(optarg, 1, 600); break;
+		case 't': opt.total_to = int_arg(optarg, 1, 3600); break;
+		case 'r': opt.rate = int_arg(optarg, 0, 86400); break;
+		case 'w': opt.workers = int_arg(optarg, 1, 256); break;
+		case 'q': opt.max_queued = int_arg(optarg, 1, 1000000); break;
+		case 'v': if (level < LOG_LVL_DEBUG) level++; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("stsfetch", 1, level);
+	signal(SIGPIPE, SIG_IGN);
+	json_object_seed(0);		/* before any thread exists */
+	if (pipe2(stop_fds, O_CLOEXEC) < 0) {
+		log_err("pipe: %s", strerror(errno));
+		return 2;
+	}
+	load_trust();
+	if (once != NULL)
+		rc = one_shot(once);
+	else
+		run_pool();
+	gnutls_certificate_free_credentials(cred);
+	return rc;
+}

@@ -1,0 +1,338 @@
+/* Unit tests for lib/http_resp.c (incremental HTTP/1.x response parser). */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_resp.h"
+
+#define MAXB 65536
+
+#define OK_HEAD "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+
+static const struct {
+	const char *in;
+	int eof;
+	enum http_result want;
+	int status;
+	const char *body;	/* HTTP_DONE: body; HTTP_ERROR: error substring */
+	const char *ctype;
+} cases[] = {
+	{ OK_HEAD "Content-Length: 5\r\n\r\nhello", 0, HTTP_DONE, 200,
+	  "hello", "text/plain" },
+	{ OK_HEAD "Content-Length: 5\r\n\r\nhello, trailing junk", 0,
+	  HTTP_DONE, 200, "hello", "text/plain" },
+	{ OK_HEAD "Content-Length: 5\r\n\r\nhel", 0, HTTP_NEED_MORE, 200, NULL,
+	  "text/plain" },
+	{ OK_HEAD "Content-Length: 5\r\n\r\nhel", 1, HTTP_ERROR, 200,
+	  "premature EOF in HTTP body", "text/plain" },
+	{ OK_HEAD "Content-Length: 0\r\n\r\n", 0, HTTP_DONE, 200, "",
+	  "text/plain" },
+	{ "HTTP/1.0 200 OK\nContent-Type: Text/Plain; charset=utf-8\n\nbody\n",
+	  1, HTTP_DONE, 200, "body\n", "text/plain" },
+	{ "HTTP/1.0 200 OK\nContent-Type: text/plain\n\nbody\n", 0,
+	  HTTP_NEED_MORE, 200, NULL, "text/plain" },
+	{ "HTTP/1.1 200\r\nContent-Type:text/html\r\nContent-Length:2\r\n\r\nhi",
+	  0, HTTP_DONE, 200, "hi", "text/html" },
+	{ "HTTP/1.1 200 OK\r\n\r\n", 1, HTTP_DONE, 200, "", "" },
+	/* Chunked. */
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+	  "7;ext=1\r\n, world\r\n0\r\n\r\n", 0, HTTP_DONE, 200, "hello, world",
+	  "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: Chunked\r\n\r\nA\r\n0123456789\r\n"
+	  "0\r\nX-Trailer: y\r\n\r\n", 0, HTTP_DONE, 200, "0123456789",
+	  "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\nContent-Length: 3\n\n"
+	  "5\nhello\n0\n\n", 0, HTTP_DONE, 200, "hello", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 0,
+	  HTTP_NEED_MORE, 200, NULL, "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 1,
+	  HTTP_ERROR, 200, "premature EOF", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n", 1,
+	  HTTP_ERROR, 200, "premature EOF", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n0\r\n\r\n",
+	  0, HTTP_ERROR, 200, "not followed by CRLF", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 0, HTTP_ERROR,
+	  200, "malformed chunk size", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n\r\n", 0, HTTP_ERROR,
+	  200, "malformed chunk size", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n-1\r\n", 0, HTTP_ERROR,
+	  200, "malformed chunk size", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n123456789\r\n", 0,
+	  HTTP_ERROR, 200, "malformed chunk size", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n10001\r\n", 0, HTTP_ERROR,
+	  200, "body larger than 65536", "text/plain" },
+	{ OK_HEAD "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, HTTP_ERROR,
+	  0, "Transfer-Encoding", NULL },
+	{ OK_HEAD "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
+	  "\r\n", 0, HTTP_ERROR, 0, "Transfer-Encoding", NULL },
+	/* Statuses: the caller judges them once headers_done is set. */
+	{ "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!", 0,
+	  HTTP_DONE, 404, "no!", "" },
+	{ "HTTP/1.1 301 Moved\r\nLocation: https://x.example/\r\n"
+	  "Content-Length: 0\r\n\r\n", 0, HTTP_DONE, 301, "", "" },
+	{ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1"
+	  "\r\n\r\nx", 0, HTTP_DONE, 200, "x", "" },
+	{ "HTTP/1.1 204 No Content\r\n\r\n", 0, HTTP_DONE, 204, "", "" },
+	{ "HTTP/1.1 101 Switching\r\n\r\n", 0, HTTP_ERROR, 0, "101", NULL },
+	/* Malformed heads. */
+	{ "HTTP/2 200 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "HTTP/1.2 200 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "HTTP/1.1 20 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "HTTP/1.1 099 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "HTTP/1.1 2000 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "http/1.1 200 OK\r\n\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "SSH-2.0-OpenSSH\r\n", 0, HTTP_ERROR, 0, "status line", NULL },
+	{ "HTTP/1.1 200 O\x01K\r\n\r\n", 0, HTTP_ERROR, 0, "control", NULL },
+	{ "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "folding", NULL },
+	{ "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "malformed HTTP header", NULL },
+	{ "HTTP/1.1 200 OK\r\nX : y\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "malformed HTTP header", NULL },
+	{ "HTTP/1.1 200 OK\r\n: y\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "malformed HTTP header", NULL },
+	{ "HTTP/1.1 200 OK\r\nX: a\x7fz\r\n\r\n", 0, HTTP_ERROR, 0, "control",
+	  NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+	  0, HTTP_ERROR, 0, "conflicting", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"
+	  "hello", 0, HTTP_DONE, 200, "hello", "" },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "Content-Length", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", 0, HTTP_ERROR, 0,
+	  "Content-Length", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", 0,
+	  HTTP_ERROR, 0, "Content-Length", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 65537\r\n\r\n", 0, HTTP_ERROR,
+	  200, "body larger than 65536", "" },
+	{ "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n", 0, HTTP_ERROR,
+	  0, "Content-Encoding", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 1"
+	  "\r\n\r\nx", 0, HTTP_DONE, 200, "x", "" },
+	{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: "
+	  "text/html\r\n\r\n", 0, HTTP_ERROR, 0, "repeated Content-Type", NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Ty", 0, HTTP_NEED_MORE, 0, NULL, NULL },
+	{ "HTTP/1.1 200 OK\r\nContent-Ty", 1, HTTP_ERROR, 0,
+	  "premature EOF in HTTP header", NULL },
+	{ "", 0, HTTP_NEED_MORE, 0, NULL, NULL },
+	{ "", 1, HTTP_ERROR, 0, "premature EOF in HTTP header", NULL },
+};
+
+START_TEST(test_table)
+{
+	struct http_resp r;
+	char err[128];
+	const char *in = cases[_i].in;
+	enum http_result res;
+
+	memset(&r, 0, sizeof(r));
+	res = http_resp_parse(in, strlen(in), cases[_i].eof, MAXB, &r, err,
+	    sizeof(err));
+	ck_assert_msg(res == cases[_i].want, "case %d: got %d (%s)", _i, res,
+	    err);
+	if (cases[_i].status)
+		ck_assert_int_eq(r.status, cases[_i].status);
+	if (cases[_i].ctype)
+		ck_assert_str_eq(r.content_type, cases[_i].ctype);
+	if (res == HTTP_DONE) {
+		ck_assert_uint_eq(r.body_len, strlen(cases[_i].body));
+		ck_assert_str_eq(r.body, cases[_i].body);
+	} else {
+		ck_assert_ptr_null(r.body);
+	}
+	if (res == HTTP_ERROR)
+		ck_assert_msg(strstr(err, cases[_i].body) != NULL,
+		    "case %d: error \"%s\" lacks \"%s\"", _i, err,
+		    cases[_i].body);
+	http_resp_free(&r);
+}
+END_TEST
+
+/* Every proper prefix of a good response needs more, never errs. */
+START_TEST(test_prefixes)
+{
+	const char *in[] = {
+		OK_HEAD "Content-Length: 5\r\n\r\nhello",
+		OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+		    "3;x=y\r\n!!!\r\n0\r\nT: 1\r\n\r\n",
+	};
+	struct http_resp r;
+	char err[128];
+
+	memset(&r, 0, sizeof(r));
+	for (size_t k = 0; k < 2; k++) {
+		size_t len = strlen(in[k]);
+		for (size_t n = 0; n < len; n++)
+			ck_assert_msg(http_resp_parse(in[k], n, 0, MAXB, &r, err,
+			    sizeof(err)) == HTTP_NEED_MORE, "%zu/%zu: %s", k,
+			    n, err);
+		ck_assert_int_eq(http_resp_parse(in[k], len, 0, MAXB, &r, err,
+		    sizeof(err)), HTTP_DONE);
+	}
+	ck_assert_str_eq(r.body, "hello!!!");
+	http_resp_free(&r);
+}
+END_TEST
+
+/* Edge case 7: 65536 bytes pass, 65537 fail, in all three framings. */
+static char *
+response(const char *head, size_t bodylen, int chunked, size_t *len)
+{
+	char *buf = malloc(strlen(head) + bodylen + 64);
+	size_t off = (size_t)sprintf(buf, "%s", head);
+
+	if (chunked)
+		off += (size_t)sprintf(buf + off, "%zx\r\n", bodylen);
+	memset(buf + off, 'x', bodylen);
+	off += bodylen;
+	if (chunked)
+		off += (size_t)sprintf(buf + off, "\r\n0\r\n\r\n");
+	*len = off;
+	return buf;
+}
+
+START_TEST(test_body_limit)
+{
+	char head[128], err[128], *buf;
+	struct http_resp r;
+	size_t len, sizes[] = { MAXB, MAXB + 1 };
+
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		size_t n = sizes[i];
+		enum http_result want = n > MAXB ? HTTP_ERROR : HTTP_DONE;
+
+		snprintf(head, sizeof(head), OK_HEAD "Content-Length: %zu\r\n\r\n",
+		    n);
+		buf = response(head, n, 0, &len);
+		ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r, err,
+		    sizeof(err)), want);
+		free(buf);
+
+		buf = response(OK_HEAD "Transfer-Encoding: chunked\r\n\r\n", n,
+		    1, &len);
+		ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r, err,
+		    sizeof(err)), want);
+		free(buf);
+
+		buf = response(OK_HEAD "\r\n", n, 0, &len);
+		ck_assert_int_eq(http_resp_parse(buf, len, 1, MAXB, &r, err,
+		    sizeof(err)), want);
+		if (want == HTTP_DONE)
+			ck_assert_uint_eq(r.body_len, MAXB);
+		else
+			ck_assert_ptr_nonnull(strstr(err, "larger than 65536"));
+		/* Without EOF the excess is already an error. */
+		if (want == HTTP_ERROR)
+			ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r,
+			    err, sizeof(err)), HTTP_ERROR);
+		free(buf);
+	}
+	http_resp_free(&r);
+}
+END_TEST
+
+/* Chunks that add up past the limit fail even when each one is small. */
+START_TEST(test_chunked_sum_limit)
+{
+	size_t size = 200 + 20 * 4200, off;
+	char *buf = malloc(size), err[128];
+	struct http_resp r;
+
+	off = (size_t)sprintf(buf, OK_HEAD "Transfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 17; i++) {
+		off += (size_t)sprintf(buf + off, "1000\r\n");
+		memset(buf + off, 'y', 4096);
+		off += 4096;
+		off += (size_t)sprintf(buf + off, "\r\n");
+	}
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(http_resp_parse(buf, off, 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "body larger than 65536"));
+	http_resp_free(&r);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_header_limits)
+{
+	char *buf = malloc(HTTP_MAX_HEADER + 200), err[128];
+	struct http_resp r;
+	size_t off;
+
+	memset(&r, 0, sizeof(r));
+	/* Too many lines. */
+	off = (size_t)sprintf(buf, "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i <= HTTP_MAX_HEADERS; i++)
+		off += (size_t)sprintf(buf + off, "X-%d: y\r\n", i);
+	off += (size_t)sprintf(buf + off, "\r\n");
+	ck_assert_int_eq(http_resp_parse(buf, off, 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_ERROR);
+	/* One endless header line, no LF yet: refused without waiting. */
+	off = (size_t)sprintf(buf, "HTTP/1.1 200 OK\r\nX: ");
+	memset(buf + off, 'a', HTTP_MAX_HEADER + 1 - off);
+	ck_assert_int_eq(http_resp_parse(buf, HTTP_MAX_HEADER + 1, 0, MAXB, &r,
+	    err, sizeof(err)), HTTP_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "larger than"));
+	/* Endless 1xx responses. */
+	off = 0;
+	for (int i = 0; i < 7; i++)
+		off += (size_t)sprintf(buf + off, "HTTP/1.1 102 P\r\n\r\n");
+	ck_assert_int_eq(http_resp_parse(buf, off, 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "1xx"));
+	http_resp_free(&r);
+	free(buf);
+}
+END_TEST
+
+/* A 404 is visible as soon as its head arrives. */
+START_TEST(test_headers_done_early)
+{
+	const char *in = "HTTP/1.1 404 Not Found\r\nLocation: a\"b\x80\r\n"
+	    "Content-Length: 1000\r\n\r\n<html>";
+	struct http_resp r;
+	char err[128];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(http_resp_parse(in, strlen(in), 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_NEED_MORE);
+	ck_assert_int_eq(r.headers_done, 1);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(r.location, "a?b?");
+	ck_assert(http_media_type_is(&r, "") == 1);
+	http_resp_free(&r);
+}
+END_TEST
+
+static Suite *
+http_resp_suite(void)
+{
+	Suite *s = suite_create("http_resp");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_loop_test(tc, test_table, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_prefixes);
+	tcase_add_test(tc, test_body_limit);
+	tcase_add_test(tc, test_chunked_sum_limit);
+	tcase_add_test(tc, test_header_limits);
+	tcase_add_test(tc, test_headers_done_early);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(http_resp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -69,6 +69,7 @@
 
 #define STS_TXT_RECHECK		300	/* seconds, at most */
 #define STS_TXT_ERR_RECHECK	30	/* after a DNS failure */
+#define STS_FETCHER_RETRY	10	/* after the fetcher died */
 
 struct sts_config {
 	long first_fetch_wait_ms;	/* sts_first_fetch_wait */

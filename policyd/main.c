@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "dns.h"
 #include "engine.h"
 #include "listen.h"
 #include "log.h"
@@ -192,6 +193,7 @@ main(int argc, char **argv)
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
 	int lfd;
 	struct overrides *o;
+	struct dns_config dc;
 
 	memset(&d, 0, sizeof(d));
 	d.cf_path = DEF_CONFIG_FILE;
@@ -242,6 +244,10 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	if (dns_config_from(&dc, d.cf, "/etc/resolv.conf", err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	user = config_get(d.cf, "user");
 	if (geteuid() == 0 && *user) {
 		if ((pw = getpwnam(user)) == NULL) {
@@ -270,6 +276,7 @@ main(int argc, char **argv)
 		return 1;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);
+	engine_set_dns(d.engine, dns_new(d.loop, &dc));
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);

@@ -54,14 +54,17 @@ name_norm(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
-static void
+/* Presentation form; -1 when it does not fit (escapes make it long). */
+static int
 rdf_name(const ldns_rdf *rdf, char *out, size_t outlen)
 {
 	char *s = ldns_rdf2str(rdf);
+	int rc = s == NULL ? -1 : name_norm(s, out, outlen);
 
-	if (s == NULL || name_norm(s, out, outlen) < 0)
-		snprintf(out, outlen, "?");
 	free(s);
+	if (rc < 0)
+		snprintf(out, outlen, "?");
+	return rc;
 }
 
 /* Follow the CNAME chain from the question name inside one reply. */
@@ -96,7 +99,8 @@ rec_extract(struct rec *rec, const ldns_pkt *pkt)
 	}
 	if (hops > MAX_CNAME)
 		rec->chain_broken = 1;	/* a loop or an absurd chain */
-	rdf_name(cur, rec->target, sizeof(rec->target));
+	if (rdf_name(cur, rec->target, sizeof(rec->target)) < 0)
+		rec->chain_broken = 1;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		if ((int)ldns_rr_get_type(rr) == rec->type
@@ -214,9 +218,12 @@ rec_errstr(const struct rec *r, char *buf, size_t len)
 		snprintf(buf, len, "CNAME chain too long or looping");
 	else if (r->status != DNS_OK)
 		snprintf(buf, len, "%s", dns_status_name(r->status));
+	else if (r->ede >= 0)
+		snprintf(buf, len, "%s (extended error %d)", rcode_name(r->rcode),
+		    r->ede);
 	else
 		snprintf(buf, len, "%s%s", rcode_name(r->rcode),
-		    r->rcode == LDNS_RCODE_SERVFAIL && r->ede < 0
+		    r->rcode == LDNS_RCODE_SERVFAIL
 		    ? " (DNSSEC failure or resolver trouble)" : "");
 	return buf;
 }
@@ -461,8 +468,10 @@ mx_hosts(const struct rec *r, struct mxhost *out, size_t max, int *truncated)
 			}
 			continue;
 		}
+		/* A name we cannot even print is one Postfix skips too. */
+		if (rdf_name(ex, all[nall].name, sizeof(all[nall].name)) < 0)
+			continue;
 		all[nall].pref = ldns_rdf2native_int16(pref);
-		rdf_name(ex, all[nall].name, sizeof(all[nall].name));
 		nall++;
 	}
 	qsort(all, nall, sizeof(*all), mx_cmp);

@@ -672,6 +672,8 @@ got_reply(struct inflight *inf, ldns_pkt *pkt)
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 
 	if (!inf->tcp && ldns_pkt_tc(pkt)) {
+		log_debug("dns %s/%d: truncated, retrying over TCP", inf->name,
+		    inf->type);
 		ldns_pkt_free(pkt);
 		io_close(inf);
 		inf->tcp = 1;

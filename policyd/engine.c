@@ -248,12 +248,14 @@ engine_decide_dane(const struct engine_policy *pol,
 
 /* The sources after DANE. */
 static void
-finish_sources(struct engine *e, const struct key *k, struct answer *ans)
+finish_sources(struct engine *e, const struct key *k, const char *dane_why,
+    struct answer *ans)
 {
 	(void)e;
 	(void)k;
 	/* The MTA-STS source plugs in here. */
-	answer_set(ans, SM_NOTFOUND, "none", NULL, "no policy information");
+	answer_set(ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s",
+	    dane_why ? "; no DANE: " : "", dane_why ? dane_why : "");
 }
 
 static void
@@ -262,7 +264,8 @@ decide(struct engine *e, const struct key *k, const struct dane_result *dr,
 {
 	if (engine_decide_dane(&e->pol, dr, dr->status == DANE_ERROR
 	    && k->kind == KEY_DOMAIN && sts_cached(e, k), ans) == V_NOINFO)
-		finish_sources(e, k, ans);
+		finish_sources(e, k, dr->status == DANE_ERROR ? dr->stale_reason
+		    : dr->reason, ans);
 }
 
 static void
@@ -312,7 +315,7 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		goto done;
 	}
 	if (e->dane == NULL || dane_target(&k, &t, &why) < 0) {
-		finish_sources(e, &k, ans);
+		finish_sources(e, &k, e->dane ? why : NULL, ans);
 		goto done;
 	}
 	q = xcalloc(1, sizeof(*q));

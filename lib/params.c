@@ -1,12 +1,115 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "params.h"
+#include "util.h"
 
 #define QDIR DEF_POSTFIX_QUEUE_DIR
+
+static int
+one_of(const char *v, const char *const *set, const char **err,
+    const char *msg)
+{
+	for (; *set; set++)
+		if (strcmp(v, *set) == 0)
+			return 0;
+	*err = msg;
+	return -1;
+}
+
+static int
+check_error_action(const char *v, const char **err)
+{
+	static const char *const set[] = { "temp", "dane", "stale", NULL };
+
+	return one_of(v, set, err, "expected temp, dane or stale");
+}
+
+static int
+check_stale_fallback(const char *v, const char **err)
+{
+	static const char *const set[] = { "temp", "dane", NULL };
+
+	return one_of(v, set, err, "expected temp or dane");
+}
+
+static int
+check_validation(const char *v, const char **err)
+{
+	static const char *const set[] = { "resolver", NULL };
+
+	return one_of(v, set, err, "expected resolver (local validation is "
+	    "not implemented)");
+}
+
+static int
+check_retries(const char *v, const char **err)
+{
+	if (parse_long(v, 0, 10) == LONG_MIN) {
+		*err = "expected an integer from 0 to 10";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_positive_time(const char *v, const char **err)
+{
+	if (parse_time(v) <= 0) {
+		*err = "expected a time of at least 1s";
+		return -1;
+	}
+	return 0;
+}
+
+/* addr, addr:port (IPv4), [addr] or [addr]:port; commas or spaces. */
+static int
+check_one_resolver(char *s)
+{
+	unsigned char buf[16];
+	char *port = NULL, *end;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return -1;
+		*end = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+		s++;
+	} else if ((end = strchr(s, ':')) != NULL && strchr(end + 1, ':') == NULL) {
+		*end = '\0';
+		port = end + 1;
+	}
+	if (port && parse_long(port, 1, 65535) == LONG_MIN)
+		return -1;
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1
+	    ? 0 : -1;
+}
+
+static int
+check_resolvers(const char *v, const char **err)
+{
+	char *copy = xstrdup(v), *tok, *save = NULL;
+	int rc = 0, n = 0;
+
+	for (tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
+	    tok = strtok_r(NULL, ", \t", &save))
+		if (check_one_resolver(tok) < 0 || ++n > 8)
+			rc = -1;
+	free(copy);
+	if (rc < 0)
+		*err = "expected up to 8 IP addresses, each optionally with a "
+		    "port as [addr]:port or (IPv4) addr:port";
+	return rc;
+}
 
 const struct cfg_def tlspol_params[] = {
 	/* Socketmap service for smtp_tls_policy_maps. */
@@ -26,6 +129,29 @@ const struct cfg_def tlspol_params[] = {
 	{ "log_level", "info", cf_check_log_level },
 	{ "max_connections", "1000", cf_check_count },
 	{ "idle_timeout", "300s", cf_check_time },
+	{ "query_timeout", "10s", check_positive_time },
+	/* DNS and DANE. */
+	{ "dane_enable", "yes", cf_check_bool },
+	{ "dns_resolvers", "", check_resolvers },
+	{ "dns_timeout", "2s", check_positive_time },
+	{ "dns_retries", "2", check_retries },
+	{ "dns_cache_size", "10000", cf_check_count },
+	{ "dns_cache_max_ttl", "1h", check_positive_time },
+	{ "dnssec_validation", "resolver", check_validation },
+	{ "dns_error_action", "temp", check_error_action },
+	{ "dns_stale_max", "1h", cf_check_time },
+	{ "dns_stale_fallback", "temp", check_stale_fallback },
+	/* MTA-STS. */
+	{ "sts_enable", "yes", cf_check_bool },
+	{ "sts_fetcher", LIBEXECDIR "/stsfetch", cf_check_abspath_or_empty },
+	{ "sts_ca_file", "", cf_check_abspath_or_empty },
+	{ "sts_first_fetch_wait", "5s", cf_check_time },
+	{ "sts_refresh_before", "1d", cf_check_time },
+	{ "sts_failure_backoff", "5m", cf_check_time },
+	{ "sts_enforce_testing", "no", cf_check_bool },
+	{ "sts_in_use", "7d", cf_check_time },
+	/* Testing only. */
+	{ "clock_control", "no", cf_check_bool },
 };
 
 const size_t tlspol_nparams = sizeof(tlspol_params) / sizeof(tlspol_params[0]);

@@ -4,30 +4,51 @@
  * SYNOPSIS
  *	struct engine *engine_new(struct loop *l, const struct config *cf);
  *	void engine_set_overrides(struct engine *e, struct overrides *o);
+ *	void engine_set_dns(struct engine *e, struct dns *d);
+ *	void engine_set_sts(struct engine *e, struct sts *s);
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
  *	    const char *key, size_t keylen, struct answer *ans,
  *	    engine_cb cb, void *arg);
  *	const struct engine_stats *engine_stats(const struct engine *e);
-void answer_set(struct answer *a, enum sockmap_status st,
+ *	void answer_set(struct answer *a, enum sockmap_status st,
  *	    const char *source, const char *text, const char *fmt, ...);
  *	void answer_clear(struct answer *a);
  *
+ *	enum verdict engine_decide_dane(const struct engine_policy *pol,
+ *	    const struct dane_result *dr, int sts_is_cached,
+ *	    struct answer *ans);
+ *
  * DESCRIPTION
  *	engine_query() asks the sources in precedence order: the admin's
- *	overrides, then DANE, then MTA-STS (those two report "no
- *	information" until their modules exist), then NOTFOUND.  Each source
- *	answers, says it has no information, or fails; only this module
- *	turns that into a reply, so the precedence and every decision to
- *	answer less than the strongest policy live in one place.
+ *	overrides (at once, without DNS), then DANE (asynchronous, when
+ *	engine_set_dns() gave the engine a resolver), then MTA-STS (when
+ *	engine_set_sts() gave it the MTA-STS source; domains only), then
+ *	NOTFOUND.  The engine owns the resolver and the MTA-STS source it is
+ *	given.  Each source answers, says it has no information, or fails;
+ *	only this module turns that into a reply, so the precedence and
+ *	every decision to answer less than the strongest policy live in one
+ *	place.
+ *
+ *	Map names: "tlspolicy" (plain values, Postfix 3.7 to 3.9) and
+ *	"tlspolicy-tlsrpt" (MTA-STS answers carry Postfix 3.10 TLSRPT
+ *	attributes); any other name gets PERM.
  *
  *	It returns 1 when *ans is complete at once, 0 when the answer will
  *	come later through cb(arg, ans) (exactly once, from the event loop).
- *	Every answer is logged at info level as key=value fields.
+ *	Every answer is counted and logged at info level as key=value fields.
+ *
+ *	engine_decide_dane() is the one function that turns a DANE result
+ *	(and, on errors, dns_error_action and whether an MTA-STS policy is
+ *	cached) into an answer; its table is in engine.c.  It returns
+ *	V_NOINFO when the next source is to be asked.  Pure, for tests.
+ *
+ *	A connection that goes away while a source works needs nothing from
+ *	the engine: cb still runs once, and its owner frees what it must.
  *
  *	struct answer: status, text (policy value for SM_OK, reason for
  *	errors; points into inline storage or the heap, freed by
  *	answer_clear()), source ("override", "dane", "mta-sts", "none",
- *	"error") and a one-line reason.
+ *	"error") and a one-line reason.  Zero it before first use.
  */
 #ifndef TLSPOL_ENGINE_H
 #define TLSPOL_ENGINE_H
@@ -35,11 +56,14 @@ void answer_set(struct answer *a, enum sockmap_status st,
 #include <stddef.h>
 
 #include "conf.h"
+#include "dane.h"
+#include "dns.h"
 #include "loop.h"
 #include "overrides.h"
 #include "sockmap.h"
 
 #define MAP_TLSPOLICY		"tlspolicy"
+#define MAP_TLSPOLICY_TLSRPT	"tlspolicy-tlsrpt"
 
 struct answer {
 	enum sockmap_status status;
@@ -58,11 +82,38 @@ struct engine_stats {
 	unsigned long by_override, by_dane, by_sts, by_none, by_error;
 };
 
+/* What a source says about a key. */
+enum verdict {
+	V_NOINFO,	/* nothing to say: ask the next source */
+	V_ANSWER,	/* *ans is the answer */
+};
+
+enum error_action {
+	ACT_TEMP,	/* defer */
+	ACT_DANE,	/* let Postfix do the DNSSEC lookups itself */
+	ACT_STALE	/* last good result, then stale_fallback */
+};
+
+struct engine_policy {
+	enum error_action error_action;		/* dns_error_action */
+	enum error_action stale_fallback;	/* dns_stale_fallback */
+};
+
 struct engine;
 
 struct engine *engine_new(struct loop *l, const struct config *cf);
 void engine_free(struct engine *e);
 void engine_set_overrides(struct engine *e, struct overrides *o);
+void engine_set_dns(struct engine *e, struct dns *d);
+struct sts;
+void engine_set_sts(struct engine *e, struct sts *s);
+struct sts *engine_sts(const struct engine *e);
+struct dns *engine_dns(const struct engine *e);
+void engine_flush_dane(struct engine *e, const char *host);
+void engine_disable_dane(struct engine *e);
+void engine_policy_from(struct engine_policy *pol, const struct config *cf);
+enum verdict engine_decide_dane(const struct engine_policy *pol,
+    const struct dane_result *dr, int sts_is_cached, struct answer *ans);
 const struct overrides *engine_overrides(const struct engine *e);
 int engine_query(struct engine *e, const char *map, size_t maplen,
     const char *key, size_t keylen, struct answer *ans, engine_cb cb,

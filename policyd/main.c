@@ -28,10 +28,15 @@
 #include <time.h>
 
 #include "control.h"
+#include "dns.h"
+#include "fetchctl.h"
+#include "store.h"
+#include "sts.h"
 #include "engine.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "domain.h"
 #include "overrides.h"
 #include "params.h"
 #include "sockmap_srv.h"
@@ -44,6 +49,10 @@ struct daemon {
 	struct engine *engine;
 	struct sockmap_srv *sockmap;
 	struct control *control;
+	struct fetchctl *fetch;
+	struct store *store;
+	struct loop_timer *refresh_timer;
+	int64_t clock_offset;		/* clock_control: seconds added */
 	time_t started;
 	int sigfd;
 };
@@ -99,6 +108,132 @@ ctl_reload(struct ctl_req *r, int argc, char **argv, void *arg)
 	(void)argv;
 	ctl_printf(r, "%s\n", msg);
 	ctl_end(r, ok);
+}
+
+/* The wall clock the MTA-STS source sees; tests may move it forward. */
+static int64_t
+daemon_clock(void *arg)
+{
+	struct daemon *d = arg;
+
+	return (int64_t)time(NULL) + d->clock_offset;
+}
+
+#define REFRESH_INTERVAL_MS	60000
+
+static void
+refresh_tick(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (engine_sts(d->engine))
+		sts_refresh_scan(engine_sts(d->engine));
+	d->refresh_timer = loop_timer(l, REFRESH_INTERVAL_MS, refresh_tick, d);
+}
+
+/* flush KEY|all: forget cached DNS for a domain and fetch its policy again. */
+static void
+ctl_flush(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	struct sts *sts = engine_sts(d->engine);
+	struct dns *dns = engine_dns(d->engine);
+	struct key k;
+	const char *why;
+
+	if (argc != 2) {
+		ctl_printf(r, "usage: flush DOMAIN|all\n");
+		ctl_end(r, 0);
+		return;
+	}
+	if (strcmp(argv[1], "all") == 0) {
+		if (dns)
+			dns_flush(dns, NULL);
+		engine_flush_dane(d->engine, NULL);
+		if (sts)
+			sts_flush(sts, NULL);
+		ctl_printf(r, "flushed all\n");
+		ctl_end(r, 1);
+		return;
+	}
+	if (key_normalise(argv[1], strlen(argv[1]), &k, &why) < 0
+	    || k.kind != KEY_DOMAIN) {
+		ctl_printf(r, "bad domain \"%s\": %s\n", argv[1],
+		    k.kind != KEY_DOMAIN ? "not a domain" : why);
+		ctl_end(r, 0);
+		return;
+	}
+	/* MX host names are shared between domains: all DNS goes. */
+	if (dns)
+		dns_flush(dns, NULL);
+	engine_flush_dane(d->engine, k.host);
+	if (sts)
+		sts_flush(sts, k.host);
+	ctl_printf(r, "flushed %s\n", k.host);
+	ctl_end(r, 1);
+}
+
+static void
+ctl_refresh(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)argc;
+	(void)argv;
+	if (engine_sts(d->engine))
+		sts_refresh_scan(engine_sts(d->engine));
+	ctl_printf(r, "refresh scan done\n");
+	ctl_end(r, 1);
+}
+
+/* clock +SECONDS: move the MTA-STS clock forward (clock_control only). */
+static void
+ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	long n;
+
+	if (argc != 2 || argv[1][0] != '+'
+	    || (n = parse_long(argv[1] + 1, 0, 100L * 365 * 86400)) < 0) {
+		ctl_printf(r, "usage: clock +SECONDS\n");
+		ctl_end(r, 0);
+		return;
+	}
+	d->clock_offset += n;
+	log_notice("clock moved forward by %lds (offset now %llds)", n,
+	    (long long)d->clock_offset);
+	ctl_printf(r, "clock offset %llds\n", (long long)d->clock_offset);
+	ctl_end(r, 1);
+}
+
+/* Open the store and start the fetcher; after the privilege drop. */
+static int
+setup_sts(struct daemon *d)
+{
+	struct sts_config sc;
+	char spec[4200], err[512];
+
+	snprintf(spec, sizeof(spec), "lmdb:%s/sts.lmdb",
+	    config_get(d->cf, "state_directory"));
+	if ((d->store = store_open(spec, NULL, err, sizeof(err))) == NULL) {
+		log_err("MTA-STS policy store: %s", err);
+		return -1;
+	}
+	if (*config_get(d->cf, "sts_fetcher"))
+		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
+		    config_get(d->cf, "sts_ca_file"));
+	memset(&sc, 0, sizeof(sc));
+	sc.first_fetch_wait_ms = config_time(d->cf, "sts_first_fetch_wait") * 1000;
+	sc.refresh_before = config_time(d->cf, "sts_refresh_before");
+	sc.failure_backoff = config_time(d->cf, "sts_failure_backoff");
+	sc.in_use_window = config_time(d->cf, "sts_in_use");
+	sc.enforce_testing = config_bool(d->cf, "sts_enforce_testing");
+	sc.now = daemon_clock;
+	sc.now_arg = d;
+	engine_set_sts(d->engine, sts_new(d->loop, engine_dns(d->engine),
+	    d->store, d->fetch, &sc));
+	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
+	return 0;
 }
 
 static void
@@ -249,8 +384,9 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd, cfd = -1, level;
+	int lfd, cfd = -1, level, need_dns;
 	struct overrides *o;
+	struct dns_config dc;
 
 	memset(&d, 0, sizeof(d));
 	d.cf_path = DEF_CONFIG_FILE;
@@ -304,6 +440,12 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	need_dns = config_bool(d.cf, "dane_enable") || config_bool(d.cf, "sts_enable");
+	if (need_dns
+	    && dns_config_from(&dc, d.cf, "/etc/resolv.conf", err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
 	user = config_get(d.cf, "user");
 	if (geteuid() == 0 && *user) {
 		if ((pw = getpwnam(user)) == NULL) {
@@ -344,6 +486,13 @@ main(int argc, char **argv)
 		return 1;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);
+	/* Without DANE and MTA-STS the daemon sends no DNS queries at all. */
+	if (need_dns)
+		engine_set_dns(d.engine, dns_new(d.loop, &dc));
+	if (!config_bool(d.cf, "dane_enable"))
+		engine_disable_dane(d.engine);
+	if (config_bool(d.cf, "sts_enable") && setup_sts(&d) < 0)
+		return 1;
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);
@@ -355,6 +504,10 @@ main(int argc, char **argv)
 		}
 		control_register(d.control, "reload", ctl_reload, &d);
 		control_register(d.control, "status", ctl_status, &d);
+		control_register(d.control, "flush", ctl_flush, &d);
+		control_register(d.control, "refresh", ctl_refresh, &d);
+		if (config_bool(d.cf, "clock_control"))
+			control_register(d.control, "clock", ctl_clock, &d);
 	}
 	d.started = time(NULL);
 	if (d.sockmap == NULL || setup_signals(&d) < 0) {
@@ -370,7 +523,10 @@ main(int argc, char **argv)
 		return 1;
 	control_free(d.control);
 	sockmap_srv_free(d.sockmap);
+	loop_timer_cancel(d.loop, d.refresh_timer);
 	engine_free(d.engine);
+	fetchctl_free(d.fetch);
+	store_close(d.store);
 	loop_free(d.loop);
 	config_free(d.cf);
 	return 0;

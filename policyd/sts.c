@@ -32,7 +32,7 @@ struct sdom {
 	char *value_rpt;		/* with TLSRPT attributes */
 	int64_t fetched_at, expires_at;
 	long max_age;
-	char last_error[200];
+	char last_error[STORE_ERROR_MAX + 1];
 	/* Discovery. */
 	int64_t txt_until;		/* TXT checked until (wall clock) */
 	char txt_id[STS_ID_MAX + 1];	/* id seen in the TXT record */
@@ -313,7 +313,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		return;
 	}
 	memset(&e, 0, sizeof(e));
-	snprintf(e.domain, sizeof(e.domain), "%s", d->domain);
+	snprintf(e.domain, sizeof(e.domain), "%.253s", d->domain);
 	snprintf(e.id, sizeof(e.id), "%s", d->fetching_for);
 	e.fetched_at = t;
 	e.expires_at = t + p.max_age;
@@ -538,7 +538,7 @@ sts_cancel(struct sts *s, struct sts_req *r)
 }
 
 int
-sts_cached(struct sts *s, const char *domain)
+sts_cached_policy(struct sts *s, const char *domain)
 {
 	struct sdom *d = get_dom(s, domain, 1);
 

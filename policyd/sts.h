@@ -7,7 +7,7 @@
  *	struct sts_req *sts_query(struct sts *s, const char *domain,
  *	    int tlsrpt, sts_cb cb, void *arg, struct sts_result *res);
  *	void sts_cancel(struct sts *s, struct sts_req *r);
- *	int sts_cached(struct sts *s, const char *domain);
+ *	int sts_cached_policy(struct sts *s, const char *domain);
  *	void sts_flush(struct sts *s, const char *domain);
  *	void sts_refresh_scan(struct sts *s);
  *	void sts_status(struct sts *s, struct sts_stat *st);
@@ -53,7 +53,7 @@
  *	sts_query() returns NULL when *res is complete at once, else a
  *	handle, and cb(arg, res) follows exactly once from the loop unless
  *	sts_cancel() is called first.  res->value is the caller's to free().
- *	sts_cached() answers from the cache only, at once: is an unexpired
+ *	sts_cached_policy() answers from the cache only, at once: is an unexpired
  *	policy stored for the domain?  sts_flush() forgets the TXT check
  *	for a domain (all with NULL) and fetches its policy again now.
  */
@@ -109,7 +109,7 @@ struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
 struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
     sts_cb cb, void *arg, struct sts_result *res);
 void sts_cancel(struct sts *s, struct sts_req *r);
-int sts_cached(struct sts *s, const char *domain);
+int sts_cached_policy(struct sts *s, const char *domain);
 void sts_flush(struct sts *s, const char *domain);
 void sts_refresh_scan(struct sts *s);
 void sts_status(struct sts *s, struct sts_stat *st);

@@ -1,0 +1,1019 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dane.h"
+#include "htable.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_ANSWERS	256		/* recorded answers for one walk */
+#define MAX_CNAME	8		/* CNAME hops followed in one reply */
+#define MAX_ROUNDS	8		/* dane_eval() rounds for one walk */
+
+/* EDE info-codes (RFC 8914) that say "not a DNSSEC failure". */
+#define EDE_NO_REACHABLE_AUTHORITY	22
+#define EDE_NETWORK_ERROR		23
+
+/*
+ * Recorded answers.
+ */
+
+struct rec {
+	char name[DNS_NAME_MAX];	/* query name, lower case, final dot */
+	int type;
+	enum dns_status status;
+	int rcode, secure, ede, chain_broken;
+	uint32_t ttl;
+	char target[DNS_NAME_MAX];	/* after CNAMEs in the reply */
+	ldns_rr_list *rrs;		/* type records owned by target */
+};
+
+struct dane_answers {
+	struct rec *r;
+	size_t n;
+};
+
+/* Lower case with a final dot; 0, or -1 when too long. */
+static int
+name_norm(const char *in, char *out, size_t outlen)
+{
+	size_t n = strlen(in);
+
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n + 2 > outlen)
+		return -1;
+	memcpy(out, in, n);
+	out[n] = '.';
+	out[n + 1] = '\0';
+	str_lower(out);
+	return 0;
+}
+
+/* Presentation form; -1 when it does not fit (escapes make it long). */
+static int
+rdf_name(const ldns_rdf *rdf, char *out, size_t outlen)
+{
+	char *s = ldns_rdf2str(rdf);
+	int rc = s == NULL ? -1 : name_norm(s, out, outlen);
+
+	free(s);
+	if (rc < 0)
+		snprintf(out, outlen, "?");
+	return rc;
+}
+
+/* Follow the CNAME chain from the question name inside one reply. */
+static void
+rec_extract(struct rec *rec, const ldns_pkt *pkt)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	ldns_rdf *cur = ldns_dname_new_frm_str(rec->name);
+	int hops;
+
+	rec->rrs = ldns_rr_list_new();
+	if (cur == NULL) {
+		rec->chain_broken = 1;
+		return;
+	}
+	for (hops = 0; hops <= MAX_CNAME; hops++) {
+		ldns_rdf *next = NULL;
+
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME
+			    && ldns_rr_rd_count(rr) == 1
+			    && ldns_dname_compare(ldns_rr_owner(rr), cur) == 0) {
+				next = ldns_rr_rdf(rr, 0);
+				break;
+			}
+		}
+		if (next == NULL)
+			break;
+		ldns_rdf_deep_free(cur);
+		cur = ldns_rdf_clone(next);
+	}
+	if (hops > MAX_CNAME)
+		rec->chain_broken = 1;	/* a loop or an absurd chain */
+	if (rdf_name(cur, rec->target, sizeof(rec->target)) < 0)
+		rec->chain_broken = 1;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		if ((int)ldns_rr_get_type(rr) == rec->type
+		    && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
+		    && ldns_dname_compare(ldns_rr_owner(rr), cur) == 0)
+			ldns_rr_list_push_rr(rec->rrs, ldns_rr_clone(rr));
+	}
+	ldns_rdf_deep_free(cur);
+}
+
+struct dane_answers *
+dane_answers_new(void)
+{
+	return xcalloc(1, sizeof(struct dane_answers));
+}
+
+void
+dane_answers_add(struct dane_answers *as, const char *qname, int qtype,
+    const struct dns_result *r)
+{
+	struct rec *rec;
+
+	if (as->n == MAX_ANSWERS)
+		return;		/* dane_eval() then fails the walk */
+	if (as->r == NULL)
+		as->r = xcalloc(MAX_ANSWERS, sizeof(*as->r));
+	rec = &as->r[as->n];
+	memset(rec, 0, sizeof(*rec));
+	if (name_norm(qname, rec->name, sizeof(rec->name)) < 0)
+		return;
+	rec->type = qtype;
+	rec->status = r->status;
+	rec->ede = -1;
+	if (r->status == DNS_OK && r->pkt != NULL) {
+		rec->rcode = r->rcode;
+		rec->secure = r->secure;
+		rec->ttl = r->ttl;
+		rec->ede = dns_pkt_ede(r->pkt);
+		rec_extract(rec, r->pkt);
+	} else if (r->status == DNS_OK) {
+		rec->status = DNS_FORMERR;
+	}
+	as->n++;
+}
+
+void
+dane_answers_free(struct dane_answers *as)
+{
+	if (as == NULL)
+		return;
+	for (size_t i = 0; i < as->n; i++)
+		ldns_rr_list_deep_free(as->r[i].rrs);
+	free(as->r);
+	free(as);
+}
+
+static const struct rec *
+answers_find(const struct dane_answers *as, const char *name, int type)
+{
+	for (size_t i = 0; i < as->n; i++)
+		if (as->r[i].type == type && strcmp(as->r[i].name, name) == 0)
+			return &as->r[i];
+	return NULL;
+}
+
+/*
+ * Classification of one answer.
+ */
+
+enum rclass { R_ERR, R_NXDOMAIN, R_NODATA, R_DATA };
+
+static enum rclass
+rec_class(const struct rec *r)
+{
+	if (r->status != DNS_OK || r->chain_broken)
+		return R_ERR;
+	if (r->rcode == LDNS_RCODE_NXDOMAIN)
+		return R_NXDOMAIN;
+	if (r->rcode != LDNS_RCODE_NOERROR)
+		return R_ERR;
+	return ldns_rr_list_rr_count(r->rrs) ? R_DATA : R_NODATA;
+}
+
+/*
+ * A validating resolver answers SERVFAIL for bogus data, and for
+ * unreachable servers alike; only an EDE code can tell them apart.
+ * Unknown means bogus: that class never becomes a weaker answer.
+ */
+static enum dane_errclass
+rec_errclass(const struct rec *r)
+{
+	if (r->chain_broken)
+		return DANE_ERR_BOGUS;
+	if (r->status != DNS_OK)
+		return DANE_ERR_TRANSIENT;
+	if (r->rcode == LDNS_RCODE_SERVFAIL)
+		return r->ede == EDE_NO_REACHABLE_AUTHORITY
+		    || r->ede == EDE_NETWORK_ERROR
+		    ? DANE_ERR_TRANSIENT : DANE_ERR_BOGUS;
+	return DANE_ERR_TRANSIENT;
+}
+
+static const char *
+rcode_name(int rcode)
+{
+	ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, rcode);
+
+	return lt ? lt->name : "unknown rcode";
+}
+
+static const char *
+rec_errstr(const struct rec *r, char *buf, size_t len)
+{
+	if (r->chain_broken)
+		snprintf(buf, len, "CNAME chain too long or looping");
+	else if (r->status != DNS_OK)
+		snprintf(buf, len, "%s", dns_status_name(r->status));
+	else if (r->ede >= 0)
+		snprintf(buf, len, "%s (extended error %d)", rcode_name(r->rcode),
+		    r->ede);
+	else
+		snprintf(buf, len, "%s%s", rcode_name(r->rcode),
+		    r->rcode == LDNS_RCODE_SERVFAIL
+		    ? " (DNSSEC failure or resolver trouble)" : "");
+	return buf;
+}
+
+/*
+ * TLSA usability (RFC 7672 section 3): DANE-TA(2) and DANE-EE(3) only,
+ * selector Cert(0) or SPKI(1), matching Full(0), SHA2-256(1) or
+ * SHA2-512(2) with the digest's length; full data must at least look
+ * like one DER SEQUENCE filling the field.
+ */
+static int
+der_sequence_ok(const uint8_t *p, size_t len)
+{
+	size_t hdr = 2, body;
+
+	if (len < 2 || p[0] != 0x30)
+		return 0;
+	if (p[1] < 0x80) {
+		body = p[1];
+	} else {
+		size_t nb = p[1] & 0x7f;
+		if (nb == 0 || nb > 3 || len < 2 + nb)
+			return 0;
+		body = 0;
+		for (size_t i = 0; i < nb; i++)
+			body = body << 8 | p[2 + i];
+		hdr += nb;
+	}
+	return hdr + body == len;
+}
+
+static const char *
+tlsa_text_int8(const ldns_rdf *rdf, int *out)
+{
+	if (rdf == NULL || ldns_rdf_size(rdf) != 1)
+		return "bad field";
+	*out = ldns_rdf2native_int8(rdf);
+	return NULL;
+}
+
+int
+dane_tlsa_usable(const ldns_rr *rr)
+{
+	int usage, sel, mtype;
+	const ldns_rdf *data;
+	size_t len;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TLSA || ldns_rr_rd_count(rr) != 4)
+		return 0;
+	if (tlsa_text_int8(ldns_rr_rdf(rr, 0), &usage)
+	    || tlsa_text_int8(ldns_rr_rdf(rr, 1), &sel)
+	    || tlsa_text_int8(ldns_rr_rdf(rr, 2), &mtype))
+		return 0;
+	data = ldns_rr_rdf(rr, 3);
+	len = data ? ldns_rdf_size(data) : 0;
+	if ((usage != 2 && usage != 3) || (sel != 0 && sel != 1))
+		return 0;
+	switch (mtype) {
+	case 0:
+		return der_sequence_ok(ldns_rdf_data(data), len);
+	case 1:
+		return len == 32;
+	case 2:
+		return len == 64;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The walk.
+ */
+
+enum host_state {
+	H_NEED,		/* answers missing */
+	H_SKIP,		/* no address records: unreachable */
+	H_ERR,		/* lookup failed with a secure MX RRset */
+	H_NONE,		/* no DANE for this host */
+	H_UNUSABLE,	/* secure TLSA, none usable */
+	H_USABLE	/* at least one usable TLSA record */
+};
+
+struct walk {
+	const struct dane_answers *as;
+	struct dane_need *need;
+	size_t maxneed, nneed;
+	int overflow;
+	uint32_t ttl;
+	enum dane_errclass err;
+	char why[200];
+};
+
+static void
+want(struct walk *w, const char *name, int type)
+{
+	for (size_t i = 0; i < w->nneed; i++)
+		if (w->need[i].type == type && strcmp(w->need[i].name, name) == 0)
+			return;
+	if (w->nneed == w->maxneed) {
+		w->overflow = 1;
+		return;
+	}
+	snprintf(w->need[w->nneed].name, sizeof(w->need[0].name), "%s", name);
+	w->need[w->nneed++].type = type;
+}
+
+/* The answer for (name, type), noting its TTL; NULL and a need if absent. */
+static const struct rec *
+use(struct walk *w, const char *name, int type)
+{
+	const struct rec *r = answers_find(w->as, name, type);
+
+	if (r == NULL) {
+		want(w, name, type);
+		return NULL;
+	}
+	if (rec_class(r) != R_ERR && r->ttl < w->ttl)
+		w->ttl = r->ttl;
+	return r;
+}
+
+static void
+note_err(struct walk *w, const struct rec *r, const char *what,
+    const char *name)
+{
+	char buf[80];
+
+	if (w->err == DANE_ERR_NONE || rec_errclass(r) == DANE_ERR_BOGUS) {
+		if (w->err != DANE_ERR_BOGUS)
+			snprintf(w->why, sizeof(w->why), "%s lookup for %s failed: %s",
+			    what, name, rec_errstr(r, buf, sizeof(buf)));
+		if (w->err != DANE_ERR_BOGUS)
+			w->err = rec_errclass(r);
+	}
+}
+
+/*
+ * TLSA for one name: 1 found secure records (*usable set), 0 nothing
+ * usable here (secure denial or insecure), -1 error, 2 need.
+ */
+static int
+tlsa_at(struct walk *w, const char *base, int port, int *usable)
+{
+	char name[DNS_NAME_MAX + 16];
+	const struct rec *r;
+
+	if ((size_t)snprintf(name, sizeof(name), "_%d._tcp.%s", port, base)
+	    >= DNS_NAME_MAX - 1)
+		return 0;		/* no such name can exist */
+	if ((r = use(w, name, LDNS_RR_TYPE_TLSA)) == NULL)
+		return 2;
+	switch (rec_class(r)) {
+	case R_ERR:
+		note_err(w, r, "TLSA", name);
+		return -1;
+	case R_DATA:
+		if (!r->secure)
+			return 0;	/* insecure TLSA is no TLSA */
+		*usable = 0;
+		for (size_t i = 0; i < ldns_rr_list_rr_count(r->rrs); i++)
+			*usable += dane_tlsa_usable(ldns_rr_list_rr(r->rrs, i));
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static enum host_state
+host_eval(struct walk *w, const char *host, int port, int mx_secure)
+{
+	const struct rec *a = use(w, host, LDNS_RR_TYPE_A);
+	const struct rec *aaaa = use(w, host, LDNS_RR_TYPE_AAAA);
+	const struct rec *data;
+	enum rclass ca, c6;
+	int usable = 0, st;
+
+	if (a == NULL || aaaa == NULL)
+		return H_NEED;
+	ca = rec_class(a);
+	c6 = rec_class(aaaa);
+	if (ca == R_ERR || c6 == R_ERR) {
+		/* With an insecure MX RRset the host is just "no DANE". */
+		if (!mx_secure)
+			return H_NONE;
+		note_err(w, ca == R_ERR ? a : aaaa, "address", host);
+		return H_ERR;
+	}
+	if (ca != R_DATA && c6 != R_DATA)
+		return H_SKIP;
+	if ((ca == R_DATA && !a->secure) || (c6 == R_DATA && !aaaa->secure))
+		return H_NONE;	/* no TLSA lookup for insecure hosts */
+	data = ca == R_DATA ? a : aaaa;
+	/* CNAME-expanded name first, then the original (RFC 7672 2.2.3). */
+	if (strcmp(data->target, data->name) != 0) {
+		st = tlsa_at(w, data->target, port, &usable);
+		if (st == 2)
+			return H_NEED;
+		if (st < 0)
+			return mx_secure ? H_ERR : H_NONE;
+		if (st == 1)
+			return usable ? H_USABLE : H_UNUSABLE;
+	}
+	st = tlsa_at(w, host, port, &usable);
+	if (st == 2)
+		return H_NEED;
+	if (st < 0)
+		return mx_secure ? H_ERR : H_NONE;
+	if (st == 1)
+		return usable ? H_USABLE : H_UNUSABLE;
+	return H_NONE;
+}
+
+struct mxhost {
+	int pref;
+	char name[DNS_NAME_MAX];
+};
+
+static int
+mx_cmp(const void *a, const void *b)
+{
+	return ((const struct mxhost *)a)->pref - ((const struct mxhost *)b)->pref;
+}
+
+/* MX exchanges by preference, without duplicates; -1 for a null MX. */
+static int
+mx_hosts(const struct rec *r, struct mxhost *out, size_t max, int *truncated)
+{
+	size_t n = 0, cnt = ldns_rr_list_rr_count(r->rrs);
+	struct mxhost *all = xcalloc(cnt ? cnt : 1, sizeof(*all));
+	size_t nall = 0;
+
+	for (size_t i = 0; i < cnt; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(r->rrs, i);
+		ldns_rdf *ex = ldns_rr_mx_exchange(rr), *pref = ldns_rr_mx_preference(rr);
+
+		if (ex == NULL || pref == NULL || ldns_rdf_size(pref) != 2)
+			continue;
+		if (ldns_dname_label_count(ex) == 0) {
+			if (cnt == 1) {
+				free(all);
+				return -1;	/* RFC 7505 null MX */
+			}
+			continue;
+		}
+		/* A name we cannot even print is one Postfix skips too. */
+		if (rdf_name(ex, all[nall].name, sizeof(all[nall].name)) < 0)
+			continue;
+		all[nall].pref = ldns_rdf2native_int16(pref);
+		nall++;
+	}
+	qsort(all, nall, sizeof(*all), mx_cmp);
+	*truncated = 0;
+	for (size_t i = 0; i < nall; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < n; j++)
+			dup |= strcmp(out[j].name, all[i].name) == 0;
+		if (dup)
+			continue;
+		if (n == max) {
+			*truncated = 1;
+			break;
+		}
+		out[n++] = all[i];
+	}
+	free(all);
+	return (int)n;
+}
+
+static uint32_t
+clamp_ttl(uint32_t ttl)
+{
+	return ttl < DANE_MIN_TTL ? DANE_MIN_TTL
+	    : ttl > DANE_MAX_TTL ? DANE_MAX_TTL : ttl;
+}
+
+static int
+result(struct dane_result *res, enum dane_status st, uint32_t ttl,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+result(struct dane_result *res, enum dane_status st, uint32_t ttl,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	res->status = st;
+	res->ttl = st == DANE_ERROR ? DANE_TEMP_TTL : clamp_ttl(ttl);
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static int
+walk_error(struct walk *w, struct dane_result *res)
+{
+	res->err = w->err;
+	return result(res, DANE_ERROR, 0, "%s", w->why);
+}
+
+/*
+ * The rules (dane-smtp digest section 5):
+ *  - MX lookup failed: error.  NXDOMAIN, null MX: no DANE.  NODATA:
+ *    the domain is its own (implicit) MX, secure as the NODATA answer.
+ *  - Per host: A and AAAA; failure is an error with a secure MX RRset
+ *    and "no DANE" otherwise; no address at all: unreachable, left
+ *    out; insecure address records: no DANE.  TLSA as in tlsa_at().
+ *  - Every reachable host usable and MX secure: dane-only.  Some host
+ *    with secure TLSA (usable or not, MX secure or not): dane.  Else
+ *    no DANE.  When hosts were cut at DANE_MAX_HOSTS, never dane-only.
+ */
+int
+dane_eval(const struct dane_target *t, const struct dane_answers *as,
+    struct dane_result *res, struct dane_need *need, size_t maxneed,
+    size_t *nneed)
+{
+	struct walk w;
+	struct mxhost hosts[DANE_MAX_HOSTS];
+	int nhosts = 1, truncated = 0, mx_secure = 1;
+	int nreach = 0, nusable = 0, ntlsa = 0, needed = 0, nerr = 0;
+	const char *example = NULL;
+
+	memset(res, 0, sizeof(*res));
+	memset(&w, 0, sizeof(w));
+	w.as = as;
+	w.need = need;
+	w.maxneed = maxneed;
+	w.ttl = UINT32_MAX;
+	*nneed = 0;
+	memset(hosts, 0, sizeof(hosts));
+	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0)
+		return result(res, DANE_NOINFO, 0, "name too long");
+	if (t->mx) {
+		const struct rec *r = use(&w, hosts[0].name, LDNS_RR_TYPE_MX);
+
+		if (r == NULL)
+			goto need;
+		switch (rec_class(r)) {
+		case R_ERR:
+			note_err(&w, r, "MX", hosts[0].name);
+			return walk_error(&w, res);
+		case R_NXDOMAIN:
+			return result(res, DANE_NOINFO, w.ttl, "domain does not exist");
+		case R_NODATA:
+			break;		/* implicit MX: hosts[0] */
+		case R_DATA:
+			if ((nhosts = mx_hosts(r, hosts, DANE_MAX_HOSTS,
+			    &truncated)) < 0)
+				return result(res, DANE_NOINFO, w.ttl,
+				    "null MX: domain accepts no mail");
+			if (nhosts == 0) {
+				w.err = DANE_ERR_BOGUS;
+				snprintf(w.why, sizeof(w.why), "malformed MX RRset");
+				return walk_error(&w, res);
+			}
+			break;
+		}
+		mx_secure = r->secure;
+	}
+	for (int i = 0; i < nhosts; i++) {
+		switch (host_eval(&w, hosts[i].name, t->port, mx_secure)) {
+		case H_NEED:
+			needed = 1;
+			break;
+		case H_SKIP:
+			break;
+		case H_ERR:
+			nerr++;
+			break;
+		case H_NONE:
+			nreach++;
+			break;
+		case H_UNUSABLE:
+			nreach++;
+			ntlsa++;
+			example = example ? example : hosts[i].name;
+			break;
+		case H_USABLE:
+			nreach++;
+			ntlsa++;
+			nusable++;
+			example = example ? example : hosts[i].name;
+			break;
+		}
+	}
+	if (nerr > 0)		/* no need to wait for the rest */
+		return walk_error(&w, res);
+	if (needed)
+		goto need;
+	if (nreach == 0)
+		return result(res, DANE_NOINFO, w.ttl, "no MX host has addresses");
+	if (ntlsa == 0)
+		return result(res, DANE_NOINFO, w.ttl,
+		    "no secure TLSA records (MX %s)", mx_secure ? "secure" : "insecure");
+	if (mx_secure && nusable == nreach && !truncated)
+		return result(res, DANE_DANE_ONLY, w.ttl,
+		    "all %d MX hosts have usable TLSA records", nreach);
+	return result(res, DANE_DANE, w.ttl, "%d of %d MX hosts (%s first) have "
+	    "secure TLSA records, %d usable; MX %s%s", ntlsa, nreach, example,
+	    nusable, mx_secure ? "secure" : "insecure",
+	    truncated ? "; more hosts than examined" : "");
+need:
+	if (w.overflow || as->n >= MAX_ANSWERS) {
+		w.err = DANE_ERR_BOGUS;
+		snprintf(w.why, sizeof(w.why), "too many lookups");
+		return walk_error(&w, res);
+	}
+	*nneed = w.nneed;
+	return 0;
+}
+
+const char *
+dane_status_name(enum dane_status st)
+{
+	switch (st) {
+	case DANE_NOINFO:
+		return "no-dane";
+	case DANE_DANE:
+		return "dane";
+	case DANE_DANE_ONLY:
+		return "dane-only";
+	case DANE_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+int
+dane_target(const struct key *k, struct dane_target *t, const char **why)
+{
+	memset(t, 0, sizeof(*t));
+	if (k->ip_literal) {
+		*why = "IP address next-hop: no TLSA base name";
+		return -1;
+	}
+	t->port = 25;
+	if (k->port[0] != '\0') {
+		if (strcmp(k->port, "smtp") == 0)
+			t->port = 25;
+		else if (strcmp(k->port, "submission") == 0)
+			t->port = 587;
+		else if (strcmp(k->port, "submissions") == 0
+		    || strcmp(k->port, "smtps") == 0)
+			t->port = 465;
+		else if ((t->port = (int)parse_long(k->port, 1, 65535)) <= 0) {
+			*why = "unknown service name";
+			return -1;
+		}
+	}
+	t->mx = !k->bracketed;
+	snprintf(t->host, sizeof(t->host), "%s", k->host);
+	str_lower(t->host);
+	return 0;
+}
+
+/*
+ * The asynchronous driver, and the per-target result cache.
+ */
+
+struct dentry {
+	char *key;
+	struct dane_result res;
+	uint64_t expires;		/* ms */
+	int have_good;
+	struct dane_result good;	/* last non-error result */
+	uint64_t good_expires;
+	struct dentry *prev, *next;	/* most recent first */
+};
+
+struct lookup {
+	struct dane_req *req;
+	struct dns_query *q;
+	char name[DNS_NAME_MAX];
+	int type;
+};
+
+struct dane_req {
+	struct dane *dn;
+	struct dane_target t;
+	char key[DNS_NAME_MAX + 16];
+	struct dane_answers *as;
+	struct lookup *lk[DANE_MAX_NEED];
+	int nlk, rounds;
+	struct loop_timer *budget;
+	dane_cb cb;
+	void *arg;
+	struct dane_req *prev, *next;
+};
+
+struct dane {
+	struct loop *loop;
+	struct dns *dns;
+	struct dane_config cf;
+	struct htable *cache;
+	struct dentry *head, *tail;
+	struct dane_req *reqs;
+};
+
+struct dane *
+dane_new(struct loop *l, struct dns *d, const struct dane_config *cf)
+{
+	struct dane *dn = xcalloc(1, sizeof(*dn));
+
+	dn->loop = l;
+	dn->dns = d;
+	dn->cf = *cf;
+	if (dn->cf.cache_size == 0)
+		dn->cf.cache_size = 1;
+	dn->cache = htable_new(1024);
+	return dn;
+}
+
+static void
+dentry_unlink(struct dane *dn, struct dentry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		dn->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		dn->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void
+dentry_front(struct dane *dn, struct dentry *e)
+{
+	e->next = dn->head;
+	if (dn->head)
+		dn->head->prev = e;
+	dn->head = e;
+	if (dn->tail == NULL)
+		dn->tail = e;
+}
+
+static void
+dentry_drop(struct dane *dn, struct dentry *e)
+{
+	dentry_unlink(dn, e);
+	htable_del(dn->cache, e->key);
+	free(e->key);
+	free(e);
+}
+
+static struct dentry *
+dentry_get(struct dane *dn, const char *key, int create)
+{
+	struct dentry *e = htable_get(dn->cache, key);
+
+	if (e != NULL) {
+		dentry_unlink(dn, e);
+		dentry_front(dn, e);
+		return e;
+	}
+	if (!create)
+		return NULL;
+	while (htable_count(dn->cache) >= dn->cf.cache_size && dn->tail)
+		dentry_drop(dn, dn->tail);
+	e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	htable_put(dn->cache, key, e);
+	dentry_front(dn, e);
+	return e;
+}
+
+/*
+ * Forget cached results for a domain or host (every port, MX or [host]
+ * form), or all of them for NULL.  Lookups in flight are not affected.
+ */
+void
+dane_flush(struct dane *dn, const char *host)
+{
+	struct dentry *e, *next;
+	size_t hl = host ? strlen(host) : 0;
+
+	for (e = dn->head; e; e = next) {
+		const char *k = e->key;
+		next = e->next;
+		if (strncmp(k, "[]", 2) == 0)
+			k += 2;
+		if (host == NULL || (strncmp(k, host, hl) == 0 && k[hl] == ':'))
+			dentry_drop(dn, e);
+	}
+}
+
+/* Attach the last good result to an error, if young enough. */
+static void
+attach_stale(struct dane *dn, const struct dentry *e, struct dane_result *res)
+{
+	uint64_t now = loop_now(dn->loop);
+
+	res->stale_status = DANE_ERROR;
+	if (res->status != DANE_ERROR || e == NULL || !e->have_good)
+		return;
+	if (now >= e->good_expires + (uint64_t)dn->cf.stale_max * 1000)
+		return;
+	res->stale_status = e->good.status;
+	snprintf(res->stale_reason, sizeof(res->stale_reason), "%s",
+	    e->good.reason);
+}
+
+static void
+cache_store(struct dane *dn, const char *key, const struct dane_result *res)
+{
+	struct dentry *e = dentry_get(dn, key, 1);
+	uint64_t now = loop_now(dn->loop);
+
+	e->res = *res;
+	e->expires = now + (uint64_t)res->ttl * 1000;
+	if (res->status != DANE_ERROR) {
+		e->have_good = 1;
+		e->good = *res;
+		e->good_expires = e->expires;
+	}
+}
+
+static void
+req_cancel_lookups(struct dane_req *r)
+{
+	for (int i = 0; i < r->nlk; i++) {
+		dns_cancel(r->dn->dns, r->lk[i]->q);
+		free(r->lk[i]);
+	}
+	r->nlk = 0;
+}
+
+static void
+req_free(struct dane_req *r)
+{
+	struct dane *dn = r->dn;
+
+	req_cancel_lookups(r);
+	loop_timer_cancel(dn->loop, r->budget);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		dn->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	dane_answers_free(r->as);
+	free(r);
+}
+
+static void
+req_complete(struct dane_req *r, struct dane_result *res)
+{
+	struct dane *dn = r->dn;
+	dane_cb cb = r->cb;
+	void *arg = r->arg;
+
+	cache_store(dn, r->key, res);
+	attach_stale(dn, htable_get(dn->cache, r->key), res);
+	log_debug("dane %s: %s: %s", r->key, dane_status_name(res->status),
+	    res->reason);
+	req_free(r);
+	cb(arg, res);
+}
+
+static void req_step(struct dane_req *r);
+
+static void
+lookup_done(void *arg, const struct dns_result *dr)
+{
+	struct lookup *lk = arg;
+	struct dane_req *r = lk->req;
+
+	dane_answers_add(r->as, lk->name, lk->type, dr);
+	for (int i = 0; i < r->nlk; i++) {
+		if (r->lk[i] == lk) {
+			r->lk[i] = r->lk[--r->nlk];
+			break;
+		}
+	}
+	free(lk);
+	if (r->nlk == 0)
+		req_step(r);
+}
+
+static void
+req_step(struct dane_req *r)
+{
+	struct dane_need need[DANE_MAX_NEED];
+	struct dane_result res;
+	size_t n;
+
+	if (dane_eval(&r->t, r->as, &res, need, DANE_MAX_NEED, &n) == 1) {
+		req_complete(r, &res);
+		return;
+	}
+	if (++r->rounds > MAX_ROUNDS) {
+		memset(&res, 0, sizeof(res));
+		res.status = DANE_ERROR;
+		res.err = DANE_ERR_BOGUS;
+		res.ttl = DANE_TEMP_TTL;
+		snprintf(res.reason, sizeof(res.reason), "too many lookup rounds");
+		req_complete(r, &res);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lookup *lk = xcalloc(1, sizeof(*lk));
+
+		lk->req = r;
+		memcpy(lk->name, need[i].name, sizeof(lk->name));
+		lk->type = need[i].type;
+		r->lk[r->nlk++] = lk;
+	}
+	/* Start them only now: the array is complete when answers come. */
+	for (int i = 0; i < r->nlk; i++)
+		r->lk[i]->q = dns_lookup(r->dn->dns, r->lk[i]->name,
+		    r->lk[i]->type, lookup_done, r->lk[i]);
+}
+
+static void
+budget_expired(struct loop *l, void *arg)
+{
+	struct dane_req *r = arg;
+	struct dane_result res;
+
+	(void)l;
+	r->budget = NULL;
+	memset(&res, 0, sizeof(res));
+	res.status = DANE_ERROR;
+	res.err = DANE_ERR_TRANSIENT;
+	res.ttl = DANE_TEMP_TTL;
+	snprintf(res.reason, sizeof(res.reason),
+	    "DNS lookups took longer than %ld ms", r->dn->cf.query_timeout_ms);
+	req_complete(r, &res);
+}
+
+struct dane_req *
+dane_query(struct dane *dn, const struct dane_target *t, dane_cb cb,
+    void *arg, struct dane_result *res)
+{
+	struct dane_req *r;
+	struct dentry *e;
+	struct dane_answers *as;
+	struct dane_need need[DANE_MAX_NEED];
+	size_t n;
+	char key[DNS_NAME_MAX + 16];
+
+	snprintf(key, sizeof(key), "%s%s:%d", t->mx ? "" : "[]", t->host, t->port);
+	e = dentry_get(dn, key, 0);
+	if (e != NULL && loop_now(dn->loop) < e->expires) {
+		*res = e->res;
+		attach_stale(dn, e, res);
+		return NULL;
+	}
+	/* A target decided without DNS is answered now, not re-entrantly. */
+	as = dane_answers_new();
+	if (dane_eval(t, as, res, need, DANE_MAX_NEED, &n) == 1) {
+		dane_answers_free(as);
+		attach_stale(dn, NULL, res);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->dn = dn;
+	r->t = *t;
+	memcpy(r->key, key, sizeof(r->key));
+	r->as = as;
+	r->cb = cb;
+	r->arg = arg;
+	r->next = dn->reqs;
+	if (dn->reqs)
+		dn->reqs->prev = r;
+	dn->reqs = r;
+	r->budget = loop_timer(dn->loop, (uint64_t)dn->cf.query_timeout_ms,
+	    budget_expired, r);
+	req_step(r);		/* only starts lookups: answers come later */
+	return r;
+}
+
+void
+dane_cancel(struct dane *dn, struct dane_req *r)
+{
+	(void)dn;
+	if (r != NULL)
+		req_free(r);
+}
+
+void
+dane_free(struct dane *dn)
+{
+	if (dn == NULL)
+		return;
+	while (dn->reqs)
+		req_free(dn->reqs);
+	while (dn->head)
+		dentry_drop(dn, dn->head);
+	htable_free(dn->cache, NULL);
+	free(dn);
+}

@@ -1,0 +1,148 @@
+/*
+ * dane - does DANE (RFC 7672) apply to a next-hop destination?
+ *
+ * SYNOPSIS
+ *	int dane_target(const struct key *k, struct dane_target *t,
+ *	    const char **why);
+ *
+ *	struct dane_answers *dane_answers_new(void);
+ *	void dane_answers_add(struct dane_answers *as, const char *qname,
+ *	    int qtype, const struct dns_result *r);
+ *	void dane_answers_free(struct dane_answers *as);
+ *	int dane_eval(const struct dane_target *t,
+ *	    const struct dane_answers *as, struct dane_result *res,
+ *	    struct dane_need *need, size_t maxneed, size_t *nneed);
+ *	int dane_tlsa_usable(const ldns_rr *rr);
+ *
+ *	struct dane *dane_new(struct loop *l, struct dns *d,
+ *	    const struct dane_config *cf);
+ *	struct dane_req *dane_query(struct dane *dn,
+ *	    const struct dane_target *t, dane_cb cb, void *arg,
+ *	    struct dane_result *res);
+ *	void dane_cancel(struct dane *dn, struct dane_req *r);
+ *	void dane_free(struct dane *dn);
+ *	void dane_flush(struct dane *dn, const char *host);
+ *
+ * DESCRIPTION
+ *	The daemon only decides whether DANE applies; Postfix does its own
+ *	MX, address and TLSA lookups and checks certificates.
+ *
+ *	dane_target() maps a normalised key to what is looked up: a
+ *	domain (MX lookup, port 25 or the key's port), or a [host] /
+ *	[host]:port next-hop (a secure MX of itself, no MX lookup).  It
+ *	returns -1 with *why for keys DANE cannot apply to (IP literals,
+ *	unknown services).
+ *
+ *	dane_eval() is the whole decision as a pure function over a
+ *	recorded answer set (struct dane_answers, filled by
+ *	dane_answers_add() from DNS results, or by tests from canned
+ *	packets).  It returns 1 with *res final, or 0 with the (name, type)
+ *	pairs still missing in need[]: the caller looks them up, records
+ *	the answers and calls it again.  Each round only asks what the
+ *	answers so far make necessary: MX, then A and AAAA of every host,
+ *	then TLSA at the CNAME-expanded name, then at the original name.
+ *	See the comment above dane_eval() for the rules.
+ *
+ *	Results: DANE_DANE_ONLY, DANE_DANE, DANE_NOINFO (DANE does not
+ *	apply: ask the next source), DANE_ERROR with an error class:
+ *	DANE_ERR_BOGUS for SERVFAIL (in resolver mode a DNSSEC failure
+ *	looks like any SERVFAIL; an Extended DNS Error "No Reachable
+ *	Authority" or "Network Error" marks it transient) and malformed
+ *	CNAME chains; DANE_ERR_TRANSIENT for timeouts, network errors,
+ *	REFUSED and other rcodes, and the overall query_timeout.  ttl is
+ *	the minimum TTL of the answers used, clamped to [DANE_MIN_TTL,
+ *	DANE_MAX_TTL], or DANE_TEMP_TTL for errors.
+ *
+ *	dane_query() runs dane_eval() against DNS.  Results are cached per
+ *	target for their ttl.  It returns NULL when *res is complete at
+ *	once (from the cache), else a handle, and cb(arg, res) follows
+ *	exactly once from the loop, unless dane_cancel() is called first.
+ *	The walk has an overall budget (query_timeout_ms); past it the
+ *	result is a transient error.  On an error result, stale_status
+ *	says what the last good result was (DANE_ERROR when there is none,
+ *	or it expired more than stale_max seconds ago).
+ */
+#ifndef TLSPOL_DANE_H
+#define TLSPOL_DANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#include "dns.h"
+#include "domain.h"
+#include "loop.h"
+
+#define DANE_MIN_TTL	60
+#define DANE_MAX_TTL	3600
+#define DANE_TEMP_TTL	30
+#define DANE_MAX_HOSTS	16		/* MX hosts examined, by preference */
+#define DANE_MAX_NEED	(2 * DANE_MAX_HOSTS + 2)
+
+enum dane_status {
+	DANE_NOINFO,			/* DANE does not apply */
+	DANE_DANE,
+	DANE_DANE_ONLY,
+	DANE_ERROR
+};
+
+enum dane_errclass {
+	DANE_ERR_NONE,
+	DANE_ERR_BOGUS,			/* may be a DNSSEC failure */
+	DANE_ERR_TRANSIENT		/* timeout, network, resolver trouble */
+};
+
+struct dane_result {
+	enum dane_status status;
+	enum dane_errclass err;
+	uint32_t ttl;
+	char reason[200];
+	/* For DANE_ERROR from dane_query(): the last good result. */
+	enum dane_status stale_status;
+	char stale_reason[200];
+};
+
+struct dane_target {
+	char host[DNS_NAME_MAX];	/* lower case, no final dot */
+	int port;
+	int mx;				/* look up MX (not a [host]) */
+};
+
+struct dane_need {
+	char name[DNS_NAME_MAX];
+	int type;
+};
+
+struct dane_answers;
+struct dane;
+struct dane_req;
+
+struct dane_config {
+	long query_timeout_ms;
+	long stale_max;			/* seconds */
+	size_t cache_size;
+};
+
+typedef void (*dane_cb)(void *arg, const struct dane_result *res);
+
+int dane_target(const struct key *k, struct dane_target *t, const char **why);
+struct dane_answers *dane_answers_new(void);
+void dane_answers_add(struct dane_answers *as, const char *qname, int qtype,
+    const struct dns_result *r);
+void dane_answers_free(struct dane_answers *as);
+int dane_eval(const struct dane_target *t, const struct dane_answers *as,
+    struct dane_result *res, struct dane_need *need, size_t maxneed,
+    size_t *nneed);
+int dane_tlsa_usable(const ldns_rr *rr);
+const char *dane_status_name(enum dane_status st);
+
+struct dane *dane_new(struct loop *l, struct dns *d,
+    const struct dane_config *cf);
+struct dane_req *dane_query(struct dane *dn, const struct dane_target *t,
+    dane_cb cb, void *arg, struct dane_result *res);
+void dane_cancel(struct dane *dn, struct dane_req *r);
+void dane_free(struct dane *dn);
+void dane_flush(struct dane *dn, const char *host);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * dns - asynchronous stub resolver on the event loop, with a cache
+ *
+ * SYNOPSIS
+ *	int dns_config_from(struct dns_config *dc, const struct config *cf,
+ *	    const char *resolv_conf, char *err, size_t errlen);
+ *	struct dns *dns_new(struct loop *l, const struct dns_config *cf);
+ *	void dns_free(struct dns *d);
+ *	struct dns_query *dns_lookup(struct dns *d, const char *name,
+ *	    int type, dns_cb cb, void *arg);
+ *	void dns_cancel(struct dns *d, struct dns_query *q);
+ *	void dns_flush(struct dns *d, const char *name);
+ *
+ *	int dns_parse_server(const char *s, struct dns_server *out);
+ *	int dns_parse_servers(const char *list, struct dns_server *out,
+ *	    int max, char *err, size_t errlen);
+ *	int dns_parse_resolv_conf(const char *text, size_t len,
+ *	    struct dns_server *out, int max);
+ *	int dns_reply_check(const uint8_t *buf, size_t len, uint16_t id,
+ *	    const ldns_rdf *qname, int qtype, ldns_pkt **out,
+ *	    char *err, size_t errlen);
+ *	uint32_t dns_pkt_ttl(const ldns_pkt *pkt);
+ *	int dns_pkt_ede(const ldns_pkt *pkt);
+ *
+ *	struct dns_cache *dns_cache_new(size_t max, uint32_t max_ttl);
+ *	void dns_cache_put(struct dns_cache *c, const char *name, int type,
+ *	    const ldns_pkt *pkt, uint64_t now_ms);
+ *	const ldns_pkt *dns_cache_get(struct dns_cache *c, const char *name,
+ *	    int type, uint64_t now_ms, uint32_t *ttl_left);
+ *	void dns_cache_flush(struct dns_cache *c, const char *name);
+ *	size_t dns_cache_count(const struct dns_cache *c);
+ *	void dns_cache_free(struct dns_cache *c);
+ *
+ * DESCRIPTION
+ *	ldns only builds and parses packets here; the transport is ours,
+ *	so that a slow resolver never blocks the loop.  Each query goes
+ *	out over its own connected UDP socket (kernel-chosen random source
+ *	port; a connected socket only accepts datagrams from the server's
+ *	address) with a random id, RD and DO set, EDNS0 size 4096, CD never
+ *	set.  A reply is accepted only when its id, QR bit, opcode and
+ *	question (name, type, class IN) match; anything else is dropped
+ *	and the query keeps waiting.  TC=1 repeats the query over TCP to
+ *	the same server.  Each attempt waits timeout_ms; there are
+ *	retries + 1 attempts, rotating over the servers; SERVFAIL and
+ *	REFUSED also move on to the next server when there is more than
+ *	one.
+ *
+ *	dns_lookup() takes a name with or without the trailing dot; it
+ *	returns a handle valid until the callback has started or
+ *	dns_cancel() was called.  The callback runs exactly once, always
+ *	from the event loop (never from inside dns_lookup(), even for a
+ *	cached answer), with a struct dns_result whose pkt is borrowed for
+ *	the duration of the callback (NULL unless status is DNS_OK).
+ *	Concurrent lookups of the same (name, type) share one query.  A
+ *	callback may start or cancel other lookups, but not dns_free().
+ *
+ *	The cache keeps replies (NOERROR and NXDOMAIN) for dns_pkt_ttl(),
+ *	at most max_ttl, SERVFAIL for DNS_ERR_TTL seconds, timeouts not at
+ *	all; it holds at most max entries and evicts the least recently
+ *	used.  Expiry uses cf->now when set (tests), else loop_now().
+ *	dns_flush() drops every type cached for one name, or everything
+ *	for NULL.  result.ttl is the remaining lifetime of what was used.
+ *
+ *	dns_pkt_ttl(): the minimum TTL of the answer section and, for a
+ *	reply with an SOA in the authority section (negative answers,
+ *	RFC 2308), of min(SOA TTL, SOA MINIMUM); 0 (do not cache) for an
+ *	error rcode or a negative answer without SOA.
+ *
+ *	dns_pkt_ede(): the first Extended DNS Error info-code (RFC 8914)
+ *	in the reply's OPT record, or -1.
+ *
+ *	dns_config_from() fills a dns_config from the dns_* parameters;
+ *	with dns_resolvers empty, from the nameserver lines of
+ *	resolv_conf.  It fails when no resolver is left or
+ *	dnssec_validation is not "resolver" (the only mode implemented).
+ *
+ *	Parsers: dns_parse_server() reads "addr", "addr:port" (IPv4),
+ *	"[addr]:port" or "[addr]" (IPv4 or IPv6); dns_parse_servers() a
+ *	list separated by commas or white space; dns_parse_resolv_conf()
+ *	the "nameserver" lines of resolv.conf(5), ignoring the rest and
+ *	entries it cannot parse.  They return 0 / the count, or -1.
+ */
+#ifndef TLSPOL_DNS_H
+#define TLSPOL_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "loop.h"
+
+#define DNS_MAX_SERVERS	8
+#define DNS_ERR_TTL	5		/* seconds a SERVFAIL is cached */
+#define DNS_NAME_MAX	256		/* presentation form with the dot */
+
+struct dns_server {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct dns_config {
+	struct dns_server servers[DNS_MAX_SERVERS];
+	int nservers;
+	long timeout_ms;		/* per attempt */
+	int retries;			/* attempts = retries + 1 */
+	size_t cache_size;		/* entries */
+	uint32_t cache_max_ttl;		/* seconds */
+	uint64_t (*now)(void *arg);	/* ms; NULL: loop_now() */
+	void *now_arg;
+};
+
+enum dns_status {
+	DNS_OK,			/* a reply; see rcode */
+	DNS_TIMEOUT,		/* no acceptable reply in time */
+	DNS_NETERR,		/* socket or connection failure */
+	DNS_FORMERR		/* unparsable or mismatched reply over TCP */
+};
+
+struct dns_result {
+	enum dns_status status;
+	int rcode;			/* LDNS_RCODE_* when DNS_OK */
+	int secure;			/* AD bit */
+	uint32_t ttl;			/* seconds the data may be kept */
+	const ldns_pkt *pkt;		/* borrowed; NULL unless DNS_OK */
+};
+
+typedef void (*dns_cb)(void *arg, const struct dns_result *r);
+
+struct dns;
+struct dns_query;
+struct dns_cache;
+
+struct config;
+
+int dns_config_from(struct dns_config *dc, const struct config *cf,
+    const char *resolv_conf, char *err, size_t errlen);
+struct dns *dns_new(struct loop *l, const struct dns_config *cf);
+void dns_free(struct dns *d);
+struct dns_query *dns_lookup(struct dns *d, const char *name, int type,
+    dns_cb cb, void *arg);
+void dns_cancel(struct dns *d, struct dns_query *q);
+void dns_flush(struct dns *d, const char *name);
+const char *dns_status_name(enum dns_status st);
+
+int dns_parse_server(const char *s, struct dns_server *out);
+int dns_parse_servers(const char *list, struct dns_server *out, int max,
+    char *err, size_t errlen);
+int dns_parse_resolv_conf(const char *text, size_t len,
+    struct dns_server *out, int max);
+int dns_server_is_loopback(const struct dns_server *s);
+void dns_server_str(const struct dns_server *s, char *buf, size_t len);
+int dns_reply_check(const uint8_t *buf, size_t len, uint16_t id,
+    const ldns_rdf *qname, int qtype, ldns_pkt **out, char *err,
+    size_t errlen);
+uint32_t dns_pkt_ttl(const ldns_pkt *pkt);
+int dns_pkt_ede(const ldns_pkt *pkt);
+
+struct dns_cache *dns_cache_new(size_t max, uint32_t max_ttl);
+void dns_cache_put(struct dns_cache *c, const char *name, int type,
+    const ldns_pkt *pkt, uint64_t now_ms);
+const ldns_pkt *dns_cache_get(struct dns_cache *c, const char *name,
+    int type, uint64_t now_ms, uint32_t *ttl_left);
+void dns_cache_flush(struct dns_cache *c, const char *name);
+size_t dns_cache_count(const struct dns_cache *c);
+void dns_cache_free(struct dns_cache *c);
+
+#endif

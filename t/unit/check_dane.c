@@ -1,0 +1,553 @@
+/*
+ * Unit tests for policyd/dane.c (the decision over recorded answers) and
+ * engine_decide_dane() (what a DANE error becomes).  No network: every
+ * DNS answer is a canned packet built from zone-file text.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dane.h"
+#include "engine.h"
+
+#define H32 "0101010101010101010101010101010101010101010101010101010101010101"
+#define H31 "01010101010101010101010101010101010101010101010101010101010101"
+#define H64 H32 H32
+#define SOA(z) z " 300 IN SOA ns." z " host." z " 1 3600 600 86400 120"
+
+#define SEC 1		/* AD set */
+#define INS 0
+
+/* One canned answer: (qname, qtype) -> reply. */
+struct canned {
+	const char *qname;
+	int qtype;
+	enum dns_status st;
+	int rcode, ad;
+	const char *answer;		/* RRs separated by '|' */
+	const char *authority;
+	int ede;			/* -1: none */
+};
+
+#define NOERR(n, t, ad, an) { n, t, DNS_OK, LDNS_RCODE_NOERROR, ad, an, NULL, -1 }
+#define NODATA(n, t, ad, z) { n, t, DNS_OK, LDNS_RCODE_NOERROR, ad, NULL, SOA(z), -1 }
+#define NXD(n, t, ad, z) { n, t, DNS_OK, LDNS_RCODE_NXDOMAIN, ad, NULL, SOA(z), -1 }
+#define SFAIL(n, t) { n, t, DNS_OK, LDNS_RCODE_SERVFAIL, 0, NULL, NULL, -1 }
+#define TMOUT(n, t) { n, t, DNS_TIMEOUT, 0, 0, NULL, NULL, -1 }
+
+#define MX LDNS_RR_TYPE_MX
+#define A LDNS_RR_TYPE_A
+#define AAAA LDNS_RR_TYPE_AAAA
+#define TLSA LDNS_RR_TYPE_TLSA
+
+/* A secure host with one IPv4 address and no IPv6. */
+#define HOST4(h, z) NOERR(h, A, SEC, h " 300 IN A 192.0.2.1"), NODATA(h, AAAA, SEC, z)
+
+static void
+push_rrs(ldns_pkt *pkt, ldns_pkt_section sec, const char *text)
+{
+	char *copy, *tok, *save = NULL;
+
+	if (text == NULL)
+		return;
+	copy = strdup(text);
+	for (tok = strtok_r(copy, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+		ldns_rr *rr = NULL;
+		ldns_status s = ldns_rr_new_frm_str(&rr, tok, 3600, NULL, NULL);
+
+		ck_assert_msg(s == LDNS_STATUS_OK, "bad test RR \"%s\": %s", tok,
+		    ldns_get_errorstr_by_id(s));
+		ldns_pkt_push_rr(pkt, sec, rr);
+	}
+	free(copy);
+}
+
+/* Record one canned answer exactly as the DNS layer would report it. */
+static void
+record(struct dane_answers *as, const struct canned *c)
+{
+	struct dns_result r;
+	ldns_pkt *pkt = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.status = c->st;
+	if (c->st == DNS_OK) {
+		ck_assert(ldns_pkt_query_new_frm_str(&pkt, c->qname, c->qtype,
+		    LDNS_RR_CLASS_IN, LDNS_RD) == LDNS_STATUS_OK);
+		ldns_pkt_set_qr(pkt, 1);
+		ldns_pkt_set_ad(pkt, c->ad);
+		ldns_pkt_set_rcode(pkt, (uint8_t)c->rcode);
+		push_rrs(pkt, LDNS_SECTION_ANSWER, c->answer);
+		push_rrs(pkt, LDNS_SECTION_AUTHORITY, c->authority);
+		if (c->ede >= 0) {
+			uint8_t opt[6] = { 0, 15, 0, 2, (uint8_t)(c->ede >> 8),
+			    (uint8_t)c->ede };
+			ldns_pkt_set_edns_udp_size(pkt, 4096);
+			ldns_pkt_set_edns_data(pkt, ldns_rdf_new_frm_data(
+			    LDNS_RDF_TYPE_UNKNOWN, sizeof(opt), opt));
+		}
+		r.rcode = c->rcode;
+		r.secure = c->ad;
+		r.ttl = dns_pkt_ttl(pkt);
+		r.pkt = pkt;
+	}
+	dane_answers_add(as, c->qname, c->qtype, &r);
+	ldns_pkt_free(pkt);
+}
+
+static int
+same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/*
+ * Run the walk to the end, answering each round from the canned set.  A
+ * lookup the scenario does not expect fails the test: that checks what
+ * is NOT asked (no TLSA for insecure hosts, no fallback after errors).
+ */
+static void
+run(const struct dane_target *t, const struct canned *set, size_t n,
+    struct dane_result *res)
+{
+	struct dane_answers *as = dane_answers_new();
+	struct dane_need need[DANE_MAX_NEED];
+	size_t nneed;
+	int rounds = 0;
+
+	while (dane_eval(t, as, res, need, DANE_MAX_NEED, &nneed) == 0) {
+		ck_assert_int_gt(nneed, 0);
+		ck_assert_int_lt(++rounds, 8);
+		for (size_t i = 0; i < nneed; i++) {
+			size_t j;
+			for (j = 0; j < n; j++)
+				if (set[j].qtype == need[i].type
+				    && same_name(set[j].qname, need[i].name))
+					break;
+			ck_assert_msg(j < n, "unexpected lookup %s type %d",
+			    need[i].name, need[i].type);
+			record(as, &set[j]);
+		}
+	}
+	dane_answers_free(as);
+}
+
+struct scenario {
+	const char *name;
+	const char *host;
+	int port, mx;
+	struct canned set[12];
+	enum dane_status want;
+	enum dane_errclass err;
+	uint32_t ttl;		/* 0: not checked */
+};
+
+static const struct scenario scenarios[] = {
+	{ "dane-ee 3 1 1: dane-only", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 600 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 120 },	/* SOA minimum 120 */
+	{ "dane-ta 2 0 1: dane-only", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 2 0 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "2 1 2 and 3 0 0 with a DER sequence", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com.|"
+		    "example.com. 300 IN MX 20 mx2.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		HOST4("mx2.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 2 1 2 " H64),
+		NOERR("_25._tcp.mx2.example.com.", TLSA, SEC,
+		    "_25._tcp.mx2.example.com. 300 IN TLSA 3 0 0 3003020100"),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "two MX, one with TLSA: dane", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com.|"
+		    "example.com. 300 IN MX 20 mx2.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		HOST4("mx2.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H32),
+		NXD("_25._tcp.mx2.example.com.", TLSA, SEC, "example.com."),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "unusable only (usage 0/1, short digest, 255): dane", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 1 1 1 " H32 "|"
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 0 0 1 " H32 "|"
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H31 "|"
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 2 " H32 "|"
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 255 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "TLSA in an insecure zone: ignored", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, INS,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "secure MX, host in an insecure zone: no TLSA lookup", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx.unsigned.example."),
+		NOERR("mx.unsigned.example.", A, INS, "mx.unsigned.example. 300 IN A 192.0.2.9"),
+		NODATA("mx.unsigned.example.", AAAA, INS, "unsigned.example."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "implicit MX (NODATA) with TLSA at the domain", "example.com", 25, 1, {
+		NODATA("example.com.", MX, SEC, "example.com."),
+		HOST4("example.com.", "example.com."),
+		NOERR("_25._tcp.example.com.", TLSA, SEC,
+		    "_25._tcp.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "implicit MX, insecure NODATA: dane only", "example.com", 25, 1, {
+		NODATA("example.com.", MX, INS, "example.com."),
+		HOST4("example.com.", "example.com."),
+		NOERR("_25._tcp.example.com.", TLSA, SEC,
+		    "_25._tcp.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "CNAME'd host: TLSA at the expanded name first", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx.example.com."),
+		NOERR("mx.example.com.", A, SEC, "mx.example.com. 300 IN CNAME mx.provider.net.|"
+		    "mx.provider.net. 300 IN A 192.0.2.1"),
+		NODATA("mx.example.com.", AAAA, SEC, "provider.net."),
+		NOERR("_25._tcp.mx.provider.net.", TLSA, SEC,
+		    "_25._tcp.mx.provider.net. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "CNAME'd host: nothing at expanded name, then original", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx.example.com."),
+		NOERR("mx.example.com.", A, SEC, "mx.example.com. 300 IN CNAME mx.provider.net.|"
+		    "mx.provider.net. 300 IN A 192.0.2.1"),
+		NODATA("mx.example.com.", AAAA, SEC, "provider.net."),
+		NXD("_25._tcp.mx.provider.net.", TLSA, SEC, "provider.net."),
+		NOERR("_25._tcp.mx.example.com.", TLSA, SEC,
+		    "_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "CNAME'd host: error at expanded name, no fallback", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx.example.com."),
+		NOERR("mx.example.com.", A, SEC, "mx.example.com. 300 IN CNAME mx.provider.net.|"
+		    "mx.provider.net. 300 IN A 192.0.2.1"),
+		NODATA("mx.example.com.", AAAA, SEC, "provider.net."),
+		SFAIL("_25._tcp.mx.provider.net.", TLSA),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	{ "CNAME loop in the address answer", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 a.example.com."),
+		NOERR("a.example.com.", A, SEC, "a.example.com. 300 IN CNAME b.example.com.|"
+		    "b.example.com. 300 IN CNAME a.example.com."),
+		NODATA("a.example.com.", AAAA, SEC, "example.com."),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, 0 },
+	{ "null MX", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 0 ."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "NXDOMAIN", "example.com", 25, 1, {
+		NXD("example.com.", MX, SEC, "com."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "MX SERVFAIL (bogus or not, cannot tell): bogus class", "example.com", 25, 1, {
+		SFAIL("example.com.", MX),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	{ "MX SERVFAIL with EDE 6 (DNSSEC Bogus)", "example.com", 25, 1, {
+		{ "example.com.", MX, DNS_OK, LDNS_RCODE_SERVFAIL, 0, NULL, NULL, 6 },
+	  }, DANE_ERROR, DANE_ERR_BOGUS, 0 },
+	{ "MX SERVFAIL with EDE 22 (No Reachable Authority)", "example.com", 25, 1, {
+		{ "example.com.", MX, DNS_OK, LDNS_RCODE_SERVFAIL, 0, NULL, NULL, 22 },
+	  }, DANE_ERROR, DANE_ERR_TRANSIENT, 0 },
+	{ "MX timeout", "example.com", 25, 1, {
+		TMOUT("example.com.", MX),
+	  }, DANE_ERROR, DANE_ERR_TRANSIENT, 0 },
+	{ "secure MX, AAAA SERVFAIL: error", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		NOERR("mx1.example.com.", A, SEC, "mx1.example.com. 300 IN A 192.0.2.1"),
+		SFAIL("mx1.example.com.", AAAA),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, 0 },
+	{ "secure MX, TLSA timeout: transient error", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		TMOUT("_25._tcp.mx1.example.com.", TLSA),
+	  }, DANE_ERROR, DANE_ERR_TRANSIENT, 0 },
+	{ "insecure MX, host with secure TLSA: dane", "example.org", 25, 1, {
+		NOERR("example.org.", MX, INS, "example.org. 300 IN MX 10 mx.signed.example."),
+		HOST4("mx.signed.example.", "signed.example."),
+		NOERR("_25._tcp.mx.signed.example.", TLSA, SEC,
+		    "_25._tcp.mx.signed.example. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "insecure MX, host lookup failure: ignored", "example.org", 25, 1, {
+		NOERR("example.org.", MX, INS, "example.org. 300 IN MX 10 mx.example.org."),
+		SFAIL("mx.example.org.", A),
+		NODATA("mx.example.org.", AAAA, INS, "example.org."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "unreachable host left out", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mx1.example.com.|"
+		    "example.com. 300 IN MX 20 gone.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		NXD("gone.example.com.", A, SEC, "example.com."),
+		NXD("gone.example.com.", AAAA, SEC, "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "[host]:587 next-hop: no MX, TLSA at _587", "mail.example.net", 587, 0, {
+		HOST4("mail.example.net.", "example.net."),
+		NOERR("_587._tcp.mail.example.net.", TLSA, SEC,
+		    "_587._tcp.mail.example.net. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "mixed-case names compare equal", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "EXAMPLE.com. 300 IN MX 10 MX1.Example.COM."),
+		NOERR("mx1.example.com.", A, SEC, "Mx1.EXAMPLE.com. 300 IN A 192.0.2.1"),
+		NODATA("mx1.example.com.", AAAA, SEC, "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._TCP.MX1.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "TTL clamped up to 60", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 5 IN MX 10 mx1.example.com."),
+		NOERR("mx1.example.com.", A, SEC, "mx1.example.com. 300 IN A 192.0.2.1"),
+		NOERR("mx1.example.com.", AAAA, SEC, "mx1.example.com. 300 IN AAAA 2001:db8::1"),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 60 },
+	{ "TTL clamped down to 3600", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 86400 IN MX 10 mx1.example.com."),
+		NOERR("mx1.example.com.", A, SEC, "mx1.example.com. 86400 IN A 192.0.2.1"),
+		NOERR("mx1.example.com.", AAAA, SEC, "mx1.example.com. 86400 IN AAAA 2001:db8::1"),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 86400 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 3600 },
+	{ "TTL is the minimum of the RRsets used", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 900 IN MX 10 mx1.example.com."),
+		NOERR("mx1.example.com.", A, SEC, "mx1.example.com. 700 IN A 192.0.2.1"),
+		NOERR("mx1.example.com.", AAAA, SEC, "mx1.example.com. 800 IN AAAA 2001:db8::1"),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 650 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 650 },
+};
+
+START_TEST(test_scenarios)
+{
+	const struct scenario *s = &scenarios[_i];
+	struct dane_target t;
+	struct dane_result res;
+	size_t n = 0;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.host, sizeof(t.host), "%s", s->host);
+	t.port = s->port;
+	t.mx = s->mx;
+	while (n < 12 && s->set[n].qname)
+		n++;
+	run(&t, s->set, n, &res);
+	ck_assert_msg(res.status == s->want, "%s: got %s (%s), want %s", s->name,
+	    dane_status_name(res.status), res.reason, dane_status_name(s->want));
+	ck_assert_msg(res.err == s->err, "%s: error class %d, want %d (%s)",
+	    s->name, res.err, s->err, res.reason);
+	if (s->ttl)
+		ck_assert_msg(res.ttl == s->ttl, "%s: ttl %u, want %u", s->name,
+		    res.ttl, s->ttl);
+	ck_assert(res.reason[0] != '\0');
+}
+END_TEST
+
+/* Many MX hosts: the walk is bounded and never claims dane-only. */
+START_TEST(test_many_hosts)
+{
+	struct canned set[3 * 40 + 1];
+	static char names[40][4][120];
+	struct dane_target t = { "example.com", 25, 1 };
+	struct dane_result res;
+	static char mx[40 * 80];
+	size_t n = 0, off = 0;
+
+	for (int i = 0; i < 40; i++) {
+		off += (size_t)snprintf(mx + off, sizeof(mx) - off,
+		    "%sexample.com. 300 IN MX %d mx%d.example.com.", i ? "|" : "",
+		    i, i);
+		snprintf(names[i][0], 120, "mx%d.example.com.", i);
+		snprintf(names[i][1], 120, "mx%d.example.com. 300 IN A 192.0.2.1", i);
+		snprintf(names[i][2], 120, "_25._tcp.mx%d.example.com.", i);
+		snprintf(names[i][3], 120,
+		    "_25._tcp.mx%d.example.com. 300 IN TLSA 3 1 1 " H32, i);
+	}
+	set[n++] = (struct canned)NOERR("example.com.", MX, SEC, mx);
+	for (int i = 0; i < 40; i++) {
+		set[n++] = (struct canned)NOERR(names[i][0], A, SEC, names[i][1]);
+		set[n++] = (struct canned)NODATA(names[i][0], AAAA, SEC, "example.com.");
+		set[n++] = (struct canned)NOERR(names[i][2], TLSA, SEC, names[i][3]);
+	}
+	run(&t, set, n, &res);
+	ck_assert_int_eq(res.status, DANE_DANE);
+}
+END_TEST
+
+static const struct {
+	const char *rr;
+	int usable;
+} tlsa_cases[] = {
+	{ "x. IN TLSA 3 1 1 " H32, 1 },
+	{ "x. IN TLSA 2 0 1 " H32, 1 },
+	{ "x. IN TLSA 3 0 2 " H64, 1 },
+	{ "x. IN TLSA 3 1 0 30020500", 1 },
+	{ "x. IN TLSA 3 1 0 3004020500", 0 },	/* claims 4 bytes, has 3 */
+	{ "x. IN TLSA 3 1 0 0402abcd", 0 },	/* not a SEQUENCE */
+	{ "x. IN TLSA 3 1 0 308200020000", 1 },	/* long-form length */
+	{ "x. IN TLSA 3 1 0 3082ffff00", 0 },	/* claims 65535 bytes */
+	{ "x. IN TLSA 0 0 1 " H32, 0 },
+	{ "x. IN TLSA 1 1 1 " H32, 0 },
+	{ "x. IN TLSA 4 1 1 " H32, 0 },
+	{ "x. IN TLSA 3 2 1 " H32, 0 },
+	{ "x. IN TLSA 3 1 3 " H32, 0 },
+	{ "x. IN TLSA 3 1 255 " H32, 0 },
+	{ "x. IN TLSA 3 1 1 " H31, 0 },
+	{ "x. IN TLSA 3 1 1 " H32 "01", 0 },
+	{ "x. IN TLSA 3 1 2 " H32, 0 },
+};
+
+START_TEST(test_tlsa_usable)
+{
+	ldns_rr *rr = NULL;
+
+	ck_assert(ldns_rr_new_frm_str(&rr, tlsa_cases[_i].rr, 300, NULL, NULL)
+	    == LDNS_STATUS_OK);
+	ck_assert_msg(dane_tlsa_usable(rr) == tlsa_cases[_i].usable, "%s",
+	    tlsa_cases[_i].rr);
+	ldns_rr_free(rr);
+}
+END_TEST
+
+/*
+ * engine_decide_dane(): every row of its table.
+ */
+#define NONE_ DANE_ERROR	/* no stale result */
+
+static const struct {
+	const char *name;
+	enum dane_status st;
+	enum dane_errclass err;
+	enum dane_status stale;
+	enum error_action act, fallback;
+	int sts;
+	int noinfo;			/* expect V_NOINFO */
+	enum sockmap_status want;
+	const char *text;
+} decide_cases[] = {
+	{ "dane-only", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 0,
+	  0, SM_OK, "dane-only" },
+	{ "dane", DANE_DANE, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 1,
+	  0, SM_OK, "dane" },
+	{ "no dane: next source", DANE_NOINFO, DANE_ERR_NONE, NONE_, ACT_DANE,
+	  ACT_TEMP, 0, 1, SM_NOTFOUND, NULL },
+	/* Bogus: TEMP whatever the configuration says. */
+	{ "bogus, temp", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_TEMP, ACT_TEMP, 0,
+	  0, SM_TEMP, NULL },
+	{ "bogus, dane", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 0,
+	  0, SM_TEMP, NULL },
+	{ "bogus, dane, sts", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 1,
+	  0, SM_TEMP, NULL },
+	{ "bogus, stale with good", DANE_ERROR, DANE_ERR_BOGUS, DANE_DANE_ONLY,
+	  ACT_STALE, ACT_DANE, 0, 0, SM_TEMP, NULL },
+	/* Timeout under each dns_error_action, with and without MTA-STS. */
+	{ "timeout, temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP, ACT_TEMP,
+	  0, 0, SM_TEMP, NULL },
+	{ "timeout, temp, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP,
+	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	{ "timeout, dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE, ACT_TEMP,
+	  0, 0, SM_OK, "dane" },
+	{ "timeout, dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE,
+	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	{ "timeout, stale dane-only", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE_ONLY,
+	  ACT_STALE, ACT_TEMP, 0, 0, SM_OK, "dane-only" },
+	{ "timeout, stale dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE,
+	  ACT_STALE, ACT_TEMP, 1, 0, SM_OK, "dane" },
+	{ "timeout, stale no-dane", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_NOINFO,
+	  ACT_STALE, ACT_DANE, 0, 1, SM_NOTFOUND, NULL },
+	{ "timeout, stale none, fallback temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
+	  ACT_STALE, ACT_TEMP, 0, 0, SM_TEMP, NULL },
+	{ "timeout, stale none, fallback dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
+	  ACT_STALE, ACT_DANE, 0, 0, SM_OK, "dane" },
+	{ "timeout, stale none, fallback dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT,
+	  NONE_, ACT_STALE, ACT_DANE, 1, 0, SM_TEMP, NULL },
+};
+
+START_TEST(test_decide)
+{
+	struct engine_policy pol = { decide_cases[_i].act, decide_cases[_i].fallback };
+	struct dane_result dr;
+	struct answer ans;
+	enum verdict v;
+
+	memset(&dr, 0, sizeof(dr));
+	memset(&ans, 0, sizeof(ans));
+	dr.status = decide_cases[_i].st;
+	dr.err = decide_cases[_i].err;
+	dr.stale_status = decide_cases[_i].stale;
+	snprintf(dr.reason, sizeof(dr.reason), "test reason");
+	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
+	v = engine_decide_dane(&pol, &dr, decide_cases[_i].sts, &ans);
+	if (decide_cases[_i].noinfo) {
+		ck_assert_msg(v == V_NOINFO, "%s", decide_cases[_i].name);
+		return;
+	}
+	ck_assert_msg(v == V_ANSWER, "%s", decide_cases[_i].name);
+	ck_assert_msg(ans.status == decide_cases[_i].want, "%s: status %d",
+	    decide_cases[_i].name, ans.status);
+	if (decide_cases[_i].text)
+		ck_assert_str_eq(ans.text, decide_cases[_i].text);
+	answer_clear(&ans);
+}
+END_TEST
+
+START_TEST(test_target)
+{
+	struct key k;
+	struct dane_target t;
+	const char *why;
+
+	ck_assert_int_eq(key_normalise("Example.COM.", 12, &k, &why), 0);
+	ck_assert_int_eq(dane_target(&k, &t, &why), 0);
+	ck_assert_str_eq(t.host, "example.com");
+	ck_assert_int_eq(t.port, 25);
+	ck_assert_int_eq(t.mx, 1);
+	ck_assert_int_eq(key_normalise("[mail.example.net]:587", 22, &k, &why), 0);
+	ck_assert_int_eq(dane_target(&k, &t, &why), 0);
+	ck_assert_int_eq(t.port, 587);
+	ck_assert_int_eq(t.mx, 0);
+	ck_assert_int_eq(key_normalise("[192.0.2.1]", 11, &k, &why), 0);
+	ck_assert_int_eq(dane_target(&k, &t, &why), -1);
+}
+END_TEST
+
+static Suite *
+dane_suite(void)
+{
+	Suite *s = suite_create("dane");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_scenarios, 0,
+	    sizeof(scenarios) / sizeof(scenarios[0]));
+	tcase_add_test(tc, test_many_hosts);
+	tcase_add_loop_test(tc, test_tlsa_usable, 0,
+	    sizeof(tlsa_cases) / sizeof(tlsa_cases[0]));
+	tcase_add_loop_test(tc, test_decide, 0,
+	    sizeof(decide_cases) / sizeof(decide_cases[0]));
+	tcase_add_test(tc, test_target);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(dane_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -30,6 +30,7 @@
 #include "loop.h"
 #include "overrides.h"
 #include "params.h"
+#include "policy_srv.h"
 #include "sockmap_srv.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@ struct daemon {
 	struct loop *loop;
 	struct engine *engine;
 	struct sockmap_srv *sockmap;
+	struct policy_srv *policy;
 	int sigfd;
 };
 
@@ -73,6 +75,8 @@ reload(struct daemon *d)
 	char err[512];
 	struct overrides *o = load_overrides(d->cf, err, sizeof(err));
 
+	if (d->policy)
+		policy_srv_reload(d->policy, config_get(d->cf, "inbound_rules_file"));
 	if (o == NULL) {
 		log_err("reload failed, keeping the previous table: %s", err);
 		return;
@@ -190,8 +194,9 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd;
+	int lfd, plfd = -1;
 	struct overrides *o;
+	struct inbound *ib;
 
 	memset(&d, 0, sizeof(d));
 	d.cf_path = DEF_CONFIG_FILE;
@@ -242,6 +247,12 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	ib = policy_rules_load(config_get(d.cf, "inbound_rules_file"), err,
+	    sizeof(err));
+	if (ib == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
 	user = config_get(d.cf, "user");
 	if (geteuid() == 0 && *user) {
 		if ((pw = getpwnam(user)) == NULL) {
@@ -262,6 +273,13 @@ main(int argc, char **argv)
 		log_err("socketmap_listen: %s", err);
 		return 1;
 	}
+	if (*config_get(d.cf, "policy_listen") && (plfd = listen_open(
+	    config_get(d.cf, "policy_listen"), config_get(d.cf, "policy_mode"),
+	    config_get(d.cf, "policy_group"), user,
+	    config_get(d.cf, "postfix_queue_directory"), err, sizeof(err))) < 0) {
+		log_err("policy_listen: %s", err);
+		return 1;
+	}
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
 		return 1;
 	if (!foreground)
@@ -273,7 +291,14 @@ main(int argc, char **argv)
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);
-	if (d.sockmap == NULL || setup_signals(&d) < 0) {
+	if (plfd >= 0)
+		d.policy = policy_srv_new(d.loop, plfd, ib,
+		    config_long(d.cf, "max_connections"),
+		    config_time(d.cf, "policy_idle_timeout") * 1000);
+	else
+		inbound_free(ib);
+	if (d.sockmap == NULL || (plfd >= 0 && d.policy == NULL)
+	    || setup_signals(&d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
@@ -285,6 +310,7 @@ main(int argc, char **argv)
 	if (loop_run(d.loop) < 0)
 		return 1;
 	sockmap_srv_free(d.sockmap);
+	policy_srv_free(d.policy);
 	engine_free(d.engine);
 	loop_free(d.loop);
 	config_free(d.cf);

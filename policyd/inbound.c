@@ -293,9 +293,9 @@ add_cidr(struct parse_ctx *p, struct inb_rule *r, const char *s)
 		c.family = AF_INET6, max = 128;
 	else
 		return perr(p, "invalid address \"%.100s\"", s);
-	c.bits = slash ? (int)parse_long(slash + 1, 0, max) : max;
-	if (c.bits < 0)
+	if (slash && parse_long(slash + 1, 0, max) == LONG_MIN)
 		return perr(p, "invalid prefix length in \"%.100s\"", s);
+	c.bits = slash ? (int)parse_long(slash + 1, 0, max) : max;
 	for (int i = c.bits; i < max; i++)
 		if (c.addr[i / 8] & (0x80 >> (i % 8)))
 			return perr(p, "\"%.100s\" has bits set after the prefix "
@@ -851,15 +851,24 @@ check_requirements(const struct inb_rule *r, const struct polreq *q,
 	return first;
 }
 
-/* A domain from the request goes into reply text only if it is plain. */
+/*
+ * A domain from the request goes into reply text only if it is plain
+ * (lower-cased, without the trailing dot); else the rule's own pattern.
+ */
 static const char *
-text_domain(const char *d, const struct strlist *l)
+text_domain(const char *d, const struct strlist *l, char *buf, size_t buflen)
 {
 	size_t n = strlen(d);
 
-	if (n > 0 && n <= 100 && strspn(d, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n)
-		return d;
+	if (n > 0 && d[n - 1] == '.')
+		n--;
+	if (n > 0 && n < buflen && n <= 100 && strspn(d, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") >= n) {
+		memcpy(buf, d, n);
+		buf[n] = '\0';
+		str_lower(buf);
+		return buf;
+	}
 	return l->v[0] + (l->v[0][0] == '.');
 }
 
@@ -867,16 +876,18 @@ static void
 reply_violation(const struct inb_rule *r, const struct polreq *q,
     enum miss first, struct inb_result *res)
 {
-	char ctx[140];
+	char ctx[140], dom[120];
 	const char *what;
 	int sub = (first == M_CCERT || first == M_FP) ? 1 : 0;
 
 	if (r->sender_domain.n)
 		snprintf(ctx, sizeof(ctx), "mail from %s", text_domain(
-		    addr_domain(polreq_get(q, PR_SENDER)), &r->sender_domain));
+		    addr_domain(polreq_get(q, PR_SENDER)), &r->sender_domain, dom,
+		    sizeof(dom)));
 	else if (r->rcpt_domain.n)
 		snprintf(ctx, sizeof(ctx), "mail to %s", text_domain(
-		    addr_domain(polreq_get(q, PR_RECIPIENT)), &r->rcpt_domain));
+		    addr_domain(polreq_get(q, PR_RECIPIENT)), &r->rcpt_domain, dom,
+		    sizeof(dom)));
 	else
 		snprintf(ctx, sizeof(ctx), "this client");
 	switch (first) {

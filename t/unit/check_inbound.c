@@ -460,6 +460,31 @@ START_TEST(test_good_stages)
 }
 END_TEST
 
+/* The examples of tlspolicyd-inbound(5), with whole digests. */
+START_TEST(test_manual_examples)
+{
+	const char *text =
+	    "partner-tls  sender_domain=partner.example,.partner.example\n"
+	    "             require=tls min_protocol=TLSv1.2 action=defer\n"
+	    "smtps        server_port=465 min_protocol=TLSv1.2 action=reject\n"
+	    "legacy       client_address=192.0.2.0/28\n"
+	    "everyone     require=tls min_protocol=TLSv1.2 action=warn\n"
+	    "pinned       client_address=198.51.100.0/24,2001:db8:5::/48\n"
+	    "             fingerprint=" FP256 ",7d5e" "0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789ab\n"
+	    "             min_protocol=TLSv1.2 action=reject\n"
+	    "billing      sender_domain=billing.example require=tls\n"
+	    "             filter=smtp-tls: prepend=yes\n";
+	char err[300];
+	struct inbound *ib = inbound_parse(text, strlen(text), "man", err,
+	    sizeof(err));
+
+	ck_assert_msg(ib != NULL, "%s", err);
+	ck_assert_uint_eq(inbound_count(ib), 6);
+	inbound_free(ib);
+}
+END_TEST
+
 START_TEST(test_fp_decode)
 {
 	unsigned char d[64];
@@ -511,6 +536,7 @@ main(void)
 	    sizeof(bad_rules) / sizeof(bad_rules[0]));
 	tcase_add_test(tp, test_nul_in_file);
 	tcase_add_test(tp, test_good_stages);
+	tcase_add_test(tp, test_manual_examples);
 	tcase_add_test(tp, test_fp_decode);
 	tcase_add_test(tp, test_protocol_rank);
 	suite_add_tcase(s, tp);

@@ -20,6 +20,7 @@ struct conn {
 	unsigned long id;
 	char in[POLREQ_MAX_REQUEST];
 	size_t inlen;
+	size_t linestart;		/* offset after the last LF in "in" */
 	char *out;
 	size_t outlen, outcap, outoff;
 	uint64_t last_active;
@@ -165,6 +166,7 @@ conn_process(struct conn *c)
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
+		c->linestart -= off;	/* requests end with LF: off <= linestart */
 	}
 	return conn_flush(c);
 }
@@ -173,6 +175,7 @@ static void
 conn_io(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct conn *c = arg;
+	const char *nl;
 	ssize_t n;
 
 	(void)l;
@@ -198,15 +201,21 @@ conn_io(struct loop *l, int fd, unsigned ev, void *arg)
 		conn_close(c);
 		return;
 	}
+	nl = memrchr(c->in + c->inlen, '\n', (size_t)n);
 	c->inlen += (size_t)n;
 	c->last_active = loop_now(c->srv->loop);
 	/*
-	 * Parse only when a line ended or the buffer is full: a client
-	 * dribbling bytes then costs one scan a line, not one a byte.
+	 * Parse only when a line ended or the partial line is already too
+	 * long: a client dribbling bytes then costs one scan a line, not one
+	 * a byte, and an overlong line is refused as soon as it is one.
 	 */
-	if (memchr(c->in + c->inlen - n, '\n', (size_t)n) != NULL
-	    || c->inlen == sizeof(c->in))
+	if (nl != NULL) {
+		c->linestart = (size_t)(nl - c->in) + 1;
 		conn_process(c);
+	} else if (c->inlen - c->linestart >= POLREQ_MAX_LINE
+	    || c->inlen == sizeof(c->in)) {
+		conn_process(c);
+	}
 }
 
 static void

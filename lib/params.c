@@ -121,6 +121,12 @@ const struct cfg_def tlspol_params[] = {
 	{ "control_listen", "unix:/run/tlspolicyd/control", cf_check_listen_list },
 	{ "control_mode", "0660", cf_check_mode },
 	{ "control_group", "root", cf_check_name },
+	/* check_policy_service for inbound TLS rules; empty: disabled. */
+	{ "policy_listen", "", cf_check_listen_list },
+	{ "policy_mode", "0660", cf_check_mode },
+	{ "policy_group", "postfix", cf_check_name },
+	{ "policy_idle_timeout", "300s", cf_check_time },
+	{ "inbound_rules_file", "", cf_check_abspath_or_empty },
 	/* Tables and state. */
 	{ "overrides_file", SYSCONFDIR "/tlspolicyd/overrides", cf_check_abspath_or_empty },
 	{ "state_directory", LOCALSTATEDIR "/lib/tlspolicyd", cf_check_abspath },

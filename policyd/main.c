@@ -39,6 +39,7 @@
 #include "domain.h"
 #include "overrides.h"
 #include "params.h"
+#include "policy_srv.h"
 #include "sockmap_srv.h"
 #include "util.h"
 
@@ -54,6 +55,7 @@ struct daemon {
 	struct loop_timer *refresh_timer;
 	int64_t clock_offset;		/* clock_control: seconds added */
 	time_t started;
+	struct policy_srv *policy;
 	int sigfd;
 };
 
@@ -88,6 +90,8 @@ reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct overrides *o = load_overrides(d->cf, err, errlen);
 
+	if (d->policy)
+		policy_srv_reload(d->policy, config_get(d->cf, "inbound_rules_file"));
 	if (o == NULL) {
 		log_err("reload failed, keeping the previous table: %s", err);
 		return -1;
@@ -384,9 +388,10 @@ main(int argc, char **argv)
 	struct passwd *pw = NULL;
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd, cfd = -1, level, need_dns;
+	int lfd, cfd = -1, plfd = -1, level, need_dns;
 	struct overrides *o;
 	struct dns_config dc;
+	struct inbound *ib;
 
 	memset(&d, 0, sizeof(d));
 	d.cf_path = DEF_CONFIG_FILE;
@@ -440,6 +445,12 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	ib = policy_rules_load(config_get(d.cf, "inbound_rules_file"), err,
+	    sizeof(err));
+	if (ib == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
 	need_dns = config_bool(d.cf, "dane_enable") || config_bool(d.cf, "sts_enable");
 	if (need_dns
 	    && dns_config_from(&dc, d.cf, "/etc/resolv.conf", err, sizeof(err)) < 0) {
@@ -464,6 +475,13 @@ main(int argc, char **argv)
 	    user, config_get(d.cf, "postfix_queue_directory"), err, sizeof(err));
 	if (lfd < 0) {
 		log_err("socketmap_listen: %s", err);
+		return 1;
+	}
+	if (*config_get(d.cf, "policy_listen") && (plfd = listen_open(
+	    config_get(d.cf, "policy_listen"), config_get(d.cf, "policy_mode"),
+	    config_get(d.cf, "policy_group"), user,
+	    config_get(d.cf, "postfix_queue_directory"), err, sizeof(err))) < 0) {
+		log_err("policy_listen: %s", err);
 		return 1;
 	}
 	if (*config_get(d.cf, "control_listen")) {
@@ -509,8 +527,15 @@ main(int argc, char **argv)
 		if (config_bool(d.cf, "clock_control"))
 			control_register(d.control, "clock", ctl_clock, &d);
 	}
+	if (plfd >= 0)
+		d.policy = policy_srv_new(d.loop, plfd, ib,
+		    config_long(d.cf, "max_connections"),
+		    config_time(d.cf, "policy_idle_timeout") * 1000);
+	else
+		inbound_free(ib);
 	d.started = time(NULL);
-	if (d.sockmap == NULL || setup_signals(&d) < 0) {
+	if (d.sockmap == NULL || (plfd >= 0 && d.policy == NULL)
+	    || setup_signals(&d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return 1;
 	}
@@ -524,6 +549,7 @@ main(int argc, char **argv)
 	control_free(d.control);
 	sockmap_srv_free(d.sockmap);
 	loop_timer_cancel(d.loop, d.refresh_timer);
+	policy_srv_free(d.policy);
 	engine_free(d.engine);
 	fetchctl_free(d.fetch);
 	store_close(d.store);

@@ -1,0 +1,61 @@
+/*
+ * policy_srv - the check_policy_service server for inbound TLS rules
+ *
+ * SYNOPSIS
+ *	struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
+ *	    struct inbound *rules, long max_conns, long idle_ms);
+ *	void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+ *	void policy_srv_free(struct policy_srv *s);
+struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
+void policy_srv_reload(struct policy_srv *s, const char *path);
+ *
+ *	struct inbound *policy_rules_load(const char *path, char *err,
+ *	    size_t errlen);
+ *	void policy_srv_reload(struct policy_srv *s, const char *path);
+ *
+ * DESCRIPTION
+ *	Accepts Postfix smtpd(8) connections on listen_fd and answers each
+ *	policy delegation request (polreq(3)) with the action the inbound
+ *	rules give (inbound_eval()).  One connection carries many requests,
+ *	answered in order, each with exactly "action=VALUE\n\n"; a request
+ *	split over many reads and several requests in one read both work.
+ *
+ *	A malformed or oversized request, or a reply the codec refuses (an
+ *	internal error), gets one log line and the connection is closed
+ *	WITHOUT a reply: Postfix then retries and, failing that, applies
+ *	its smtpd_policy_service_default_action.  Nothing that could read
+ *	as a permit is ever sent.
+ *
+ *	Every violation (whatever the rule's action) is logged as one
+ *	key=value line at notice level; other answers at debug level.
+ *	Connections idle for idle_ms are closed (Postfix keeps idle
+ *	connections for up to smtpd_policy_service_max_idle, 300s, and
+ *	reconnects transparently).  Beyond max_conns, new connections are
+ *	closed at once and logged.
+ *
+ *	policy_srv_new() and policy_srv_set_rules() take ownership of rules;
+ *	set_rules frees the previous set (requests are answered at once, so
+ *	no request is using it).
+ *
+ *	policy_rules_load() loads the rules file named by inbound_rules_file:
+ *	an empty path gives no rules (every request DUNNO); a named file must
+ *	exist and be valid, else NULL with "FILE:LINE: message" in err.
+ *	policy_srv_reload() does that on SIGHUP and installs the result; on
+ *	failure it logs the error and keeps the rules in force.
+ */
+#ifndef TLSPOL_POLICY_SRV_H
+#define TLSPOL_POLICY_SRV_H
+
+#include "inbound.h"
+#include "loop.h"
+
+struct policy_srv;
+
+struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
+    struct inbound *rules, long max_conns, long idle_ms);
+void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+void policy_srv_free(struct policy_srv *s);
+struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
+void policy_srv_reload(struct policy_srv *s, const char *path);
+
+#endif

@@ -10,6 +10,7 @@
 #        world.sh sts-set DOMAIN FILE|-      world.sh sts-rm DOMAIN
 #        world.sh rr-set OWNER TYPE RDATA...  world.sh rr-del OWNER [TYPE]
 #        world.sh txt-set OWNER "TEXT"        world.sh zones-reload
+#        world.sh zones-reset | sts-reset | reset   back to the repo's data
 # State: ${WORLD_DIR:-$PWD/world.run}
 set -u
 # shellcheck source=t/world/lib.sh
@@ -451,7 +452,7 @@ cmd_up() {
 		skip "missing tools (see scripts/packages-test.txt)"
 	mkdir -p "$WORLD_DIR" && chmod 755 "$WORLD_DIR"
 	if healthy; then say "already up ($WORLD_NETNS, $WORLD_DIR)"; return 0; fi
-	t0=$(date +%s.%N)
+	t0=$(date +%s%N)
 	cmd_down >/dev/null 2>&1
 	mkdir -p "$RUN" "$LOG" "$CACHE" "$DNS" "$WWW"
 	make_netns
@@ -467,7 +468,8 @@ cmd_up() {
 	start_mxs
 	write_env
 	healthy || die "world came up but is not healthy (dig through the resolver failed)"
-	say "up in $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo '?') s ($WORLD_NETNS, $WORLD_DIR)"
+	t0=$((($(date +%s%N) - t0) / 1000000))
+	say "up in $((t0 / 1000)).$(printf %03d $((t0 % 1000))) s ($WORLD_NETNS, $WORLD_DIR)"
 }
 
 cmd_down() {
@@ -583,6 +585,9 @@ main() {
 	rr-del) [ $# -ge 1 ] || die "usage: rr-del OWNER [TYPE]"; rr_edit "$1" "${2:-}" ""; zones_reload ;;
 	txt-set) [ $# -ge 2 ] || die "usage: txt-set OWNER TEXT"; rr_edit "$1" TXT "\"${2//\"/\\\"}\""; zones_reload ;;
 	zones-reload) zones_reload ;;
+	zones-reset) cp "$WORLD_SRC/zones.conf" "$WORLD_DIR/zones.conf" && zones_reload ;;
+	sts-reset) gen_nginx ;;
+	reset) cp "$WORLD_SRC/zones.conf" "$WORLD_DIR/zones.conf" && zones_reload && gen_nginx ;;
 	*) sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; [ -n "$c" ] && exit 2 ;;
 	esac
 }

@@ -145,16 +145,12 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local name=$1 d=$PF/$1 pf i pid
+	local name=$1 pf
 	pf=$(master_pidfile "$name")
-	[ -d "$d/etc" ] || return 0
-	if pid_alive "$pf"; then
-		pid=$(tr -dc 0-9 <"$pf")
-		nsx postfix -c "$d/etc" stop </dev/null >/dev/null 2>&1
-		for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-		: "$i"
-		kill_pidfile "$pf"
-	fi
+	[ -d "$PF/$name/etc" ] || return 0
+	# master(8) stops its children on SIGTERM (this is what "postfix stop"
+	# does, minus its 1 s polling); kill_pidfile waits up to 3 s, then KILL.
+	kill_pidfile "$pf"
 	return 0
 }
 

@@ -478,8 +478,9 @@ cmd_down() {
 	# Postfix instances (the world's and the ones tests started)
 	for d in "$WORLD_DIR"/pf/*/; do
 		[ -d "$d" ] || continue
-		"$POSTFIX_SH" stop "$(basename "$d")" >/dev/null 2>&1
+		"$POSTFIX_SH" stop "$(basename "$d")" >/dev/null 2>&1 &
 	done
+	wait
 	for d in nginx stall unbound nsd; do kill_pidfile "$RUN/$d.pid"; done
 	# anything else still running inside our namespace (started by tests)
 	if netns_exists; then

@@ -119,6 +119,9 @@ cmd_start() {
 	case $name in *[!A-Za-z0-9_-]*) die "bad instance name '$name'" ;; esac
 	d=$PF/$name q=$PF/$name/queue
 	cmd_stop "$name" >/dev/null 2>&1
+	if nsx ss -Hltn "src $addr:25" 2>/dev/null | grep -q .; then
+		die "$addr:25 is already in use inside the world (another instance? see world.sh status)"
+	fi
 	mkdir -p "$d/etc" "$q" "$d/data"
 	chmod 755 "$PF" "$d" "$q"
 	chown postfix "$d/data" && chmod 700 "$d/data"

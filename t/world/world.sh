@@ -566,6 +566,12 @@ main() {
 	local c=${1:-}
 	[ $# -gt 0 ] && shift
 	case $c in
+	up | down | rr-set | rr-del | txt-set | zones-* | reset | resolver | flush-resolver)
+		# one changer at a time per world (bounded wait)
+		mkdir -p "$WORLD_DIR" 2>/dev/null && exec 9>"$WORLD_DIR/.lock" && flock -w 120 9 ||
+			say "warning: could not lock $WORLD_DIR/.lock" ;;
+	esac
+	case $c in
 	up) cmd_up ;;
 	down) cmd_down ;;
 	status) cmd_status ;;

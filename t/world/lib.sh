@@ -28,7 +28,8 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "must run as root (network namespaces, postfix)"
 }
 
-nsx() { ip netns exec "$WORLD_NETNS" "$@"; }
+# (fd 9 is world.sh's lock: daemons must not inherit it)
+nsx() { ip netns exec "$WORLD_NETNS" "$@" 9>&-; }
 
 netns_exists() { [ -e "/run/netns/$WORLD_NETNS" ]; }
 

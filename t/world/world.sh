@@ -385,7 +385,7 @@ start_mxs() {
 	local name addr names pids="" pid rc=0
 	while read -r name addr names; do
 		TLS_KEY=$CACHE/pki/mx-$name.key TLS_CHAIN=$CACHE/pki/mx-$name.chain \
-			"$POSTFIX_SH" start "mx-$name" mx "$addr" </dev/null >>"$LOG/postfix-start.log" 2>&1 &
+			"$POSTFIX_SH" start "mx-$name" mx "$addr" </dev/null >>"$LOG/postfix-start.log" 2>&1 9>&- &
 		pids="$pids $!"
 	done < <(rows "$WORLD_SRC/mx.tsv")
 	for pid in $pids; do wait "$pid" || rc=1; done
@@ -495,7 +495,7 @@ cmd_down() {
 		done
 		ip netns del "$WORLD_NETNS" 2>/dev/null
 	fi
-	rm -rf "/etc/netns/$WORLD_NETNS"
+	rm -rf "/etc/netns/$WORLD_NETNS" "/run/$WORLD_NETNS.d"
 	rm -f "$WORLD_DIR/world.env"
 	netns_exists && { say "namespace $WORLD_NETNS still exists"; return 1; }
 	return 0

@@ -374,7 +374,10 @@ start_nginx() {
 
 start_stall() {
 	kill_pidfile "$RUN/stall.pid"
-	nsx perl "$WORLD_SRC/stall.pl" "$WORLD_STALL" 443 "$RUN/stall.pid" </dev/null >>"$LOG/stall.log" 2>&1 &
+	# a simple command, not the nsx function: no bash subshell (holding the
+	# lock fd) may linger in the background
+	ip netns exec "$WORLD_NETNS" perl "$WORLD_SRC/stall.pl" "$WORLD_STALL" 443 "$RUN/stall.pid" \
+		</dev/null >>"$LOG/stall.log" 2>&1 9>&- &
 	wait_file "$RUN/stall.pid" || die "stall listener: no pid file"
 	wait_tcp "$WORLD_STALL" 443 || die "stall listener not listening"
 }

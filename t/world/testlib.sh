@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# Helpers for tests under t/world/tests/.  Source it, then call check/pass/
+# fail and finally "done_testing".  Prints one line per check; exit status
+# 0 all passed, 1 some failed, 77 skipped.
+#   . "$(dirname "$0")/../testlib.sh"
+
+T_PASS=0
+T_FAIL=0
+T_NAME=$(basename "$0" .sh)
+
+pass() { T_PASS=$((T_PASS + 1)); echo "ok   $T_NAME: $*"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $T_NAME: $*"; }
+skip_test() { echo "SKIP $T_NAME: $*"; exit 77; }
+
+# check DESCRIPTION CMD...: pass if CMD succeeds
+check() {
+	local d=$1
+	shift
+	if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d"; fi
+}
+
+done_testing() {
+	echo "# $T_NAME: $T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" = 0 ]
+	exit $?
+}
+
+[ "$(id -u)" = 0 ] || skip_test "needs root"
+[ -n "${WORLD_DIR:-}" ] && [ -s "$WORLD_DIR/world.env" ] || skip_test "world is not up (run via t/world/run-tests.sh)"
+# shellcheck source=/dev/null
+. "$WORLD_DIR/world.env"
+ip netns list 2>/dev/null | grep -q "^$WORLD_NETNS\b" || skip_test "namespace $WORLD_NETNS missing"
+
+# inside the world
+wx() { ip netns exec "$WORLD_NETNS" "$@"; }
+# wdig ARGS: dig through the world resolver, short timeouts
+wdig() { wx dig +time=2 +tries=1 +dnssec "$@"; }

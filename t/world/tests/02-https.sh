@@ -1,0 +1,69 @@
+#!/bin/bash
+# MTA-STS policy hosts: good fetch with the test CA, and every bad case.
+# shellcheck source=t/world/testlib.sh
+. "$(dirname "$0")/../testlib.sh"
+W=$WORLD_SRC/world.sh
+command -v curl >/dev/null || skip_test "curl not installed"
+BODY=$(mktemp)
+trap 'rm -f "$BODY"' EXIT
+
+# fetch DOMAIN -> "rc code content-type size"
+fetch() {
+	local out rc
+	out=$(wx curl -s -o "$BODY" --max-time "${2:-3}" --cacert "$WORLD_CA" \
+		-w '%{http_code} %{content_type} %{size_download}' "https://mta-sts.$1/.well-known/mta-sts.txt")
+	rc=$?
+	echo "$rc $out"
+}
+expect() { # expect DOMAIN PATTERN DESCRIPTION
+	local got
+	got=$(fetch "$1")
+	# shellcheck disable=SC2254
+	case $got in $2) pass "$3 ($1: $got)" ;; *) fail "$3 ($1: got '$got', want '$2')" ;; esac
+}
+
+expect sts-enforce.test "0 200 text/plain *" "good policy host"
+grep -q '^mode: enforce' "$BODY" && pass "policy body served" || fail "policy body served"
+tail -1 "$WORLD_NGINX_LOG" | grep -q 'mta-sts.sts-enforce.test "GET /.well-known/mta-sts.txt' &&
+	pass "fetch visible in nginx access log" || fail "fetch visible in nginx access log"
+expect sts-wildcard.test "0 200 text/plain *" "second good host (SNI)"
+expect sts-crlf.test "0 200 text/plain *" "CRLF policy host"
+grep -q $'\r$' "$BODY" && pass "CRLF body kept" || fail "CRLF body kept"
+expect sts-wrongname.test "60 000*" "certificate for wrong name rejected"
+expect sts-expired.test "60 000*" "expired certificate rejected"
+expect sts-selfsigned.test "60 000*" "self-signed certificate rejected"
+# the bad certificates are otherwise fine: insecure fetch works
+out=$(wx curl -sk --max-time 3 -o /dev/null -w '%{http_code}' https://mta-sts.sts-expired.test/.well-known/mta-sts.txt)
+[ "$out" = 200 ] && pass "expired host serves a policy (-k)" || fail "expired host serves a policy (-k): $out"
+expect sts-redirect.test "0 301 *" "redirect is a 301"
+wx curl -s -o /dev/null --max-time 3 --cacert "$WORLD_CA" -D - https://mta-sts.sts-redirect.test/.well-known/mta-sts.txt |
+	grep -qi '^location: https://mta-sts.sts-enforce.test/' && pass "redirect Location" || fail "redirect Location"
+expect sts-404.test "0 404 *" "missing policy is 404"
+expect sts-ctype.test "0 200 text/html *" "wrong content type text/html"
+got=$(fetch sts-oversize.test)
+size=${got##* }
+[ "${got%% *}" = 0 ] && [ "$size" -gt 65536 ] && pass "oversized body ($size bytes)" || fail "oversized body ($got)"
+start=$(date +%s)
+expect sts-stall.test "28 000*" "stalling HTTPS server times out"
+expect sts-stall-tcp.test "28 000*" "stalling TCP server times out"
+[ $(($(date +%s) - start)) -le 10 ] && pass "stall tests bounded by --max-time" || fail "stall tests bounded"
+# gnutls-cli agrees on the certificate checks
+if command -v gnutls-cli >/dev/null; then
+	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-enforce.test </dev/null >/dev/null 2>&1 &&
+		pass "gnutls-cli verifies good host" || fail "gnutls-cli verifies good host"
+	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-wrongname.test </dev/null >/dev/null 2>&1 &&
+		fail "gnutls-cli rejects wrong name" || pass "gnutls-cli rejects wrong name"
+fi
+
+# run-time policy change
+printf 'version: STSv1\nmode: testing\nmx: changed.sts-enforce.test\nmax_age: 600\n' >"$BODY.new"
+"$W" sts-set sts-enforce.test "$BODY.new"
+rm -f "$BODY.new"
+fetch sts-enforce.test >/dev/null
+grep -q 'changed.sts-enforce.test' "$BODY" && pass "sts-set changes the served policy" || fail "sts-set changes the served policy"
+"$W" sts-rm sts-enforce.test
+expect sts-enforce.test "0 404 *" "sts-rm gives 404"
+"$W" sts-reset
+fetch sts-enforce.test >/dev/null
+grep -q '^mx: mx.sts-enforce.test' "$BODY" && pass "sts-reset restores policy" || fail "sts-reset restores policy"
+done_testing

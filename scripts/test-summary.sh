@@ -6,7 +6,18 @@ dir=${1:-t}
 passed=0 failed=0 skipped=0 suites=0
 while IFS= read -r log; do
 	suites=$((suites + 1))
-	if line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1) && [ -n "$line" ]; then
+	if grep -Eq '^# [A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log"; then
+		# The test world: one line per world test, each with its checks.
+		while IFS= read -r line; do
+			echo "world/${line#\# }"
+			p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+			f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+			passed=$((passed + p))
+			failed=$((failed + f))
+		done < <(grep -E '^# [A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$log")
+		skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
+		grep -E '^(FAIL|SKIP): ' "$log" | sed 's/^/world: /'
+	elif line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1) && [ -n "$line" ]; then
 		echo "$(basename "$log" .log): $line"
 		n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
 		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
@@ -28,7 +39,7 @@ while IFS= read -r log; do
 		echo "$(basename "$log" .log): no summary line (crashed?)"
 		failed=$((failed + 1))
 	fi
-done < <(find "$dir" -name '*.log' ! -name 'test-suite.log' -newer "$dir/Makefile" | sort)
+done < <(find "$dir" -name '*.trs' | sed 's/\.trs$/.log/' | sort)
 echo "suites: $suites"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

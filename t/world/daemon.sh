@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Start and stop tlspolicyd inside the world, for tests (sourced after
+# testlib.sh).
+#
+#   td_start NAME [< extra config lines]   start tlspolicyd NAME in the
+#       namespace with the world resolver and test CA; its files live in
+#       $WORLD_DIR/td/NAME (TD_DIR); sets TD_SOCK, TD_MAP, TD_CONF, TD_LOG.
+#       Later config lines win, so stdin can override any default.
+#   td_stop NAME        stop it by PID (bounded wait, then SIGKILL)
+#   td_q KEY [MAP]      postmap -q through the socketmap; prints the value,
+#                       or NOTFOUND / TEMP / PERM / ERROR
+#   td_ctl ARGS...      tlsmap -c TD_CONF ARGS...
+#   td_wait_log REGEX [SECONDS]   bounded wait for a daemon log line
+# Processes are tracked by PID files, never found by name.
+
+TLSPOLICYD=${TOP_BUILDDIR:?}/policyd/tlspolicyd
+STSFETCH=$TOP_BUILDDIR/policyd/stsfetch
+TLSMAP=$TOP_BUILDDIR/tlsmap/tlsmap
+
+td_start() {
+	local name=$1
+	TD_DIR=$WORLD_DIR/td/$name
+	TD_SOCK=${TD_SOCK_OVERRIDE:-$TD_DIR/run/socketmap}
+	TD_MAP=socketmap:unix:$TD_SOCK:tlspolicy
+	TD_CONF=$TD_DIR/tlspolicyd.conf
+	TD_LOG=$TD_DIR/daemon.log
+	mkdir -p "$TD_DIR"
+	chmod 755 "$WORLD_DIR/td" "$TD_DIR"
+	printf 'compatibility_level = 3.6\n' > "$TD_DIR/main.cf"
+	[ -f "$TD_DIR/overrides" ] || : > "$TD_DIR/overrides"
+	{
+		echo "socketmap_listen = unix:$TD_SOCK"
+		echo "socketmap_group ="
+		echo "control_listen = unix:$TD_DIR/run/control"
+		echo "control_group ="
+		echo "postfix_queue_directory ="
+		echo "overrides_file = $TD_DIR/overrides"
+		echo "state_directory = $TD_DIR/state"
+		echo "user = tlspolicyd"
+		echo "log_level = info"
+		echo "dns_resolvers = $WORLD_RESOLVER"
+		echo "sts_fetcher = $STSFETCH"
+		echo "sts_ca_file = $WORLD_CA"
+		echo "clock_control = yes"
+		[ -t 0 ] || cat
+	} > "$TD_CONF"
+	wx "$TLSPOLICYD" -f -c "$TD_CONF" >> "$TD_LOG" 2>&1 &
+	echo $! > "$TD_DIR/pid"
+	for _ in $(seq 100); do
+		[ -S "$TD_SOCK" ] && [ -S "$TD_DIR/run/control" ] && return 0
+		kill -0 "$(cat "$TD_DIR/pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "tlspolicyd $name did not start:"
+	tail -5 "$TD_LOG"
+	return 1
+}
+
+td_stop() {
+	local dir=$WORLD_DIR/td/$1 pid
+	[ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	rm -f "$dir/pid"
+}
+
+td_q() {
+	local out rc
+	out=$(postmap -c "$TD_DIR" -q "$1" "${2:-$TD_MAP}" 2>"$TD_DIR/postmap.err")
+	rc=$?
+	if [ $rc = 0 ]; then
+		echo "$out"
+	elif grep -q 'temporary error' "$TD_DIR/postmap.err"; then
+		echo TEMP
+	elif grep -q 'permanent error' "$TD_DIR/postmap.err"; then
+		echo PERM
+	elif [ -s "$TD_DIR/postmap.err" ]; then
+		echo ERROR
+	else
+		echo NOTFOUND
+	fi
+}
+
+td_ctl() {
+	"$TLSMAP" -c "$TD_CONF" "$@"
+}
+
+td_wait_log() {
+	local re=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -Eq -- "$re" "$TD_LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Every destination of the scenario table through real postmap -q and the
+# daemon's DANE and MTA-STS sources: the answer column of scenarios.tsv.
+# shellcheck source=t/world/testlib.sh
+. "$(dirname "$0")/../testlib.sh"
+# shellcheck source=t/world/daemon.sh
+. "$(dirname "$0")/../daemon.sh"
+trap 'td_stop t10' EXIT
+td_start t10 </dev/null || { fail "daemon started"; done_testing; }
+
+# First contact: the MTA-STS queries wait for the fetch (sts_first_fetch_wait),
+# so the first answer is already the policy for the good hosts.
+while read -r dom _ want; do
+	case "$dom" in ''|'#'*) continue ;; esac
+	got=$(td_q "$dom")
+	[ "$got" != NOTFOUND ] && [ "$got" != TEMP ] && [ "$got" != PERM ] && got="OK $got"
+	case "$want" in TEMP*) want=TEMP ;; esac
+	if [ "$got" = "$want" ]; then pass "$dom: $want"; else fail "$dom: want [$want] got [$got]"; fi
+done < "$WORLD_SRC/scenarios.tsv"
+
+# Postfix 3.10 TLSRPT attributes only under the tlspolicy-tlsrpt map name.
+got=$(td_q sts-enforce.test "socketmap:unix:$TD_SOCK:tlspolicy-tlsrpt")
+case "$got" in
+"secure match=mx.sts-enforce.test servername=hostname policy_type=sts policy_domain=sts-enforce.test mx_host_pattern=mx.sts-enforce.test"*"{ policy_string = mode: enforce }"*)
+	pass "tlspolicy-tlsrpt adds the TLSRPT attributes" ;;
+*) fail "tlspolicy-tlsrpt: got [$got]" ;;
+esac
+got=$(td_q dane-ok.test "socketmap:unix:$TD_SOCK:tlspolicy-tlsrpt")
+[ "$got" = dane-only ] && pass "tlspolicy-tlsrpt: DANE answer unchanged" || fail "tlspolicy-tlsrpt dane: [$got]"
+
+# Relay next-hops: DANE on the host itself, never MTA-STS.
+got=$(td_q '[mx.dane-ok.test]')
+[ "$got" = dane-only ] && pass "[mx.dane-ok.test] is a secure MX of itself: dane-only" || fail "[mx.dane-ok.test]: [$got]"
+got=$(td_q '[mx.sts-enforce.test]')
+[ "$got" = NOTFOUND ] && pass "[host] next-hop never gets MTA-STS" || fail "[mx.sts-enforce.test]: [$got]"
+got=$(td_q .sts-enforce.test)
+[ "$got" = NOTFOUND ] && pass "parent probe never gets MTA-STS" || fail ".sts-enforce.test: [$got]"
+got=$(td_q nxdomain.test)
+[ "$got" = NOTFOUND ] && pass "NXDOMAIN: NOTFOUND" || fail "nxdomain.test: [$got]"
+
+# Every answer was logged with its source.
+grep -q 'key=dane-ok.test answer="dane-only" source=dane' "$TD_LOG" && pass "DANE answers logged" || fail "DANE answer log line"
+grep -q 'key=sts-enforce.test answer="secure match=mx.sts-enforce.test servername=hostname" source=mta-sts' "$TD_LOG" &&
+	pass "MTA-STS answers logged" || fail "MTA-STS answer log line"
+grep -q 'domain=sts-wrongname.test MTA-STS policy fetch failed: .*result=sts-webpki-invalid' "$TD_LOG" &&
+	pass "certificate failure logged as sts-webpki-invalid" || fail "wrong-name fetch failure log line"
+done_testing

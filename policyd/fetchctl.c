@@ -351,7 +351,8 @@ fetchctl_new(struct loop *l, const char *path, const char *ca_file)
 }
 
 int
-fetchctl_fetch(struct fetchctl *f, const char *domain, fetch_cb cb, void *arg)
+fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
+    int force, fetch_cb cb, void *arg)
 {
 	struct freq *r;
 	json_t *j;
@@ -360,7 +361,8 @@ fetchctl_fetch(struct fetchctl *f, const char *domain, fetch_cb cb, void *arg)
 
 	if (f->fd < 0)
 		return -1;
-	j = json_pack("{s:i, s:s}", "id", f->next_id, "domain", domain);
+	j = json_pack("{s:i, s:s, s:s, s:b}", "id", f->next_id, "domain", domain,
+	    "policy_id", policy_id ? policy_id : "", "force", force);
 	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (line == NULL)

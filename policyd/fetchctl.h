@@ -5,7 +5,7 @@
  *	struct fetchctl *fetchctl_new(struct loop *l, const char *path,
  *	    const char *ca_file);
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
- *	    fetch_cb cb, void *arg);
+ *	    const char *policy_id, int force, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
  *	void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
  *	void fetchctl_free(struct fetchctl *f);
@@ -14,11 +14,15 @@
  *	The fetcher is a child process with a socketpair on its standard
  *	input and output; every message is one JSON object on one line:
  *
- *	  request  {"id":N,"domain":"example.com"}
+ *	  request  {"id":N,"domain":"example.com","policy_id":"ID","force":B}
  *	  reply    {"id":N,"domain":"example.com","ok":true,"policy":{...},
  *	            "fetched_at":T}
  *	  or       {"id":N,"domain":"example.com","ok":false,
  *	            "error":"sts-policy-fetch-error","detail":"HTTP status 404"}
+ *
+ *	policy_id is the TXT record's id that made us ask (the fetcher
+ *	never hands back a recent result for another id); force skips the
+ *	fetcher's rate limit (an admin's flush).
  *
  *	fetchctl_fetch() sends a request and returns its id (> 0), or -1
  *	when the fetcher is not running (it is being restarted).  cb is
@@ -70,8 +74,8 @@ struct fetchctl;
 
 struct fetchctl *fetchctl_new(struct loop *l, const char *path,
     const char *ca_file);
-int fetchctl_fetch(struct fetchctl *f, const char *domain, fetch_cb cb,
-    void *arg);
+int fetchctl_fetch(struct fetchctl *f, const char *domain,
+    const char *policy_id, int force, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);
 void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
 void fetchctl_free(struct fetchctl *f);

@@ -245,10 +245,19 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 {
 	struct daemon *d = arg;
 	const struct engine_stats *st = engine_stats(d->engine);
+	struct sts *sts = engine_sts(d->engine);
+	struct fetchctl_stat fs;
+	struct sts_stat ss;
 	long uptime = (long)(time(NULL) - d->started);
 	json_t *j;
 	char *txt;
 
+	memset(&fs, 0, sizeof(fs));
+	memset(&ss, 0, sizeof(ss));
+	if (d->fetch)
+		fetchctl_status(d->fetch, &fs);
+	if (sts)
+		sts_status(sts, &ss);
 	if (argc > 1 && strcmp(argv[1], "json") == 0) {
 		j = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, "
 		    "s:{s:I, s:I, s:I, s:I, s:I}}",
@@ -260,6 +269,23 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "sources", "override", (json_int_t)st->by_override,
 		    "dane", (json_int_t)st->by_dane, "mta-sts", (json_int_t)st->by_sts,
 		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error);
+		if (j && sts)
+			json_object_set_new(j, "mta-sts", json_pack(
+			    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			    "domains", (json_int_t)ss.domains,
+			    "stored", (json_int_t)ss.stored, "hits", (json_int_t)ss.hits,
+			    "txt_lookups", (json_int_t)ss.txt_lookups,
+			    "fetches", (json_int_t)ss.fetches,
+			    "fetch_failures", (json_int_t)ss.fetch_failures,
+			    "refreshes", (json_int_t)ss.refreshes,
+			    "first_contact_timeouts", (json_int_t)ss.first_contact_timeouts));
+		if (j && d->fetch)
+			json_object_set_new(j, "fetcher", json_pack(
+			    "{s:I, s:I, s:I, s:I, s:I}", "pid", (json_int_t)fs.pid,
+			    "restarts", (json_int_t)fs.restarts,
+			    "inflight", (json_int_t)fs.inflight,
+			    "requests", (json_int_t)fs.requests,
+			    "failures", (json_int_t)fs.failures));
 		txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 		ctl_printf(r, "%s\n", txt ? txt : "{}");
@@ -274,6 +300,16 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_printf(r, "sources: override %lu, dane %lu, mta-sts %lu, none %lu, "
 	    "error %lu\n", st->by_override, st->by_dane, st->by_sts,
 	    st->by_none, st->by_error);
+	if (sts)
+		ctl_printf(r, "mta-sts: %lu domains in memory, %lu stored, %lu hits, "
+		    "%lu TXT lookups, %lu fetches (%lu failed), %lu refreshes, "
+		    "%lu first-contact timeouts\n", ss.domains, ss.stored, ss.hits,
+		    ss.txt_lookups, ss.fetches, ss.fetch_failures, ss.refreshes,
+		    ss.first_contact_timeouts);
+	if (d->fetch)
+		ctl_printf(r, "fetcher: pid %ld, %u restarts, %u in flight, "
+		    "%lu requests, %lu failed\n", (long)fs.pid, fs.restarts,
+		    fs.inflight, fs.requests, fs.failures);
 	ctl_end(r, 1);
 }
 

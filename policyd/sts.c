@@ -294,8 +294,10 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		    "detail=\"%s\"%s", d->domain, d->fetching_for, fr->error,
 		    fr->detail, d->id[0] ? "; keeping the cached policy" : "");
 		snprintf(d->failed_id, sizeof(d->failed_id), "%s", d->fetching_for);
-		/* A dead fetcher says nothing about the domain: retry soon. */
+		/* A dead or rate-limiting fetcher says nothing about the domain:
+	 * retry soon. */
 		d->failed_until = t + (strcmp(fr->error, "fetcher-unavailable") == 0
+		    || strcmp(fr->detail, "rate-limited") == 0
 		    ? STS_FETCHER_RETRY : s->cf.failure_backoff);
 		record_error(d, fr->error, fr->detail);
 		wake(d, "policy fetch failed");
@@ -336,7 +338,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 
 /* Fetch the policy for this id unless one runs or the id is backing off. */
 static void
-start_fetch(struct sdom *d, const char *id)
+start_fetch(struct sdom *d, const char *id, int force)
 {
 	struct sts *s = d->s;
 
@@ -345,7 +347,7 @@ start_fetch(struct sdom *d, const char *id)
 	if (strcmp(d->failed_id, id) == 0 && now(s) < d->failed_until)
 		return;
 	snprintf(d->fetching_for, sizeof(d->fetching_for), "%s", id);
-	d->fetch_id = fetchctl_fetch(s->fetch, d->domain, fetch_done, d);
+	d->fetch_id = fetchctl_fetch(s->fetch, d->domain, id, force, fetch_done, d);
 	if (d->fetch_id < 0) {
 		d->fetch_id = 0;
 		log_warn("domain=%s MTA-STS fetcher unavailable", d->domain);
@@ -449,7 +451,7 @@ txt_done(void *arg, const struct dns_result *r)
 		wake(d, "");
 		return;
 	}
-	start_fetch(d, id);
+	start_fetch(d, id, 0);
 	if (d->fetch_id == 0) {		/* backing off, or no fetcher */
 		wake(d, "policy fetch backing off");
 		return;
@@ -560,8 +562,8 @@ flush_one(const char *key, void *value, void *arg)
 		snprintf(qname, sizeof(qname), "_mta-sts.%s", d->domain);
 		dns_flush(d->s->dns, qname);
 	}
-	/* Fetch again now, whatever the id. */
-	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id);
+	/* Fetch again now, whatever the id and the fetcher's rate limit. */
+	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
 }
 
 void
@@ -574,17 +576,27 @@ sts_flush(struct sts *s, const char *domain)
 	flush_one(domain, get_dom(s, domain, 1), NULL);
 }
 
-/* When a cached policy is due for its proactive refresh. */
+/*
+ * When a cached policy is due for its proactive refresh: a day after it
+ * was fetched, or half its max_age when that is shorter; earlier when it
+ * would otherwise come closer than refresh_before to its expiry, but
+ * never before half its lifetime (a short max_age must not cause a fetch
+ * at every scan).  Less a jitter of up to a tenth of the interval, fixed
+ * per domain, so that many policies fetched together spread out.
+ */
 static int64_t
 refresh_due(const struct sdom *d, const struct sts_config *cf)
 {
-	int64_t interval = d->max_age / 2 < 86400 ? d->max_age / 2 : 86400;
+	int64_t half = d->max_age / 2;
+	int64_t interval = half < 86400 ? half : 86400;
 	int64_t due = d->fetched_at + interval;
+	int64_t late = d->expires_at - cf->refresh_before;
 	unsigned long h = htable_hash(d->domain);
 
-	if (d->expires_at - cf->refresh_before < due)
-		due = d->expires_at - cf->refresh_before;
-	/* A jitter of up to a tenth of the interval, fixed per domain. */
+	if (late < d->fetched_at + half)
+		late = d->fetched_at + half;
+	if (late < due)
+		due = late;
 	if (interval >= 10)
 		due -= (int64_t)(h % (unsigned long)(interval / 10));
 	return due;
@@ -608,9 +620,11 @@ refresh_one(const char *key, void *value, void *arg)
 	log_info("domain=%s MTA-STS policy id=%s refreshed before expiry",
 	    d->domain, d->id);
 	s->st.refreshes++;
-	/* Discovery again (the id may have changed), then a fetch. */
+	/* Discovery again (the id may have changed), then a fetch.  The
+	 * schedule above already bounds refreshes: skip the fetcher's rate
+	 * limit, which would hand back a result as old as its window. */
 	d->txt_until = 0;
-	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id);
+	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
 }
 
 void

@@ -34,11 +34,11 @@
  *	    policy still answers; else there is no policy;
  *	  - a failed fetch never replaces or shortens a cached policy; the
  *	    same (domain, id) is not fetched again for failure_backoff.
- *	Policies of domains in use (queried in the last refresh window)
- *	are fetched again, whatever their id, from fetched_at +
- *	min(1 day, max_age / 2) or expires_at - refresh_before, whichever
- *	is first, less a jitter of up to a tenth of the interval derived
- *	from the domain name.  sts_refresh_scan() looks for such domains;
+ *	Policies of domains in use (queried within in_use_window) are
+ *	fetched again, whatever their id, from fetched_at + min(1 day,
+ *	max_age / 2), or from expires_at - refresh_before when that is
+ *	earlier but still after half the lifetime, less a jitter of up to a
+ *	tenth of the interval derived from the domain name.  sts_refresh_scan() looks for such domains;
  *	tlspolicyd runs it every minute.
  *
  *	Answers: mode enforce gives "secure match=PATTERNS

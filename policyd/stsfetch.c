@@ -12,8 +12,11 @@
  *	stdout.  Each request is one JSON object on one line:
  *
  *	    {"id":N,"domain":"example.com"}
+ *	    {"id":N,"domain":"example.com","policy_id":"20240101","force":true}
  *
- *	and each answer one line, in completion order (not request order):
+ *	policy_id (optional) is the id of the _mta-sts TXT record that made
+ *	the daemon ask; force (optional) skips the rate limit below.  Each
+ *	answer one line, in completion order (not request order):
  *
  *	    {"id":N,"domain":"example.com","ok":true,"fetched_at":T,
  *	     "policy":{"max_age":..,"mode":..,"mx":[..],"text":".."}}
@@ -52,7 +55,10 @@
  *	for a domain being fetched joins that fetch and gets the same
  *	answer.  A request for a domain whose fetch finished less than -r
  *	seconds ago (default 5) gets that previous answer again, not a new
- *	fetch.
+ *	fetch, when it asks for the same policy_id; for another policy_id
+ *	it gets the error sts-policy-fetch-error "rate-limited" (an old
+ *	policy must never be handed back under a new id).  force skips
+ *	this rule (an admin's flush).
  *
  *	stsfetch writes no files and holds no state beyond those short
  *	tables; the CA file is read once at start.  Malformed request
@@ -96,6 +102,7 @@
 #include "http_resp.h"
 #include "log.h"
 #include "sts_policy.h"
+#include "sts_txt.h"
 #include "util.h"
 
 #define REQ_LINE_MAX	4096
@@ -122,6 +129,7 @@ static int stop_fds[2] = { -1, -1 };	/* write end closed = stop */
 /* One fetch of one domain and the requests waiting for it. */
 struct job {
 	char domain[DOMAIN_MAX + 1];
+	char policy_id[STS_ID_MAX + 1];
 	long long *ids;
 	size_t nids;
 	struct job *next;
@@ -130,6 +138,7 @@ struct job {
 /* The answer of a finished fetch, kept -r seconds for repeats. */
 struct recent {
 	int64_t done_ms;
+	char policy_id[STS_ID_MAX + 1];
 	char *tail;		/* reply JSON without its leading '{' */
 };
 
@@ -777,7 +786,8 @@ recent_prune(int64_t now)
 
 /* Called with mu held: remember the answer for the rate limit. */
 static void
-recent_store(const char *domain, const char *tail, int64_t now)
+recent_store(const char *domain, const char *policy_id, const char *tail,
+    int64_t now)
 {
 	struct recent *r = htable_get(recent, domain);
 
@@ -789,6 +799,7 @@ recent_store(const char *domain, const char *tail, int64_t now)
 	free(r->tail);
 	r->tail = xstrdup(tail);
 	r->done_ms = now;
+	snprintf(r->policy_id, sizeof(r->policy_id), "%s", policy_id);
 }
 
 static void
@@ -820,7 +831,7 @@ run_job(struct job *j)
 
 	pthread_mutex_lock(&mu);
 	htable_del(inflight, j->domain);
-	recent_store(j->domain, tail, now_ms());
+	recent_store(j->domain, j->policy_id, tail, now_ms());
 	pthread_mutex_unlock(&mu);
 
 	/* j is ours now: nobody can join it any more. */
@@ -878,15 +889,22 @@ domain_ok(const char *in, char *out, size_t outlen)
 
 /* Add a request: answer at once, join a fetch, or queue a new one. */
 static void
-submit(long long id, const char *domain)
+submit(long long id, const char *domain, const char *policy_id, int force)
 {
 	struct recent *r;
 	struct job *j;
 	char *tail = NULL;
 
 	pthread_mutex_lock(&mu);
-	if ((r = htable_get(recent, domain)) != NULL
+	if (!force && (r = htable_get(recent, domain)) != NULL
 	    && now_ms() - r->done_ms < opt.rate * 1000LL) {
+		if (strcmp(r->policy_id, policy_id) != 0) {
+			pthread_mutex_unlock(&mu);
+			log_notice("%s: fetched less than %d s ago for another "
+			    "policy id; rate-limited", domain, opt.rate);
+			send_error(id, domain, ERR_FETCH, "rate-limited");
+			return;
+		}
 		tail = xstrdup(r->tail);
 	} else if ((j = htable_get(inflight, domain)) != NULL) {
 		j->ids = xrealloc(j->ids, (j->nids + 1) * sizeof(*j->ids));
@@ -901,6 +919,7 @@ submit(long long id, const char *domain)
 	} else {
 		j = xcalloc(1, sizeof(*j));
 		snprintf(j->domain, sizeof(j->domain), "%s", domain);
+		snprintf(j->policy_id, sizeof(j->policy_id), "%s", policy_id);
 		j->ids = xmalloc(sizeof(*j->ids));
 		j->ids[j->nids++] = id;
 		htable_put(inflight, domain, j);
@@ -926,9 +945,10 @@ handle_line(const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *req, *jid;
-	const char *domain = NULL;
+	const char *domain = NULL, *policy_id = "";
 	char safe[128], norm[DOMAIN_MAX + 1];
 	long long id;
+	int force = 0;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	jid = json_is_object(req) ? json_object_get(req, "id") : NULL;
@@ -939,16 +959,20 @@ handle_line(const char *line, size_t len)
 		return;
 	}
 	id = json_integer_value(jid);
-	if (json_unpack_ex(req, &jerr, JSON_STRICT, "{s:I, s:s}", "id",
-	    &(json_int_t){0}, "domain", &domain) < 0) {
+	if (json_unpack_ex(req, &jerr, JSON_STRICT, "{s:I, s:s, s?:s, s?:b}",
+	    "id", &(json_int_t){0}, "domain", &domain, "policy_id", &policy_id,
+	    "force", &force) < 0) {
 		log_warn("request %lld malformed: %s", id, jerr.text);
 		send_error(id, "", ERR_FETCH, "malformed request");
+	} else if (strlen(policy_id) > STS_ID_MAX) {
+		log_warn("request %lld: policy_id too long", id);
+		send_error(id, domain, ERR_FETCH, "malformed request");
 	} else if (!domain_ok(domain, norm, sizeof(norm))) {
 		log_warn("request %lld: invalid domain %s", id,
 		    log_safe(domain, strlen(domain), safe, sizeof(safe)));
 		send_error(id, domain, ERR_FETCH, "invalid domain name");
 	} else {
-		submit(id, norm);
+		submit(id, norm, policy_id, force);
 	}
 	json_decref(req);
 }

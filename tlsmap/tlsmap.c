@@ -8,6 +8,10 @@
  *	tlsmap [-c config_file] FILE              check FILE; reload if it is
  *	                                          the daemon's overrides_file
  *	tlsmap [-c config_file] reload            reload the daemon's tables
+ *	tlsmap [-c config_file] flush DOMAIN|all  forget cached DNS, refetch
+ *	tlsmap [-c config_file] refresh           run the MTA-STS refresh scan
+ *	tlsmap [-c config_file] clock +SECONDS    move the daemon's MTA-STS
+ *	                                          clock (clock_control, tests)
  *	tlsmap [-c config_file] status [--json]   the daemon's state
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
@@ -50,6 +54,7 @@
 #define EXIT_RELOAD	3	/* edit saved, daemon not reloaded */
 #define QUERY_TIMEOUT_MS 30000
 #define LOCK_TIMEOUT_MS	10000
+#define CTL_LINE_MAX	1024
 
 static void
 usage(void)
@@ -61,6 +66,8 @@ usage(void)
 	    "       tlsmap [-c config_file] add KEY VALUE...\n"
 	    "       tlsmap [-c config_file] FILE\n"
 	    "       tlsmap [-c config_file] reload\n"
+	    "       tlsmap [-c config_file] flush DOMAIN|all\n"
+	    "       tlsmap [-c config_file] refresh\n"
 	    "       tlsmap [-c config_file] status [--json]\n");
 	exit(EXIT_ERROR);
 }
@@ -578,6 +585,15 @@ main(int argc, char **argv)
 			strcat(value, argv[i]);
 		}
 		return cmd_edit(cf, argv[1], value);
+	}
+	/* Commands the daemon carries out: flush, refresh, clock (tests). */
+	if ((strcmp(argv[0], "flush") == 0 && argc == 2)
+	    || (strcmp(argv[0], "refresh") == 0 && argc == 1)
+	    || (strcmp(argv[0], "clock") == 0 && argc == 2)) {
+		char cmd[CTL_LINE_MAX];
+		snprintf(cmd, sizeof(cmd), "%s%s%s", argv[0], argc == 2 ? " " : "",
+		    argc == 2 ? argv[1] : "");
+		return control(cf, cmd, stdout) == 0 ? EXIT_FOUND : EXIT_ERROR;
 	}
 	if (strcmp(argv[0], "reload") == 0 && argc == 1) {
 		int rc = control(cf, "reload", stdout);

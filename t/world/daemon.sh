@@ -5,7 +5,8 @@
 #   td_start NAME [< extra config lines]   start tlspolicyd NAME in the
 #       namespace with the world resolver and test CA; its files live in
 #       $WORLD_DIR/td/NAME (TD_DIR); sets TD_SOCK, TD_MAP, TD_CONF, TD_LOG.
-#       Later config lines win, so stdin can override any default.
+#       Later config lines win, so stdin can override any default.  The
+#       state directory starts empty unless TD_KEEP_STATE=1 (restarts).
 #   td_stop NAME        stop it by PID (bounded wait, then SIGKILL)
 #   td_q KEY [MAP]      postmap -q through the socketmap; prints the value,
 #                       or NOTFOUND / TEMP / PERM / ERROR
@@ -24,6 +25,7 @@ td_start() {
 	TD_MAP=socketmap:unix:$TD_SOCK:tlspolicy
 	TD_CONF=$TD_DIR/tlspolicyd.conf
 	TD_LOG=$TD_DIR/daemon.log
+	[ "${TD_KEEP_STATE:-0}" = 1 ] || rm -rf "$TD_DIR/state"
 	mkdir -p "$TD_DIR"
 	chmod 755 "$WORLD_DIR/td" "$TD_DIR"
 	printf 'compatibility_level = 3.6\n' > "$TD_DIR/main.cf"

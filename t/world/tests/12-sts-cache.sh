@@ -1,0 +1,103 @@
+#!/bin/bash
+# The MTA-STS cache (RFC 8461 section 5) in a running daemon: a fetch per
+# new id only, flush, proactive refresh and expiry driven by the daemon's
+# injectable clock (clock_control, no sleeping), a new policy replacing the
+# old one, a failed refetch keeping it, the TXT record vanishing, a
+# restart, and the fetcher killed with SIGKILL.
+# shellcheck source=t/world/testlib.sh
+. "$(dirname "$0")/../testlib.sh"
+# shellcheck source=t/world/daemon.sh
+. "$(dirname "$0")/../daemon.sh"
+W=$(dirname "$0")/../world.sh
+D=sts-enforce.test
+V1="secure match=mx.sts-enforce.test servername=hostname"
+V2="secure match=mx.sts-enforce.test:.backup.test servername=hostname"
+trap 'td_stop t12; "$W" reset >/dev/null 2>&1' EXIT
+"$W" reset >/dev/null 2>&1
+td_start t12 </dev/null || { fail "daemon started"; done_testing; }
+
+gets() { grep -c " mta-sts.$D \"GET /.well-known/mta-sts.txt" "$WORLD_NGINX_LOG"; }
+wait_gets() {	# wait_gets N: until the policy host has served N requests
+	for _ in $(seq 100); do [ "$(gets)" -ge "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+# until_answer WANT: query until the answer is WANT (bounded: 125 tries,
+# 25 s: a new id right after a fetch meets the fetcher's rate limit and
+# the daemon's short back-off first)
+until_answer() {
+	local got
+	for _ in $(seq 125); do
+		got=$(td_q "$D")
+		[ "$got" = "$1" ] && return 0
+		sleep 0.2
+	done
+	echo "last answer: [$got]"
+	return 1
+}
+fetcher_pid() { td_ctl status --json | tr -d '\n ' | sed -n 's/.*"fetcher":{[^}]*"pid":\([0-9]*\).*/\1/p'; }
+
+n0=$(gets)
+[ "$(td_q $D)" = "$V1" ] && pass "first contact: the query waits for the fetch" || fail "first contact answer"
+n1=$(gets)
+[ "$n1" = $((n0 + 1)) ] && pass "one fetch" || fail "fetches: $n0 -> $n1"
+for _ in 1 2 3; do td_q $D >/dev/null; sleep 0.4; done
+[ "$(gets)" = "$n1" ] && pass "same id: no refetch" || fail "refetched with the same id"
+
+# flush: forget DNS, fetch again now (seen in the HTTPS log).
+td_ctl flush $D >/dev/null && pass "flush accepted" || fail "flush"
+wait_gets $((n1 + 1)) && pass "flush: refetch seen in the HTTPS log" || fail "no refetch after flush"
+n2=$(gets)
+
+# Proactive refresh: not due yet, then due after max_age/2 on the daemon's clock.
+td_ctl refresh >/dev/null
+sleep 0.5
+[ "$(gets)" = "$n2" ] && pass "refresh scan before the due time fetches nothing" || fail "early refresh"
+td_ctl clock +43300 >/dev/null && pass "clock moved 43300 s forward" || fail "clock control"
+td_ctl refresh >/dev/null
+wait_gets $((n2 + 1)) && pass "refresh scan after half of max_age refetches" || fail "no proactive refresh"
+td_wait_log "domain=$D MTA-STS policy id=20240101T000000 refreshed before expiry" 5 &&
+	pass "proactive refresh logged" || fail "refresh log line"
+
+# A new id: the new policy is fetched and replaces the old one once valid.
+printf 'version: STSv1\nmode: enforce\nmx: mx.sts-enforce.test\nmx: *.backup.test\nmax_age: 86400\n' |
+	"$W" sts-set $D - >/dev/null
+"$W" txt-set _mta-sts.$D "v=STSv1; id=2;" >/dev/null
+until_answer "$V2" && pass "new id: new policy in force" || fail "new id not picked up"
+td_wait_log "domain=$D MTA-STS policy id=2 mode=enforce max_age=86400 mx=2 fetched \(new id\)" 5 &&
+	pass "new id logged" || fail "new id log line"
+
+# A newer id whose fetch fails: the cached policy stays in force.
+"$W" sts-rm $D >/dev/null
+"$W" txt-set _mta-sts.$D "v=STSv1; id=3;" >/dev/null
+for _ in $(seq 25); do
+	td_q $D >/dev/null
+	td_wait_log "fetch failed: id=3 .*HTTP status 404" 1 && break
+done
+grep -q "domain=$D MTA-STS policy fetch failed: id=3 result=sts-policy-fetch-error detail=\"HTTP status 404\"; keeping the cached policy" "$TD_LOG" &&
+	pass "failed refetch logged with its TLSRPT result type" || fail "failed refetch log line"
+[ "$(td_q $D)" = "$V2" ] && pass "failed refetch keeps the cached policy" || fail "cached policy lost after a failed fetch"
+
+# The TXT record disappears: an unexpired policy still applies.
+"$W" rr-del _mta-sts.$D TXT >/dev/null
+sleep 1.2
+[ "$(td_q $D)" = "$V2" ] && pass "TXT gone: cached policy still enforced" || fail "TXT gone: policy dropped"
+
+# Restart: neither TXT nor policy file exist, so only the store can answer.
+td_stop t12
+TD_KEEP_STATE=1 td_start t12 </dev/null || fail "daemon restarted"
+[ "$(td_q $D)" = "$V2" ] && pass "restart keeps the policy (LMDB store)" || fail "policy lost across a restart"
+
+# The fetcher killed with SIGKILL: answers continue, it is restarted.
+p1=$(fetcher_pid)
+[ -n "$p1" ] && [ "$p1" != 0 ] && kill -9 "$p1" && pass "killed stsfetch $p1 with SIGKILL" || fail "no fetcher pid"
+[ "$(td_q $D)" = "$V2" ] && pass "answers continue while the fetcher is down" || fail "answer with the fetcher down"
+td_wait_log "stsfetch \(pid $p1\) died on signal 9" 5 && pass "fetcher death logged" || fail "fetcher death log line"
+p2=
+for _ in $(seq 50); do p2=$(fetcher_pid); [ -n "$p2" ] && [ "$p2" != 0 ] && [ "$p2" != "$p1" ] && break; sleep 0.1; done
+[ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$p2" != 0 ] && kill -0 "$p2" && pass "fetcher restarted as $p2" || fail "fetcher not restarted"
+
+# Expiry: past fetched_at + max_age the policy is dropped (no TXT any more).
+td_ctl clock +200000 >/dev/null	# the restart reset the offset; expiry was set at +43300
+[ "$(td_q $D)" = NOTFOUND ] && pass "expired policy dropped: NOTFOUND" || fail "expired policy still applied"
+td_wait_log "domain=$D MTA-STS policy id=2 expired; dropped" 5 && pass "expiry logged" || fail "expiry log line"
+done_testing

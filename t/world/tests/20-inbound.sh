@@ -84,12 +84,13 @@ pass "inbound instance started (smtpd chrooted, policy service unix:$SOCK)"
 LOG=$("$P" log "$NAME")
 
 # ---------------------------------------------------------------- daemon
-td_start t20 <<CONF || { fail "daemon started"; done_testing; }
+cat >"$W/td.extra" <<CONF
 policy_listen = unix:$SOCK
 policy_group = postfix
 postfix_queue_directory = $QUEUE
 inbound_rules_file = $W/rules
 CONF
+td_start t20 <"$W/td.extra" || { fail "daemon started"; done_testing; }
 pass "daemon started with the policy service"
 [ "$(stat -c '%a %G' "$SOCK")" = "660 postfix" ] && pass "policy socket mode 0660 group postfix" ||
 	fail "policy socket permissions: $(stat -c '%a %G' "$SOCK")"
@@ -273,4 +274,9 @@ for _ in $(seq 50); do [ "$(grep -c 'reload -- version' "$LOG")" -gt "$n" ] && b
 smtp tls.test down-open --tls >/dev/null
 accepted down-open && pass "service down, default_action = DUNNO: mail accepted (fail open)" ||
 	{ fail "service down, default_action = DUNNO: not accepted"; cat "$W/down-open.out"; }
+# Back up (over the stale socket file): the rules apply again.
+td_start t20 <"$W/td.extra" && pass "daemon restarted" || fail "daemon did not restart"
+smtp tls.test back >/dev/null
+grep -Eq '^<(~\*|\*\*) 550 5.7.0 .*rejected: TLS required for mail from tls.test \(rule tls-only\)' "$W/back.out" &&
+	pass "service back: plain session rejected again" || { fail "service back: not rejected"; cat "$W/back.out"; }
 done_testing

@@ -46,7 +46,10 @@ td_start() {
 		echo "clock_control = yes"
 		[ -t 0 ] || cat
 	} > "$TD_CONF"
-	wx "$TLSPOLICYD" -f -c "$TD_CONF" >> "$TD_LOG" 2>&1 &
+	# Not "wx ... &": $! would be the subshell running the function, and
+	# td_stop would kill it and leave the daemon running.  ip netns exec
+	# execs the command, so $! is the daemon itself.
+	ip netns exec "$WORLD_NETNS" "$TLSPOLICYD" -f -c "$TD_CONF" >> "$TD_LOG" 2>&1 &
 	echo $! > "$TD_DIR/pid"
 	for _ in $(seq 100); do
 		[ -S "$TD_SOCK" ] && [ -S "$TD_DIR/run/control" ] && return 0

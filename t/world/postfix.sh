@@ -20,6 +20,8 @@
 #                 env POLICY_SERVICE (e.g. inet:127.0.0.1:10040) adds
 #                 check_policy_service to smtpd_recipient_restrictions
 #        mx       as inbound, certificate from env TLS_KEY / TLS_CHAIN
+# env MASTER_CF_EXTRA=FILE appends FILE to the instance's master.cf (extra
+# services, e.g. a forced-TLS smtp transport); unset: stock master.cf.
 # Files: $WORLD_DIR/pf/NAME/{etc,queue,data,maillog}.  smtp and smtpd run
 # chrooted in the queue directory (Debian's stock master.cf).
 set -u
@@ -135,6 +137,9 @@ cmd_start() {
 	chmod 755 "$PF" "$d" "$q"
 	chown postfix "$data" && chmod 700 "$data"
 	for f in master.cf postfix-files dynamicmaps.cf; do cp "/etc/postfix/$f" "$d/etc/$f"; done
+	if [ -n "${MASTER_CF_EXTRA:-}" ]; then
+		cat "$MASTER_CF_EXTRA" >>"$d/etc/master.cf" || die "cannot read MASTER_CF_EXTRA $MASTER_CF_EXTRA"
+	fi
 	for f in postfix-files.d dynamicmaps.cf.d; do
 		rm -rf "${d:?}/etc/$f"; [ -d "/etc/postfix/$f" ] && cp -r "/etc/postfix/$f" "$d/etc/$f"
 	done

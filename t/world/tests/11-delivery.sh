@@ -44,7 +44,7 @@ send() {	# send RCPT-DOMAIN TAG
 
 # Override: verified TLS against a name the certificate does not have.
 send insecure.test override
-"$P" wait-log "$NAME" 'to=<$U@insecure.test>.*status=deferred' 30 &&
+"$P" wait-log "$NAME" "to=<$U@insecure.test>.*status=deferred" 30 &&
 	pass "override applied by chrooted smtp: deferred" || fail "override: not deferred"
 grep -q 'key=insecure.test answer="secure match=wrong.example" source=override' "$TD_LOG" &&
 	pass "daemon answered the chrooted smtp(8)" || fail "no override answer in the daemon log"
@@ -53,24 +53,24 @@ grep -Eq 'insecure.test.*(certificate verification failed|Server certificate not
 
 # DANE: verified delivery, and a TLSA mismatch deferred.
 send dane-ok.test dane
-"$P" wait-log "$NAME" 'to=<$U@dane-ok.test>.*status=sent' 30 && pass "dane-ok delivered" || fail "dane-ok not delivered"
+"$P" wait-log "$NAME" "to=<$U@dane-ok.test>.*status=sent" 30 && pass "dane-ok delivered" || fail "dane-ok not delivered"
 grep -q 'Verified TLS connection established to mx.dane-ok.test\[' "$LOG" &&
 	pass "dane-ok: Verified TLS connection" || fail "dane-ok: no Verified TLS line"
 grep -q 'key=dane-ok.test answer="dane-only" source=dane' "$TD_LOG" && pass "dane-ok: answer dane-only" || fail "dane-ok answer"
 send dane-bad.test danebad
-"$P" wait-log "$NAME" 'to=<$U@dane-bad.test>.*status=deferred' 30 && pass "dane-bad deferred" || fail "dane-bad not deferred"
+"$P" wait-log "$NAME" "to=<$U@dane-bad.test>.*status=deferred" 30 && pass "dane-bad deferred" || fail "dane-bad not deferred"
 grep -q 'no matching DANE TLSA records' "$LOG" && pass "dane-bad: TLSA mismatch" || fail "dane-bad: no TLSA mismatch line"
 
 # MTA-STS: verified delivery to a policy MX; a policy naming another MX defers.
 send sts-enforce.test sts
-"$P" wait-log "$NAME" 'to=<$U@sts-enforce.test>.*status=sent' 30 && pass "sts-enforce delivered" ||
+"$P" wait-log "$NAME" "to=<$U@sts-enforce.test>.*status=sent" 30 && pass "sts-enforce delivered" ||
 	fail "sts-enforce not delivered"
 grep -q 'Verified TLS connection established to mx.sts-enforce.test\[' "$LOG" &&
 	pass "sts-enforce: Verified TLS connection" || fail "sts-enforce: no Verified TLS line"
 grep -q 'key=sts-enforce.test answer="secure match=mx.sts-enforce.test servername=hostname" source=mta-sts' "$TD_LOG" &&
 	pass "sts-enforce: answer from MTA-STS" || fail "sts-enforce answer"
 send sts-badmx.test stsbad
-"$P" wait-log "$NAME" 'to=<$U@sts-badmx.test>.*status=deferred' 30 && pass "sts-badmx deferred" ||
+"$P" wait-log "$NAME" "to=<$U@sts-badmx.test>.*status=deferred" 30 && pass "sts-badmx deferred" ||
 	fail "sts-badmx not deferred"
 grep -Eq 'mx.sts-badmx.test.*(certificate verification failed|Server certificate not verified)' "$LOG" &&
 	pass "sts-badmx: certificate name not in the policy" || fail "sts-badmx: no certificate failure"

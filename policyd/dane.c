@@ -792,22 +792,27 @@ dentry_get(struct dane *dn, const char *key, int create)
 }
 
 /*
- * Forget cached results for a domain or host (every port, MX or [host]
- * form), or all of them for NULL.  Lookups in flight are not affected.
+ * Expire cached results for a domain or host (every port, MX or [host]
+ * form), or all of them for NULL, so the next query looks again.  The
+ * last good result is kept for dns_error_action = stale and counts as
+ * expired now: an admin's flush during a resolver outage must not take
+ * away the fallback.  Lookups in flight are not affected.
  */
 void
 dane_flush(struct dane *dn, const char *host)
 {
-	struct dentry *e, *next;
+	uint64_t now = loop_now(dn->loop);
 	size_t hl = host ? strlen(host) : 0;
 
-	for (e = dn->head; e; e = next) {
+	for (struct dentry *e = dn->head; e; e = e->next) {
 		const char *k = e->key;
-		next = e->next;
 		if (strncmp(k, "[]", 2) == 0)
 			k += 2;
-		if (host == NULL || (strncmp(k, host, hl) == 0 && k[hl] == ':'))
-			dentry_drop(dn, e);
+		if (host != NULL && (strncmp(k, host, hl) != 0 || k[hl] != ':'))
+			continue;
+		e->expires = 0;
+		if (e->have_good && e->good_expires > now)
+			e->good_expires = now;
 	}
 }
 

@@ -251,3 +251,13 @@ listen_open(const char *spec, const char *mode, const char *group,
 	snprintf(err, errlen, "unsupported listen address %s", spec);
 	return -1;
 }
+
+void
+listen_unlink(const char *spec)
+{
+	struct stat st;
+
+	if (strncmp(spec, "unix:", 5) == 0 && lstat(spec + 5, &st) == 0
+	    && S_ISSOCK(st.st_mode) && unlink(spec + 5) < 0)
+		log_debug("unlink %s: %s", spec + 5, strerror(errno));
+}

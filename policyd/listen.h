@@ -24,6 +24,8 @@
  *	relative target that resolves to the same place inside and outside
  *	the chroot.  The same main.cf line then works for chrooted daemons
  *	and for postmap(1) run from a shell.
+ *
+ *	listen_unlink() removes a unix socket at exit (nothing for inet).
  */
 #ifndef TLSPOL_LISTEN_H
 #define TLSPOL_LISTEN_H
@@ -32,6 +34,7 @@
 
 int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
+void listen_unlink(const char *spec);
 int listen_chroot_link(const char *path, const char *qdir, char *err,
     size_t errlen);
 

@@ -584,6 +584,11 @@ main(int argc, char **argv)
 		return 1;
 	control_free(d.control);
 	sockmap_srv_free(d.sockmap);
+	/* Sockets vanish with the daemon (after the privilege drop this may
+	 * fail for lack of rights on the directory; a restart replaces them). */
+	listen_unlink(config_get(d.cf, "socketmap_listen"));
+	listen_unlink(config_get(d.cf, "control_listen"));
+	listen_unlink(config_get(d.cf, "policy_listen"));
 	loop_timer_cancel(d.loop, d.refresh_timer);
 	policy_srv_free(d.policy);
 	engine_free(d.engine);

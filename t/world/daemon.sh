@@ -49,6 +49,7 @@ td_start() {
 	# Not "wx ... &": $! would be the subshell running the function, and
 	# td_stop would kill it and leave the daemon running.  ip netns exec
 	# execs the command, so $! is the daemon itself.
+	rm -f "$TD_SOCK" "$TD_DIR/run/control"	# wait for the new ones below
 	ip netns exec "$WORLD_NETNS" "$TLSPOLICYD" -f -c "$TD_CONF" >> "$TD_LOG" 2>&1 &
 	echo $! > "$TD_DIR/pid"
 	for _ in $(seq 100); do

@@ -102,7 +102,7 @@ doctor_find_socketmap(const char *maps, struct doctor_sm *sm)
 			p += 6;
 			len -= 6;
 		}
-		if (len > 10 && memcmp(p, "socketmap:", 10) == 0)
+		if (len >= 10 && memcmp(p, "socketmap:", 10) == 0)
 			return split_socketmap(p + 10, len - 10, sm) < 0 ? -1 : 1;
 		p += len;
 	}

@@ -282,7 +282,7 @@ static void
 check_unix_socket(struct doctor *d, const char *path)
 {
 	const char *dspec = config_get(d->cf, "socketmap_listen");
-	char seen[2 * PATH_MAX], fix[2 * PATH_MAX];
+	char seen[2 * PATH_MAX], fix[3 * PATH_MAX];
 	struct stat st;
 
 	/* smtp(8) runs in the queue directory, chrooted or not. */

@@ -76,7 +76,13 @@ int doctor_may(mode_t mode, uid_t owner, gid_t group, uid_t uid,
     const gid_t *groups, int ngroups, int perm);
 int doctor_same_listener(const char *daemon_spec, const char *map_spec);
 
-/* The command, in doctor_cmd.c: exit 0 all ok, 1 warnings, 2 errors. */
+/*
+ * The command, in doctor_cmd.c: exit 0 all ok, 1 warnings, 2 errors.
+ * doctor_run() runs argv without a shell, its stdout into buf (at most
+ * max - 1 bytes, NUL-terminated, length in *len); it returns the exit
+ * status, or -1 when the program could not run or was killed.
+ */
 int doctor_main(const struct config *cf, int argc, char **argv);
+int doctor_run(char *const argv[], char *buf, size_t max, size_t *len);
 
 #endif

@@ -76,8 +76,8 @@ finding(struct doctor *d, enum sev sev, const char *fix, const char *fmt, ...)
 }
 
 /* Run argv (no shell), stdout into buf; returns the exit status or -1. */
-static int
-run_capture(char *const argv[], char *buf, size_t max, size_t *len)
+int
+doctor_run(char *const argv[], char *buf, size_t max, size_t *len)
 {
 	int pfd[2], status;
 	pid_t pid;
@@ -134,7 +134,7 @@ load_postconf(struct doctor *d)
 	char line[1024];
 	size_t len;
 
-	if (run_capture(mainv, d->main, sizeof(d->main), &d->mainlen) != 0
+	if (doctor_run(mainv, d->main, sizeof(d->main), &d->mainlen) != 0
 	    || d->mainlen == 0) {
 		finding(d, ERR, "give the Postfix configuration directory with -C",
 		    "postconf -c %s failed", d->pfdir);
@@ -142,7 +142,7 @@ load_postconf(struct doctor *d)
 	}
 	snprintf(d->version, sizeof(d->version), "%s", pc(d, "mail_version"));
 	snprintf(d->qdir, sizeof(d->qdir), "%s", pc(d, "queue_directory"));
-	if (run_capture(masterv, line, sizeof(line), &len) != 0 || len == 0) {
+	if (doctor_run(masterv, line, sizeof(line), &len) != 0 || len == 0) {
 		d->chroot = -1;
 		finding(d, WARN, "define the smtp unix service in master.cf",
 		    "master.cf in %s has no smtp/unix service", d->pfdir);

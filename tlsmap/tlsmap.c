@@ -43,6 +43,7 @@
 #include "netstring.h"
 #include "overrides.h"
 #include "params.h"
+#include "probe.h"
 #include "sockmap.h"
 #include "tlspolicy.h"
 #include "tlsmap.h"
@@ -618,6 +619,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "doctor") == 0)
 		return doctor_main(cf, argc, argv);
+	if (strcmp(argv[0], "probe") == 0)
+		return probe_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

@@ -696,8 +696,8 @@ probe_host(struct probe *p, struct host *h)
 		return;
 	if (smtp_starttls(fd, h) == 1)
 		tls_probe(p, h, fd);
-	else if (h->connected && write(fd, "QUIT\r\n", 6) < 0)
-		h->connected = 1;	/* the server may have gone: no matter */
+	else if (h->connected)
+		(void)!write(fd, "QUIT\r\n", 6);	/* courtesy only */
 	close(fd);
 	/* Without a handshake usable records count as not matching. */
 	if (h->tlsa && !h->tls) {

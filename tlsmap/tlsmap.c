@@ -13,6 +13,8 @@
  *	tlsmap [-c config_file] clock +SECONDS    move the daemon's MTA-STS
  *	                                          clock (clock_control, tests)
  *	tlsmap [-c config_file] status [--json]   the daemon's state
+ *	tlsmap [-c config_file] probe DOMAIN [--json]  test its MX hosts
+ *	tlsmap [-c config_file] doctor [-C dir]   check Postfix's settings
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
  *	for errors.  Edits validate the whole new table first, write a
@@ -39,13 +41,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "doctor.h"
 #include "domain.h"
 #include "log.h"
 #include "netstring.h"
 #include "overrides.h"
 #include "params.h"
+#include "probe.h"
 #include "sockmap.h"
 #include "tlspolicy.h"
+#include "tlsmap.h"
 #include "util.h"
 
 #define EXIT_FOUND	0
@@ -68,11 +73,13 @@ usage(void)
 	    "       tlsmap [-c config_file] reload\n"
 	    "       tlsmap [-c config_file] flush DOMAIN|all\n"
 	    "       tlsmap [-c config_file] refresh\n"
-	    "       tlsmap [-c config_file] status [--json]\n");
+	    "       tlsmap [-c config_file] status [--json]\n"
+	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
+	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n");
 	exit(EXIT_ERROR);
 }
 
-static int
+int
 connect_spec(const char *spec)
 {
 	int fd;
@@ -119,23 +126,33 @@ connect_spec(const char *spec)
 	return -1;
 }
 
-static int
-query(const char *spec, const char *map, const char *key)
+/*
+ * One socketmap question; the reply ("OK value", "NOTFOUND ", "TEMP
+ * why"...) goes to reply.  Returns EXIT_FOUND, EXIT_NOTFOUND or
+ * EXIT_ERROR (TEMP, PERM, or no reply: then reply is empty).
+ */
+int
+sockmap_ask(const char *spec, const char *map, const char *key, char *reply,
+    size_t replylen)
 {
 	char req[SOCKMAP_MAX_REQUEST + 64], payload[SOCKMAP_MAX_REQUEST];
 	char *buf = xmalloc(SOCKMAP_MAX_REPLY + 64);
-	const char *reply;
+	const char *r;
 	size_t rl, used, have = 0, n;
 	int fd, plen, rc = EXIT_ERROR;
 
+	*reply = '\0';
 	plen = snprintf(payload, sizeof(payload), "%s %s", map, key);
 	if (plen < 0 || (size_t)plen >= sizeof(payload)) {
 		fprintf(stderr, "tlsmap: key too long\n");
+		free(buf);
 		return EXIT_ERROR;
 	}
 	n = netstring_encode(req, sizeof(req), payload, (size_t)plen);
-	if ((fd = connect_spec(spec)) < 0)
+	if ((fd = connect_spec(spec)) < 0) {
+		free(buf);
 		return EXIT_ERROR;
+	}
 	if (write(fd, req, n) != (ssize_t)n) {
 		fprintf(stderr, "tlsmap: write to %s: %s\n", spec, strerror(errno));
 		goto out;
@@ -143,8 +160,8 @@ query(const char *spec, const char *map, const char *key)
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		enum ns_status st = netstring_decode(buf, have, SOCKMAP_MAX_REPLY,
-		    &reply, &rl, &used);
-		ssize_t r;
+		    &r, &rl, &used);
+		ssize_t got;
 		if (st == NS_OK)
 			break;
 		if (st != NS_INCOMPLETE) {
@@ -156,25 +173,35 @@ query(const char *spec, const char *map, const char *key)
 			fprintf(stderr, "tlsmap: no reply from %s\n", spec);
 			goto out;
 		}
-		r = read(fd, buf + have, SOCKMAP_MAX_REPLY + 64 - have);
-		if (r <= 0) {
+		got = read(fd, buf + have, SOCKMAP_MAX_REPLY + 64 - have);
+		if (got <= 0) {
 			fprintf(stderr, "tlsmap: %s closed the connection\n", spec);
 			goto out;
 		}
-		have += (size_t)r;
+		have += (size_t)got;
 	}
-	if (rl >= 3 && memcmp(reply, "OK ", 3) == 0) {
-		printf("%.*s\n", (int)(rl - 3), reply + 3);
+	snprintf(reply, replylen, "%.*s", (int)rl, r);
+	if (rl >= 3 && memcmp(r, "OK ", 3) == 0)
 		rc = EXIT_FOUND;
-	} else if (rl >= 8 && memcmp(reply, "NOTFOUND", 8) == 0) {
+	else if (rl >= 8 && memcmp(r, "NOTFOUND", 8) == 0)
 		rc = EXIT_NOTFOUND;
-	} else {
-		fprintf(stderr, "tlsmap: %s: %.*s\n", key, (int)rl, reply);
-		rc = EXIT_ERROR;
-	}
 out:
 	close(fd);
 	free(buf);
+	return rc;
+}
+
+static int
+query(const char *spec, const char *map, const char *key)
+{
+	char *reply = xmalloc(SOCKMAP_MAX_REPLY + 1);
+	int rc = sockmap_ask(spec, map, key, reply, SOCKMAP_MAX_REPLY + 1);
+
+	if (rc == EXIT_FOUND)
+		printf("%s\n", reply + 3);
+	else if (rc == EXIT_ERROR && *reply)
+		fprintf(stderr, "tlsmap: %s: %s\n", key, reply);
+	free(reply);
 	return rc;
 }
 
@@ -606,6 +633,10 @@ main(int argc, char **argv)
 		return control(cf, json ? "status json" : "status", stdout) == 0
 		    ? EXIT_FOUND : EXIT_ERROR;
 	}
+	if (strcmp(argv[0], "doctor") == 0)
+		return doctor_main(cf, argc, argv);
+	if (strcmp(argv[0], "probe") == 0)
+		return probe_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

@@ -25,7 +25,7 @@ calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 
 hits_table() {
 	local c f o fp op rr pr ref err ok1 ok2 peer
-	echo "| conc | floor req/s | tlspolicyd req/s | ratio (target ≥ 0.70) | floor p99 µs | tlspolicyd p99 µs | p99 ratio (target ≤ 1.5) | refused | errors | peer req/s (ratio) |"
+	echo "| conc | floor req/s | tlspolicyd req/s | ratio (target ≥ 0.70) | floor p99 µs | tlspolicyd p99 µs | p99 ratio (target ≤ 1.5) | refused | errors | peer req/s (ratio to floor) |"
 	echo "|---:|---:|---:|---|---:|---:|---|---:|---:|---|"
 	for c in $CONCS; do
 		f=$(field floor "$c" rps); o=$(field override "$c" rps)
@@ -39,7 +39,7 @@ hits_table() {
 		ok1=$(calc "($o >= 0.70 * $f && $ref == 0) ? 1 : 0")
 		ok2=$(calc "($op <= 1.5 * $fp) ? 1 : 0")
 		if [ -n "$PEER_ADDR" ] && [ -n "$(field peer "$c" rps)" ]; then
-			peer="$(field peer "$c" rps) ($(calc "$(field peer "$c" rps) / $f" | cut -c1-4)), refused $(field peer "$c" refused)"
+			peer="$(field peer "$c" rps) ($(calc "$(field peer "$c" rps) / $f" | cut -c1-4)), p99 $(field peer "$c" p99_us) µs, refused $(field peer "$c" refused), errors $(field peer "$c" errors)"
 		else
 			peer="not run"
 		fi
@@ -78,11 +78,15 @@ write_report() {
 	cat <<-EOF
 	# tlspolicyd benchmark results
 
-	Run $DATE, commit $REV, by \`make bench\` (bench/run.sh; $SECS s per
-	measurement after $WARM s warm-up, unix sockets, load generator on the
-	same machine).
+	Run $DATE, commit $REV, by \`make bench\` (bench/run.sh).  Each figure
+	is the median of $ROUNDS runs of $SECS s (after $WARM s warm-up), the
+	servers taking turns; unix sockets; load generator on the same machine
+	$([ ${#PIN_GEN[@]} -gt 0 ] && echo "pinned to CPU 0, servers to CPU 1" || echo "(not pinned)").
+	Raw lines of every run: results.txt.
 
-	Machine: $MACHINE; load average before the run: $LOAD_BEFORE.
+	Machine: $MACHINE; load average before the run: $LOAD_BEFORE (the
+	machine is shared; other users' load shows in the spread of results.txt).
+	$([ -n "${WORLD_UP:-}" ] && echo "Test world: $WORLD_SH.")
 
 	## Cache hits (override lookups), ratios to the floor server
 
@@ -90,7 +94,9 @@ write_report() {
 	reply: this machine's ceiling for a socketmap server.  tlspolicyd
 	answers from $N_HIT overrides (random keys, all hits); its RSS after
 	these runs was ${HIT_RSS:-?} KiB.  "peer" is Debian's mta-sts-daemon
-	on the test world's MTA-STS domains, warm in-memory cache.
+	($(dpkg-query -W -f '${Version}' postfix-mta-sts-resolver 2>/dev/null || echo "not installed"))
+	on ${PEER_KEYS:-the} test-world MTA-STS domains that have a policy,
+	in-memory cache warmed first.
 
 	EOF
 	hits_table
@@ -104,6 +110,18 @@ write_report() {
 
 	EOF
 	memory_table
+	if [ -n "$(field stalled 64 p99_us)" ]; then
+		local sp op ok
+		sp=$(field stalled 64 p99_us); op=$(field override 64 p99_us)
+		ok=$(calc "($sp < 2 * $op) ? 1 : 0")
+		echo
+		echo "## Cache hits while 200 lookups hang on a stalled resolver (conc 64)"
+		echo
+		echo "| p99 µs without | p99 µs with 200 stuck | ratio (target < 2) |"
+		echo "|---:|---:|---|"
+		printf '| %s | %s | %.2f %s |\n' "$op" "$sp" "$(calc "$sp / $op")" \
+			"$(verdict "$ok" "$(calc "$sp / $op") times" stall)"
+	fi
 	echo
 	echo "## Scenarios not run"
 	echo

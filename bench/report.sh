@@ -86,7 +86,7 @@ write_report() {
 
 	Machine: $MACHINE; load average before the run: $LOAD_BEFORE (the
 	machine is shared; other users' load shows in the spread of results.txt).
-	$([ -n "${WORLD_UP:-}" ] && echo "Test world: $WORLD_SH.")
+	$([ -n "${WORLD_UP:-}" ] && echo "Test world: ${WORLD_SH#$TOP_SRCDIR/}.")
 
 	## Cache hits (override lookups), ratios to the floor server
 

@@ -294,6 +294,11 @@ fi
 # ---------------------------------------------------------------- cold MTA-STS
 note cold "not run: needs the MTA-STS source (stsfetch) and 1,000 MTA-STS domains in the test world"
 
+# ---------------------------------------------------------------- policy
+# Inbound: loadgen -p policy against tlspolicyd's policy service and
+# floor -p, once the daemon has one.
+note policy "not run: tlspolicyd has no policy delegation service yet (loadgen -p policy and floor -p are ready)"
+
 # ---------------------------------------------------------------- memory
 stop_pid "$HPID"
 RSS_ROWS=$T/rss

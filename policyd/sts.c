@@ -59,6 +59,7 @@ struct sts_req {
 
 struct sts {
 	struct loop *loop;
+	int sweeping;
 	struct dns *dns;
 	struct store *store;
 	struct fetchctl *fetch;
@@ -139,12 +140,17 @@ load(struct sdom *d)
 	store_entry_clear(&e);
 }
 
+static void sweep(struct sts *s, int64_t idle);
+
 static struct sdom *
 get_dom(struct sts *s, const char *domain, int create)
 {
 	struct sdom *d = htable_get(s->doms, domain);
 
 	if (d == NULL && create) {
+		/* Bound memory: domains without a policy are cheap to forget. */
+		if (htable_count(s->doms) >= STS_MAX_DOMAINS && !s->sweeping)
+			sweep(s, 0);
 		d = xcalloc(1, sizeof(*d));
 		d->s = s;
 		snprintf(d->domain, sizeof(d->domain), "%s", domain);
@@ -627,12 +633,52 @@ refresh_one(const char *key, void *value, void *arg)
 	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
 }
 
+struct sweep_ctx {
+	int64_t now, idle;
+	char **keys;
+	size_t n;
+};
+
+static void
+sweep_one(const char *key, void *value, void *arg)
+{
+	struct sdom *d = value;
+	struct sweep_ctx *c = arg;
+
+	if (d->id[0] == '\0' && d->fetch_id == 0 && d->waiting == NULL
+	    && d->txtq == NULL && c->now - d->last_used >= c->idle)
+		c->keys[c->n++] = xstrdup(key);
+}
+
+static void free_dom(void *p);
+
+/* Forget idle domains that have no policy (they cost a TXT lookup later). */
+static void
+sweep(struct sts *s, int64_t idle)
+{
+	struct sweep_ctx c = { now(s), idle, NULL, 0 };
+
+	s->sweeping = 1;
+	c.keys = xcalloc(htable_count(s->doms) + 1, sizeof(char *));
+	htable_walk(s->doms, sweep_one, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		free_dom(htable_del(s->doms, c.keys[i]));
+		free(c.keys[i]);
+	}
+	s->st.domains -= c.n;
+	if (c.n)
+		log_debug("MTA-STS: forgot %zu domains without a policy", c.n);
+	free(c.keys);
+	s->sweeping = 0;
+}
+
 void
 sts_refresh_scan(struct sts *s)
 {
 	int64_t t = now(s);
 
 	htable_walk(s->doms, refresh_one, &t);
+	sweep(s, STS_IDLE_FORGET);
 }
 
 void

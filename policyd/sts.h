@@ -38,8 +38,12 @@
  *	fetched again, whatever their id, from fetched_at + min(1 day,
  *	max_age / 2), or from expires_at - refresh_before when that is
  *	earlier but still after half the lifetime, less a jitter of up to a
- *	tenth of the interval derived from the domain name.  sts_refresh_scan() looks for such domains;
- *	tlspolicyd runs it every minute.
+ *	tenth of the interval derived from the domain name.
+ *	sts_refresh_scan() looks for such domains; tlspolicyd runs it every
+ *	minute.  It also forgets domains without a policy that were not
+ *	queried for STS_IDLE_FORGET seconds; beyond STS_MAX_DOMAINS domains
+ *	in memory, policy-less ones are forgotten at once, so memory stays
+ *	bounded (domains with a policy are bounded by the store).
  *
  *	Answers: mode enforce gives "secure match=PATTERNS
  *	servername=hostname" (with Postfix 3.10 TLSRPT attributes when
@@ -70,6 +74,8 @@
 #define STS_TXT_RECHECK		300	/* seconds, at most */
 #define STS_TXT_ERR_RECHECK	30	/* after a DNS failure */
 #define STS_FETCHER_RETRY	10	/* after the fetcher died */
+#define STS_MAX_DOMAINS		100000	/* in memory, before a sweep */
+#define STS_IDLE_FORGET		600	/* forget a policy-less domain */
 
 struct sts_config {
 	long first_fetch_wait_ms;	/* sts_first_fetch_wait */

@@ -14,7 +14,16 @@ V1="secure match=mx.sts-enforce.test servername=hostname"
 V2="secure match=mx.sts-enforce.test:.backup.test servername=hostname"
 trap 'td_stop t12; "$W" reset >/dev/null 2>&1' EXIT
 "$W" reset >/dev/null 2>&1
-td_start t12 </dev/null || { fail "daemon started"; done_testing; }
+td_start t12 </dev/null || { fail "daemon started"; # Domains without a policy are forgotten once idle (bounded memory).
+td_q sts-notxt.test >/dev/null
+doms() { td_ctl status --json | tr -d '\n ' | sed -n 's/.*"mta-sts":{[^}]*"domains":\([0-9]*\).*/\1/p'; }
+before=$(doms)
+[ "${before:-0}" -ge 2 ] && pass "$before domains in memory" || fail "domains in memory: [$before]"
+td_ctl clock +700 >/dev/null
+td_ctl refresh >/dev/null
+after=$(doms)
+[ "$after" = 0 ] && pass "idle domains without a policy forgotten after 600 s" || fail "after the sweep: [$after]"
+done_testing; }
 
 gets() { grep -c " mta-sts.$D \"GET /.well-known/mta-sts.txt" "$WORLD_NGINX_LOG"; }
 wait_gets() {	# wait_gets N: until the policy host has served N requests
@@ -100,4 +109,13 @@ for _ in $(seq 50); do p2=$(fetcher_pid); [ -n "$p2" ] && [ "$p2" != 0 ] && [ "$
 td_ctl clock +200000 >/dev/null	# the restart reset the offset; expiry was set at +43300
 [ "$(td_q $D)" = NOTFOUND ] && pass "expired policy dropped: NOTFOUND" || fail "expired policy still applied"
 td_wait_log "domain=$D MTA-STS policy id=2 expired; dropped" 5 && pass "expiry logged" || fail "expiry log line"
+# Domains without a policy are forgotten once idle (bounded memory).
+td_q sts-notxt.test >/dev/null
+doms() { td_ctl status --json | tr -d '\n ' | sed -n 's/.*"mta-sts":{[^}]*"domains":\([0-9]*\).*/\1/p'; }
+before=$(doms)
+[ "${before:-0}" -ge 2 ] && pass "$before domains in memory" || fail "domains in memory: [$before]"
+td_ctl clock +700 >/dev/null
+td_ctl refresh >/dev/null
+after=$(doms)
+[ "$after" = 0 ] && pass "idle domains without a policy forgotten after 600 s" || fail "after the sweep: [$after]"
 done_testing

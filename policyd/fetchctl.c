@@ -30,7 +30,8 @@ struct freq {
 struct fetchctl {
 	struct loop *loop;
 	char *path;
-	char *ca_file;
+	int exec_fd;
+	int ca_fd;
 	pid_t pid;
 	int fd;
 	uint64_t started;
@@ -302,6 +303,7 @@ fetchctl_start(struct fetchctl *f)
 		return;
 	}
 	if (pid == 0) {
+		extern char **environ;
 		sigset_t none;
 		char *argv[4];
 		int i = 0;
@@ -312,12 +314,12 @@ fetchctl_start(struct fetchctl *f)
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
 		argv[i++] = f->path;
-		if (f->ca_file && *f->ca_file) {
+		if (f->ca_fd >= 0 && dup2(f->ca_fd, 3) == 3) {
 			argv[i++] = (char *)"-C";
-			argv[i++] = f->ca_file;
+			argv[i++] = (char *)"/dev/fd/3";
 		}
 		argv[i] = NULL;
-		execv(f->path, argv);
+		fexecve(f->exec_fd, argv, environ);
 		fprintf(stderr, "tlspolicyd: cannot run %s: %s\n", f->path,
 		    strerror(errno));
 		_exit(127);
@@ -335,13 +337,14 @@ fetchctl_start(struct fetchctl *f)
 }
 
 struct fetchctl *
-fetchctl_new(struct loop *l, const char *path, const char *ca_file)
+fetchctl_new(struct loop *l, const char *path, int exec_fd, int ca_fd)
 {
 	struct fetchctl *f = xcalloc(1, sizeof(*f));
 
 	f->loop = l;
 	f->path = xstrdup(path);
-	f->ca_file = xstrdup(ca_file ? ca_file : "");
+	f->exec_fd = exec_fd;
+	f->ca_fd = ca_fd;
 	f->fd = -1;
 	f->backoff = BACKOFF_MIN_MS;
 	f->next_id = 1;
@@ -435,6 +438,9 @@ fetchctl_free(struct fetchctl *f)
 	free(f->in);
 	free(f->out);
 	free(f->path);
-	free(f->ca_file);
+	if (f->exec_fd >= 0)
+		close(f->exec_fd);
+	if (f->ca_fd >= 0)
+		close(f->ca_fd);
 	free(f);
 }

@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	struct fetchctl *fetchctl_new(struct loop *l, const char *path,
- *	    const char *ca_file);
+ *	    int exec_fd, int ca_fd);
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
  *	    const char *policy_id, int force, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
@@ -39,6 +39,12 @@
  *
  *	When the fetcher exits or dies, it is restarted after a back-off
  *	that doubles from 1 s to 60 s and resets after a minute of uptime.
+ *
+ *	The program and its CA file are opened by the caller while it still
+ *	has its privileges: exec_fd is the program (started with fexecve(),
+ *	so restarts need no access to its path), ca_fd the CA file or -1
+ *	(handed to the fetcher as /dev/fd/3).  path names the program in
+ *	log lines only.
  */
 #ifndef TLSPOL_FETCHCTL_H
 #define TLSPOL_FETCHCTL_H
@@ -72,8 +78,8 @@ struct fetchctl_stat {
 
 struct fetchctl;
 
-struct fetchctl *fetchctl_new(struct loop *l, const char *path,
-    const char *ca_file);
+struct fetchctl *fetchctl_new(struct loop *l, const char *path, int exec_fd,
+    int ca_fd);
 int fetchctl_fetch(struct fetchctl *f, const char *domain,
     const char *policy_id, int force, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);

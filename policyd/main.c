@@ -210,22 +210,55 @@ ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
-/* Open the store and start the fetcher; after the privilege drop. */
+/*
+ * Open what the MTA-STS source needs while still root, so that the
+ * unprivileged process never needs access to the paths: the store (its
+ * files then belong to the service user), the fetcher program and its CA
+ * file.  The state directory or the build tree may lie under directories
+ * the service user cannot enter.
+ */
 static int
-setup_sts(struct daemon *d)
+open_sts(struct daemon *d, const struct passwd *pw, int *exec_fd, int *ca_fd)
 {
-	struct sts_config sc;
-	char spec[4200], err[512];
+	const char *fetcher = config_get(d->cf, "sts_fetcher");
+	const char *ca = config_get(d->cf, "sts_ca_file");
+	char path[4096], spec[4200], lock[4200], err[512];
 
-	snprintf(spec, sizeof(spec), "lmdb:%s/sts.lmdb",
+	*exec_fd = *ca_fd = -1;
+	snprintf(path, sizeof(path), "%s/sts.lmdb",
 	    config_get(d->cf, "state_directory"));
+	snprintf(spec, sizeof(spec), "lmdb:%s", path);
+	snprintf(lock, sizeof(lock), "%s-lock", path);	/* LMDB's lock file */
 	if ((d->store = store_open(spec, NULL, err, sizeof(err))) == NULL) {
 		log_err("MTA-STS policy store: %s", err);
 		return -1;
 	}
-	if (*config_get(d->cf, "sts_fetcher"))
+	if (pw != NULL && (chown(path, pw->pw_uid, pw->pw_gid) < 0
+	    || chown(lock, pw->pw_uid, pw->pw_gid) < 0)) {
+		log_err("cannot give %s to %s: %s", path, pw->pw_name,
+		    strerror(errno));
+		return -1;
+	}
+	if (*fetcher && (*exec_fd = open(fetcher, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("sts_fetcher %s: %s", fetcher, strerror(errno));
+		return -1;
+	}
+	if (*ca && (*ca_fd = open(ca, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("sts_ca_file %s: %s", ca, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the fetcher and the MTA-STS source; after the privilege drop. */
+static void
+setup_sts(struct daemon *d, int exec_fd, int ca_fd)
+{
+	struct sts_config sc;
+
+	if (exec_fd >= 0)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
-		    config_get(d->cf, "sts_ca_file"));
+		    exec_fd, ca_fd);
 	memset(&sc, 0, sizeof(sc));
 	sc.first_fetch_wait_ms = config_time(d->cf, "sts_first_fetch_wait") * 1000;
 	sc.refresh_before = config_time(d->cf, "sts_refresh_before");
@@ -237,7 +270,6 @@ setup_sts(struct daemon *d)
 	engine_set_sts(d->engine, sts_new(d->loop, engine_dns(d->engine),
 	    d->store, d->fetch, &sc));
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
-	return 0;
 }
 
 static void
@@ -425,6 +457,7 @@ main(int argc, char **argv)
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
 	int lfd, cfd = -1, plfd = -1, level, need_dns;
+	int sts_exec_fd = -1, sts_ca_fd = -1;
 	struct overrides *o;
 	struct dns_config dc;
 	struct inbound *ib;
@@ -532,6 +565,9 @@ main(int argc, char **argv)
 	}
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
 		return 1;
+	if (config_bool(d.cf, "sts_enable")
+	    && open_sts(&d, pw, &sts_exec_fd, &sts_ca_fd) < 0)
+		return 1;
 	if (!foreground) {
 		daemonize();
 		log_init("tlspolicyd", 0, level);
@@ -545,8 +581,8 @@ main(int argc, char **argv)
 		engine_set_dns(d.engine, dns_new(d.loop, &dc));
 	if (!config_bool(d.cf, "dane_enable"))
 		engine_disable_dane(d.engine);
-	if (config_bool(d.cf, "sts_enable") && setup_sts(&d) < 0)
-		return 1;
+	if (config_bool(d.cf, "sts_enable"))
+		setup_sts(&d, sts_exec_fd, sts_ca_fd);
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);

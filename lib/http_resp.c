@@ -19,18 +19,6 @@
 #define CHUNK_LINE_MAX	1024	/* chunk-size line with extensions */
 #define CHUNK_HEX_MAX	8	/* digits of a chunk size */
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 is_tchar(int c)
 {
@@ -73,13 +61,13 @@ parse_status_line(const char *l, size_t n, struct http_resp *r, char *err,
 	    && l[7] != '1') || l[8] != ' ' || !is_digit(l[9])
 	    || !is_digit(l[10]) || !is_digit(l[11]) || l[9] == '0'
 	    || (n > 12 && l[12] != ' ')) {
-		set_err(err, errlen, "malformed HTTP status line");
+		errbuf_set(err, errlen, "malformed HTTP status line");
 		return -1;
 	}
 	for (size_t i = 12; i < n; i++) {
 		unsigned char c = (unsigned char)l[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			set_err(err, errlen, "control byte in HTTP status "
+			errbuf_set(err, errlen, "control byte in HTTP status "
 			    "line");
 			return -1;
 		}
@@ -116,18 +104,18 @@ set_content_length(const char *v, size_t n, struct http_resp *r, char *err,
 	long long cl = 0;
 
 	if (n == 0 || n > 18) {
-		set_err(err, errlen, "bad Content-Length");
+		errbuf_set(err, errlen, "bad Content-Length");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!is_digit((unsigned char)v[i])) {
-			set_err(err, errlen, "bad Content-Length");
+			errbuf_set(err, errlen, "bad Content-Length");
 			return -1;
 		}
 		cl = cl * 10 + (v[i] - '0');
 	}
 	if (r->content_length >= 0 && r->content_length != cl) {
-		set_err(err, errlen, "conflicting Content-Length headers");
+		errbuf_set(err, errlen, "conflicting Content-Length headers");
 		return -1;
 	}
 	r->content_length = cl;
@@ -141,7 +129,7 @@ set_content_type(const char *v, size_t n, struct http_resp *r, int *seen,
 	const char *semi = memchr(v, ';', n);
 
 	if ((*seen)++) {
-		set_err(err, errlen, "repeated Content-Type header");
+		errbuf_set(err, errlen, "repeated Content-Type header");
 		return -1;
 	}
 	if (semi != NULL)
@@ -161,13 +149,13 @@ parse_header(const char *l, size_t n, struct http_resp *r, int *ct_seen,
 	size_t k = 0, vs, ve;
 
 	if (l[0] == ' ' || l[0] == '\t') {
-		set_err(err, errlen, "obsolete header line folding");
+		errbuf_set(err, errlen, "obsolete header line folding");
 		return -1;
 	}
 	while (k < n && is_tchar((unsigned char)l[k]))
 		k++;
 	if (k == 0 || k == n || l[k] != ':') {
-		set_err(err, errlen, "malformed HTTP header line");
+		errbuf_set(err, errlen, "malformed HTTP header line");
 		return -1;
 	}
 	for (vs = k + 1; vs < n && (l[vs] == ' ' || l[vs] == '\t'); vs++)
@@ -177,7 +165,7 @@ parse_header(const char *l, size_t n, struct http_resp *r, int *ct_seen,
 	for (size_t i = vs; i < ve; i++) {
 		unsigned char c = (unsigned char)l[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			set_err(err, errlen, "control byte in HTTP header");
+			errbuf_set(err, errlen, "control byte in HTTP header");
 			return -1;
 		}
 	}
@@ -188,13 +176,13 @@ parse_header(const char *l, size_t n, struct http_resp *r, int *ct_seen,
 		    errlen);
 	if (value_is(l, k, "Transfer-Encoding")) {
 		if (r->chunked || !value_is(l + vs, ve - vs, "chunked")) {
-			set_err(err, errlen, "unsupported Transfer-Encoding");
+			errbuf_set(err, errlen, "unsupported Transfer-Encoding");
 			return -1;
 		}
 		r->chunked = 1;
 	} else if (value_is(l, k, "Content-Encoding")) {
 		if (!value_is(l + vs, ve - vs, "identity")) {
-			set_err(err, errlen, "Content-Encoding not supported");
+			errbuf_set(err, errlen, "Content-Encoding not supported");
 			return -1;
 		}
 	} else if (value_is(l, k, "Location")) {
@@ -230,7 +218,7 @@ parse_head(const char *buf, size_t len, size_t *pos, size_t *nlines,
 		if (!next_line(buf, len, pos, &l, &n))
 			return 0;
 		if (*pos > HTTP_MAX_HEADER || ++*nlines > HTTP_MAX_HEADERS) {
-			set_err(err, errlen, "HTTP header larger than %d bytes "
+			errbuf_set(err, errlen, "HTTP header larger than %d bytes "
 			    "or %d lines", HTTP_MAX_HEADER, HTTP_MAX_HEADERS);
 			return -1;
 		}
@@ -253,14 +241,14 @@ parse_heads(const char *buf, size_t len, struct http_resp *r, char *err,
 		rc = parse_head(buf, len, &pos, &nlines, r, err, errlen);
 		if (rc == 0 && (pos > HTTP_MAX_HEADER
 		    || len > HTTP_MAX_HEADER)) {
-			set_err(err, errlen, "HTTP header larger than %d bytes",
+			errbuf_set(err, errlen, "HTTP header larger than %d bytes",
 			    HTTP_MAX_HEADER);
 			return -1;
 		}
 		if (rc < 1)
 			return rc;
 		if (r->status == 101) {
-			set_err(err, errlen, "unexpected 101 response");
+			errbuf_set(err, errlen, "unexpected 101 response");
 			return -1;
 		}
 		if (r->status >= 200) {
@@ -268,7 +256,7 @@ parse_heads(const char *buf, size_t len, struct http_resp *r, char *err,
 			return 1;
 		}
 	}
-	set_err(err, errlen, "too many 1xx responses");
+	errbuf_set(err, errlen, "too many 1xx responses");
 	return -1;
 }
 
@@ -292,7 +280,7 @@ chunk_size(const char *l, size_t n, size_t *size, char *err, size_t errlen)
 	}
 	if (i == 0 || i > CHUNK_HEX_MAX || (i < n && l[i] != ';'
 	    && l[i] != ' ' && l[i] != '\t')) {
-		set_err(err, errlen, "malformed chunk size");
+		errbuf_set(err, errlen, "malformed chunk size");
 		return -1;
 	}
 	*size = v;
@@ -305,7 +293,7 @@ too_long(size_t have, size_t max, const char *what, char *err, size_t errlen)
 {
 	if (have <= max)
 		return 0;
-	set_err(err, errlen, "%s longer than %zu bytes", what, max);
+	errbuf_set(err, errlen, "%s longer than %zu bytes", what, max);
 	return -1;
 }
 
@@ -328,7 +316,7 @@ parse_chunked(const char *buf, size_t len, size_t pos, size_t body_max,
 		if (size == 0)
 			break;
 		if (size > body_max - r->body_len) {
-			set_err(err, errlen, "body larger than %zu bytes",
+			errbuf_set(err, errlen, "body larger than %zu bytes",
 			    body_max);
 			return -1;
 		}
@@ -343,7 +331,7 @@ parse_chunked(const char *buf, size_t len, size_t pos, size_t body_max,
 			pos++;
 		}
 		if (buf[pos] != '\n') {
-			set_err(err, errlen, "chunk data not followed by CRLF");
+			errbuf_set(err, errlen, "chunk data not followed by CRLF");
 			return -1;
 		}
 		pos++;
@@ -374,7 +362,7 @@ parse_body(const char *buf, size_t len, int eof, size_t body_max,
 		    errlen);
 	if (r->content_length >= 0) {
 		if ((unsigned long long)r->content_length > body_max) {
-			set_err(err, errlen, "body larger than %zu bytes "
+			errbuf_set(err, errlen, "body larger than %zu bytes "
 			    "(Content-Length %lld)", body_max,
 			    r->content_length);
 			return -1;
@@ -384,7 +372,7 @@ parse_body(const char *buf, size_t len, int eof, size_t body_max,
 		if (avail < (size_t)r->content_length)
 			return 0;
 	} else if (avail > body_max) {
-		set_err(err, errlen, "body larger than %zu bytes", body_max);
+		errbuf_set(err, errlen, "body larger than %zu bytes", body_max);
 		return -1;
 	} else if (!eof) {
 		return 0;
@@ -401,7 +389,7 @@ http_resp_parse(const char *buf, size_t len, int eof, size_t body_max,
 	int rc;
 
 	http_resp_free(r);
-	set_err(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	rc = parse_heads(buf, len, r, err, errlen);
 	if (rc == 1) {
 		r->headers_done = 1;
@@ -412,7 +400,7 @@ http_resp_parse(const char *buf, size_t len, int eof, size_t body_max,
 		return HTTP_DONE;
 	}
 	if (rc == 0 && eof) {
-		set_err(err, errlen, "premature EOF %s", r->headers_done
+		errbuf_set(err, errlen, "premature EOF %s", r->headers_done
 		    ? "in HTTP body" : "in HTTP header");
 		rc = -1;
 	}

@@ -28,18 +28,6 @@ struct pstate {
 	size_t lineno;
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 is_alnum(int c)
 {
@@ -97,7 +85,7 @@ check_value_chars(const char *v, size_t len, char *err, size_t errlen,
 	size_t i = 0, n;
 
 	if (len == 0) {
-		set_err(err, errlen, "line %zu: empty value", lineno);
+		errbuf_set(err, errlen, "line %zu: empty value", lineno);
 		return -1;
 	}
 	while (i < len) {
@@ -106,7 +94,7 @@ check_value_chars(const char *v, size_t len, char *err, size_t errlen,
 		} else if (s[i] >= 0x80 && (n = utf8_seq(s + i, len - i))) {
 			i += n;
 		} else {
-			set_err(err, errlen, "line %zu: invalid byte 0x%02x "
+			errbuf_set(err, errlen, "line %zu: invalid byte 0x%02x "
 			    "in value", lineno, s[i]);
 			return -1;
 		}
@@ -119,19 +107,19 @@ check_key(const char *k, size_t len, char *err, size_t errlen,
     size_t lineno)
 {
 	if (len == 0 || !is_alnum((unsigned char)k[0])) {
-		set_err(err, errlen, "line %zu: key must begin with a letter "
+		errbuf_set(err, errlen, "line %zu: key must begin with a letter "
 		    "or digit", lineno);
 		return -1;
 	}
 	if (len > EXT_NAME_MAX) {
-		set_err(err, errlen, "line %zu: key longer than %d characters",
+		errbuf_set(err, errlen, "line %zu: key longer than %d characters",
 		    lineno, EXT_NAME_MAX);
 		return -1;
 	}
 	for (size_t i = 1; i < len; i++) {
 		int c = (unsigned char)k[i];
 		if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
-			set_err(err, errlen, "line %zu: invalid character in "
+			errbuf_set(err, errlen, "line %zu: invalid character in "
 			    "key", lineno);
 			return -1;
 		}
@@ -190,7 +178,7 @@ check_mx(const char *v, size_t len, char *err, size_t errlen, size_t lineno)
 
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)v[i] >= 0x80) {
-			set_err(err, errlen, "line %zu: mx has non-ASCII "
+			errbuf_set(err, errlen, "line %zu: mx has non-ASCII "
 			    "characters (U-label); A-labels required", lineno);
 			return NULL;
 		}
@@ -199,29 +187,29 @@ check_mx(const char *v, size_t len, char *err, size_t errlen, size_t lineno)
 	str_lower(mx);
 	host = strncmp(mx, "*.", 2) == 0 ? mx + 2 : mx;
 	if (strchr(host, '*') != NULL) {
-		set_err(err, errlen, "line %zu: mx wildcard allowed only as "
+		errbuf_set(err, errlen, "line %zu: mx wildcard allowed only as "
 		    "the whole left-most label", lineno);
 		goto fail;
 	}
 	if (len > 0 && mx[len - 1] == '.') {
-		set_err(err, errlen, "line %zu: mx with a trailing dot",
+		errbuf_set(err, errlen, "line %zu: mx with a trailing dot",
 		    lineno);
 		goto fail;
 	}
 	if (!domain_valid(host)) {
-		set_err(err, errlen, "line %zu: mx is not a valid host name",
+		errbuf_set(err, errlen, "line %zu: mx is not a valid host name",
 		    lineno);
 		goto fail;
 	}
 	last = strrchr(host, '.');
 	last = last ? last + 1 : host;
 	if (all_digits(last, strlen(last))) {
-		set_err(err, errlen, "line %zu: mx is an IP address, not a "
+		errbuf_set(err, errlen, "line %zu: mx is an IP address, not a "
 		    "host name", lineno);
 		goto fail;
 	}
 	if (!alabels_valid(host)) {
-		set_err(err, errlen, "line %zu: mx has an invalid A-label",
+		errbuf_set(err, errlen, "line %zu: mx has an invalid A-label",
 		    lineno);
 		goto fail;
 	}
@@ -243,7 +231,7 @@ set_mode(struct sts_policy *p, const char *v, size_t len, char *err,
 	else if (key_is(v, len, "none"))
 		p->mode = STS_MODE_NONE;
 	else {
-		set_err(err, errlen, "line %zu: mode must be enforce, testing "
+		errbuf_set(err, errlen, "line %zu: mode must be enforce, testing "
 		    "or none (case-sensitive)", lineno);
 		return -1;
 	}
@@ -257,7 +245,7 @@ set_max_age(struct sts_policy *p, const char *v, size_t len, char *err,
 	long long n = 0;
 
 	if (!all_digits(v, len) || len > 10) {
-		set_err(err, errlen, "line %zu: max_age must be 1 to 10 "
+		errbuf_set(err, errlen, "line %zu: max_age must be 1 to 10 "
 		    "digits", lineno);
 		return -1;
 	}
@@ -288,7 +276,7 @@ parse_line(struct sts_policy *p, struct pstate *st, const char *line,
 	char *mx;
 
 	if (colon == NULL) {
-		set_err(err, errlen, "line %zu: no ':' after key", st->lineno);
+		errbuf_set(err, errlen, "line %zu: no ':' after key", st->lineno);
 		return -1;
 	}
 	klen = (size_t)(colon - line);
@@ -304,7 +292,7 @@ parse_line(struct sts_policy *p, struct pstate *st, const char *line,
 
 	if (key_is(line, klen, "mx")) {
 		if (p->nmx >= STS_POLICY_MAX_MX) {
-			set_err(err, errlen, "more than %d mx lines",
+			errbuf_set(err, errlen, "more than %d mx lines",
 			    STS_POLICY_MAX_MX);
 			return -1;
 		}
@@ -318,7 +306,7 @@ parse_line(struct sts_policy *p, struct pstate *st, const char *line,
 		if (st->have_version++)
 			goto duplicate;
 		if (!key_is(v, vlen, "STSv1")) {
-			set_err(err, errlen, "line %zu: version must be STSv1",
+			errbuf_set(err, errlen, "line %zu: version must be STSv1",
 			    st->lineno);
 			return -1;
 		}
@@ -346,13 +334,13 @@ check_required(const struct sts_policy *p, const struct pstate *st,
     char *err, size_t errlen)
 {
 	if (!st->have_version)
-		set_err(err, errlen, "version field missing");
+		errbuf_set(err, errlen, "version field missing");
 	else if (!st->have_mode)
-		set_err(err, errlen, "mode field missing");
+		errbuf_set(err, errlen, "mode field missing");
 	else if (!st->have_max_age)
-		set_err(err, errlen, "max_age field missing");
+		errbuf_set(err, errlen, "max_age field missing");
 	else if (p->nmx == 0 && p->mode != STS_MODE_NONE)
-		set_err(err, errlen, "no mx field (required unless mode is "
+		errbuf_set(err, errlen, "no mx field (required unless mode is "
 		    "none)");
 	else
 		return 0;
@@ -376,7 +364,7 @@ parse_body(struct sts_policy *p, struct pstate *st, const char *buf,
 		if (n > 0 && lf != NULL && line[n - 1] == '\r')
 			n--;
 		if (memchr(line, '\r', n) != NULL) {
-			set_err(err, errlen, "line %zu: CR not followed by LF",
+			errbuf_set(err, errlen, "line %zu: CR not followed by LF",
 			    st->lineno);
 			return -1;
 		}
@@ -404,9 +392,9 @@ sts_policy_parse(const char *buf, size_t len, struct sts_policy *p,
 
 	memset(p, 0, sizeof(*p));
 	memset(&st, 0, sizeof(st));
-	set_err(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if (len > STS_POLICY_MAX_BODY) {
-		set_err(err, errlen, "policy larger than %d bytes",
+		errbuf_set(err, errlen, "policy larger than %d bytes",
 		    STS_POLICY_MAX_BODY);
 		return -1;
 	}
@@ -612,22 +600,22 @@ same_as_text(const struct sts_policy *p, const char *mode,
     json_int_t max_age, json_t *mx, char *err, size_t errlen)
 {
 	if (strcmp(mode, sts_mode_name(p->mode)) != 0) {
-		set_err(err, errlen, "JSON mode does not match policy text");
+		errbuf_set(err, errlen, "JSON mode does not match policy text");
 		return -1;
 	}
 	if (max_age != (json_int_t)p->max_age) {
-		set_err(err, errlen, "JSON max_age does not match policy "
+		errbuf_set(err, errlen, "JSON max_age does not match policy "
 		    "text");
 		return -1;
 	}
 	if (!json_is_array(mx) || json_array_size(mx) != p->nmx) {
-		set_err(err, errlen, "JSON mx does not match policy text");
+		errbuf_set(err, errlen, "JSON mx does not match policy text");
 		return -1;
 	}
 	for (size_t i = 0; i < p->nmx; i++) {
 		const char *s = json_string_value(json_array_get(mx, i));
 		if (s == NULL || strcmp(s, p->mx[i]) != 0) {
-			set_err(err, errlen, "JSON mx[%zu] does not match "
+			errbuf_set(err, errlen, "JSON mx[%zu] does not match "
 			    "policy text", i);
 			return -1;
 		}
@@ -650,17 +638,17 @@ sts_policy_from_json(const json_t *obj, struct sts_policy *p, char *err,
 	if (!json_is_object(obj) || json_unpack_ex((json_t *)obj, &jerr,
 	    JSON_STRICT, "{s:I, s:s, s:o, s:s%}", "max_age", &max_age,
 	    "mode", &mode, "mx", &mx, "text", &text, &text_len) < 0) {
-		set_err(err, errlen, "policy JSON: %s", json_is_object(obj)
+		errbuf_set(err, errlen, "policy JSON: %s", json_is_object(obj)
 		    ? jerr.text : "not an object");
 		return -1;
 	}
 	if (text_len > STS_POLICY_MAX_BODY) {
-		set_err(err, errlen, "policy JSON: text larger than %d bytes",
+		errbuf_set(err, errlen, "policy JSON: text larger than %d bytes",
 		    STS_POLICY_MAX_BODY);
 		return -1;
 	}
 	if (sts_policy_parse(text, text_len, p, perr, sizeof(perr)) < 0) {
-		set_err(err, errlen, "policy JSON: text: %s", perr);
+		errbuf_set(err, errlen, "policy JSON: text: %s", perr);
 		return -1;
 	}
 	if (same_as_text(p, mode, max_age, mx, err, errlen) < 0) {
@@ -680,12 +668,12 @@ sts_policy_from_json_text(const char *buf, size_t len, struct sts_policy *p,
 
 	memset(p, 0, sizeof(*p));
 	if (len > STS_POLICY_MAX_JSON) {
-		set_err(err, errlen, "policy JSON larger than %d bytes",
+		errbuf_set(err, errlen, "policy JSON larger than %d bytes",
 		    STS_POLICY_MAX_JSON);
 		return -1;
 	}
 	if ((obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		set_err(err, errlen, "policy JSON: %s at offset %d", jerr.text,
+		errbuf_set(err, errlen, "policy JSON: %s at offset %d", jerr.text,
 		    jerr.position);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sts_txt.h"
+#include "util.h"
 
 #define STS_VERSION	"v=STSv1"
 #define STS_VERSION_LEN	(sizeof(STS_VERSION) - 1)
@@ -21,18 +22,6 @@ struct cursor {
 	size_t len;
 	size_t pos;
 };
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 is_alnum(int c)
@@ -109,7 +98,7 @@ parse_field(struct cursor *c, char *id, int *have_id, char *err,
 	size_t start = c->pos, namelen, vstart, vlen;
 
 	if (!is_alnum(peek(c))) {
-		set_err(err, errlen, "field name expected at offset %zu",
+		errbuf_set(err, errlen, "field name expected at offset %zu",
 		    c->pos);
 		return -1;
 	}
@@ -118,12 +107,12 @@ parse_field(struct cursor *c, char *id, int *have_id, char *err,
 		c->pos++;
 	namelen = c->pos - start;
 	if (namelen > EXT_NAME_MAX) {
-		set_err(err, errlen, "field name longer than %d characters",
+		errbuf_set(err, errlen, "field name longer than %d characters",
 		    EXT_NAME_MAX);
 		return -1;
 	}
 	if (peek(c) != '=') {
-		set_err(err, errlen, "'=' expected at offset %zu", c->pos);
+		errbuf_set(err, errlen, "'=' expected at offset %zu", c->pos);
 		return -1;
 	}
 	c->pos++;
@@ -132,19 +121,19 @@ parse_field(struct cursor *c, char *id, int *have_id, char *err,
 		c->pos++;
 	vlen = c->pos - vstart;
 	if (vlen == 0) {
-		set_err(err, errlen, "empty value at offset %zu", vstart);
+		errbuf_set(err, errlen, "empty value at offset %zu", vstart);
 		return -1;
 	}
 	if (namelen != 2 || memcmp(c->buf + start, "id", 2) != 0)
 		return 0;		/* extension: grammar checked, ignored */
 	if (vlen > STS_ID_MAX) {
-		set_err(err, errlen, "id longer than %d characters",
+		errbuf_set(err, errlen, "id longer than %d characters",
 		    STS_ID_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < vlen; i++) {
 		if (!is_alnum((unsigned char)c->buf[vstart + i])) {
-			set_err(err, errlen, "id has a character other than "
+			errbuf_set(err, errlen, "id has a character other than "
 			    "letters and digits");
 			return -1;
 		}
@@ -165,15 +154,15 @@ sts_txt_parse_record(const char *buf, size_t len, char id[STS_ID_MAX + 1],
 	int have_id = 0, nfields = 0;
 
 	id[0] = '\0';
-	set_err(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if (!is_sts_record(buf, len)) {
-		set_err(err, errlen, "record does not begin with v=STSv1");
+		errbuf_set(err, errlen, "record does not begin with v=STSv1");
 		return STS_TXT_INVALID;
 	}
 	c.pos = STS_VERSION_LEN;
 	while (!at_end(&c)) {
 		if (!skip_delim(&c)) {
-			set_err(err, errlen, "';' expected at offset %zu",
+			errbuf_set(err, errlen, "';' expected at offset %zu",
 			    c.pos);
 			goto fail;
 		}
@@ -184,7 +173,7 @@ sts_txt_parse_record(const char *buf, size_t len, char id[STS_ID_MAX + 1],
 		nfields++;
 	}
 	if (nfields == 0 || !have_id) {
-		set_err(err, errlen, "record has no id field");
+		errbuf_set(err, errlen, "record has no id field");
 		goto fail;
 	}
 	return STS_TXT_OK;
@@ -202,7 +191,7 @@ sts_txt_parse(const struct sts_txt_rec *recs, size_t nrecs,
 	size_t nsts = 0;
 
 	id[0] = '\0';
-	set_err(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	for (size_t i = 0; i < nrecs; i++) {
 		if (is_sts_record(recs[i].data, recs[i].len)) {
 			found = &recs[i];
@@ -210,11 +199,11 @@ sts_txt_parse(const struct sts_txt_rec *recs, size_t nrecs,
 		}
 	}
 	if (nsts == 0) {
-		set_err(err, errlen, "no v=STSv1 record");
+		errbuf_set(err, errlen, "no v=STSv1 record");
 		return STS_TXT_NONE;
 	}
 	if (nsts > 1) {
-		set_err(err, errlen, "%zu v=STSv1 records (exactly one "
+		errbuf_set(err, errlen, "%zu v=STSv1 records (exactly one "
 		    "allowed)", nsts);
 		return STS_TXT_INVALID;
 	}

@@ -7,6 +7,8 @@
  *	parse_time(): "30", "30s", "5m", "2h", "1d", "1w" into seconds;
  *	-1 when malformed or out of range.
  *	str_lower(): ASCII lower-case in place.
+ *	errbuf_set(): format an error message into a caller's buffer of
+ *	errlen bytes (nothing when errlen is 0), for the pure parsers.
  */
 #ifndef TLSPOL_UTIL_H
 #define TLSPOL_UTIL_H
@@ -21,5 +23,7 @@ char *xstrndup(const char *s, size_t n);
 long parse_time(const char *s);
 long parse_long(const char *s, long min, long max);
 void str_lower(char *s);
+void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -6,8 +6,15 @@
 . "$(dirname "$0")/../testlib.sh"
 # shellcheck source=t/world/daemon.sh
 . "$(dirname "$0")/../daemon.sh"
-trap 'td_stop t30' EXIT
-td_start t30 <<<"socketmap_mode = 0666" || { fail "daemon started"; done_testing; }
+# The socket lives under /run, which Postfix's mail_owner can always
+# search: the clone (and so WORLD_DIR) may lie under a mode-700 directory,
+# where doctor would rightly report that Postfix cannot reach it.
+RUNDIR=/run/$WORLD_NETNS.t30
+trap 'td_stop t30; rm -rf "$RUNDIR"' EXIT
+mkdir -p "$RUNDIR"
+chmod 0755 "$RUNDIR"
+TD_SOCK_OVERRIDE=$RUNDIR/run/socketmap td_start t30 <<<"socketmap_mode = 0666" ||
+	{ fail "daemon started"; done_testing; }
 
 OUT=$TD_DIR/probe.out
 # probe DOMAIN [ARGS]: run it in the world; output in $OUT, status in $rc.
@@ -93,12 +100,12 @@ smtp_tls_dane_insecure_mx_policy = dane
 smtp_tls_CAfile = $WORLD_CA
 CF
 postconf -c "$PF" -F smtp/unix/chroot=n
-# The daemon's run directory is 0750 root: mail_owner cannot get through.
-chmod 0750 "$TD_DIR/run"
+# The socket's directory is 0750 root: mail_owner cannot get through.
+chmod 0750 "$RUNDIR/run"
 wx "$TLSMAP" -c "$TD_CONF" doctor -C "$PF" -n test. > "$OUT" 2>&1; rc=$?
-has "doctor: directory mail_owner cannot search" "^error: mail_owner postfix may not search $TD_DIR/run on the way to the socket; fix: "
+has "doctor: directory mail_owner cannot search" "^error: mail_owner postfix may not search $RUNDIR/run on the way to the socket; fix: "
 status "doctor: socket directory closed" 2
-chmod 0755 "$TD_DIR/run"
+chmod 0755 "$RUNDIR/run"
 wx "$TLSMAP" -c "$TD_CONF" doctor -C "$PF" -n test. > "$OUT" 2>&1; rc=$?
 has "doctor: mail_owner may connect" "^ok: mail_owner postfix may connect to $TD_SOCK$"
 has "doctor: the world's resolver validates" '^ok: resolver 127\.0\.0\.3(:53)? validates \(AD for test\. SOA\)$'

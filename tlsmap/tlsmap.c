@@ -14,6 +14,7 @@
  *	                                          clock (clock_control, tests)
  *	tlsmap [-c config_file] status [--json]   the daemon's state
  *	tlsmap [-c config_file] probe DOMAIN [--json]  test its MX hosts
+ *	tlsmap [-c config_file] explain KEY [--json]   how the daemon decides
  *	tlsmap [-c config_file] doctor [-C dir]   check Postfix's settings
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
@@ -75,6 +76,7 @@ usage(void)
 	    "       tlsmap [-c config_file] refresh\n"
 	    "       tlsmap [-c config_file] status [--json]\n"
 	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
+	    "       tlsmap [-c config_file] explain KEY [--json]\n"
 	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n");
 	exit(EXIT_ERROR);
 }
@@ -209,7 +211,7 @@ query(const char *spec, const char *map, const char *key)
  * Control socket: send one command line, print the body, return 0 when
  * the daemon said "ok", 1 when it said "error", -1 when unreachable.
  */
-static int
+int
 control(const struct config *cf, const char *cmd, FILE *out)
 {
 	const char *spec = config_get(cf, "control_listen");
@@ -642,6 +644,8 @@ main(int argc, char **argv)
 		return doctor_main(cf, argc, argv);
 	if (strcmp(argv[0], "probe") == 0)
 		return probe_main(cf, argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return explain_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "htable.h"
@@ -11,7 +12,9 @@
 #include "util.h"
 
 struct overrides {
-	struct htable *tab;
+	struct htable *tab;		/* every entry, for duplicates */
+	struct override **mx;		/* MX rules in file order */
+	size_t nmx;
 };
 
 struct parse_ctx {
@@ -31,16 +34,94 @@ override_free(void *p)
 	free(ov);
 }
 
+/* "*.suffix", ".suffix" or "host"; the host part is a domain name. */
+static int
+mx_pattern_norm(const char *in, size_t len, char *out, size_t outlen,
+    const char **why)
+{
+	const char *prefix = "";
+	struct key k;
+
+	if (len >= 2 && in[0] == '*' && in[1] == '.') {
+		prefix = "*.";
+		in += 2;
+		len -= 2;
+	} else if (len >= 1 && in[0] == '.') {
+		prefix = ".";
+		in++;
+		len--;
+	}
+	if (len == 0 || memchr(in, '*', len) != NULL) {
+		*why = "MX pattern must be host, *.domain or .domain";
+		return -1;
+	}
+	if (key_normalise(in, len, &k, why) < 0)
+		return -1;
+	if (k.kind != KEY_DOMAIN || k.ip_literal || strchr(k.host, '.') == NULL) {
+		*why = "MX pattern must be a domain name with at least two labels";
+		return -1;
+	}
+	if ((size_t)snprintf(out, outlen, "%s%s%s", OVERRIDE_MX_PREFIX, prefix,
+	    k.host) >= outlen) {
+		*why = "MX pattern too long";
+		return -1;
+	}
+	return 0;
+}
+
+int
+override_key_norm(const char *in, size_t len, char *out, size_t outlen,
+    const char **why)
+{
+	size_t pl = strlen(OVERRIDE_MX_PREFIX);
+	struct key k;
+
+	if (len > pl && strncasecmp(in, OVERRIDE_MX_PREFIX, pl) == 0)
+		return mx_pattern_norm(in + pl, len - pl, out, outlen, why);
+	if (len == pl && strncasecmp(in, OVERRIDE_MX_PREFIX, pl) == 0) {
+		*why = "MX rule without a pattern";
+		return -1;
+	}
+	if (key_normalise(in, len, &k, why) < 0)
+		return -1;
+	if ((size_t)snprintf(out, outlen, "%s", k.name) >= outlen) {
+		*why = "key too long";
+		return -1;
+	}
+	return 0;
+}
+
+int
+override_value_norm(const char *in, char *out, size_t outlen,
+    int *report_only, const char **why)
+{
+	size_t rl = strlen(OVERRIDE_REPORT_ONLY);
+
+	*report_only = 0;
+	if (strncasecmp(in, OVERRIDE_REPORT_ONLY, rl) == 0
+	    && (in[rl] == ' ' || in[rl] == '\t' || in[rl] == '\0')) {
+		*report_only = 1;
+		in += rl;
+		while (*in == ' ' || *in == '\t')
+			in++;
+		if (*in == '\0') {
+			*why = "report-only without a policy";
+			return -1;
+		}
+	}
+	return tlspolicy_check(in, out, outlen, why);
+}
+
 static int
 parse_entry(char *line, int lineno, void *arg)
 {
 	struct parse_ctx *p = arg;
-	char value[4096];
+	char value[4096], key[DOMAIN_MAX + 80];
 	const char *why;
-	struct key k;
 	struct override *ov;
 	size_t kl = strcspn(line, " \t");
 	const char *val = line + kl;
+	int report_only;
 
 	while (*val == ' ' || *val == '\t')
 		val++;
@@ -49,26 +130,34 @@ parse_entry(char *line, int lineno, void *arg)
 		    p->fname, lineno);
 		return -1;
 	}
-	if (key_normalise(line, kl, &k, &why) < 0) {
+	if (override_key_norm(line, kl, key, sizeof(key), &why) < 0) {
 		snprintf(p->err, p->errlen, "%s:%d: bad key \"%.*s\": %s",
 		    p->fname, lineno, (int)(kl > 100 ? 100 : kl), line, why);
 		return -1;
 	}
-	if (tlspolicy_check(val, value, sizeof(value), &why) < 0) {
+	if (override_value_norm(val, value, sizeof(value), &report_only,
+	    &why) < 0) {
 		snprintf(p->err, p->errlen, "%s:%d: bad policy for %s: %s",
-		    p->fname, lineno, k.name, why);
+		    p->fname, lineno, key, why);
 		return -1;
 	}
 	ov = xcalloc(1, sizeof(*ov));
-	ov->key = xstrdup(k.name);
+	ov->key = xstrdup(key);
 	ov->value = xstrdup(value);
 	ov->lineno = lineno;
+	ov->report_only = report_only;
+	if (strncmp(key, OVERRIDE_MX_PREFIX, strlen(OVERRIDE_MX_PREFIX)) == 0)
+		ov->pattern = ov->key + strlen(OVERRIDE_MX_PREFIX);
 	if (htable_put(p->o->tab, ov->key, ov) < 0) {
 		const struct override *old = htable_get(p->o->tab, ov->key);
 		snprintf(p->err, p->errlen, "%s:%d: duplicate entry for %s (first at line %d)",
 		    p->fname, lineno, ov->key, old->lineno);
 		override_free(ov);
 		return -1;
+	}
+	if (ov->pattern) {
+		p->o->mx = xrealloc(p->o->mx, (p->o->nmx + 1) * sizeof(*p->o->mx));
+		p->o->mx[p->o->nmx++] = ov;
 	}
 	return 0;
 }
@@ -125,7 +214,7 @@ overrides_find(const struct overrides *o, const struct key *k)
 	char probe[DOMAIN_MAX + 2];
 	const char *parent;
 
-	if ((ov = htable_get(o->tab, k->name)) != NULL)
+	if ((ov = htable_get(o->tab, k->name)) != NULL && ov->pattern == NULL)
 		return ov;
 	if (k->kind != KEY_DOMAIN)
 		return NULL;
@@ -135,6 +224,44 @@ overrides_find(const struct overrides *o, const struct key *k)
 			return ov;
 	}
 	return NULL;
+}
+
+int
+overrides_mx_match(const char *pattern, const char *host)
+{
+	size_t pl, hl = strlen(host);
+
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		const char *dot = strchr(host, '.');
+		/* One non-empty label, then exactly the suffix. */
+		return dot != NULL && dot != host && strcmp(dot + 1, pattern + 2) == 0;
+	}
+	if (pattern[0] == '.') {
+		pl = strlen(pattern);
+		return hl > pl && strcmp(host + hl - pl, pattern) == 0;
+	}
+	return strcmp(host, pattern) == 0;
+}
+
+const struct override *
+overrides_find_mx(const struct overrides *o, const char *const *hosts,
+    size_t nhosts)
+{
+	for (size_t i = 0; nhosts > 0 && i < o->nmx; i++) {
+		size_t j;
+		for (j = 0; j < nhosts; j++)
+			if (!overrides_mx_match(o->mx[i]->pattern, hosts[j]))
+				break;
+		if (j == nhosts)
+			return o->mx[i];
+	}
+	return NULL;
+}
+
+size_t
+overrides_count_mx(const struct overrides *o)
+{
+	return o->nmx;
 }
 
 size_t
@@ -149,5 +276,6 @@ overrides_free(struct overrides *o)
 	if (o == NULL)
 		return;
 	htable_free(o->tab, override_free);
+	free(o->mx);
 	free(o);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "tlspolicy.h"
 #include "util.h"
 
 #define QDIR DEF_POSTFIX_QUEUE_DIR
@@ -111,6 +112,17 @@ check_resolvers(const char *v, const char **err)
 	return rc;
 }
 
+/* Empty (NOTFOUND) or a Postfix policy value Postfix 3.7 accepts. */
+static int
+check_default_policy(const char *v, const char **err)
+{
+	char norm[4096];
+
+	if (*v == '\0')
+		return 0;
+	return tlspolicy_check(v, norm, sizeof(norm), err);
+}
+
 const struct cfg_def tlspol_params[] = {
 	/* Socketmap service for smtp_tls_policy_maps. */
 	{ "socketmap_listen", "unix:" QDIR "/tlspolicyd/socketmap", cf_check_listen },
@@ -129,6 +141,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "inbound_rules_file", "", cf_check_abspath_or_empty },
 	/* Tables and state. */
 	{ "overrides_file", SYSCONFDIR "/tlspolicyd/overrides", cf_check_abspath_or_empty },
+	{ "default_policy", "", check_default_policy },
 	{ "state_directory", LOCALSTATEDIR "/lib/tlspolicyd", cf_check_abspath },
 	/* Process. */
 	{ "user", "tlspolicyd", cf_check_name },

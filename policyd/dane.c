@@ -314,6 +314,7 @@ struct walk {
 	uint32_t ttl;
 	enum dane_errclass err;
 	char why[200];
+	int last_usable;		/* usable TLSA of the last host */
 };
 
 static void
@@ -400,6 +401,7 @@ host_eval(struct walk *w, const char *host, int port, int mx_secure)
 	enum rclass ca, c6;
 	int usable = 0, st;
 
+	w->last_usable = 0;
 	if (a == NULL || aaaa == NULL)
 		return H_NEED;
 	ca = rec_class(a);
@@ -423,16 +425,20 @@ host_eval(struct walk *w, const char *host, int port, int mx_secure)
 			return H_NEED;
 		if (st < 0)
 			return mx_secure ? H_ERR : H_NONE;
-		if (st == 1)
+		if (st == 1) {
+			w->last_usable = usable;
 			return usable ? H_USABLE : H_UNUSABLE;
+		}
 	}
 	st = tlsa_at(w, host, port, &usable);
 	if (st == 2)
 		return H_NEED;
 	if (st < 0)
 		return mx_secure ? H_ERR : H_NONE;
-	if (st == 1)
+	if (st == 1) {
+		w->last_usable = usable;
 		return usable ? H_USABLE : H_UNUSABLE;
+	}
 	return H_NONE;
 }
 
@@ -651,6 +657,131 @@ dane_status_name(enum dane_status st)
 	return "?";
 }
 
+const char *
+dane_hstate_name(enum dane_hstate st)
+{
+	switch (st) {
+	case DANE_H_PENDING: return "pending";
+	case DANE_H_NOADDR: return "no-address";
+	case DANE_H_ERROR: return "error";
+	case DANE_H_NONE: return "no-dane";
+	case DANE_H_UNUSABLE: return "tlsa-unusable";
+	case DANE_H_USABLE: return "tlsa-usable";
+	}
+	return "?";
+}
+
+const char *
+dane_mx_kind_name(enum dane_mx_kind k)
+{
+	switch (k) {
+	case DANE_MX_UNKNOWN: return "unknown";
+	case DANE_MX_LIST: return "mx";
+	case DANE_MX_IMPLICIT: return "implicit";
+	case DANE_MX_NULL: return "null-mx";
+	case DANE_MX_NXDOMAIN: return "nxdomain";
+	case DANE_MX_HOST: return "host";
+	}
+	return "?";
+}
+
+static enum dane_hstate
+hstate_of(enum host_state hs)
+{
+	switch (hs) {
+	case H_NEED: return DANE_H_PENDING;
+	case H_SKIP: return DANE_H_NOADDR;
+	case H_ERR: return DANE_H_ERROR;
+	case H_NONE: return DANE_H_NONE;
+	case H_UNUSABLE: return DANE_H_UNUSABLE;
+	case H_USABLE: return DANE_H_USABLE;
+	}
+	return DANE_H_PENDING;
+}
+
+/* Host name without the final dot. */
+static char *
+bare_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return xstrndup(name, n > 0 && name[n - 1] == '.' ? n - 1 : n);
+}
+
+/*
+ * The same walk as dane_eval(), read back for what it saw; nothing is
+ * decided here, so missing answers are only marked.
+ */
+struct dane_mx *
+dane_mx_eval(const struct dane_target *t, const struct dane_answers *as)
+{
+	struct dane_mx *m = xcalloc(1, sizeof(*m));
+	struct mxhost hosts[DANE_MAX_HOSTS];
+	struct walk w;
+	int nhosts = 1;
+
+	memset(&w, 0, sizeof(w));
+	memset(hosts, 0, sizeof(hosts));
+	w.as = as;
+	w.ttl = UINT32_MAX;
+	m->kind = t->mx ? DANE_MX_IMPLICIT : DANE_MX_HOST;
+	m->secure = 1;
+	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0) {
+		m->kind = DANE_MX_UNKNOWN;
+		return m;
+	}
+	if (t->mx) {
+		const struct rec *r = answers_find(as, hosts[0].name, LDNS_RR_TYPE_MX);
+
+		m->kind = DANE_MX_UNKNOWN;
+		if (r == NULL)
+			return m;
+		switch (rec_class(r)) {
+		case R_ERR:
+			return m;
+		case R_NXDOMAIN:
+			m->kind = DANE_MX_NXDOMAIN;
+			return m;
+		case R_NODATA:
+			m->kind = DANE_MX_IMPLICIT;
+			break;
+		case R_DATA:
+			if ((nhosts = mx_hosts(r, hosts, DANE_MAX_HOSTS,
+			    &m->truncated)) < 0) {
+				m->kind = DANE_MX_NULL;
+				return m;
+			}
+			if (nhosts == 0)
+				return m;
+			m->kind = DANE_MX_LIST;
+			break;
+		}
+		m->secure = r->secure;
+	}
+	m->h = xcalloc((size_t)nhosts, sizeof(*m->h));
+	for (int i = 0; i < nhosts; i++) {
+		enum host_state hs = host_eval(&w, hosts[i].name, t->port, m->secure);
+
+		m->h[i].pref = hosts[i].pref;
+		m->h[i].name = bare_name(hosts[i].name);
+		m->h[i].state = hstate_of(hs);
+		m->h[i].usable = w.last_usable;
+		m->n++;
+	}
+	return m;
+}
+
+void
+dane_mx_free(struct dane_mx *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->h[i].name);
+	free(m->h);
+	free(m);
+}
+
 int
 dane_target(const struct key *k, struct dane_target *t, const char **why)
 {
@@ -690,6 +821,7 @@ struct dentry {
 	int have_good;
 	struct dane_result good;	/* last non-error result */
 	uint64_t good_expires;
+	struct dane_mx *mx, *good_mx;	/* owned; may be the same */
 	struct dentry *prev, *next;	/* most recent first */
 };
 
@@ -766,6 +898,9 @@ dentry_drop(struct dane *dn, struct dentry *e)
 {
 	dentry_unlink(dn, e);
 	htable_del(dn->cache, e->key);
+	if (e->good_mx != e->mx)
+		dane_mx_free(e->good_mx);
+	dane_mx_free(e->mx);
 	free(e->key);
 	free(e);
 }
@@ -823,28 +958,41 @@ attach_stale(struct dane *dn, const struct dentry *e, struct dane_result *res)
 	uint64_t now = loop_now(dn->loop);
 
 	res->stale_status = DANE_ERROR;
+	res->stale_mx = NULL;
 	if (res->status != DANE_ERROR || e == NULL || !e->have_good)
 		return;
 	if (now >= e->good_expires + (uint64_t)dn->cf.stale_max * 1000)
 		return;
 	res->stale_status = e->good.status;
+	res->stale_mx = e->good_mx;
 	snprintf(res->stale_reason, sizeof(res->stale_reason), "%s",
 	    e->good.reason);
 }
 
+/* Store a result and what the walk saw; the entry takes mx over. */
 static void
-cache_store(struct dane *dn, const char *key, const struct dane_result *res)
+cache_store(struct dane *dn, const char *key, struct dane_result *res,
+    struct dane_mx *mx)
 {
 	struct dentry *e = dentry_get(dn, key, 1);
 	uint64_t now = loop_now(dn->loop);
+	struct dane_mx *old = e->mx, *old_good = e->good_mx;
 
+	res->mx = mx;
 	e->res = *res;
+	e->mx = mx;
 	e->expires = now + (uint64_t)res->ttl * 1000;
 	if (res->status != DANE_ERROR) {
 		e->have_good = 1;
 		e->good = *res;
+		e->good_mx = mx;
 		e->good_expires = e->expires;
 	}
+	if (old != NULL && old != e->mx && old != e->good_mx)
+		dane_mx_free(old);
+	if (old_good != NULL && old_good != old && old_good != e->mx
+	    && old_good != e->good_mx)
+		dane_mx_free(old_good);
 }
 
 static void
@@ -881,7 +1029,7 @@ req_complete(struct dane_req *r, struct dane_result *res)
 	dane_cb cb = r->cb;
 	void *arg = r->arg;
 
-	cache_store(dn, r->key, res);
+	cache_store(dn, r->key, res, dane_mx_eval(&r->t, r->as));
 	attach_stale(dn, htable_get(dn->cache, r->key), res);
 	log_debug("dane %s: %s: %s", r->key, dane_status_name(res->status),
 	    res->reason);
@@ -975,6 +1123,7 @@ dane_query(struct dane *dn, const struct dane_target *t, dane_cb cb,
 	e = dentry_get(dn, key, 0);
 	if (e != NULL && loop_now(dn->loop) < e->expires) {
 		*res = e->res;
+		res->mx = e->mx;
 		attach_stale(dn, e, res);
 		return NULL;
 	}

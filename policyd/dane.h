@@ -13,6 +13,9 @@
  *	    const struct dane_answers *as, struct dane_result *res,
  *	    struct dane_need *need, size_t maxneed, size_t *nneed);
  *	int dane_tlsa_usable(const ldns_rr *rr);
+ *	struct dane_mx *dane_mx_eval(const struct dane_target *t,
+ *	    const struct dane_answers *as);
+ *	void dane_mx_free(struct dane_mx *m);
  *
  *	struct dane *dane_new(struct loop *l, struct dns *d,
  *	    const struct dane_config *cf);
@@ -61,6 +64,17 @@
  *	result is a transient error.  On an error result, stale_status
  *	says what the last good result was (DANE_ERROR when there is none,
  *	or it expired more than stale_max seconds ago).
+ *
+ *	dane_mx_eval() says, from the same recorded answers, what the walk
+ *	saw: the MX host list by preference (or the implicit MX, a null MX,
+ *	a [host]), whether the MX RRset was secure, and each host's state
+ *	(DANE_H_*) with its count of usable TLSA records.  Pure; hosts whose
+ *	answers are missing are DANE_H_PENDING.  Results of dane_query()
+ *	carry it in res->mx (and the last good result's in res->stale_mx):
+ *	borrowed from the cache, NULL when nothing was looked up, and valid
+ *	only until the next call into this module; copy what you keep.  The
+ *	engine's MX rules and tlsmap explain use it instead of asking DNS
+ *	again.
  */
 #ifndef TLSPOL_DANE_H
 #define TLSPOL_DANE_H
@@ -93,6 +107,39 @@ enum dane_errclass {
 	DANE_ERR_TRANSIENT		/* timeout, network, resolver trouble */
 };
 
+enum dane_mx_kind {
+	DANE_MX_UNKNOWN,		/* the MX lookup failed or is missing */
+	DANE_MX_LIST,			/* hosts from an MX RRset */
+	DANE_MX_IMPLICIT,		/* no MX records: the domain itself */
+	DANE_MX_NULL,			/* RFC 7505 null MX */
+	DANE_MX_NXDOMAIN,		/* the domain does not exist */
+	DANE_MX_HOST			/* a [host] next-hop: no MX lookup */
+};
+
+enum dane_hstate {
+	DANE_H_PENDING,			/* answers missing */
+	DANE_H_NOADDR,			/* no address records: left out */
+	DANE_H_ERROR,			/* lookup failed */
+	DANE_H_NONE,			/* no DANE: insecure or no TLSA */
+	DANE_H_UNUSABLE,		/* secure TLSA, none usable */
+	DANE_H_USABLE			/* usable secure TLSA records */
+};
+
+struct dane_mxhost {
+	int pref;
+	char *name;			/* lower case, no final dot */
+	enum dane_hstate state;
+	int usable;			/* usable TLSA records */
+};
+
+struct dane_mx {
+	enum dane_mx_kind kind;
+	int secure;			/* MX RRset (or NODATA) validated */
+	int truncated;			/* more than DANE_MAX_HOSTS hosts */
+	size_t n;
+	struct dane_mxhost *h;
+};
+
 struct dane_result {
 	enum dane_status status;
 	enum dane_errclass err;
@@ -101,6 +148,9 @@ struct dane_result {
 	/* For DANE_ERROR from dane_query(): the last good result. */
 	enum dane_status stale_status;
 	char stale_reason[200];
+	/* What the walk saw (see dane_mx_eval()); borrowed, may be NULL. */
+	const struct dane_mx *mx;
+	const struct dane_mx *stale_mx;
 };
 
 struct dane_target {
@@ -136,6 +186,11 @@ int dane_eval(const struct dane_target *t, const struct dane_answers *as,
     size_t *nneed);
 int dane_tlsa_usable(const ldns_rr *rr);
 const char *dane_status_name(enum dane_status st);
+struct dane_mx *dane_mx_eval(const struct dane_target *t,
+    const struct dane_answers *as);
+void dane_mx_free(struct dane_mx *m);
+const char *dane_hstate_name(enum dane_hstate st);
+const char *dane_mx_kind_name(enum dane_mx_kind k);
 
 struct dane *dane_new(struct loop *l, struct dns *d,
     const struct dane_config *cf);

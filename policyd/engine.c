@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "dane.h"
 #include "sts.h"
 #include "dns.h"
 #include "domain.h"
 #include "engine.h"
 #include "log.h"
+#include "tlspolicy.h"
 #include "util.h"
 
 struct engine {
@@ -22,6 +25,7 @@ struct engine {
 	struct dane *dane;
 	struct sts *sts;
 	struct engine_policy pol;
+	char *default_policy;		/* normalised; NULL: NOTFOUND */
 };
 
 
@@ -34,6 +38,7 @@ engine_new(struct loop *l, const struct config *cf)
 	e->cf = cf;
 	e->overrides = overrides_empty();
 	engine_policy_from(&e->pol, cf);
+	engine_set_default(e, config_get(cf, "default_policy"));
 	return e;
 }
 
@@ -53,6 +58,27 @@ engine_policy_from(struct engine_policy *pol, const struct config *cf)
 {
 	pol->error_action = action_parse(config_get(cf, "dns_error_action"));
 	pol->stale_fallback = action_parse(config_get(cf, "dns_stale_fallback"));
+}
+
+int
+engine_set_default(struct engine *e, const char *value)
+{
+	char norm[4096];
+	const char *why;
+
+	if (value == NULL || *value == '\0') {
+		free(e->default_policy);
+		e->default_policy = NULL;
+		return 0;
+	}
+	/* The parameter check refuses bad values; this is the last guard. */
+	if (tlspolicy_check(value, norm, sizeof(norm), &why) < 0) {
+		log_err("default_policy \"%s\" ignored: %s", value, why);
+		return -1;
+	}
+	free(e->default_policy);
+	e->default_policy = xstrdup(norm);
+	return 0;
 }
 
 void
@@ -114,6 +140,7 @@ engine_free(struct engine *e)
 	sts_free(e->sts);
 	dane_free(e->dane);
 	dns_free(e->dns);
+	free(e->default_policy);
 	free(e);
 }
 
@@ -159,18 +186,6 @@ answer_clear(struct answer *a)
 	a->text = NULL;
 }
 
-static enum verdict
-source_override(struct engine *e, const struct key *k, struct answer *ans)
-{
-	const struct override *ov = overrides_find(e->overrides, k);
-
-	if (ov == NULL)
-		return V_NOINFO;
-	answer_set(ans, SM_OK, "override", ov->value,
-	    "override %s at line %d", ov->key, ov->lineno);
-	return V_ANSWER;
-}
-
 const struct engine_stats *
 engine_stats(const struct engine *e)
 {
@@ -193,6 +208,10 @@ count_answer(struct engine_stats *st, const struct answer *a)
 		st->by_dane++;
 	else if (strcmp(a->source, "mta-sts") == 0)
 		st->by_sts++;
+	else if (strcmp(a->source, "mx-rule") == 0)
+		st->by_mx_rule++;
+	else if (strcmp(a->source, "default") == 0)
+		st->by_default++;
 	else if (strcmp(a->source, "error") == 0)
 		st->by_error++;
 	else
@@ -300,12 +319,22 @@ engine_decide_dane(const struct engine_policy *pol,
 
 /*
  * A query moves through the sources in order; each step either finishes
- * at once or waits for a callback that resumes it.
+ * at once or waits for a callback that resumes it.  After the
+ * asynchronous sources, the rest (MX rules, default_policy, NOTFOUND)
+ * is decided at once from what they left in the query.
  */
 enum step {
 	STEP_DANE,
 	STEP_STS,
+	STEP_REST,
 	STEP_DONE
+};
+
+/* A report-only entry that matched: what it would have answered. */
+struct report {
+	char *key;
+	char *value;
+	int lineno;
 };
 
 struct equery {
@@ -317,28 +346,128 @@ struct equery {
 	void *arg;
 	enum step step;
 	char dane_why[200];	/* why DANE did not apply */
+	char sts_why[256];	/* why MTA-STS did not apply; "" not asked */
+	char **mx;		/* MX host names for MX rules (copied) */
+	size_t nmx;
+	struct report reports[2];	/* report-only override, MX rule */
+	size_t nreports;
+	json_t *trace;		/* explain: the chain, else NULL */
 };
 
 static void finish_async(struct equery *q);
+static void rest(struct equery *q);
 
 static void
-no_information(struct equery *q, const char *sts_why)
+trace_set(struct equery *q, const char *name, json_t *v)
 {
-	answer_set(q->ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s%s%s",
-	    q->dane_why[0] ? "; no DANE: " : "", q->dane_why,
-	    sts_why ? "; " : "", sts_why ? sts_why : "");
+	if (q->trace)
+		json_object_set_new(q->trace, name, v);
+	else
+		json_decref(v);
+}
+
+static json_t *
+override_json(const struct override *ov)
+{
+	return json_pack("{s:s, s:i, s:s, s:b}", "key", ov->key, "line",
+	    ov->lineno, "value", ov->value, "report_only", ov->report_only);
+}
+
+static void
+report_add(struct equery *q, const struct override *ov)
+{
+	struct report *r;
+
+	if (q->nreports == sizeof(q->reports) / sizeof(q->reports[0]))
+		return;
+	r = &q->reports[q->nreports++];
+	r->key = xstrdup(ov->key);
+	r->value = xstrdup(ov->value);
+	r->lineno = ov->lineno;
+}
+
+/* Keep the MX host list an MX rule may match; all of it or nothing. */
+static void
+keep_mx(struct equery *q, const struct dane_mx *m)
+{
+	if (m == NULL || q->k.kind != KEY_DOMAIN || m->truncated)
+		return;
+	if (m->kind == DANE_MX_LIST) {
+		q->mx = xcalloc(m->n, sizeof(*q->mx));
+		for (size_t i = 0; i < m->n; i++)
+			q->mx[q->nmx++] = xstrdup(m->h[i].name);
+	} else if (m->kind == DANE_MX_IMPLICIT) {
+		q->mx = xcalloc(1, sizeof(*q->mx));
+		q->mx[q->nmx++] = xstrdup(q->k.host);
+	}
+}
+
+static json_t *
+mx_json(const struct dane_mx *m)
+{
+	json_t *hosts = json_array();
+
+	for (size_t i = 0; i < m->n; i++)
+		json_array_append_new(hosts, json_pack("{s:i, s:s, s:s, s:i}",
+		    "pref", m->h[i].pref, "name", m->h[i].name, "tlsa",
+		    dane_hstate_name(m->h[i].state), "usable", m->h[i].usable));
+	return json_pack("{s:s, s:b, s:b, s:o}", "kind", dane_mx_kind_name(m->kind),
+	    "secure", m->secure, "truncated", m->truncated, "hosts", hosts);
+}
+
+static void
+trace_dane(struct equery *q, const struct dane_result *dr)
+{
+	json_t *j;
+	const struct dane_mx *m = dr->mx ? dr->mx : dr->stale_mx;
+
+	if (q->trace == NULL)
+		return;
+	j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
+	    dane_status_name(dr->status), "reason", dr->reason);
+	if (dr->status == DANE_ERROR && dr->stale_status != DANE_ERROR) {
+		json_object_set_new(j, "stale_status",
+		    json_string(dane_status_name(dr->stale_status)));
+		json_object_set_new(j, "stale_reason", json_string(dr->stale_reason));
+	}
+	if (m != NULL)
+		json_object_set_new(j, "mx", mx_json(m));
+	trace_set(q, "dane", j);
 }
 
 static void
 sts_result(struct equery *q, struct sts_result *res)
 {
-	if (res->status == STS_ENFORCE)
+	if (q->trace) {
+		struct sts_info si;
+		json_t *j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
+		    res->status == STS_ENFORCE ? "enforce" : "no-policy",
+		    "reason", res->reason);
+
+		sts_info(q->e->sts, q->k.host, &si);
+		json_object_set_new(j, "txt_id", si.txt_id[0]
+		    ? json_string(si.txt_id) : json_null());
+		if (si.cached)
+			json_object_set_new(j, "cached", json_pack(
+			    "{s:s, s:s, s:I, s:I, s:I, s:s}", "id", si.id,
+			    "mode", si.mode, "max_age", (json_int_t)si.max_age,
+			    "age", (json_int_t)si.age,
+			    "expires_in", (json_int_t)si.expires_in, "mx", si.mx));
+		else
+			json_object_set_new(j, "cached", json_null());
+		json_object_set_new(j, "last_error", si.last_error[0]
+		    ? json_string(si.last_error) : json_null());
+		trace_set(q, "mta_sts", j);
+	}
+	if (res->status == STS_ENFORCE) {
 		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s", res->reason);
-	else
-		no_information(q, res->reason);
+		q->step = STEP_DONE;
+	} else {
+		snprintf(q->sts_why, sizeof(q->sts_why), "%s", res->reason);
+		q->step = STEP_REST;
+	}
 	free(res->value);
 	res->value = NULL;
-	q->step = STEP_DONE;
 }
 
 static void
@@ -347,20 +476,68 @@ sts_done(void *arg, struct sts_result *res)
 	struct equery *q = arg;
 
 	sts_result(q, res);
+	if (q->step == STEP_REST)
+		rest(q);
 	finish_async(q);
 }
 
 static void
 dane_result_in(struct equery *q, const struct dane_result *dr)
 {
+	trace_dane(q, dr);
 	if (engine_decide_dane(&q->e->pol, dr, dr->status == DANE_ERROR
 	    && sts_cached(q->e, &q->k), q->ans) == V_ANSWER) {
 		q->step = STEP_DONE;
 		return;
 	}
+	/* A "no DANE" answer, fresh or stale: its MX hosts are the ones. */
+	keep_mx(q, dr->status == DANE_ERROR ? dr->stale_mx : dr->mx);
 	snprintf(q->dane_why, sizeof(q->dane_why), "%s",
 	    dr->status == DANE_ERROR ? dr->stale_reason : dr->reason);
 	q->step = STEP_STS;
+}
+
+/*
+ * No source with information answered: an MX rule, then default_policy
+ * (never for parent probes, which Postfix sends only after a NOTFOUND and
+ * which a default would stop), then NOTFOUND.
+ */
+static void
+rest(struct equery *q)
+{
+	struct engine *e = q->e;
+	const struct override *ov = NULL;
+
+	if (q->nmx > 0)
+		ov = overrides_find_mx(e->overrides, (const char *const *)q->mx,
+		    q->nmx);
+	trace_set(q, "mx_rule", ov ? override_json(ov) : json_null());
+	trace_set(q, "default_policy", e->default_policy
+	    ? json_string(e->default_policy) : json_null());
+	q->step = STEP_DONE;
+	if (ov != NULL && !ov->report_only) {
+		answer_set(q->ans, SM_OK, "mx-rule", ov->value,
+		    "MX rule %s at line %d: all %zu MX hosts match", ov->key,
+		    ov->lineno, q->nmx);
+		return;
+	}
+	if (ov != NULL)
+		report_add(q, ov);
+	if (e->default_policy != NULL && q->k.kind != KEY_PARENT) {
+		answer_set(q->ans, SM_OK, "default", e->default_policy,
+		    "default_policy: no policy information%s%s%s%s",
+		    q->dane_why[0] ? "; no DANE: " : "", q->dane_why,
+		    q->sts_why[0] ? "; " : "", q->sts_why);
+		return;
+	}
+	if (q->k.kind == KEY_PARENT) {
+		answer_set(q->ans, SM_NOTFOUND, "none", NULL,
+		    "parent-domain probe without a .domain override");
+		return;
+	}
+	answer_set(q->ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s%s%s",
+	    q->dane_why[0] ? "; no DANE: " : "", q->dane_why,
+	    q->sts_why[0] ? "; " : "", q->sts_why);
 }
 
 /* Run the steps from q->step; 1 when the answer is complete, 0 when waiting. */
@@ -389,6 +566,8 @@ run(struct equery *q)
 		if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
 			if (e->dane)
 				snprintf(q->dane_why, sizeof(q->dane_why), "%s", why);
+			trace_set(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
+			    "reason", e->dane ? why : "DANE disabled"));
 			q->step = STEP_STS;
 		} else {
 			if (dane_query(e->dane, &t, dane_done, q, &dr) != NULL)
@@ -399,8 +578,10 @@ run(struct equery *q)
 	if (q->step == STEP_STS) {
 		/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
 		if (e->sts == NULL || q->k.kind != KEY_DOMAIN) {
-			no_information(q, NULL);
-			q->step = STEP_DONE;
+			trace_set(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
+			    "reason", e->sts == NULL ? "MTA-STS disabled"
+			    : "not a domain next-hop"));
+			q->step = STEP_REST;
 		} else {
 			memset(&res, 0, sizeof(res));
 			if (sts_query(e->sts, q->k.host, q->tlsrpt, sts_done, q,
@@ -409,22 +590,114 @@ run(struct equery *q)
 			sts_result(q, &res);
 		}
 	}
+	if (q->step == STEP_REST)
+		rest(q);
 	return 1;
 }
 
-static void
-finish(struct engine *e, const char *key, struct answer *ans)
+static const char *
+answer_text(const struct answer *a)
 {
-	count_answer(&e->stats, ans);
-	log_answer(key, ans);
+	return a->status == SM_OK ? a->text : sockmap_status_name(a->status);
+}
+
+/* One line for each report-only entry: what it would have changed. */
+static void
+log_reports(const struct equery *q)
+{
+	char safe[300];
+
+	log_safe(q->k.name, strlen(q->k.name), safe, sizeof(safe));
+	for (size_t i = 0; i < q->nreports; i++)
+		log_notice("key=%s override=\"%s\" line=%d would_answer=\"%s\" "
+		    "actual_answer=\"%s\" source=%s", safe, q->reports[i].key,
+		    q->reports[i].lineno, q->reports[i].value,
+		    answer_text(q->ans), q->ans->source);
+}
+
+static json_t *
+reports_json(const struct equery *q)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < q->nreports; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "key",
+		    q->reports[i].key, "line", q->reports[i].lineno,
+		    "would_answer", q->reports[i].value));
+	return a;
+}
+
+/* Count and log (queries from Postfix only), trace, free the query. */
+static void
+finish(struct equery *q)
+{
+	if (q->trace) {
+		trace_set(q, "report_only", reports_json(q));
+		trace_set(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
+		    "status", sockmap_status_name(q->ans->status),
+		    "value", q->ans->status == SM_OK ? q->ans->text : NULL,
+		    "source", q->ans->source, "reason", q->ans->reason));
+	} else {
+		count_answer(&q->e->stats, q->ans);
+		log_answer(q->k.name, q->ans);
+		log_reports(q);
+	}
+	for (size_t i = 0; i < q->nmx; i++)
+		free(q->mx[i]);
+	free(q->mx);
+	for (size_t i = 0; i < q->nreports; i++) {
+		free(q->reports[i].key);
+		free(q->reports[i].value);
+	}
+	free(q);
 }
 
 static void
 finish_async(struct equery *q)
 {
-	finish(q->e, q->k.name, q->ans);
-	q->cb(q->arg, q->ans);
-	free(q);
+	engine_cb cb = q->cb;
+	void *arg = q->arg;
+	struct answer *ans = q->ans;
+
+	finish(q);
+	cb(arg, ans);
+}
+
+/* The query from a normalised key: overrides at once, then the steps. */
+static int
+start(struct engine *e, const struct key *k, int tlsrpt, json_t *trace,
+    struct answer *ans, engine_cb cb, void *arg)
+{
+	struct equery *q = xcalloc(1, sizeof(*q));
+	const struct override *ov = overrides_find(e->overrides, k);
+
+	q->e = e;
+	q->k = *k;
+	q->tlsrpt = tlsrpt;
+	q->ans = ans;
+	q->cb = cb;
+	q->arg = arg;
+	q->trace = trace;
+	q->step = STEP_DANE;
+	trace_set(q, "key", json_string(k->name));
+	trace_set(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
+	    : k->kind == KEY_PARENT ? "parent" : "nexthop"));
+	trace_set(q, "override", ov ? override_json(ov) : json_null());
+	/* Overrides and parent probes are answered at once, without DNS. */
+	if (ov != NULL && !ov->report_only) {
+		answer_set(ans, SM_OK, "override", ov->value,
+		    "override %s at line %d", ov->key, ov->lineno);
+		q->step = STEP_DONE;
+	} else {
+		if (ov != NULL)
+			report_add(q, ov);
+		if (k->kind == KEY_PARENT)
+			q->step = STEP_REST;
+	}
+	if (!run(q))
+		return 0;	/* a callback finishes it */
+	finish(q);
+	return 1;
 }
 
 int
@@ -434,7 +707,6 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 {
 	char safe[300];
 	const char *why;
-	struct equery *q;
 	struct key k;
 	int tlsrpt;
 
@@ -460,26 +732,22 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		count_answer(&e->stats, ans);
 		return 1;
 	}
-	/* Overrides and parent probes are answered at once, without DNS. */
-	if (source_override(e, &k, ans) == V_ANSWER)
-		goto done;
-	if (k.kind == KEY_PARENT) {
-		answer_set(ans, SM_NOTFOUND, "none", NULL,
-		    "parent-domain probe without a .domain override");
-		goto done;
+	return start(e, &k, tlsrpt, NULL, ans, cb, arg);
+}
+
+int
+engine_explain(struct engine *e, const char *key, json_t *trace,
+    struct answer *ans, engine_cb cb, void *arg)
+{
+	const char *why;
+	struct key k;
+
+	if (key_normalise(key, strlen(key), &k, &why) < 0) {
+		answer_set(ans, SM_NOTFOUND, "none", NULL, "invalid key: %s", why);
+		json_object_set_new(trace, "key", json_string(key));
+		json_object_set_new(trace, "answer", json_pack("{s:s, s:s, s:s}",
+		    "status", "NOTFOUND", "source", "none", "reason", ans->reason));
+		return 1;
 	}
-	q = xcalloc(1, sizeof(*q));
-	q->e = e;
-	q->k = k;
-	q->tlsrpt = tlsrpt;
-	q->ans = ans;
-	q->cb = cb;
-	q->arg = arg;
-	q->step = STEP_DANE;
-	if (!run(q))
-		return 0;	/* a callback finishes it */
-	free(q);
-done:
-	finish(e, k.name, ans);
-	return 1;
+	return start(e, &k, 0, trace, ans, cb, arg);
 }

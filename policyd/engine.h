@@ -9,6 +9,9 @@
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
  *	    const char *key, size_t keylen, struct answer *ans,
  *	    engine_cb cb, void *arg);
+ *	int engine_explain(struct engine *e, const char *key, json_t *trace,
+ *	    struct answer *ans, engine_cb cb, void *arg);
+ *	int engine_set_default(struct engine *e, const char *value);
  *	const struct engine_stats *engine_stats(const struct engine *e);
  *	void answer_set(struct answer *a, enum sockmap_status st,
  *	    const char *source, const char *text, const char *fmt, ...);
@@ -23,7 +26,13 @@
  *	overrides (at once, without DNS), then DANE (asynchronous, when
  *	engine_set_dns() gave the engine a resolver), then MTA-STS (when
  *	engine_set_sts() gave it the MTA-STS source; domains only), then
- *	NOTFOUND.  The engine owns the resolver and the MTA-STS source it is
+ *	the override table's MX rules (domains only, when every MX host the
+ *	DANE walk saw matches; see overrides.h), then default_policy (not
+ *	for parent probes: Postfix sends them after a NOTFOUND, and a
+ *	default would stop its walk up the parents), then NOTFOUND.  An
+ *	override or MX rule marked report-only is not applied: the query
+ *	goes on as without it, and one notice line says what it would have
+ *	answered next to the actual answer.  The engine owns the resolver and the MTA-STS source it is
  *	given.  Each source answers, says it has no information, or fails;
  *	only this module turns that into a reply, so the precedence and
  *	every decision to answer less than the strongest policy live in one
@@ -42,18 +51,30 @@
  *	cached) into an answer; its table is in engine.c.  It returns
  *	V_NOINFO when the next source is to be asked.  Pure, for tests.
  *
+ *	engine_explain() runs the same steps for one key (map "tlspolicy")
+ *	and records each in trace, a JSON object the caller owns: key,
+ *	kind, override, dane (status, reason, mx: hosts with their TLSA
+ *	state), mta_sts (status, reason, txt_id, cached policy, last_error),
+ *	mx_rule, default_policy, report_only and answer.  Return and cb as
+ *	for engine_query(); explain answers are not counted or logged.
+ *
+ *	engine_set_default() sets default_policy (NULL or "": none); -1
+ *	when the value is not a valid policy (then it is unchanged).
+ *
  *	A connection that goes away while a source works needs nothing from
  *	the engine: cb still runs once, and its owner frees what it must.
  *
  *	struct answer: status, text (policy value for SM_OK, reason for
  *	errors; points into inline storage or the heap, freed by
- *	answer_clear()), source ("override", "dane", "mta-sts", "none",
- *	"error") and a one-line reason.  Zero it before first use.
+ *	answer_clear()), source ("override", "dane", "mta-sts",
+ *	"mx-rule", "default", "none", "error") and a one-line reason.  Zero it before first use.
  */
 #ifndef TLSPOL_ENGINE_H
 #define TLSPOL_ENGINE_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "conf.h"
 #include "dane.h"
@@ -80,6 +101,7 @@ struct engine_stats {
 	unsigned long queries;
 	unsigned long ok, notfound, temp, perm;
 	unsigned long by_override, by_dane, by_sts, by_none, by_error;
+	unsigned long by_mx_rule, by_default;
 };
 
 /* What a source says about a key. */
@@ -118,6 +140,9 @@ const struct overrides *engine_overrides(const struct engine *e);
 int engine_query(struct engine *e, const char *map, size_t maplen,
     const char *key, size_t keylen, struct answer *ans, engine_cb cb,
     void *arg);
+int engine_explain(struct engine *e, const char *key, json_t *trace,
+    struct answer *ans, engine_cb cb, void *arg);
+int engine_set_default(struct engine *e, const char *value);
 const struct engine_stats *engine_stats(const struct engine *e);
 void answer_set(struct answer *a, enum sockmap_status st, const char *source,
     const char *text, const char *fmt, ...)

@@ -292,7 +292,7 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		sts_status(sts, &ss);
 	if (argc > 1 && strcmp(argv[1], "json") == 0) {
 		j = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, "
-		    "s:{s:I, s:I, s:I, s:I, s:I}}",
+		    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		    "version", PACKAGE_VERSION, "uptime", (json_int_t)uptime,
 		    "overrides", (json_int_t)overrides_count(engine_overrides(d->engine)),
 		    "answers", "total", (json_int_t)st->queries,
@@ -300,7 +300,9 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "temp", (json_int_t)st->temp, "perm", (json_int_t)st->perm,
 		    "sources", "override", (json_int_t)st->by_override,
 		    "dane", (json_int_t)st->by_dane, "mta-sts", (json_int_t)st->by_sts,
-		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error);
+		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error,
+		    "mx-rule", (json_int_t)st->by_mx_rule,
+		    "default", (json_int_t)st->by_default);
 		if (j && sts)
 			json_object_set_new(j, "mta-sts", json_pack(
 			    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -330,8 +332,9 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_printf(r, "answers: %lu (ok %lu, notfound %lu, temp %lu, perm %lu)\n",
 	    st->queries, st->ok, st->notfound, st->temp, st->perm);
 	ctl_printf(r, "sources: override %lu, dane %lu, mta-sts %lu, none %lu, "
-	    "error %lu\n", st->by_override, st->by_dane, st->by_sts,
-	    st->by_none, st->by_error);
+	    "error %lu, mx-rule %lu, default %lu\n", st->by_override,
+	    st->by_dane, st->by_sts, st->by_none, st->by_error,
+	    st->by_mx_rule, st->by_default);
 	if (sts)
 		ctl_printf(r, "mta-sts: %lu domains in memory, %lu stored, %lu hits, "
 		    "%lu TXT lookups, %lu fetches (%lu failed), %lu refreshes, "
@@ -343,6 +346,47 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "%lu requests, %lu failed\n", (long)fs.pid, fs.restarts,
 		    fs.inflight, fs.requests, fs.failures);
 	ctl_end(r, 1);
+}
+
+/* explain KEY: the chain a query for KEY goes through, as JSON. */
+struct explain_req {
+	struct ctl_req *r;
+	json_t *trace;
+	struct answer ans;
+};
+
+static void
+explain_done(void *arg, struct answer *ans)
+{
+	struct explain_req *x = arg;
+	char *txt = json_dumps(x->trace, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	(void)ans;
+	ctl_printf(x->r, "%s\n", txt ? txt : "{}");
+	ctl_end(x->r, txt != NULL);
+	free(txt);
+	json_decref(x->trace);
+	answer_clear(&x->ans);
+	free(x);
+}
+
+static void
+ctl_explain(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	struct explain_req *x;
+
+	if (argc != 2) {
+		ctl_printf(r, "usage: explain KEY\n");
+		ctl_end(r, 0);
+		return;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->r = r;
+	x->trace = json_object();
+	if (engine_explain(d->engine, argv[1], x->trace, &x->ans, explain_done,
+	    x))
+		explain_done(x, &x->ans);
 }
 
 static void
@@ -596,6 +640,7 @@ main(int argc, char **argv)
 		control_register(d.control, "status", ctl_status, &d);
 		control_register(d.control, "flush", ctl_flush, &d);
 		control_register(d.control, "refresh", ctl_refresh, &d);
+		control_register(d.control, "explain", ctl_explain, &d);
 		if (config_bool(d.cf, "clock_control"))
 			control_register(d.control, "clock", ctl_clock, &d);
 	}

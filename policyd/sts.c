@@ -706,6 +706,32 @@ sts_describe(struct sts *s, const char *domain, char *buf, size_t len)
 	    d->last_error[0] ? " last_error=" : "", d->last_error);
 }
 
+void
+sts_info(struct sts *s, const char *domain, struct sts_info *out)
+{
+	struct sdom *d = get_dom(s, domain, 0);
+	int64_t t = now(s);
+	const char *m;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL)
+		return;
+	out->known = 1;
+	snprintf(out->txt_id, sizeof(out->txt_id), "%s", d->txt_id);
+	snprintf(out->last_error, sizeof(out->last_error), "%s", d->last_error);
+	if (d->id[0] == '\0')
+		return;
+	out->cached = 1;
+	snprintf(out->id, sizeof(out->id), "%s", d->id);
+	out->mode = sts_mode_name(d->mode);
+	out->max_age = d->max_age;
+	out->age = t - d->fetched_at;
+	out->expires_in = d->expires_at - t;
+	if (d->value && (m = strstr(d->value, " match=")) != NULL)
+		snprintf(out->mx, sizeof(out->mx), "%.*s", (int)strcspn(m + 7, " "),
+		    m + 7);
+}
+
 static int64_t
 wall_clock(void *arg)
 {

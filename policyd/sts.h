@@ -70,6 +70,7 @@
 #include "fetchctl.h"
 #include "loop.h"
 #include "store.h"
+#include "sts_txt.h"
 
 #define STS_TXT_RECHECK		300	/* seconds, at most */
 #define STS_TXT_ERR_RECHECK	30	/* after a DNS failure */
@@ -123,5 +124,22 @@ void sts_free(struct sts *s);
 
 /* For tlsmap explain: what is cached for a domain, as text. */
 int sts_describe(struct sts *s, const char *domain, char *buf, size_t len);
+
+/*
+ * The same facts, structured (in memory only: after sts_query() for the
+ * domain).  known: the domain is in memory; cached: a policy is; mx: the
+ * policy's mx patterns, ':'-separated, from its Postfix value.
+ */
+struct sts_info {
+	int known, cached;
+	char id[STS_ID_MAX + 1];
+	const char *mode;
+	long max_age;
+	int64_t age, expires_in;
+	char txt_id[STS_ID_MAX + 1];
+	char last_error[STORE_ERROR_MAX + 1];
+	char mx[1024];
+};
+void sts_info(struct sts *s, const char *domain, struct sts_info *out);
 
 #endif

@@ -14,6 +14,7 @@
  *	                                          clock (clock_control, tests)
  *	tlsmap [-c config_file] status [--json]   the daemon's state
  *	tlsmap [-c config_file] probe DOMAIN [--json]  test its MX hosts
+ *	tlsmap [-c config_file] explain KEY [--json]   how the daemon decides
  *	tlsmap [-c config_file] doctor [-C dir]   check Postfix's settings
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
@@ -75,6 +76,7 @@ usage(void)
 	    "       tlsmap [-c config_file] refresh\n"
 	    "       tlsmap [-c config_file] status [--json]\n"
 	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
+	    "       tlsmap [-c config_file] explain KEY [--json]\n"
 	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n");
 	exit(EXIT_ERROR);
 }
@@ -209,7 +211,7 @@ query(const char *spec, const char *map, const char *key)
  * Control socket: send one command line, print the body, return 0 when
  * the daemon said "ok", 1 when it said "error", -1 when unreachable.
  */
-static int
+int
 control(const struct config *cf, const char *cmd, FILE *out)
 {
 	const char *spec = config_get(cf, "control_listen");
@@ -352,10 +354,10 @@ is_blank_or_comment(const char *line, size_t len)
  * they are.  *found says whether the key had an entry.
  */
 static char *
-edit_text(const char *text, size_t len, const struct key *key,
+edit_text(const char *text, size_t len, const char *keyname,
     const char *value, int *found, size_t *outlen)
 {
-	size_t cap = len + strlen(key->name) + (value ? strlen(value) : 0) + 16;
+	size_t cap = len + strlen(keyname) + (value ? strlen(value) : 0) + 16;
 	char *out = xmalloc(cap), *p = out;
 	size_t i = 0;
 	int skipping = 0;
@@ -365,7 +367,7 @@ edit_text(const char *text, size_t len, const struct key *key,
 		const char *line = text + i, *nl = memchr(line, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - line) + 1 : len - i;
 		size_t kl;
-		struct key k;
+		char k[DOMAIN_MAX + 80];
 		const char *why;
 
 		i += ll;
@@ -383,12 +385,12 @@ edit_text(const char *text, size_t len, const struct key *key,
 		}
 		skipping = 0;
 		kl = strcspn(line, " \t\r\n");
-		if (key_normalise(line, kl, &k, &why) == 0
-		    && strcmp(k.name, key->name) == 0 && !*found) {
+		if (override_key_norm(line, kl, k, sizeof(k), &why) == 0
+		    && strcmp(k, keyname) == 0 && !*found) {
 			*found = 1;
 			skipping = 1;
 			if (value)
-				p += sprintf(p, "%s %s\n", key->name, value);
+				p += sprintf(p, "%s %s\n", keyname, value);
 			continue;
 		}
 		memcpy(p, line, ll);
@@ -400,7 +402,7 @@ edit_text(const char *text, size_t len, const struct key *key,
 	if (!*found && value) {
 		if (p > out && p[-1] != '\n')
 			*p++ = '\n';
-		p += sprintf(p, "%s %s\n", key->name, value);
+		p += sprintf(p, "%s %s\n", keyname, value);
 	}
 	*outlen = (size_t)(p - out);
 	return out;
@@ -426,21 +428,26 @@ static int
 cmd_edit(const struct config *cf, const char *keytext, const char *value)
 {
 	const char *path = overrides_path(cf), *why;
-	char norm[4096], err[1024];
-	struct key key;
+	char norm[4096 + sizeof(OVERRIDE_REPORT_ONLY)], err[1024];
+	char key[DOMAIN_MAX + 80];
 	struct overrides *check;
 	char *text = NULL, *out;
 	size_t len = 0, outlen;
-	int lfd, found, rc = EXIT_ERROR;
+	int lfd, found, ro, rc = EXIT_ERROR;
 
-	if (key_normalise(keytext, strlen(keytext), &key, &why) < 0) {
+	if (override_key_norm(keytext, strlen(keytext), key, sizeof(key),
+	    &why) < 0) {
 		fprintf(stderr, "tlsmap: bad key \"%s\": %s\n", keytext, why);
 		return EXIT_ERROR;
 	}
-	if (value && tlspolicy_check(value, norm, sizeof(norm), &why) < 0) {
+	if (value && override_value_norm(value, norm, 4096, &ro, &why) < 0) {
 		fprintf(stderr, "tlsmap: bad policy \"%s\" for %s: %s\n", value,
-		    key.name, why);
+		    key, why);
 		return EXIT_ERROR;
+	}
+	if (value && ro) {	/* keep the flag in the table */
+		memmove(norm + sizeof(OVERRIDE_REPORT_ONLY), norm, strlen(norm) + 1);
+		memcpy(norm, OVERRIDE_REPORT_ONLY " ", sizeof(OVERRIDE_REPORT_ONLY));
 	}
 	if ((lfd = lock_table(path)) < 0)
 		return EXIT_ERROR;
@@ -449,7 +456,7 @@ cmd_edit(const struct config *cf, const char *keytext, const char *value)
 		fprintf(stderr, "tlsmap: %s: %s\n", path, why);
 		goto out;
 	}
-	out = edit_text(text ? text : "", len, &key, value ? norm : NULL, &found,
+	out = edit_text(text ? text : "", len, key, value ? norm : NULL, &found,
 	    &outlen);
 	if (!value && !found) {
 		rc = EXIT_NOTFOUND;
@@ -488,16 +495,16 @@ show_entry(char *line, int lineno, void *arg)
 	struct show_ctx *c = arg;
 	size_t kl = strcspn(line, " \t");
 	const char *val = line + kl, *why;
-	char norm[4096];
-	struct key k;
+	char norm[4096], k[DOMAIN_MAX + 80];
+	int ro;
 
 	(void)lineno;
 	while (*val == ' ' || *val == '\t')
 		val++;
-	if (key_normalise(line, kl, &k, &why) < 0
-	    || tlspolicy_check(val, norm, sizeof(norm), &why) < 0)
+	if (override_key_norm(line, kl, k, sizeof(k), &why) < 0
+	    || override_value_norm(val, norm, sizeof(norm), &ro, &why) < 0)
 		return 0;	/* validated before: cannot happen */
-	printf("%s\t%s\n", k.name, norm);
+	printf("%s\t%s%s\n", k, ro ? OVERRIDE_REPORT_ONLY " " : "", norm);
 	c->n++;
 	return 0;
 }
@@ -637,6 +644,8 @@ main(int argc, char **argv)
 		return doctor_main(cf, argc, argv);
 	if (strcmp(argv[0], "probe") == 0)
 		return probe_main(cf, argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return explain_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

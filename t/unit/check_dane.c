@@ -115,8 +115,8 @@ same_name(const char *a, const char *b)
  * lookup the scenario does not expect fails the test: that checks what
  * is NOT asked (no TLSA for insecure hosts, no fallback after errors).
  */
-static void
-run(const struct dane_target *t, const struct canned *set, size_t n,
+static struct dane_answers *
+run_keep(const struct dane_target *t, const struct canned *set, size_t n,
     struct dane_result *res)
 {
 	struct dane_answers *as = dane_answers_new();
@@ -138,7 +138,14 @@ run(const struct dane_target *t, const struct canned *set, size_t n,
 			record(as, &set[j]);
 		}
 	}
-	dane_answers_free(as);
+	return as;
+}
+
+static void
+run(const struct dane_target *t, const struct canned *set, size_t n,
+    struct dane_result *res)
+{
+	dane_answers_free(run_keep(t, set, n, res));
 }
 
 struct scenario {
@@ -354,6 +361,90 @@ START_TEST(test_scenarios)
 }
 END_TEST
 
+/* What the walk saw: the MX host list for MX rules and tlsa explain. */
+static const struct {
+	const char *name;
+	const char *host;
+	int mx;
+	struct canned set[8];
+	enum dane_mx_kind kind;
+	int secure;
+	const char *hosts;	/* "pref name state usable;..." */
+} mxcases[] = {
+	{ "two MX by preference", "example.com", 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 20 mx2.example.com.|"
+		    "example.com. 300 IN MX 10 MX1.example.com.|"
+		    "example.com. 300 IN MX 30 mx1.example.com."),
+		HOST4("mx1.example.com.", "example.com."),
+		HOST4("mx2.example.com.", "example.com."),
+		NOERR("_25._tcp.mx1.example.com.", TLSA, SEC,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " H32),
+		NXD("_25._tcp.mx2.example.com.", TLSA, SEC, "example.com."),
+	  }, DANE_MX_LIST, 1,
+	  "10 mx1.example.com tlsa-usable 1;20 mx2.example.com no-dane 0;" },
+	{ "insecure MX", "example.com", 1, {
+		NOERR("example.com.", MX, INS, "example.com. 300 IN MX 10 mx.example.net."),
+		NOERR("mx.example.net.", A, INS, "mx.example.net. 300 IN A 192.0.2.1"),
+		NODATA("mx.example.net.", AAAA, INS, "example.net."),
+	  }, DANE_MX_LIST, 0, "10 mx.example.net no-dane 0;" },
+	{ "implicit MX", "example.com", 1, {
+		NODATA("example.com.", MX, SEC, "example.com."),
+		HOST4("example.com.", "example.com."),
+		NXD("_25._tcp.example.com.", TLSA, SEC, "example.com."),
+	  }, DANE_MX_IMPLICIT, 1, "0 example.com no-dane 0;" },
+	{ "null MX", "example.com", 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 0 ."),
+	  }, DANE_MX_NULL, 1, "" },
+	{ "NXDOMAIN", "example.com", 1, {
+		NXD("example.com.", MX, SEC, "com."),
+	  }, DANE_MX_NXDOMAIN, 1, "" },
+	{ "MX lookup failed", "example.com", 1, {
+		SFAIL("example.com.", MX),
+	  }, DANE_MX_UNKNOWN, 1, "" },
+	{ "[host]", "mx.example.com", 0, {
+		HOST4("mx.example.com.", "example.com."),
+		NOERR("_25._tcp.mx.example.com.", TLSA, SEC,
+		    "_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 " H32 "|"
+		    "_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 " H64),
+	  }, DANE_MX_HOST, 1, "0 mx.example.com tlsa-usable 1;" },
+};
+
+START_TEST(test_mx_eval)
+{
+	struct dane_target t;
+	struct dane_result res;
+	struct dane_answers *as;
+	struct dane_mx *m;
+	char got[512] = "";
+	size_t n = 0;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.host, sizeof(t.host), "%s", mxcases[_i].host);
+	t.port = 25;
+	t.mx = mxcases[_i].mx;
+	while (n < 8 && mxcases[_i].set[n].qname)
+		n++;
+	as = run_keep(&t, mxcases[_i].set, n, &res);
+	m = dane_mx_eval(&t, as);
+	ck_assert_msg(m->kind == mxcases[_i].kind, "%s: kind %s", mxcases[_i].name,
+	    dane_mx_kind_name(m->kind));
+	if (m->kind == DANE_MX_LIST || m->kind == DANE_MX_IMPLICIT)
+		ck_assert_int_eq(m->secure, mxcases[_i].secure);
+	for (size_t i = 0; i < m->n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%d %s %s %d;",
+		    m->h[i].pref, m->h[i].name, dane_hstate_name(m->h[i].state),
+		    m->h[i].usable);
+	ck_assert_str_eq(got, mxcases[_i].hosts);
+	dane_mx_free(m);
+	/* Nothing recorded yet: the hosts are not known. */
+	m = dane_mx_eval(&t, as = (dane_answers_free(as), dane_answers_new()));
+	ck_assert(m->kind == (t.mx ? DANE_MX_UNKNOWN : DANE_MX_HOST));
+	ck_assert(t.mx ? m->n == 0 : m->h[0].state == DANE_H_PENDING);
+	dane_mx_free(m);
+	dane_answers_free(as);
+}
+END_TEST
+
 /* Many MX hosts: the walk is bounded and never claims dane-only. */
 START_TEST(test_many_hosts)
 {
@@ -531,6 +622,8 @@ dane_suite(void)
 	tcase_add_loop_test(tc, test_scenarios, 0,
 	    sizeof(scenarios) / sizeof(scenarios[0]));
 	tcase_add_test(tc, test_many_hosts);
+	tcase_add_loop_test(tc, test_mx_eval, 0,
+	    sizeof(mxcases) / sizeof(mxcases[0]));
 	tcase_add_loop_test(tc, test_tlsa_usable, 0,
 	    sizeof(tlsa_cases) / sizeof(tlsa_cases[0]));
 	tcase_add_loop_test(tc, test_decide, 0,

@@ -5,14 +5,17 @@
  * SYNOPSIS
  *	loadgen [-p socketmap|policy] [-m mapname] [-c conns] [-d seconds]
  *		[-n requests] [-w warmup_seconds] [-t reply_timeout_ms]
- *		[-s seed] [-l label] -k keyfile unix:/path|inet:host:port
+ *		[-s seed] [-l label] [-o] -k keyfile unix:/path|inet:host:port
  *
  * DESCRIPTION
  *	Opens C connections to the server and keeps exactly one request
  *	outstanding on each (closed loop, like C Postfix processes): as
  *	soon as a reply arrives, the next request goes out on the same
  *	connection.  Keys are read from keyfile, one a line, and drawn at
- *	random (fixed seed) for each request.
+ *	random (fixed seed) for each request.  With -o each key is asked
+ *	once, in file order, and the run ends when every key is answered
+ *	(or at the -d deadline): for first-contact (cold) runs, where a
+ *	repeated key would be a cache hit.
  *
  *	socketmap requests are netstrings "mapname key"; each reply must be
  *	one well-formed netstring whose payload starts with "OK ",
@@ -97,6 +100,8 @@ struct gen {
 	struct req *reqs;
 	size_t nreqs;
 	uint64_t rng;
+	int once;		/* -o: each key once, in order */
+	size_t next;		/* -o: next key to send */
 	uint64_t timeout_ns;
 	int counting;
 	uint64_t hist[HIST_SIZE];
@@ -312,7 +317,10 @@ conn_send(struct gen *g, struct conn *c, uint64_t now)
 	ssize_t n;
 
 	if (c->sent_ns == 0) {
-		c->rq = &g->reqs[rng_next(g) % g->nreqs];
+		if (g->once && g->next >= g->nreqs)
+			return;		/* every key sent: stay idle */
+		c->rq = g->once ? &g->reqs[g->next++]
+		    : &g->reqs[rng_next(g) % g->nreqs];
 		c->outoff = 0;
 		c->sent_ns = now;
 	}
@@ -518,7 +526,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: loadgen [-p socketmap|policy] [-m map] [-c conns] "
 	    "[-d secs] [-n reqs] [-w warmup_secs] [-t timeout_ms] [-s seed] "
-	    "[-l label] -k keyfile unix:/path|inet:host:port\n");
+	    "[-l label] [-o] -k keyfile unix:/path|inet:host:port\n");
 	exit(2);
 }
 
@@ -538,7 +546,7 @@ main(int argc, char **argv)
 	g.proto = P_SOCKMAP;
 	g.rng = 88172645463325252ULL;
 	g.timeout_ns = 10000000000ULL;
-	while ((ch = getopt(argc, argv, "p:m:c:d:n:w:t:s:l:k:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:m:c:d:n:w:t:s:l:k:o")) != -1) {
 		switch (ch) {
 		case 'p':
 			if (strcmp(optarg, "socketmap") == 0)
@@ -557,6 +565,7 @@ main(int argc, char **argv)
 		case 's': g.rng = strtoull(optarg, NULL, 10) | 1; break;
 		case 'l': label = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'o': g.once = 1; break;
 		default: usage();
 		}
 	}
@@ -565,6 +574,8 @@ main(int argc, char **argv)
 		usage();
 	parse_addr(&g, argv[optind]);
 	load_keys(&g, keyfile, map);
+	if (g.once && (maxreq == 0 || maxreq > g.nreqs))
+		maxreq = g.nreqs;
 	if ((g.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");
 	if ((conns = calloc((size_t)nconn, sizeof(*conns))) == NULL)
@@ -603,6 +614,15 @@ main(int argc, char **argv)
 		}
 		if (now >= end || (maxreq && g.count >= maxreq))
 			break;
+		if (g.once && g.next >= g.nreqs) {
+			/* All sent; done when none is outstanding (a key lost
+			 * to an error is not asked again). */
+			for (i = 0; i < nconn; i++)
+				if (conns[i].fd >= 0 && conns[i].sent_ns)
+					break;
+			if (i == nconn)
+				break;
+		}
 		tick(&g, conns, nconn, now);
 	}
 	elapsed = t0 ? (double)(now - t0) / 1e9 : 0;

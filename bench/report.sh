@@ -1,7 +1,8 @@
 # Markdown report for bench/run.sh (sourced; uses its variables and the
-# raw RESULT lines in $RAW, the memory rows in $RSS_ROWS and the notes in
-# $NOTES).  A missed target gets its shortfall and the explanation from
-# bench/why.txt ("key|text" lines, written after profiling), if any.
+# raw lines in $RAW, the median lines in $MEDIAN, the CPU rows in
+# $CPU_ROWS, the memory rows in $RSS_ROWS and the notes in $NOTES).  A
+# missed target gets its shortfall and the explanation from bench/why.txt
+# ("key|text" lines, written after profiling), if any.
 
 WHY_FILE=${WHY_FILE:-$TOP_SRCDIR/bench/why.txt}
 
@@ -23,105 +24,216 @@ verdict() {
 # calc EXPR: floating point with awk
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }
 
+# kv LINE NAME: a key=value field of a line
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print substr($0, length(k) + 2) }'; }
+
+# hits_table LABEL FLOOR KEYNAME: LABEL against FLOOR at each concurrency,
+# with verdicts under KEYNAME (hit, policy) or none (reference rows).
 hits_table() {
-	local c f o fp op rr pr ref err ok1 ok2 peer
-	echo "| conc | floor req/s | tlspolicyd req/s | ratio (target ≥ 0.70) | floor p99 µs | tlspolicyd p99 µs | p99 ratio (target ≤ 1.5) | refused | errors | peer req/s (ratio to floor) |"
+	local l=$1 fl=$2 key=$3 c f o fp op rr pr ref err ok1 ok2 v1 v2 ans
+	echo "| conc | $fl req/s | $l req/s | ratio | $fl p99 µs | $l p99 µs | p99 ratio | refused | errors | answers |"
 	echo "|---:|---:|---:|---|---:|---:|---|---:|---:|---|"
 	for c in $CONCS; do
-		f=$(field floor "$c" rps); o=$(field override "$c" rps)
-		fp=$(field floor "$c" p99_us); op=$(field override "$c" p99_us)
-		ref=$(field override "$c" refused); err=$(field override "$c" errors)
-		if [ -z "$f" ] || [ -z "$o" ] || [ "$f" = 0 ]; then
+		f=$(field "$fl" "$c" rps); o=$(field "$l" "$c" rps)
+		fp=$(field "$fl" "$c" p99_us); op=$(field "$l" "$c" p99_us)
+		ref=$(field "$l" "$c" refused); err=$(field "$l" "$c" errors)
+		if [ -z "$f" ] || [ -z "$o" ] || [ "$f" = 0 ] || [ "$o" = 0 ]; then
 			echo "| $c | ${f:-failed} | ${o:-failed} | — | | | | | | |"
 			continue
 		fi
-		rr=$(calc "$o / $f"); pr=$(calc "$op / $fp")
-		ok1=$(calc "($o >= 0.70 * $f && $ref == 0) ? 1 : 0")
-		ok2=$(calc "($op <= 1.5 * $fp) ? 1 : 0")
-		if [ -n "$PEER_ADDR" ] && [ -n "$(field peer "$c" rps)" ]; then
-			peer="$(field peer "$c" rps) ($(calc "$(field peer "$c" rps) / $f" | cut -c1-4)), p99 $(field peer "$c" p99_us) µs, refused $(field peer "$c" refused), errors $(field peer "$c" errors)"
+		if [ "$fl" = floor-policy ]; then
+			ans="dunno $(field "$l" "$c" dunno), other $(($(field "$l" "$c" okact) + $(field "$l" "$c" defer) + $(field "$l" "$c" reject) + $(field "$l" "$c" other)))"
 		else
-			peer="not run"
+			ans="ok $(field "$l" "$c" ok), notfound $(field "$l" "$c" notfound), temp $(field "$l" "$c" temp)"
 		fi
-		printf '| %s | %s | %s | %.2f %s | %s | %s | %.2f %s | %s | %s | %s |\n' \
-			"$c" "$f" "$o" "$rr" \
-			"$(verdict "$ok1" "$(calc "(0.70 - $rr) * 100" | cut -d. -f1) points short, $(calc "$o / (0.70 * $f) * 100" | cut -d. -f1) % of target" "hit-rps-$c")" \
-			"$fp" "$op" "$pr" \
-			"$(verdict "$ok2" "$(calc "$pr / 1.5 * 100 - 100" | cut -d. -f1) % over" "hit-p99-$c")" \
-			"$ref" "$err" "$peer"
+		rr=$(calc "$o / $f"); pr=$(calc "$op / $fp")
+		if [ -n "$key" ]; then
+			ok1=$(calc "($o >= 0.70 * $f && $ref == 0) ? 1 : 0")
+			ok2=$(calc "($op <= 1.5 * $fp) ? 1 : 0")
+			v1=" $(verdict "$ok1" "$(calc "(0.70 - $rr) * 100" | cut -d. -f1) points short, $(calc "$o / (0.70 * $f) * 100" | cut -d. -f1) % of target" "$key-rps-$c")"
+			v2=" $(verdict "$ok2" "$(calc "$pr / 1.5 * 100 - 100" | cut -d. -f1) % over" "$key-p99-$c")"
+		else
+			v1=; v2=
+		fi
+		printf '| %s | %s | %s | %.2f%s | %s | %s | %.2f%s | %s | %s | %s |\n' \
+			"$c" "$f" "$o" "$rr" "$v1" "$fp" "$op" "$pr" "$v2" "$ref" "$err" "$ans"
 	done
 }
 
+cold_table() {
+	local l line cpu n ok rate pr ours peer
+	echo "| who | domains asked | answered with the policy | other answers | wall s | policies/s | p50 / p99 latency ms | CPU s: daemon | fetcher | nginx | unbound | nsd |"
+	echo "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|"
+	for l in cold-tlspolicyd cold-tlspolicyd-alt cold-peer; do
+		line=$(grep "^RESULT label=$l " "$RAW" | tail -1)
+		cpu=$(grep "^CPU label=$l " "$RAW" | tail -1)
+		[ -n "$line" ] || continue
+		n=$(kv "$line" reqs); ok=$(kv "$line" ok)
+		rate=$(calc "$ok / $(kv "$cpu" wall_s)" | cut -d. -f1)
+		[ "$l" = cold-tlspolicyd ] && ours=$rate
+		[ "$l" = cold-peer ] && peer=$rate
+		printf '| %s | %s | %s | notfound %s, temp %s, errors %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |\n' \
+			"${l#cold-}" "$COLD_N" "$ok" "$(kv "$line" notfound)" "$(kv "$line" temp)" "$(kv "$line" errors)" \
+			"$(kv "$cpu" wall_s)" "$rate" \
+			"$(calc "$(kv "$line" p50_us) / 1000" | cut -c1-6)" "$(calc "$(kv "$line" p99_us) / 1000" | cut -c1-6)" \
+			"$(kv "$cpu" main_s)" "$(kv "$cpu" fetcher_s)" "$(kv "$cpu" nginx_s)" "$(kv "$cpu" unbound_s)" "$(kv "$cpu" nsd_s)"
+	done
+	if [ -n "${ours:-}" ] && [ -n "${peer:-}" ] && [ "$peer" -gt 0 ]; then
+		pr=$(calc "$ours / $peer")
+		echo
+		printf 'tlspolicyd / peer: %.2f (target ≥ 5): %s\n' "$pr" \
+			"$(verdict "$(calc "($pr >= 5) ? 1 : 0")" "$(calc "$pr / 5 * 100" | cut -d. -f1) % of target" cold)"
+	fi
+}
+
 memory_table() {
-	local base n rss ms per ok
-	base=$(awk '$1 == 0 { print $2 }' "$RSS_ROWS")
-	echo "| overrides | RSS MiB | KiB per entry above the base | target | start-up (exec to first answer) |"
-	echo "|---:|---:|---:|---|---:|"
-	while read -r n rss ms; do
+	local base banon n rss anon file per pera ok line sock first
+	base=$(awk '/ domains=0 / { for (i = 1; i <= NF; i++) if ($i ~ /^rss_kib=/) print substr($i, 9) }' "$RSS_ROWS")
+	banon=$(awk '/ domains=0 / { for (i = 1; i <= NF; i++) if ($i ~ /^anon_kib=/) print substr($i, 10) }' "$RSS_ROWS")
+	echo "| cached domains | answered from the cache | VmRSS MiB | of which anon / file MiB | KiB per domain above the base (VmRSS) | of which anon | target | exec to socket | exec to first answer from the store |"
+	echo "|---:|---:|---:|---|---:|---:|---|---:|---:|"
+	while read -r line; do
+		n=$(kv "$line" domains); rss=$(kv "$line" rss_kib); anon=$(kv "$line" anon_kib); file=$(kv "$line" file_kib)
+		sock=$(kv "$line" sock_ms); first=$(kv "$line" first_ms)
 		if [ "$n" = 0 ]; then
-			printf '| 0 (base) | %.1f | — | base < 10 MiB: %s | %s ms |\n' \
-				"$(calc "$rss / 1024")" \
-				"$(verdict "$(calc "($rss < 10240) ? 1 : 0")" "$(calc "$rss / 1024") MiB" base-rss)" "$ms"
+			printf '| 0 (base) | — | %.1f | %.1f / %.1f | — | — | base < 10 MiB: %s | %s ms | %s ms |\n' \
+				"$(calc "$rss / 1024")" "$(calc "$anon / 1024")" "$(calc "$file / 1024")" \
+				"$(verdict "$(calc "($rss < 10240) ? 1 : 0")" "$(calc "$rss / 1024") MiB" base-rss)" "$sock" "$first"
 			continue
 		fi
-		per=$(calc "($rss - $base) / $n")
+		per=$(calc "($rss - $base) / $n"); pera=$(calc "($anon - $banon) / $n")
 		ok=$(calc "($per <= 1.0) ? 1 : 0")
-		printf '| %s | %.1f | %.3f | ≤ 1 KiB: %s | %s ms%s |\n' "$n" \
-			"$(calc "$rss / 1024")" "$per" \
-			"$(verdict "$ok" "$(calc "$per") KiB" "rss-$n")" "$ms" \
+		printf '| %s | %s | %.1f | %.1f / %.1f | %.3f | %.3f | ≤ 1 KiB: %s | %s ms | %s ms%s |\n' "$n" \
+			"$(kv "$line" ok)" "$(calc "$rss / 1024")" "$(calc "$anon / 1024")" "$(calc "$file / 1024")" \
+			"$per" "$pera" "$(verdict "$ok" "$(calc "$per" | cut -c1-5) KiB" "rss-$n")" "$sock" "$first" \
 			"$([ "$n" = 1000000 ] && printf ' (target < 1000 ms: %s)' \
-				"$(verdict "$(calc "($ms < 1000) ? 1 : 0")" "$ms ms" startup)")"
+				"$(verdict "$(calc "($first < 1000) ? 1 : 0")" "$first ms" startup)")"
 	done < "$RSS_ROWS"
+}
+
+stall_table() {
+	local l sp op ok
+	echo "| cache hits | p99 µs without | p99 µs with 200 lookups hanging | ratio (target < 2) | req/s without / with |"
+	echo "|---|---:|---:|---|---|"
+	for l in dane sts; do
+		sp=$(field "$l-stalled" 64 p99_us); op=$(field "$l" 64 p99_us)
+		[ -n "$sp" ] && [ -n "$op" ] || continue
+		ok=$(calc "($sp < 2 * $op) ? 1 : 0")
+		printf '| %s | %s | %s | %.2f %s | %s / %s |\n' "$l" "$op" "$sp" "$(calc "$sp / $op")" \
+			"$(verdict "$ok" "$(calc "$sp / $op" | cut -c1-4) times" "stall-$l")" \
+			"$(field "$l" 64 rps)" "$(field "$l-stalled" 64 rps)"
+	done
+	echo
+	echo "Hanging clients at the end of the window: \`${HANG:-none}\`"
+	echo "(reqs=0 and inflight=200: none of the 200 lookups was answered while the resolver was stopped)."
 }
 
 write_report() {
 	cat <<-EOF
 	# tlspolicyd benchmark results
 
-	Run $DATE, commit $REV, by \`make bench\` (bench/run.sh).  Each figure
-	is the median of $ROUNDS runs of $SECS s (after $WARM s warm-up), the
-	servers taking turns; unix sockets; load generator on the same machine
-	$([ ${#PIN_GEN[@]} -gt 0 ] && echo "pinned to CPU 0, servers to CPU 1" || echo "(not pinned)").
+	Run $DATE, commit $REV, by \`make bench\` (bench/run.sh).  Each
+	cache-hit figure is the median of $ROUNDS runs of $SECS s (after $WARM s
+	warm-up), the servers taking turns; unix sockets; load generator on the
+	same machine $([ ${#PIN_GEN[@]} -gt 0 ] && echo "pinned to CPU 0, servers to CPU 1" || echo "(not pinned)").
 	Raw lines of every run: results.txt.
 
 	Machine: $MACHINE; load average before the run: $LOAD_BEFORE (the
 	machine is shared; other users' load shows in the spread of results.txt).
-	$([ -n "${WORLD_UP:-}" ] && echo "Test world: ${WORLD_SH#$TOP_SRCDIR/}.")
-
-	## Cache hits (override lookups), ratios to the floor server
+	$([ -n "${WORLD_UP:-}" ] && echo "Test world: t/world/world.sh, plus $COLD_N MTA-STS domains in bulk.test and a second resolver keeping answers an hour (bench/world-bench.sh).")
 
 	The floor server (bench/floor) answers every request with a fixed
-	reply: this machine's ceiling for a socketmap server.  tlspolicyd
-	answers from $N_HIT overrides (random keys, all hits); its RSS after
-	these runs was ${HIT_RSS:-?} KiB.  "peer" is Debian's mta-sts-daemon
-	($(dpkg-query -W -f '${Version}' postfix-mta-sts-resolver 2>/dev/null || echo "not installed"))
-	on ${PEER_KEYS:-the} test-world MTA-STS domains that have a policy,
-	in-memory cache warmed first.
+	reply: this machine's ceiling for a socketmap (or policy) server.
+	Targets: ≥ 70 % of the floor's req/s with no refused connects, p99 ≤
+	1.5 × the floor's.
+
+	## Cache hits: overrides ($N_HIT entries, random keys)
 
 	EOF
-	hits_table
+	hits_table override floor override
 	cat <<-EOF
 
-	## Memory and start-up (override table as the stand-in for cached domains)
+	## Cache hits: cached DANE results (${DANE_KEYS:-0} domains)
 
-	There is no DANE/MTA-STS cache yet, so these rows are **overrides**
-	loaded from a text table, not cached domains; the targets are the
-	issue's per-cached-domain targets applied to them.
+	tlspolicyd in the test world, resolver = the bench resolver; warmed
+	with the DANE scenario domains, keys only those that answered OK dane
+	or dane-only (answers in the table).
 
 	EOF
-	memory_table
-	if [ -n "$(field stalled 64 p99_us)" ]; then
-		local sp op ok
-		sp=$(field stalled 64 p99_us); op=$(field override 64 p99_us)
-		ok=$(calc "($sp < 2 * $op) ? 1 : 0")
+	if [ -n "$(field dane 8 rps)$(field dane 64 rps)" ]; then hits_table dane floor dane; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Cache hits: cached MTA-STS policies (${STS_KEYS:-0} domains)
+
+	Same daemon; keys: the sts-* scenario domains with an enforced policy
+	and the $COLD_N bulk.test domains, all fetched during warm-up.  Each
+	query also passes the DANE step (a cached "no DANE": the MX is
+	insecure), as in production.
+
+	EOF
+	if [ -n "$(field sts 8 rps)$(field sts 64 rps)" ]; then hits_table sts floor sts; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Peer: Debian's mta-sts-daemon on the same MTA-STS keys (reference)
+
+	$(dpkg-query -W -f 'postfix-mta-sts-resolver ${Version}' postfix-mta-sts-resolver 2>/dev/null || echo "not installed"),
+	in-memory cache warmed (its cold run, then the sts-* domains),
+	cache_grace 3600 (no TXT re-check during the run); ${PEER_KEYS:-0} keys.
+
+	EOF
+	if [ -n "$(field peer 8 rps)$(field peer 64 rps)" ]; then hits_table peer floor ""; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Cold: first contact with $COLD_N MTA-STS domains
+
+	Each domain asked once (loadgen -o) over $COLD_CONC connections, world
+	resolver flushed first; each domain needs its own MX (tlspolicyd's
+	DANE step) and TXT lookup, TLS handshake and policy fetch.  Both use the
+	world's resolver.  "answered with the policy" counts OK answers on
+	first contact (tlspolicyd waits up to sts_first_fetch_wait = 5 s).
+	CPU seconds over the run, from /proc/PID/stat (2 cores: the machine
+	has 2 × wall s to give).
+
+	EOF
+	if grep -q '^RESULT label=cold-tlspolicyd-alt ' "$RAW"; then
+		echo "tlspolicyd-alt: the same daemon with sts_fetcher = ${BENCH_ALT_FETCHER:-?},"
+		echo "a candidate fix built outside the tree (not the tree's stsfetch; see why.txt)."
 		echo
-		echo "## Cache hits while 200 lookups hang on a stalled resolver (conc 64)"
-		echo
-		echo "| p99 µs without | p99 µs with 200 stuck | ratio (target < 2) |"
-		echo "|---:|---:|---|"
-		printf '| %s | %s | %.2f %s |\n' "$op" "$sp" "$(calc "$sp / $op")" \
-			"$(verdict "$ok" "$(calc "$sp / $op") times" stall)"
 	fi
+	if grep -q '^RESULT label=cold-' "$RAW"; then cold_table; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Cache hits while 200 lookups hang on a stalled resolver (conc 64)
+
+	The bench resolver stopped (SIGSTOP), 200 connections asking for
+	uncached domains (query_timeout = dns_timeout = 30 s), cached answers
+	measured meanwhile; "without" is the conc-64 row of the tables above.
+
+	EOF
+	if [ -n "$(field dane-stalled 64 p99_us)$(field sts-stalled 64 p99_us)" ]; then stall_table; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Policy delegation (check_policy_service), small rules file
+
+	tlspolicyd's policy_listen with three rules (the bench senders match
+	the last and meet it: every answer DUNNO after evaluation) against
+	\`floor -p\` (answers action=DUNNO).
+
+	EOF
+	if [ -n "$(field policy 8 rps)$(field policy 64 rps)" ]; then hits_table policy floor-policy policy; else echo "not run (see below)"; fi
+	cat <<-EOF
+
+	## Memory and start-up with N cached MTA-STS policies
+
+	N valid policies in the LMDB store (bench/stsfill), tlspolicyd in an
+	empty network namespace whose resolver refuses at once, each domain
+	asked once: the policy is loaded into memory and answers (a DNS
+	failure keeps the cached policy).  VmRSS after that, from
+	/proc/PID/status; "file" is mostly LMDB's mapped pages (page cache,
+	shared and reclaimable), "anon" the daemon's own memory.
+
+	EOF
+	if [ -s "$RSS_ROWS" ]; then memory_table; else echo "not run (see below)"; fi
 	echo
 	echo "## Scenarios not run"
 	echo

@@ -4,11 +4,15 @@
 #   bench/run.sh            (or: make bench)
 #
 # Runs every scenario against the floor server (bench/floor), tlspolicyd
-# and, when the test world is available, Debian's mta-sts-daemon, all in
-# one run on this machine, then writes bench/results.md (table with ratios
-# and targets) and bench/results.txt (raw RESULT lines).  Only loopback
-# and unix sockets are used.  Every process started here is tracked by PID
-# and stopped by PID; the temp dir is removed on exit.
+# and Debian's mta-sts-daemon (the peer), all in one run on this machine,
+# then writes bench/results.md (tables with ratios and targets) and
+# bench/results.txt (raw RESULT lines).  The DANE, MTA-STS, stall and cold
+# scenarios run in a private test world (t/world/world.sh, as root) that
+# bench/world-bench.sh extends with 1,000 MTA-STS domains; the memory
+# scenario runs tlspolicyd in an empty network namespace.  Only loopback,
+# unix sockets and the world's namespace are used.  Every process started
+# here is tracked by PID and stopped by PID; the temp dir is removed on
+# exit.
 #
 # Each figure is the median of BENCH_ROUNDS runs, the servers taking turns
 # run by run, so a burst of load from other users of the machine falls on
@@ -20,7 +24,11 @@
 # Environment: BENCH_SECS (2) seconds per run, BENCH_WARM (0.5) warm-up
 # seconds, BENCH_ROUNDS (3), BENCH_CONCS ("1 8 64 256"), BENCH_PIN (1),
 # BENCH_OUT (bench/ in the source tree) where results go, WORLD_SH
-# (t/world/world.sh) the test world.
+# (t/world/world.sh) the test world, BENCH_COLD_N (1000) MTA-STS domains
+# for the cold scenario, BENCH_COLD_CONC (100) its concurrency,
+# BENCH_MEM_SIZES ("10000 100000 1000000") cached domains for the memory
+# scenario, BENCH_ALT_FETCHER (unset) a second stsfetch binary whose cold
+# rate is reported too (to measure a candidate fix).
 set -u
 
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -28,6 +36,8 @@ TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
 TLSPOLICYD=${TLSPOLICYD:-$TOP_BUILDDIR/policyd/tlspolicyd}
 LOADGEN=$TOP_BUILDDIR/bench/loadgen
 FLOOR=$TOP_BUILDDIR/bench/floor
+STSFILL=$TOP_BUILDDIR/bench/stsfill
+STSFETCH=${STSFETCH:-$TOP_BUILDDIR/policyd/stsfetch}
 SECS=${BENCH_SECS:-2}
 WARM=${BENCH_WARM:-0.5}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -41,7 +51,7 @@ CONCS=${BENCH_CONCS:-1 8 64 256}
 OUT=${BENCH_OUT:-$TOP_SRCDIR/bench}
 WORLD_SH=${WORLD_SH:-$TOP_SRCDIR/t/world/world.sh}
 
-for f in "$TLSPOLICYD" "$LOADGEN" "$FLOOR"; do
+for f in "$TLSPOLICYD" "$LOADGEN" "$FLOOR" "$STSFILL"; do
 	[ -x "$f" ] || { echo "run.sh: $f missing: run make bench" >&2; exit 2; }
 done
 
@@ -114,6 +124,8 @@ write_conf() {
 	log_level = notice
 	max_connections = 2000
 	CONF
+	[ -n "$user" ] && chown "$user" "$T/$1.state"
+	return 0
 }
 
 # wait_answer ADDR KEYS: block until the server answers one request (30 s).
@@ -171,163 +183,435 @@ NOTES=$T/notes
 : > "$NOTES"
 note() { printf '%s|%s\n' "$1" "$2" >> "$NOTES"; }
 
+
+# start_daemon_in NETNS NAME: the same inside the world's namespace.
+# ip netns exec execs the daemon, so $! is the daemon itself.
+start_daemon_in() {
+	"${PIN_SRV[@]}" ip netns exec "$1" "$TLSPOLICYD" -f -c "$T/$2.conf" > "$T/$2.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+}
+
+# cpu_ticks PID...: user + system clock ticks of these processes and all
+# their descendants (threads included), from /proc/PID/stat.
+cpu_ticks() {
+	grep -s '' /proc/[0-9]*/stat | awk -v roots=" $* " '
+		{ pid = $0; sub(/^\/proc\//, "", pid); sub(/\/stat:.*/, "", pid)
+		  sub(/.*\) /, ""); ppid[pid] = $2; t[pid] = $12 + $13 }
+		END { n = split(roots, r, " "); for (i = 1; i <= n; i++) in_set[r[i]] = 1
+		  do { ch = 0; for (p in ppid) if (!(p in in_set) && (ppid[p] in in_set)) { in_set[p] = 1; ch = 1 } } while (ch)
+		  for (p in in_set) s += t[p]; print s + 0 }'
+}
+HZ=$(getconf CLK_TCK)
+
+# vm KEY PID: a /proc/PID/status field in KiB (VmRSS, RssAnon, RssFile)
+vm() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
+
+# postmap_q ADDR KEY: the socketmap answer, as Postfix sees it
+postmap_q() {
+	timeout 10 postmap -c "$T/postfix" -q "$2" "socketmap:$1:tlspolicy" 2>/dev/null
+}
+
 # ---------------------------------------------------------------- set-up
+: > "$T/empty"
+mkdir -p "$T/postfix"
+printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"
 N_HIT=10000
 gen_overrides "$N_HIT" "$T/ovr-hit"
 gen_keys "$N_HIT" "$T/keys-hit"
 write_conf hit "$T/ovr-hit"
+# Policy delegation on the same daemon: a small rules file; the bench
+# senders (dN.bench.test) match the third rule and meet it (loadgen sends
+# TLSv1.3 with a 256-bit cipher), so every answer is DUNNO after the rules
+# were evaluated.
+cat > "$T/inbound.rules" <<-RULES
+partner-tls     sender_domain=partner.example,.partner.example
+                require=tls min_protocol=TLSv1.2 action=defer
+internal        client_address=10.0.0.0/8,192.168.0.0/16
+bench-senders   sender_domain=.bench.test require=tls min_protocol=TLSv1.2
+                min_keysize=128 action=reject
+RULES
+cat >> "$T/hit.conf" <<-CONF
+policy_listen = unix:$T/hit-policy.sock
+policy_group =
+policy_mode = 0666
+inbound_rules_file = $T/inbound.rules
+dane_enable = no
+sts_enable = no
+CONF
 
 "${PIN_SRV[@]}" "$FLOOR" "unix:$T/floor.sock" 2> "$T/floor.log" &
-FPID=$!
-PIDS+=("$FPID")
+PIDS+=("$!")
+"${PIN_SRV[@]}" "$FLOOR" -p "unix:$T/floor-policy.sock" 2> "$T/floor-policy.log" &
+PIDS+=("$!")
 start_daemon hit
 HPID=$DPID
 wait_answer "unix:$T/floor.sock" "$T/keys-hit" || { say "floor server did not answer"; exit 1; }
 wait_answer "unix:$T/hit.sock" "$T/keys-hit" || { say "tlspolicyd did not answer"; cat "$T/hit.log" >&2; exit 1; }
+POLICY_OK=
+if "$LOADGEN" -p policy -c 1 -n 1 -w 0 -d 10 -k "$T/keys-hit" "unix:$T/hit-policy.sock" 2>&1 |
+	grep -q '^RESULT.* dunno=1 '; then
+	POLICY_OK=1
+else
+	note policy "not run: tlspolicyd's policy service did not answer DUNNO (see its log)"
+fi
 
-# ---------------------------------------------------------------- peer
-# Debian's mta-sts-daemon needs policies it can fetch: only the test world
-# has them.  PEER_ADDR and PEER_KEYS are set when it is up and warm.
-PEER_ADDR=
-PEER_WHY=
-peer_setup() {
-	if [ ! -x "$WORLD_SH" ]; then
-		PEER_WHY="needs the test world (t/world/world.sh, not merged yet)"
-		return 1
-	fi
-	if ! command -v mta-sts-daemon >/dev/null; then
-		if [ "$(id -u)" = 0 ]; then
-			apt-get install -y -q postfix-mta-sts-resolver >/dev/null 2>&1
-		fi
-		command -v mta-sts-daemon >/dev/null || {
-			PEER_WHY="mta-sts-daemon (apt package postfix-mta-sts-resolver) not installed"
-			return 1; }
-	fi
+# ---------------------------------------------------------------- world
+# WORLD_WHY says why the world scenarios cannot run.
+WORLD_WHY=
+BENCH_RESOLVER=127.0.0.39	# free in the world (t/world/README.md: .30-.40)
+COLD_N=${BENCH_COLD_N:-1000}
+COLD_CONC=${BENCH_COLD_CONC:-100}
+world_setup() {
+	[ -x "$WORLD_SH" ] || { WORLD_WHY="no test world ($WORLD_SH)"; return 1; }
+	[ "$(id -u)" = 0 ] || { WORLD_WHY="the test world needs root"; return 1; }
+	command -v postmap >/dev/null || { WORLD_WHY="postmap (Postfix) not installed"; return 1; }
 	export WORLD_DIR=$T/world
+	say "world: up"
 	if ! "$WORLD_SH" up > "$T/world-up.log" 2>&1; then
-		PEER_WHY="the test world did not come up (see world.sh up)"
+		WORLD_WHY="the test world did not come up: $(tail -1 "$T/world-up.log")"
 		return 1
 	fi
 	WORLD_UP=1
 	# shellcheck disable=SC1091
 	. "$WORLD_DIR/world.env"
-	# The enforce/testing policies that fetch cleanly in the world.
-	awk '$2 == "ok" {print $1}' "$(dirname "$WORLD_SH")/https.tsv" > "$T/keys-peer"
-	[ -s "$T/keys-peer" ] || { PEER_WHY="no fetchable MTA-STS domain in the world"; return 1; }
+	# shellcheck source=bench/world-bench.sh
+	. "$(dirname "$0")/world-bench.sh"
+	say "world: $COLD_N MTA-STS domains in bulk.test"
+	bulk_world "$COLD_N" "$T/keys-bulk" || { WORLD_WHY="adding the bulk MTA-STS domains failed"; return 1; }
+	bench_resolver_start "$BENCH_RESOLVER" || { WORLD_WHY="the bench resolver did not start"; return 1; }
+	PIDS+=("$(bench_resolver_pid)")
+}
+world_setup || say "world scenarios not run: $WORLD_WHY"
+
+# world_conf NAME RESOLVER [FETCHER]: a daemon config for the world
+world_conf() {
+	write_conf "$1" "$T/empty"
+	cat >> "$T/$1.conf" <<-CONF
+	dns_resolvers = $2
+	sts_fetcher = ${3:-$STSFETCH}
+	sts_ca_file = $WORLD_CA
+	CONF
+}
+
+# ---------------------------------------------------------------- peer
+PEER_PID=
+PEER_WHY=
+peer_have() {
+	command -v mta-sts-daemon >/dev/null && return 0
+	[ "$(id -u)" = 0 ] && apt-get install -y -q postfix-mta-sts-resolver >/dev/null 2>&1
+	command -v mta-sts-daemon >/dev/null && return 0
+	PEER_WHY="mta-sts-daemon (apt package postfix-mta-sts-resolver) not installed"
+	return 1
+}
+# peer_start: a fresh mta-sts-daemon (empty in-memory cache) in the world.
+# cache_grace 3600: a cached policy answers without a TXT re-check for an
+# hour, as tlspolicyd's cached answers do here (its TXT re-check is at most
+# 300 s and the bench resolver keeps answers an hour).
+peer_start() {
 	cat > "$T/peer.yml" <<-YML
 	path: $T/peer.sock
 	mode: 0666
 	shutdown_timeout: 1
+	cache_grace: 3600
 	cache:
 	  type: internal
 	  options:
-	    cache_size: 10000
+	    cache_size: 100000
 	default_zone:
 	  strict_testing: false
 	  timeout: 4
 	YML
-	SSL_CERT_FILE=$WORLD_CA "${PIN_SRV[@]}" "$WORLD_SH" exec mta-sts-daemon -c "$T/peer.yml" \
-		> "$T/peer.log" 2>&1 &
-	PPID_PEER=$!
-	PIDS+=("$PPID_PEER")
-	wait_answer "unix:$T/peer.sock" "$T/keys-peer" || {
-		PEER_WHY="mta-sts-daemon did not answer (see its log)"; return 1; }
-	# Warm its cache: ask for every domain once with postmap and keep the
-	# ones that have a policy, so the measured lookups are all cache hits.
-	command -v postmap >/dev/null || { PEER_WHY="postmap (Postfix) not installed"; return 1; }
-	mkdir -p "$T/postfix"
-	printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"
-	mv "$T/keys-peer" "$T/keys-peer.all"
+	rm -f "$T/peer.sock"
+	SSL_CERT_FILE=$WORLD_CA "${PIN_SRV[@]}" ip netns exec "$WORLD_NETNS" mta-sts-daemon \
+		-c "$T/peer.yml" > "$T/peer.log" 2>&1 &
+	PEER_PID=$!
+	PIDS+=("$PEER_PID")
+	for _ in $(seq 100); do
+		[ -S "$T/peer.sock" ] && return 0
+		sleep 0.1
+	done
+	PEER_WHY="mta-sts-daemon did not start (see its log)"
+	return 1
+}
+
+# ---------------------------------------------------------------- cold MTA-STS
+# First contact with COLD_N distinct domains, each key asked once
+# (loadgen -o) by COLD_CONC connections; the world's resolver flushed
+# before each run.  Both tlspolicyd and the peer use the world's resolver
+# (127.0.0.3) here.  CPU seconds of each process during the run come from
+# /proc/PID/stat.
+CPU_ROWS=$T/cpu
+: > "$CPU_ROWS"
+# cold_run LABEL ADDR PIDS...: one cold run, CPU of each named process.
+cold_run() {
+	local label=$1 addr=$2 line t0 t1 d0 d1 n0 n1 u0 u1 x0 x1 w0 w1 nginx unb nsd
+	shift 2
+	nginx=$(cat "$WORLD_DIR/run/nginx.pid"); unb=$(cat "$WORLD_DIR/run/unbound.pid")
+	nsd=$(cat "$WORLD_DIR/run/nsd.pid")
+	"$WORLD_SH" flush-resolver >/dev/null 2>&1
+	d0=$(cpu_ticks "$1"); x0=$( [ -n "${2:-}" ] && cpu_ticks "$2" || echo 0)
+	n0=$(cpu_ticks "$nginx"); u0=$(cpu_ticks "$unb"); w0=$(cpu_ticks "$nsd")
+	t0=$(date +%s%N)
+	line=$("${PIN_GEN[@]}" "$LOADGEN" -o -l "$label" -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
+		-k "$T/keys-bulk" "$addr" 2>&1 | grep '^RESULT')
+	t1=$(date +%s%N)
+	d1=$(cpu_ticks "$1"); x1=$( [ -n "${2:-}" ] && cpu_ticks "$2" || echo 0)
+	n1=$(cpu_ticks "$nginx"); u1=$(cpu_ticks "$unb"); w1=$(cpu_ticks "$nsd")
+	[ -n "$line" ] || line="RESULT label=$label conc=$COLD_CONC failed=1"
+	printf '%s\n' "$line" >> "$RAW"
+	say "$line"
+	printf 'CPU label=%s wall_s=%s main_s=%s fetcher_s=%s nginx_s=%s unbound_s=%s nsd_s=%s\n' "$label" \
+		"$(calc_ "($t1 - $t0) / 1e9")" "$(calc_ "($d1 - $d0) / $HZ")" "$(calc_ "($x1 - $x0) / $HZ")" \
+		"$(calc_ "($n1 - $n0) / $HZ")" "$(calc_ "($u1 - $u0) / $HZ")" "$(calc_ "($w1 - $w0) / $HZ")" |
+		tee -a "$CPU_ROWS" "$RAW" >&2
+}
+calc_() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+
+# child_pid PID COMM: the child of PID named COMM
+child_pid() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(awk '{ sub(/.*\) /, ""); print $2 }' "$p/stat" 2>/dev/null)" = "$1" ] &&
+			[ "$(cat "$p/comm" 2>/dev/null)" = "$2" ] && { echo "${p#/proc/}"; return; }
+	done
+}
+
+cold_scenario() {
+	local r cpid fpid
+	for r in $(seq "${BENCH_COLD_ROUNDS:-1}"); do
+		rm -rf "$T/cold.state"
+		world_conf cold "$WORLD_RESOLVER"
+		start_daemon_in "$WORLD_NETNS" cold
+		cpid=$DPID
+		wait_answer "unix:$T/cold.sock" "$T/keys-hit" || { note cold "not run: tlspolicyd did not answer"; return; }
+		fpid=$(child_pid "$cpid" stsfetch)
+		cold_run cold-tlspolicyd "unix:$T/cold.sock" "$cpid" "$fpid"
+		stop_pid "$cpid"
+		if [ -n "${BENCH_ALT_FETCHER:-}" ]; then
+			rm -rf "$T/cold.state"
+			world_conf cold "$WORLD_RESOLVER" "$BENCH_ALT_FETCHER"
+			start_daemon_in "$WORLD_NETNS" cold
+			cpid=$DPID
+			wait_answer "unix:$T/cold.sock" "$T/keys-hit"
+			cold_run cold-tlspolicyd-alt "unix:$T/cold.sock" "$cpid" "$(child_pid "$cpid" stsfetch)"
+			stop_pid "$cpid"
+		fi
+		if peer_have; then
+			[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
+			peer_start && cold_run cold-peer "unix:$T/peer.sock" "$PEER_PID"
+		fi
+	done
+}
+if [ -n "${WORLD_UP:-}" ]; then
+	say "cold: $COLD_N MTA-STS domains"
+	cold_scenario
+	[ -n "$PEER_WHY" ] && note peer "not run: $PEER_WHY"
+else
+	note cold "not run: $WORLD_WHY"
+fi
+
+# ---------------------------------------------------------------- warm daemon
+# tlspolicyd in the world with the bench resolver, warmed with the DANE
+# scenario domains and the MTA-STS domains; cache-hit keys are only the
+# domains whose answer came back as expected (OK ...).  It also serves the
+# stall scenario: query_timeout and dns_timeout 30 s, so that lookups on a
+# stalled resolver hang for the whole measurement.
+WARM_ADDR=
+warm_setup() {
+	local k v
+	world_conf warm "$BENCH_RESOLVER"
+	cat >> "$T/warm.conf" <<-CONF
+	query_timeout = 30s
+	dns_timeout = 30s
+	dns_retries = 0
+	CONF
+	start_daemon_in "$WORLD_NETNS" warm
+	WPID=$DPID
+	wait_answer "unix:$T/warm.sock" "$T/keys-hit" || { note dane-hit "not run: tlspolicyd in the world did not answer"; return 1; }
+	WARM_ADDR=unix:$T/warm.sock
+	: > "$T/keys-dane"; : > "$T/keys-sts"
+	awk '$3 == "OK" && $4 ~ /^dane/ { print $1 }' "$WORLD_SRC/scenarios.tsv" > "$T/cand-dane"
+	awk '$3 == "OK" && $4 == "secure" { print $1 }' "$WORLD_SRC/scenarios.tsv" > "$T/cand-sts"
+	# First contact may wait for a fetch: ask twice.
+	for k in $(cat "$T/cand-dane" "$T/cand-sts"); do postmap_q "$WARM_ADDR" "$k" >/dev/null; done
 	while read -r k; do
-		v=$(timeout 10 postmap -c "$T/postfix" -q "$k" "socketmap:unix:$T/peer.sock:postfix" 2>/dev/null)
+		v=$(postmap_q "$WARM_ADDR" "$k")
+		printf '%s\t%s\n' "$k" "${v:-(none)}" >> "$T/warm-answers"
+		case $v in dane*) printf '%s\n' "$k" >> "$T/keys-dane" ;; esac
+	done < "$T/cand-dane"
+	while read -r k; do
+		v=$(postmap_q "$WARM_ADDR" "$k")
+		printf '%s\t%s\n' "$k" "${v:-(none)}" >> "$T/warm-answers"
+		case $v in secure*) printf '%s\n' "$k" >> "$T/keys-sts" ;; esac
+	done < "$T/cand-sts"
+	# The bulk domains: each once; keep them if every one has its policy.
+	if "$LOADGEN" -o -c 64 -w 0 -d 60 -t 30000 -k "$T/keys-bulk" "$WARM_ADDR" 2>&1 |
+		grep -q "^RESULT.* ok=$COLD_N "; then
+		cat "$T/keys-bulk" >> "$T/keys-sts"
+	else
+		say "warm: not every bulk domain got its policy; left out of the sts keys"
+	fi
+	[ -s "$T/keys-dane" ] || note dane-hit "not run: no DANE domain answered OK dane in the world"
+	[ -s "$T/keys-sts" ] || note sts-hit "not run: no MTA-STS domain answered with its policy"
+	STS_KEYS=$(wc -l < "$T/keys-sts"); DANE_KEYS=$(wc -l < "$T/keys-dane")
+	return 0
+}
+# rewarm: ask every hit key once (cheap when cached; refreshes MTA-STS
+# discovery, which tlspolicyd re-checks after at most 300 s).
+rewarm() {
+	local f
+	for f in "$T/keys-dane" "$T/keys-sts"; do
+		[ -s "$f" ] && "$LOADGEN" -o -c 16 -w 0 -d 30 -k "$f" "$WARM_ADDR" >/dev/null 2>&1
+	done
+}
+
+# Peer: cache hits on the MTA-STS keys it has a policy for (warmed by its
+# cold run; the sts-* domains warmed here).
+PEER_ADDR=
+peer_warm() {
+	local k v
+	[ -n "$PEER_PID" ] && kill -0 "$PEER_PID" 2>/dev/null || return 1
+	: > "$T/keys-peer"
+	for k in $(cat "$T/cand-sts"); do postmap_q "unix:$T/peer.sock" "$k" > /dev/null; done
+	while read -r k; do
+		v=$(postmap_q "unix:$T/peer.sock" "$k")
 		[ -n "$v" ] && printf '%s\n' "$k" >> "$T/keys-peer"
-		printf '%s\t%s\n' "$k" "${v:-(none)}" >> "$T/peer-warm"
-	done < "$T/keys-peer.all"
+	done < "$T/cand-sts"
+	"$LOADGEN" -o -c 64 -w 0 -d 60 -t 30000 -k "$T/keys-bulk" "unix:$T/peer.sock" > "$T/peer-warm" 2>&1
+	grep -q "^RESULT.* ok=$COLD_N " "$T/peer-warm" && cat "$T/keys-bulk" >> "$T/keys-peer"
 	[ -s "$T/keys-peer" ] || { PEER_WHY="mta-sts-daemon found no policy in the test world"; return 1; }
 	PEER_ADDR=unix:$T/peer.sock
 	PEER_KEYS=$(wc -l < "$T/keys-peer")
 }
-peer_setup || note peer "not run: $PEER_WHY"
+
+if [ -n "${WORLD_UP:-}" ]; then
+	say "warm-up"
+	warm_setup || WARM_ADDR=
+	peer_warm || { [ -n "$PEER_WHY" ] || PEER_WHY="no warm peer"; }
+else
+	note dane-hit "not run: $WORLD_WHY"
+	note sts-hit "not run: $WORLD_WHY"
+	note peer "not run: $WORLD_WHY"
+fi
 
 # ---------------------------------------------------------------- cache hits
+say "cache hits"
 for r in $(seq "$ROUNDS"); do
+	[ -n "$WARM_ADDR" ] && rewarm
 	for c in $CONCS; do
 		measure floor "unix:$T/floor.sock" "$T/keys-hit" "$c"
 		measure override "unix:$T/hit.sock" "$T/keys-hit" "$c"
+		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-dane" ] && measure dane "$WARM_ADDR" "$T/keys-dane" "$c"
+		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-sts" ] && measure sts "$WARM_ADDR" "$T/keys-sts" "$c"
 		[ -n "$PEER_ADDR" ] && measure peer "$PEER_ADDR" "$T/keys-peer" "$c" -m postfix
 	done
 done
 HIT_RSS=$(rss_kib "$HPID")
 
-# Cached DANE results and cached MTA-STS policies: the same measurement,
-# once those sources exist (keys: domains whose answer is in the cache).
-note dane-hit "not run: no DANE source in tlspolicyd yet"
-note sts-hit "not run: no MTA-STS cache in tlspolicyd yet"
-
 # ---------------------------------------------------------------- stalled resolver
-# 200 lookups that hang on a stalled resolver, then cache hits again.  The
-# hanging clients ask for domains tlspolicyd does not know; if they are
-# answered at once, nothing is stuck and the scenario does not apply yet.
+# The bench resolver is stopped (SIGSTOP); 200 connections ask for
+# domains nobody has looked up (u00000.stall.test ...), so 200 lookups
+# hang until query_timeout (30 s, longer than the window); meanwhile the
+# cached DANE and MTA-STS answers are measured at concurrency 64 and
+# compared with the same measurement without the stall (hits table).
 stall_scenario() {
-	gen_keys 200 "$T/keys-unknown.tmp"
-	sed 's/^/unknown-/' "$T/keys-unknown.tmp" > "$T/keys-unknown"
-	"$LOADGEN" -l hang -c 200 -n 1 -w 0 -d 2 -t 0 -k "$T/keys-unknown" \
-		"unix:$T/hit.sock" > "$T/hang-probe" 2>&1
-	if ! grep -q ' reqs=0 ' "$T/hang-probe"; then
-		note stall "not run: unknown domains are answered at once (no DNS lookups in tlspolicyd yet), so nothing can hang on a stalled resolver"
-		return
-	fi
-	# Reached once DNS lookups exist: keep 200 hanging for the whole run.
-	"$LOADGEN" -l hang -c 200 -d $((SECS + WARM + 5)) -w 0 -t 0 \
-		-k "$T/keys-unknown" "unix:$T/hit.sock" > "$T/hang.log" 2>&1 &
-	PIDS+=("$!")
+	local rpid hpid secs
+	awk 'BEGIN { for (i = 0; i < 10000; i++) printf "u%05d.stall.test\n", i }' > "$T/keys-unknown"
+	rewarm
+	rpid=$(bench_resolver_pid)
+	kill -STOP "$rpid" || { note stall "not run: could not stop the bench resolver"; return; }
+	secs=$(calc_ "$ROUNDS * 2 * ($SECS + $WARM) + 4")
+	"$LOADGEN" -l hang -c 200 -d "$secs" -w 0 -t 0 -k "$T/keys-unknown" "$WARM_ADDR" > "$T/hang.log" 2>&1 &
+	hpid=$!
+	PIDS+=("$hpid")
 	sleep 1
-	measure stalled "unix:$T/hit.sock" "$T/keys-hit" 64
-	# report.sh compares its p99 with override at 64 (target < 2x).
+	for r in $(seq "$ROUNDS"); do
+		[ -s "$T/keys-dane" ] && measure dane-stalled "$WARM_ADDR" "$T/keys-dane" 64
+		[ -s "$T/keys-sts" ] && measure sts-stalled "$WARM_ADDR" "$T/keys-sts" 64
+	done
+	# The hanging clients must still be waiting: no answers, 200 in flight.
+	wait "$hpid"
+	HANG=$(grep '^RESULT' "$T/hang.log")
+	kill -CONT "$rpid"
+	printf '%s\n' "$HANG" >> "$RAW"
+	say "$HANG"
 }
-if [ -x "$WORLD_SH" ]; then
+if [ -n "$WARM_ADDR" ]; then
+	say "stall"
 	stall_scenario
 else
-	note stall "not run: needs DNS lookups in tlspolicyd and the test world's stallable resolver"
+	note stall "not run: ${WORLD_WHY:-no warm tlspolicyd in the world}"
 fi
 
-# ---------------------------------------------------------------- cold MTA-STS
-note cold "not run: needs the MTA-STS source (stsfetch) and 1,000 MTA-STS domains in the test world"
-
 # ---------------------------------------------------------------- policy
-# Inbound: loadgen -p policy against tlspolicyd's policy service and
-# floor -p, once the daemon has one.
-note policy "not run: tlspolicyd has no policy delegation service yet (loadgen -p policy and floor -p are ready)"
+if [ -n "$POLICY_OK" ]; then
+	say "policy delegation"
+	for r in $(seq "$ROUNDS"); do
+		for c in $CONCS; do
+			measure floor-policy "unix:$T/floor-policy.sock" "$T/keys-hit" "$c" -p policy
+			measure policy "unix:$T/hit-policy.sock" "$T/keys-hit" "$c" -p policy
+		done
+	done
+fi
 
 # ---------------------------------------------------------------- memory
+# N valid policies in the LMDB store (bench/stsfill), tlspolicyd started
+# in an empty network namespace whose only resolver (127.0.0.1:1) refuses
+# at once; every domain is asked once, so the store loads its policy into
+# memory and, the TXT lookup having failed, answers with it (RFC 8461 5.1:
+# a DNS failure keeps the cached policy).  DANE is off (its lookups would
+# fail the same way and answer TEMP).  Start-up: exec to the socket, and
+# exec to the first answer from the store.
 stop_pid "$HPID"
+[ -n "${WPID:-}" ] && stop_pid "$WPID"
+[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
 RSS_ROWS=$T/rss
 : > "$RSS_ROWS"
-# Start-up is exec to first answer; RSS is read then.  Each size is
-# started ROUNDS times and the median start-up kept.
-for n in 0 10000 100000 1000000; do
-	gen_overrides "$n" "$T/ovr-$n"
-	write_conf "m$n" "$T/ovr-$n"
-	: > "$T/m$n.rows"
-	for r in $(seq "$ROUNDS"); do
-		t0=$(date +%s%N)
-		start_daemon "m$n"
-		if wait_answer "unix:$T/m$n.sock" "$T/keys-hit"; then
-			t1=$(date +%s%N)
-			rss=$(rss_kib "$DPID")
-			ms=$(( (t1 - t0) / 1000000 ))
-			printf '%s %s %s\n' "$n" "$rss" "$ms" >> "$T/m$n.rows"
-			printf 'RESULT label=rss overrides=%s rss_kib=%s startup_ms=%s\n' \
-				"$n" "$rss" "$ms" >> "$RAW"
-			say "overrides $n: RSS $rss KiB, first answer after $ms ms"
-		else
-			say "tlspolicyd with $n overrides did not answer"; cat "$T/m$n.log" >&2
-		fi
-		stop_pid "$DPID"
+mem_one() {
+	local n=$1 t0 t1 t2 line
+	rm -rf "$T/mem.state"
+	write_conf mem "$T/empty"
+	cat >> "$T/mem.conf" <<-CONF
+	dane_enable = no
+	dns_resolvers = 127.0.0.1:1
+	dns_retries = 0
+	sts_fetcher =
+	CONF
+	"$STSFILL" "$T/mem.state/sts.lmdb" "$n" m mem.test > "$T/keys-mem" || return 1
+	[ "$n" = 0 ] && echo m0000000.mem.test > "$T/keys-mem"
+	head -1 "$T/keys-mem" > "$T/keys-mem1"
+	[ "$(id -u)" = 0 ] && getent passwd tlspolicyd >/dev/null && chown -R tlspolicyd "$T/mem.state"
+	sync
+	t0=$(date +%s%N)
+	"${PIN_SRV[@]}" unshare -n sh -c "ip link set lo up && exec $TLSPOLICYD -f -c $T/mem.conf" \
+		> "$T/mem.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 2000); do [ -S "$T/mem.sock" ] && break; sleep 0.005; done
+	t1=$(date +%s%N)
+	"$LOADGEN" -c 1 -n 1 -w 0 -d 30 -k "$T/keys-mem1" "unix:$T/mem.sock" > "$T/mem-first" 2>&1
+	t2=$(date +%s%N)
+	line=$("${PIN_GEN[@]}" "$LOADGEN" -o -l "mem-$n" -c 64 -w 0 -d 300 -t 30000 -k "$T/keys-mem" \
+		"unix:$T/mem.sock" 2>&1 | grep '^RESULT')
+	printf '%s\n' "$line" >> "$RAW"
+	printf 'RESULT label=rss domains=%s rss_kib=%s anon_kib=%s file_kib=%s sock_ms=%s first_ms=%s first=%s %s\n' \
+		"$n" "$(vm VmRSS "$DPID")" "$(vm RssAnon "$DPID")" "$(vm RssFile "$DPID")" \
+		"$(( (t1 - t0) / 1000000 ))" "$(( (t2 - t0) / 1000000 ))" \
+		"$(grep -q '^RESULT.* ok=1 ' "$T/mem-first" && echo ok || echo not-ok)" \
+		"$(echo "$line" | grep -o ' ok=[0-9]*')" | tee -a "$RAW" >&2
+	grep '^RESULT label=rss domains='"$n"' ' "$RAW" | tail -1 >> "$RSS_ROWS"
+	stop_pid "$DPID"
+	rm -rf "$T/mem.state" "$T/keys-mem"
+}
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	say "memory"
+	for n in 0 ${BENCH_MEM_SIZES:-10000 100000 1000000}; do
+		mem_one "$n" || note memory "stsfill $n failed"
 	done
-	sort -n -k3 "$T/m$n.rows" | awk '{ l[NR] = $0 } END { if (NR) print l[int((NR + 1) / 2)] }' >> "$RSS_ROWS"
-	rm -f "$T/ovr-$n"
-done
+else
+	note memory "not run: needs root for an empty network namespace (unshare -n)"
+fi
 
 # ---------------------------------------------------------------- report
 medians

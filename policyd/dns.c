@@ -162,6 +162,17 @@ dns_server_str(const struct dns_server *s, char *buf, size_t len)
 	}
 }
 
+static int
+load_anchors(struct dns_config *dc, const struct config *cf, char *err,
+    size_t errlen)
+{
+	if (strcmp(config_get(cf, "dnssec_validation"), "local") != 0)
+		return 0;
+	dc->anchors = dnssec_anchors_load(config_get(cf,
+	    "dnssec_trust_anchor_file"), err, errlen);
+	return dc->anchors ? 0 : -1;
+}
+
 /* Read the dns_* parameters; resolvers default to /etc/resolv.conf. */
 int
 dns_config_from(struct dns_config *dc, const struct config *cf,
@@ -176,14 +187,10 @@ dns_config_from(struct dns_config *dc, const struct config *cf,
 	dc->retries = (int)config_long(cf, "dns_retries");
 	dc->cache_size = (size_t)config_long(cf, "dns_cache_size");
 	dc->cache_max_ttl = (uint32_t)config_time(cf, "dns_cache_max_ttl");
-	if (strcmp(config_get(cf, "dnssec_validation"), "local") == 0
-	    && (dc->anchors = dnssec_anchors_load(config_get(cf,
-	    "dnssec_trust_anchor_file"), err, errlen)) == NULL)
-		return -1;
 	if (*list) {
 		dc->nservers = dns_parse_servers(list, dc->servers,
 		    DNS_MAX_SERVERS, err, errlen);
-		return dc->nservers < 0 ? -1 : 0;
+		return dc->nservers < 0 ? -1 : load_anchors(dc, cf, err, errlen);
 	}
 	if ((text = file_read(resolv_conf, 65536, &len, &why)) == NULL) {
 		snprintf(err, errlen, "%s: %s (set dns_resolvers)", resolv_conf, why);
@@ -197,7 +204,7 @@ dns_config_from(struct dns_config *dc, const struct config *cf,
 		    "(set dns_resolvers)", resolv_conf);
 		return -1;
 	}
-	return 0;
+	return load_anchors(dc, cf, err, errlen);
 }
 
 /*
@@ -602,6 +609,10 @@ dns_new(struct loop *l, const struct dns_config *cf)
 
 		d->val = dnssec_new(cf->anchors, &io);
 		d->cf.anchors = NULL;		/* owned by d->val now */
+		log_warn("dnssec_validation = local: NSEC3 is not supported "
+		    "yet: an answer that needs an NSEC3 proof (an unsigned "
+		    "delegation or a missing record in a zone using NSEC3, "
+		    "as most top-level domains do) is bogus");
 	}
 	for (int i = 0; i < cf->nservers; i++) {
 		if (dns_server_is_loopback(&cf->servers[i]) || d->val)

@@ -43,10 +43,9 @@ check_stale_fallback(const char *v, const char **err)
 static int
 check_validation(const char *v, const char **err)
 {
-	static const char *const set[] = { "resolver", NULL };
+	static const char *const set[] = { "resolver", "local", NULL };
 
-	return one_of(v, set, err, "expected resolver (local validation is "
-	    "not implemented)");
+	return one_of(v, set, err, "expected resolver or local");
 }
 
 static int
@@ -157,6 +156,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "dns_cache_size", "10000", cf_check_count },
 	{ "dns_cache_max_ttl", "1h", check_positive_time },
 	{ "dnssec_validation", "resolver", check_validation },
+	{ "dnssec_trust_anchor_file", "/usr/share/dns/root.key", cf_check_abspath },
 	{ "dns_error_action", "temp", check_error_action },
 	{ "dns_stale_max", "1h", cf_check_time },
 	{ "dns_stale_fallback", "temp", check_stale_fallback },

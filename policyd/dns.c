@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "dns.h"
+#include "dnssec.h"
 #include "htable.h"
 #include "log.h"
 #include "util.h"
@@ -161,6 +162,17 @@ dns_server_str(const struct dns_server *s, char *buf, size_t len)
 	}
 }
 
+static int
+load_anchors(struct dns_config *dc, const struct config *cf, char *err,
+    size_t errlen)
+{
+	if (strcmp(config_get(cf, "dnssec_validation"), "local") != 0)
+		return 0;
+	dc->anchors = dnssec_anchors_load(config_get(cf,
+	    "dnssec_trust_anchor_file"), err, errlen);
+	return dc->anchors ? 0 : -1;
+}
+
 /* Read the dns_* parameters; resolvers default to /etc/resolv.conf. */
 int
 dns_config_from(struct dns_config *dc, const struct config *cf,
@@ -175,15 +187,10 @@ dns_config_from(struct dns_config *dc, const struct config *cf,
 	dc->retries = (int)config_long(cf, "dns_retries");
 	dc->cache_size = (size_t)config_long(cf, "dns_cache_size");
 	dc->cache_max_ttl = (uint32_t)config_time(cf, "dns_cache_max_ttl");
-	if (strcmp(config_get(cf, "dnssec_validation"), "resolver") != 0) {
-		snprintf(err, errlen, "dnssec_validation: only \"resolver\" is "
-		    "implemented");
-		return -1;
-	}
 	if (*list) {
 		dc->nservers = dns_parse_servers(list, dc->servers,
 		    DNS_MAX_SERVERS, err, errlen);
-		return dc->nservers < 0 ? -1 : 0;
+		return dc->nservers < 0 ? -1 : load_anchors(dc, cf, err, errlen);
 	}
 	if ((text = file_read(resolv_conf, 65536, &len, &why)) == NULL) {
 		snprintf(err, errlen, "%s: %s (set dns_resolvers)", resolv_conf, why);
@@ -197,7 +204,7 @@ dns_config_from(struct dns_config *dc, const struct config *cf,
 		    "(set dns_resolvers)", resolv_conf);
 		return -1;
 	}
-	return 0;
+	return load_anchors(dc, cf, err, errlen);
 }
 
 /*
@@ -315,6 +322,8 @@ struct centry {
 	char *key;
 	ldns_pkt *pkt;
 	uint64_t expires;		/* ms */
+	uint64_t serial;		/* tells a replaced entry apart */
+	int verdict;			/* enum dnssec_verdict; 0: not yet */
 	struct centry *prev, *next;	/* most recent first */
 };
 
@@ -323,6 +332,7 @@ struct dns_cache {
 	struct centry *head, *tail;
 	size_t max;
 	uint32_t max_ttl;
+	uint64_t serial;
 };
 
 /* "TYPE/name." lower-cased; name may lack the final dot. */
@@ -383,8 +393,9 @@ centry_drop(struct dns_cache *c, struct centry *e)
 	free(e);
 }
 
-void
-dns_cache_put(struct dns_cache *c, const char *name, int type,
+/* Returns the entry's serial, 0 when not cached. */
+static uint64_t
+cache_put(struct dns_cache *c, const char *name, int type,
     const ldns_pkt *pkt, uint64_t now_ms)
 {
 	char key[DNS_NAME_MAX + 16];
@@ -396,7 +407,7 @@ dns_cache_put(struct dns_cache *c, const char *name, int type,
 	else
 		ttl = umin(dns_pkt_ttl(pkt), c->max_ttl);
 	if (ttl == 0)
-		return;
+		return 0;
 	cache_key(key, sizeof(key), name, type);
 	if ((e = htable_get(c->tab, key)) != NULL)
 		centry_drop(c, e);
@@ -406,12 +417,21 @@ dns_cache_put(struct dns_cache *c, const char *name, int type,
 	e->key = xstrdup(key);
 	e->pkt = ldns_pkt_clone(pkt);
 	e->expires = now_ms + (uint64_t)ttl * 1000;
+	e->serial = ++c->serial;
 	htable_put(c->tab, key, e);
 	lru_front(c, e);
+	return e->serial;
 }
 
-const ldns_pkt *
-dns_cache_get(struct dns_cache *c, const char *name, int type,
+void
+dns_cache_put(struct dns_cache *c, const char *name, int type,
+    const ldns_pkt *pkt, uint64_t now_ms)
+{
+	(void)cache_put(c, name, type, pkt, now_ms);
+}
+
+static struct centry *
+cache_lookup(struct dns_cache *c, const char *name, int type,
     uint64_t now_ms, uint32_t *ttl_left)
 {
 	char key[DNS_NAME_MAX + 16];
@@ -427,7 +447,33 @@ dns_cache_get(struct dns_cache *c, const char *name, int type,
 	lru_unlink(c, e);
 	lru_front(c, e);
 	*ttl_left = (uint32_t)((e->expires - now_ms + 999) / 1000);
-	return e->pkt;
+	return e;
+}
+
+const ldns_pkt *
+dns_cache_get(struct dns_cache *c, const char *name, int type,
+    uint64_t now_ms, uint32_t *ttl_left)
+{
+	struct centry *e = cache_lookup(c, name, type, now_ms, ttl_left);
+
+	return e ? e->pkt : NULL;
+}
+
+/* Keep the verdict with the very answer it is about; bogus not long. */
+static void
+cache_set_verdict(struct dns_cache *c, const char *name, int type,
+    uint64_t serial, int verdict, uint64_t now_ms)
+{
+	char key[DNS_NAME_MAX + 16];
+	struct centry *e;
+
+	cache_key(key, sizeof(key), name, type);
+	if (serial == 0 || (e = htable_get(c->tab, key)) == NULL
+	    || e->serial != serial)
+		return;
+	e->verdict = verdict;
+	if (verdict == DNSSEC_BOGUS && e->expires > now_ms + DNS_ERR_TTL * 1000)
+		e->expires = now_ms + DNS_ERR_TTL * 1000;
 }
 
 void
@@ -478,6 +524,13 @@ struct dns_query {
 	ldns_pkt *pkt;			/* the cached answer (a copy) */
 	uint32_t ttl;
 	struct dns_query *prev, *next;
+	/* Local validation: wanted, in progress (job), of which entry. */
+	int validate;
+	struct dnssec_job *job;
+	uint64_t serial;
+	int verdict;			/* cached one, 0 if none */
+	int type;
+	char name[DNS_NAME_MAX];
 };
 
 struct inflight {
@@ -505,10 +558,19 @@ struct dns {
 	struct dns_cache *cache;
 	struct htable *inflight;
 	struct dns_query *immediate;	/* cached answers awaiting delivery */
+	struct dns_query *validating;	/* answers awaiting the validator */
+	struct dnssec *val;		/* local validation, or NULL */
 	unsigned rotor;
 };
 
 static void attempt_start(struct inflight *inf);
+static void validate(struct dns_query *q, const ldns_pkt *pkt);
+static struct dns_query *lookup(struct dns *d, const char *name, int type,
+    dns_cb cb, void *arg, int validate);
+static void *vfetch_start(void *ctx, const char *name, int type,
+    dnssec_fetch_cb cb, void *arg);
+static void vfetch_cancel(void *ctx, void *handle);
+static time_t vfetch_now(void *ctx);
 
 const char *
 dns_status_name(enum dns_status st)
@@ -542,8 +604,18 @@ dns_new(struct loop *l, const struct dns_config *cf)
 	d->cf = *cf;
 	d->cache = dns_cache_new(cf->cache_size, cf->cache_max_ttl);
 	d->inflight = htable_new(64);
+	if (cf->anchors) {
+		struct dnssec_io io = { vfetch_start, vfetch_cancel, vfetch_now, d };
+
+		d->val = dnssec_new(cf->anchors, &io);
+		d->cf.anchors = NULL;		/* owned by d->val now */
+		log_warn("dnssec_validation = local: NSEC3 is not supported "
+		    "yet: an answer that needs an NSEC3 proof (an unsigned "
+		    "delegation or a missing record in a zone using NSEC3, "
+		    "as most top-level domains do) is bogus");
+	}
 	for (int i = 0; i < cf->nservers; i++) {
-		if (dns_server_is_loopback(&cf->servers[i]))
+		if (dns_server_is_loopback(&cf->servers[i]) || d->val)
 			continue;
 		dns_server_str(&cf->servers[i], buf, sizeof(buf));
 		log_warn("resolver %s is not on loopback: the AD bit it sends "
@@ -599,29 +671,40 @@ query_push(struct dns_query **head, struct dns_query *q)
 	*head = q;
 }
 
-/* Deliver to every waiter; waiters' callbacks may cancel others. */
+/*
+ * Deliver to every waiter; waiters' callbacks may cancel others.
+ * Those that want local validation get it first.
+ */
 static void
 finish(struct inflight *inf, enum dns_status st, ldns_pkt *pkt)
 {
 	struct dns *d = inf->d;
 	struct dns_result r;
 	struct dns_query *q;
+	uint64_t serial = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.status = st;
 	if (pkt) {
 		r.rcode = ldns_pkt_get_rcode(pkt);
-		r.secure = ldns_pkt_ad(pkt);
+		r.secure = d->val ? 0 : ldns_pkt_ad(pkt);
 		r.ttl = umin(dns_pkt_ttl(pkt), d->cf.cache_max_ttl);
 		r.pkt = pkt;
-		dns_cache_put(d->cache, inf->name, inf->type, pkt, dns_now(d));
+		serial = cache_put(d->cache, inf->name, inf->type, pkt, dns_now(d));
 	}
 	log_debug("dns %s/%d: %s rcode=%d ad=%d ttl=%u", inf->name, inf->type,
-	    dns_status_name(st), r.rcode, r.secure, r.ttl);
+	    dns_status_name(st), r.rcode, pkt ? ldns_pkt_ad(pkt) : 0, r.ttl);
 	io_close(inf);
 	htable_del(d->inflight, inf->key);	/* new lookups start afresh */
 	while ((q = inf->waiters) != NULL) {
 		query_unlink(&inf->waiters, q);
+		if (q->validate && pkt) {
+			q->inf = NULL;
+			q->serial = serial;
+			q->ttl = r.ttl;
+			validate(q, pkt);
+			continue;
+		}
 		q->cb(q->arg, &r);
 		free(q);
 	}
@@ -798,7 +881,8 @@ build_wire(struct inflight *inf)
 	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
 		return -1;
 	ldns_pkt_set_id(pkt, id);
-	ldns_pkt_set_cd(pkt, 0);
+	/* Local validation wants bogus data too, to judge it itself. */
+	ldns_pkt_set_cd(pkt, inf->d->val != NULL);
 	ldns_pkt_set_edns_udp_size(pkt, 4096);
 	ldns_pkt_set_edns_do(pkt, 1);
 	free(inf->wire);
@@ -852,6 +936,142 @@ fail:
 	inf->timer = loop_timer(d->loop, 0, on_send_failed, inf);
 }
 
+/*
+ * Local validation.
+ */
+
+/* What a validating resolver says for bogus data. */
+static ldns_pkt *
+servfail_pkt(const ldns_pkt *orig)
+{
+	static uint8_t ede[] = { 0, 15, 0, 2, 0, 6 };	/* EDE 6 DNSSEC Bogus */
+	ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(orig), 0);
+	ldns_pkt *p;
+
+	p = ldns_pkt_query_new(ldns_rdf_clone(ldns_rr_owner(q)),
+	    ldns_rr_get_type(q), LDNS_RR_CLASS_IN, LDNS_RD | LDNS_RA);
+	ldns_pkt_set_qr(p, 1);
+	ldns_pkt_set_id(p, ldns_pkt_id(orig));
+	ldns_pkt_set_rcode(p, LDNS_RCODE_SERVFAIL);
+	ldns_pkt_set_edns_udp_size(p, 4096);
+	ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN,
+	    sizeof(ede), ede));
+	return p;
+}
+
+/* Hand q its answer with the verdict applied, then free q. */
+static void
+deliver_verdict(struct dns_query *q, const ldns_pkt *pkt, int verdict,
+    const char *why)
+{
+	struct dns *d = q->d;
+	struct dns_result r;
+	ldns_pkt *sf = NULL;
+
+	if (q->serial && q->verdict == 0)
+		cache_set_verdict(d->cache, q->name, q->type, q->serial, verdict,
+		    dns_now(d));
+	if (verdict == DNSSEC_BOGUS && q->verdict == 0)
+		log_notice("dnssec: %s/%d is bogus: %s", q->name,
+		    q->type, why ? why : "");
+	else if (why && q->verdict == 0)
+		log_debug("dnssec: %s/%d is %s%s%s", q->name, q->type,
+		    dnssec_verdict_name(verdict), *why ? ": " : "", why);
+	memset(&r, 0, sizeof(r));
+	r.status = DNS_OK;
+	if (verdict == DNSSEC_BOGUS) {
+		r.pkt = sf = servfail_pkt(pkt);
+		r.ttl = DNS_ERR_TTL;
+	} else {
+		r.pkt = pkt;
+		r.secure = verdict == DNSSEC_SECURE;
+		r.ttl = q->ttl;
+	}
+	r.rcode = ldns_pkt_get_rcode(r.pkt);
+	q->cb(q->arg, &r);
+	ldns_pkt_free(sf);
+	ldns_pkt_free(q->pkt);
+	free(q);
+}
+
+static void
+validated(void *arg, enum dnssec_verdict v, const char *why)
+{
+	struct dns_query *q = arg;
+
+	q->job = NULL;
+	query_unlink(&q->d->validating, q);
+	deliver_verdict(q, q->pkt, v, why);
+}
+
+/* Start the validator on pkt for q; q's callback runs later. */
+static void
+validate(struct dns_query *q, const ldns_pkt *pkt)
+{
+	enum dnssec_verdict v;
+	char why[256];
+
+	if (q->verdict != 0) {		/* known from the cache */
+		deliver_verdict(q, pkt, q->verdict, NULL);
+		return;
+	}
+	v = dnssec_validate(q->d->val, pkt, q->name, q->type, validated, q,
+	    &q->job, why, sizeof(why));
+	if (v != DNSSEC_PENDING) {
+		deliver_verdict(q, pkt, v, why);
+		return;
+	}
+	if (q->pkt == NULL)
+		q->pkt = ldns_pkt_clone(pkt);
+	query_push(&q->d->validating, q);
+}
+
+/* The validator's own lookups: raw answers, no validation. */
+struct vfetch {
+	struct dns_query *q;
+	dnssec_fetch_cb cb;
+	void *arg;
+};
+
+static void
+vfetch_done(void *arg, const struct dns_result *r)
+{
+	struct vfetch *f = arg;
+	int ok = r->status == DNS_OK && r->pkt != NULL;
+
+	f->cb(f->arg, ok ? r->pkt : NULL, ok ? NULL : dns_status_name(r->status));
+	free(f);
+}
+
+static void *
+vfetch_start(void *ctx, const char *name, int type, dnssec_fetch_cb cb,
+    void *arg)
+{
+	struct vfetch *f = xcalloc(1, sizeof(*f));
+
+	f->cb = cb;
+	f->arg = arg;
+	f->q = lookup(ctx, name, type, vfetch_done, f, 0);
+	return f;
+}
+
+static void
+vfetch_cancel(void *ctx, void *handle)
+{
+	struct vfetch *f = handle;
+
+	dns_cancel(ctx, f->q);
+	free(f);
+}
+
+static time_t
+vfetch_now(void *ctx)
+{
+	struct dns *d = ctx;
+
+	return d->cf.wallclock ? d->cf.wallclock(d->cf.now_arg) : time(NULL);
+}
+
 static void
 deliver_cached(struct loop *l, void *arg)
 {
@@ -861,10 +1081,14 @@ deliver_cached(struct loop *l, void *arg)
 	(void)l;
 	q->timer = NULL;
 	query_unlink(&q->d->immediate, q);
+	if (q->validate) {
+		validate(q, q->pkt);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.status = DNS_OK;
 	r.rcode = ldns_pkt_get_rcode(q->pkt);
-	r.secure = ldns_pkt_ad(q->pkt);
+	r.secure = q->d->val ? 0 : ldns_pkt_ad(q->pkt);
 	r.ttl = q->ttl;
 	r.pkt = q->pkt;
 	q->cb(q->arg, &r);
@@ -875,18 +1099,30 @@ deliver_cached(struct loop *l, void *arg)
 struct dns_query *
 dns_lookup(struct dns *d, const char *name, int type, dns_cb cb, void *arg)
 {
+	return lookup(d, name, type, cb, arg, d->val != NULL);
+}
+
+static struct dns_query *
+lookup(struct dns *d, const char *name, int type, dns_cb cb, void *arg,
+    int validate)
+{
 	struct dns_query *q = xcalloc(1, sizeof(*q));
 	struct inflight *inf;
-	const ldns_pkt *cached;
+	struct centry *e;
 	char key[DNS_NAME_MAX + 16];
 	uint32_t ttl;
 
 	q->d = d;
 	q->cb = cb;
 	q->arg = arg;
-	if ((cached = dns_cache_get(d->cache, name, type, dns_now(d), &ttl))) {
-		q->pkt = ldns_pkt_clone(cached);
+	q->validate = validate;
+	q->type = type;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	if ((e = cache_lookup(d->cache, name, type, dns_now(d), &ttl))) {
+		q->pkt = ldns_pkt_clone(e->pkt);
 		q->ttl = ttl;
+		q->serial = e->serial;
+		q->verdict = e->verdict;
 		query_push(&d->immediate, q);
 		q->timer = loop_timer(d->loop, 0, deliver_cached, q);
 		return q;
@@ -919,7 +1155,11 @@ dns_cancel(struct dns *d, struct dns_query *q)
 {
 	if (q == NULL)
 		return;
-	if (q->inf) {
+	if (q->job) {
+		dnssec_cancel(q->job);
+		query_unlink(&d->validating, q);
+		ldns_pkt_free(q->pkt);
+	} else if (q->inf) {
 		/* The query itself runs on: its answer fills the cache. */
 		query_unlink(&q->inf->waiters, q);
 	} else {
@@ -956,10 +1196,13 @@ dns_free(struct dns *d)
 {
 	if (d == NULL)
 		return;
+	while (d->validating)
+		dns_cancel(d, d->validating);
 	while (d->immediate)
 		dns_cancel(d, d->immediate);
 	htable_walk(d->inflight, free_inflight, NULL);
 	htable_free(d->inflight, NULL);
 	dns_cache_free(d->cache);
+	dnssec_free(d->val);
 	free(d);
 }

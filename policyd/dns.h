@@ -36,9 +36,10 @@
  *	so that a slow resolver never blocks the loop.  Each query goes
  *	out over its own connected UDP socket (kernel-chosen random source
  *	port; a connected socket only accepts datagrams from the server's
- *	address) with a random id, RD and DO set, EDNS0 size 4096, CD never
- *	set.  A reply is accepted only when its id, QR bit, opcode and
- *	question (name, type, class IN) match; anything else is dropped
+ *	address) with a random id, RD and DO set, EDNS0 size 4096, CD
+ *	only for local validation (below).  A reply is accepted only when
+ *	its id, QR bit, opcode and question (name, type, class IN) match;
+ *	anything else is dropped
  *	and the query keeps waiting.  TC=1 repeats the query over TCP to
  *	the same server.  Each attempt waits timeout_ms; there are
  *	retries + 1 attempts, rotating over the servers; SERVFAIL and
@@ -69,10 +70,24 @@
  *	dns_pkt_ede(): the first Extended DNS Error info-code (RFC 8914)
  *	in the reply's OPT record, or -1.
  *
+ *	With cf->anchors set (dnssec_validation = local; dns_new() takes
+ *	them over), queries also set CD, so that a validating resolver
+ *	passes bogus data on instead of hiding it, and each answer goes
+ *	through dnssec_validate() (dnssec.h) before the callback: secure
+ *	is the local verdict, never the AD bit, and a bogus answer is
+ *	delivered as SERVFAIL (Extended DNS Error 6, DNSSEC Bogus) with
+ *	ttl DNS_ERR_TTL.  The DNSKEY and DS lookups of the validator use
+ *	the same transport, coalescing and cache, without validation of
+ *	their own.  The verdict is cached with the answer (a bogus one
+ *	for DNS_ERR_TTL seconds).  Only the callback of a lookup that
+ *	needs the validator runs later than it otherwise would.
+ *
  *	dns_config_from() fills a dns_config from the dns_* parameters;
  *	with dns_resolvers empty, from the nameserver lines of
- *	resolv_conf.  It fails when no resolver is left or
- *	dnssec_validation is not "resolver" (the only mode implemented).
+ *	resolv_conf.  It fails when no resolver is left, or, for
+ *	dnssec_validation = local, when dnssec_trust_anchor_file cannot
+ *	be read or holds no valid DS or DNSKEY record (the message names
+ *	the file).
  *
  *	Parsers: dns_parse_server() reads "addr", "addr:port" (IPv4),
  *	"[addr]:port" or "[addr]" (IPv4 or IPv6); dns_parse_servers() a
@@ -86,6 +101,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
@@ -109,6 +125,8 @@ struct dns_config {
 	uint32_t cache_max_ttl;		/* seconds */
 	uint64_t (*now)(void *arg);	/* ms; NULL: loop_now() */
 	void *now_arg;
+	struct dnssec_anchors *anchors;	/* local validation; NULL: AD bit */
+	time_t (*wallclock)(void *arg);	/* for RRSIG times; NULL: time() */
 };
 
 enum dns_status {
@@ -133,6 +151,7 @@ struct dns_query;
 struct dns_cache;
 
 struct config;
+struct dnssec_anchors;
 
 int dns_config_from(struct dns_config *dc, const struct config *cf,
     const char *resolv_conf, char *err, size_t errlen);

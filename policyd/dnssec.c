@@ -1,0 +1,1059 @@
+/*
+ * dnssec - see dnssec.h.  The pure steps come first, the per-answer
+ * state machine (struct dnssec_job) last.  Lists named "shallow" hold
+ * pointers into a packet and are freed with ldns_rr_list_free(); the
+ * others are deep copies (ldns_rr_list_deep_free()).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "dnssec.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_ITEMS	10	/* RRsets on one CNAME chain, plus the end */
+#define MAX_FETCH	48	/* DS and DNSKEY lookups for one answer */
+#define DNSSEC_NAME_BUF	1040	/* a name in presentation form, escaped */
+
+struct dnssec_anchors {
+	ldns_rr_list *rrs;		/* DS and DNSKEY records, deep */
+};
+
+struct dnssec {
+	struct dnssec_anchors *anchors;
+	struct dnssec_io io;
+};
+
+static ldns_rr_list *
+list_new(void)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+
+	if (l == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	return l;
+}
+
+static int
+dname_eq(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return ldns_dname_compare(a, b) == 0;
+}
+
+/* sub is parent or below it. */
+static int
+under(const ldns_rdf *sub, const ldns_rdf *parent)
+{
+	return dname_eq(sub, parent) || ldns_dname_is_subdomain(sub, parent);
+}
+
+static ldns_rdf *
+rdf_clone(const ldns_rdf *r)
+{
+	ldns_rdf *c = ldns_rdf_clone(r);
+
+	if (c == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	return c;
+}
+
+/* Shallow: the RRs of list with this owner and type, class IN. */
+static ldns_rr_list *
+pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
+{
+	ldns_rr_list *out = list_new();
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(list, i);
+
+		if (ldns_rr_get_type(rr) == type
+		    && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
+		    && dname_eq(ldns_rr_owner(rr), owner))
+			ldns_rr_list_push_rr(out, rr);
+	}
+	return out;
+}
+
+/* Shallow: the RRSIGs of list over (owner, type). */
+static ldns_rr_list *
+pick_sigs(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
+{
+	ldns_rr_list *out = list_new();
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(list, i);
+		ldns_rdf *tc;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG
+		    || !dname_eq(ldns_rr_owner(rr), owner)
+		    || (tc = ldns_rr_rrsig_typecovered(rr)) == NULL
+		    || ldns_rdf2rr_type(tc) != type)
+			continue;
+		ldns_rr_list_push_rr(out, rr);
+	}
+	return out;
+}
+
+static void
+name_str(const ldns_rdf *name, char *buf, size_t len)
+{
+	char *s = name ? ldns_rdf2str(name) : NULL;
+
+	snprintf(buf, len, "%s", s ? s : "?");
+	free(s);
+}
+
+/*
+ * Trust anchors.
+ */
+
+struct dnssec_anchors *
+dnssec_anchors_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct dnssec_anchors *a = xcalloc(1, sizeof(*a));
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t ttl = 3600;
+	int line = 0;
+	FILE *fp;
+
+	a->rrs = list_new();
+	if (len == 0 || (fp = fmemopen((void *)text, len, "r")) == NULL) {
+		snprintf(err, errlen, "no DS or DNSKEY record");
+		goto fail;
+	}
+	while (!feof(fp)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin,
+		    &prev, &line);
+
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL
+		    || st == LDNS_STATUS_SYNTAX_ORIGIN)
+			continue;
+		if (st != LDNS_STATUS_OK) {
+			snprintf(err, errlen, "line %d: %s", line,
+			    ldns_get_errorstr_by_id(st));
+			fclose(fp);
+			goto fail;
+		}
+		if ((ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS
+		    && ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY)
+		    || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+			snprintf(err, errlen, "line %d: not a DS or DNSKEY "
+			    "record of class IN", line);
+			ldns_rr_free(rr);
+			fclose(fp);
+			goto fail;
+		}
+		ldns_rr_list_push_rr(a->rrs, rr);
+	}
+	fclose(fp);
+	if (ldns_rr_list_rr_count(a->rrs) == 0) {
+		snprintf(err, errlen, "no DS or DNSKEY record");
+		goto fail;
+	}
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	return a;
+fail:
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	dnssec_anchors_free(a);
+	return NULL;
+}
+
+struct dnssec_anchors *
+dnssec_anchors_load(const char *path, char *err, size_t errlen)
+{
+	struct dnssec_anchors *a;
+	const char *why;
+	char e[200];
+	size_t len;
+	char *text;
+
+	if ((text = file_read(path, 1 << 20, &len, &why)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return NULL;
+	}
+	if ((a = dnssec_anchors_parse(text, len, e, sizeof(e))) == NULL)
+		snprintf(err, errlen, "%s: %s", path, e);
+	free(text);
+	return a;
+}
+
+size_t
+dnssec_anchors_count(const struct dnssec_anchors *a)
+{
+	return ldns_rr_list_rr_count(a->rrs);
+}
+
+void
+dnssec_anchors_free(struct dnssec_anchors *a)
+{
+	if (a == NULL)
+		return;
+	ldns_rr_list_deep_free(a->rrs);
+	free(a);
+}
+
+/* The deepest anchor owner at or above name, or NULL. */
+static const ldns_rdf *
+closest_anchor(const struct dnssec_anchors *a, const ldns_rdf *name)
+{
+	const ldns_rdf *best = NULL;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(a->rrs); i++) {
+		const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(a->rrs, i));
+
+		if (under(name, o) && (best == NULL || ldns_dname_is_subdomain(o,
+		    best)))
+			best = o;
+	}
+	return best;
+}
+
+/*
+ * Signatures and keys.
+ */
+
+/* RFC 4034 2.1.1 and RFC 5011 2.1: only zone keys, never revoked ones. */
+static int
+is_zone_key(const ldns_rr *k, const ldns_rdf *zone)
+{
+	ldns_rdf *f = ldns_rr_dnskey_flags(k), *p = ldns_rr_rdf(k, 1);
+	uint16_t flags;
+
+	if (ldns_rr_get_type(k) != LDNS_RR_TYPE_DNSKEY || f == NULL || p == NULL
+	    || !dname_eq(ldns_rr_owner(k), zone))
+		return 0;
+	flags = ldns_rdf2native_int16(f);
+	return (flags & LDNS_KEY_ZONE_KEY) && !(flags & LDNS_KEY_REVOKE_KEY)
+	    && ldns_rdf2native_int8(p) == 3;
+}
+
+static ldns_rr_list *
+zone_keys(const ldns_rr_list *keys, const ldns_rdf *zone)
+{
+	ldns_rr_list *out = list_new();
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(keys); i++)
+		if (is_zone_key(ldns_rr_list_rr(keys, i), zone))
+			ldns_rr_list_push_rr(out, ldns_rr_list_rr(keys, i));
+	return out;
+}
+
+int
+dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now, char *err,
+    size_t errlen)
+{
+	ldns_status st = LDNS_STATUS_CRYPTO_NO_RRSIG;
+	ldns_rr_list *zk;
+
+	if (ldns_rr_list_rr_count(rrset) == 0
+	    || !under(ldns_rr_owner(ldns_rr_list_rr(rrset, 0)), zone)) {
+		snprintf(err, errlen, "RRset outside the signing zone");
+		return -1;
+	}
+	zk = zone_keys(keys, zone);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+
+		if (signer == NULL || !dname_eq(signer, zone)) {
+			st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+			continue;
+		}
+		st = ldns_verify_rrsig_keylist_time(rrset, sig, zk, now, NULL);
+		if (st == LDNS_STATUS_OK)
+			break;
+	}
+	ldns_rr_list_free(zk);
+	if (st == LDNS_STATUS_OK)
+		return 0;
+	snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(st));
+	return -1;
+}
+
+/* Does DNSKEY k match the anchor or DS t (owner, key tag, algorithm)? */
+static int
+key_matches(const ldns_rr *k, const ldns_rr *t)
+{
+	ldns_rr *ds;
+	int eq = 1;
+
+	if (!dname_eq(ldns_rr_owner(k), ldns_rr_owner(t))
+	    || ldns_rr_rd_count(t) != 4 || ldns_rr_rd_count(k) != 4)
+		return 0;
+	if (ldns_rr_get_type(t) == LDNS_RR_TYPE_DNSKEY) {
+		for (size_t i = 0; i < 4 && eq; i++)
+			eq = ldns_rdf_compare(ldns_rr_rdf(k, i), ldns_rr_rdf(t, i)) == 0;
+		return eq;
+	}
+	if (ldns_rr_get_type(t) != LDNS_RR_TYPE_DS)
+		return 0;
+	/* An unknown digest type yields NULL: that DS matches nothing. */
+	ds = ldns_key_rr2ds(k, (ldns_hash)ldns_rdf2native_int8(ldns_rr_rdf(t, 2)));
+	if (ds == NULL)
+		return 0;
+	for (size_t i = 0; i < 4 && eq; i++)
+		eq = ldns_rdf_compare(ldns_rr_rdf(ds, i), ldns_rr_rdf(t, i)) == 0;
+	ldns_rr_free(ds);
+	return eq;
+}
+
+ldns_rr_list *
+dnssec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sigs,
+    const ldns_rdf *zone, const ldns_rr_list *trusted, time_t now, char *err,
+    size_t errlen)
+{
+	ldns_rr_list *zk = zone_keys(dnskeys, zone), *tk = list_new(), *out;
+	int rc;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(zk); i++)
+		for (size_t j = 0; j < ldns_rr_list_rr_count(trusted); j++)
+			if (key_matches(ldns_rr_list_rr(zk, i),
+			    ldns_rr_list_rr(trusted, j))) {
+				ldns_rr_list_push_rr(tk, ldns_rr_list_rr(zk, i));
+				break;
+			}
+	if (ldns_rr_list_rr_count(tk) == 0) {
+		snprintf(err, errlen, "no DNSKEY matches a trusted DS or key");
+		rc = -1;
+	} else {
+		rc = dnssec_verify_rrset(dnskeys, sigs, zone, tk, now, err, errlen);
+	}
+	out = rc == 0 ? ldns_rr_list_clone(zk) : NULL;
+	ldns_rr_list_free(tk);
+	ldns_rr_list_free(zk);
+	return out;
+}
+
+/*
+ * NSEC denials (RFC 4035 5.4): pure over already verified records.
+ */
+
+static int
+nsec_has(const ldns_rr *nsec, ldns_rr_type t)
+{
+	ldns_rdf *bm = ldns_nsec_get_bitmap(nsec);
+
+	return bm != NULL && ldns_nsec_bitmap_covers_type(bm, t);
+}
+
+/* A delegation, seen from the parent: NS without SOA. */
+static int
+nsec_is_cut(const ldns_rr *nsec)
+{
+	return nsec_has(nsec, LDNS_RR_TYPE_NS) && !nsec_has(nsec, LDNS_RR_TYPE_SOA);
+}
+
+/* owner < name < next in canonical order; the last NSEC wraps. */
+static int
+nsec_covers(const ldns_rr *nsec, const ldns_rdf *name)
+{
+	const ldns_rdf *owner = ldns_rr_owner(nsec), *next = ldns_rr_rdf(nsec, 0);
+
+	if (next == NULL || ldns_dname_compare(owner, name) >= 0)
+		return 0;
+	return ldns_dname_compare(next, owner) <= 0
+	    || ldns_dname_compare(name, next) < 0;
+}
+
+static const ldns_rr *
+find_owner(const ldns_rr_list *nsecs, const ldns_rdf *name)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++)
+		if (dname_eq(ldns_rr_owner(ldns_rr_list_rr(nsecs, i)), name))
+			return ldns_rr_list_rr(nsecs, i);
+	return NULL;
+}
+
+/*
+ * An NSEC covering name; not one at a delegation above it, whose
+ * span says nothing about the child zone's names.
+ */
+static const ldns_rr *
+find_covering(const ldns_rr_list *nsecs, const ldns_rdf *name)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+
+		if (!nsec_covers(n, name))
+			continue;
+		if (ldns_dname_is_subdomain(name, ldns_rr_owner(n)) && nsec_is_cut(n))
+			continue;
+		return n;
+	}
+	return NULL;
+}
+
+static ldns_rdf *
+chop(ldns_rdf *d)
+{
+	ldns_rdf *p = ldns_dname_left_chop(d);
+
+	ldns_rdf_deep_free(d);
+	if (p == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	return p;
+}
+
+static ldns_rdf *
+common_ancestor(const ldns_rdf *a, const ldns_rdf *b)
+{
+	ldns_rdf *x = rdf_clone(a), *y = rdf_clone(b);
+
+	while (ldns_dname_label_count(x) > ldns_dname_label_count(y))
+		x = chop(x);
+	while (ldns_dname_label_count(y) > ldns_dname_label_count(x))
+		y = chop(y);
+	while (!dname_eq(x, y)) {
+		x = chop(x);
+		y = chop(y);
+	}
+	ldns_rdf_deep_free(y);
+	return x;
+}
+
+static ldns_rdf *
+wildcard_of(const ldns_rdf *ce)
+{
+	char *s = ldns_rdf2str(ce), buf[DNSSEC_NAME_BUF];
+	ldns_rdf *w;
+
+	snprintf(buf, sizeof(buf), "*.%s", s && strcmp(s, ".") != 0 ? s : "");
+	free(s);
+	w = ldns_dname_new_frm_str(buf);
+	return w;
+}
+
+int
+dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
+    const ldns_rr_list *nsecs, const ldns_rdf *zone)
+{
+	const ldns_rr *n, *c;
+	ldns_rdf *ce, *ce2, *wc;
+	int rc = -1;
+
+	if (!under(name, zone))
+		return -1;
+	if ((n = find_owner(nsecs, name)) != NULL) {
+		/* The name exists: only NODATA can be proven. */
+		if (nxdomain || nsec_has(n, type) || nsec_has(n, LDNS_RR_TYPE_CNAME))
+			return -1;
+		/* At a delegation the parent speaks only for the DS. */
+		return nsec_is_cut(n) && type != LDNS_RR_TYPE_DS ? -1 : 0;
+	}
+	if ((c = find_covering(nsecs, name)) == NULL)
+		return -1;
+	if (ldns_dname_is_subdomain(ldns_rr_rdf(c, 0), name))
+		return nxdomain ? -1 : 0;	/* an empty non-terminal */
+	/* The closest encloser, and the wildcard that could have matched. */
+	ce = common_ancestor(name, ldns_rr_owner(c));
+	ce2 = common_ancestor(name, ldns_rr_rdf(c, 0));
+	if (ldns_dname_label_count(ce2) > ldns_dname_label_count(ce)) {
+		ldns_rdf_deep_free(ce);
+		ce = ce2;
+	} else {
+		ldns_rdf_deep_free(ce2);
+	}
+	if (under(ce, zone) && (wc = wildcard_of(ce)) != NULL) {
+		if (nxdomain)
+			rc = find_owner(nsecs, wc) == NULL
+			    && find_covering(nsecs, wc) != NULL ? 0 : -1;
+		else if ((n = find_owner(nsecs, wc)) != NULL)
+			rc = nsec_has(n, type) || nsec_has(n, LDNS_RR_TYPE_CNAME)
+			    ? -1 : 0;
+		ldns_rdf_deep_free(wc);
+	}
+	ldns_rdf_deep_free(ce);
+	return rc;
+}
+
+int
+dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
+    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs, char *err,
+    size_t errlen)
+{
+	const ldns_rr_list *ns = ldns_pkt_authority(pkt);
+	ldns_rr_list *out = list_new();
+	int nsec3 = 0;
+	char e[120], o[DNSSEC_NAME_BUF];
+
+	*nsecs = NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ns, i);
+		ldns_rr_list *set, *sigs;
+		int rc;
+
+		nsec3 |= ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3;
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC
+		    || !under(ldns_rr_owner(rr), zone))
+			continue;
+		set = pick(ns, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
+		sigs = pick_sigs(ns, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
+		rc = dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e));
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(sigs);
+		if (rc < 0) {
+			name_str(ldns_rr_owner(rr), o, sizeof(o));
+			snprintf(err, errlen, "NSEC %s: %s", o, e);
+			ldns_rr_list_free(out);
+			return -1;
+		}
+		ldns_rr_list_push_rr(out, rr);
+	}
+	if (ldns_rr_list_rr_count(out) == 0) {
+		name_str(zone, o, sizeof(o));
+		snprintf(err, errlen, nsec3 ? "NSEC3 denial (not supported)"
+		    : "no NSEC record of %s", o);
+		ldns_rr_list_free(out);
+		return -1;
+	}
+	*nsecs = out;
+	return 0;
+}
+
+enum dnssec_ds
+dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+    ldns_rr_list **ds, char *err, size_t errlen)
+{
+	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+	ldns_rr_list *set, *sigs, *nsecs;
+	const ldns_rr *n, *c;
+	enum dnssec_ds res;
+	char e[160];
+
+	*ds = NULL;
+	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+		snprintf(err, errlen, "DS lookup: rcode %d", (int)rc);
+		return DNSSEC_DS_BOGUS;
+	}
+	set = pick(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
+	if (ldns_rr_list_rr_count(set) > 0) {
+		sigs = pick_sigs(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
+		if (dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e)) == 0) {
+			*ds = ldns_rr_list_clone(set);
+			res = DNSSEC_DS_SECURE;
+		} else {
+			snprintf(err, errlen, "DS: %s", e);
+			res = DNSSEC_DS_BOGUS;
+		}
+		ldns_rr_list_free(sigs);
+		ldns_rr_list_free(set);
+		return res;
+	}
+	ldns_rr_list_free(set);
+	if (ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0) {
+		snprintf(err, errlen, "DS lookup: other records in the answer");
+		return DNSSEC_DS_BOGUS;
+	}
+	if (dnssec_authority_nsecs(pkt, zone, keys, now, &nsecs, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "no DS: %s", e);
+		return DNSSEC_DS_BOGUS;
+	}
+	if ((n = find_owner(nsecs, child)) != NULL) {
+		if (nsec_has(n, LDNS_RR_TYPE_DS) || nsec_has(n, LDNS_RR_TYPE_SOA)) {
+			snprintf(err, errlen, "NSEC at the name lists DS or SOA");
+			res = DNSSEC_DS_BOGUS;
+		} else {
+			res = nsec_has(n, LDNS_RR_TYPE_NS) ? DNSSEC_DS_INSECURE
+			    : DNSSEC_DS_NOCUT;
+		}
+	} else if ((c = find_covering(nsecs, child)) != NULL) {
+		res = ldns_dname_is_subdomain(ldns_rr_rdf(c, 0), child)
+		    ? DNSSEC_DS_NOCUT : DNSSEC_DS_NXDOMAIN;
+	} else {
+		snprintf(err, errlen, "no NSEC proves the absence of DS");
+		res = DNSSEC_DS_BOGUS;
+	}
+	ldns_rr_list_free(nsecs);
+	return res;
+}
+
+/*
+ * The state machine: one job per answer.
+ */
+
+struct item {
+	int negative;			/* a denial, not an RRset */
+	int nxdomain;
+	const ldns_rdf *name;		/* in the packet or job->qname */
+	ldns_rr_type type;
+	ldns_rr_list *rrset, *sigs;	/* shallow, positive items */
+};
+
+struct dnssec_job {
+	struct dnssec *v;
+	ldns_pkt *pkt;
+	ldns_rdf *qname;
+	struct item items[MAX_ITEMS];
+	int nitems, cur, insecure, nfetch, sync;
+	enum dnssec_verdict verdict;	/* set when done while sync */
+	ldns_rdf *target;		/* the zone the item needs */
+	ldns_rdf *zone;			/* deepest secure zone so far */
+	ldns_rr_list *keys;		/* its zone keys, deep */
+	ldns_rdf *pos;			/* deepest name examined */
+	ldns_rdf *child;		/* the name of the pending lookup */
+	ldns_rr_list *ds;		/* the child's verified DS, deep */
+	void *fetch;
+	dnssec_done_cb cb;
+	void *arg;
+	char why[256];
+};
+
+static void item_start(struct dnssec_job *j);
+
+const char *
+dnssec_verdict_name(enum dnssec_verdict v)
+{
+	switch (v) {
+	case DNSSEC_PENDING:
+		return "pending";
+	case DNSSEC_SECURE:
+		return "secure";
+	case DNSSEC_INSECURE:
+		return "insecure";
+	case DNSSEC_BOGUS:
+		return "bogus";
+	}
+	return "?";
+}
+
+struct dnssec *
+dnssec_new(struct dnssec_anchors *a, const struct dnssec_io *io)
+{
+	struct dnssec *v = xcalloc(1, sizeof(*v));
+
+	v->anchors = a;
+	v->io = *io;
+	return v;
+}
+
+void
+dnssec_free(struct dnssec *v)
+{
+	if (v == NULL)
+		return;
+	dnssec_anchors_free(v->anchors);
+	free(v);
+}
+
+static time_t
+job_now(const struct dnssec_job *j)
+{
+	return j->v->io.now ? j->v->io.now(j->v->io.ctx) : time(NULL);
+}
+
+static void
+walk_reset(struct dnssec_job *j)
+{
+	ldns_rdf_deep_free(j->target);
+	ldns_rdf_deep_free(j->zone);
+	ldns_rdf_deep_free(j->pos);
+	ldns_rdf_deep_free(j->child);
+	ldns_rr_list_deep_free(j->keys);
+	ldns_rr_list_deep_free(j->ds);
+	j->target = j->zone = j->pos = j->child = NULL;
+	j->keys = j->ds = NULL;
+}
+
+static void
+job_free(struct dnssec_job *j)
+{
+	walk_reset(j);
+	for (int i = 0; i < j->nitems; i++) {
+		ldns_rr_list_free(j->items[i].rrset);
+		ldns_rr_list_free(j->items[i].sigs);
+	}
+	ldns_rdf_deep_free(j->qname);
+	ldns_pkt_free(j->pkt);
+	free(j);
+}
+
+static void
+job_done(struct dnssec_job *j, enum dnssec_verdict v)
+{
+	if (j->sync) {
+		j->verdict = v;
+		return;
+	}
+	j->cb(j->arg, v, j->why);
+	job_free(j);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+job_bogus(struct dnssec_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof(j->why), fmt, ap);
+	va_end(ap);
+	job_done(j, DNSSEC_BOGUS);
+}
+
+static void
+job_fetch(struct dnssec_job *j, const ldns_rdf *name, int type,
+    dnssec_fetch_cb cb)
+{
+	char buf[DNSSEC_NAME_BUF];
+
+	name_str(name, buf, sizeof(buf));
+	if (++j->nfetch > MAX_FETCH) {
+		job_bogus(j, "more than %d DS/DNSKEY lookups", MAX_FETCH);
+		return;
+	}
+	j->fetch = j->v->io.fetch(j->v->io.ctx, buf, type, cb, j);
+	if (j->fetch == NULL)
+		job_bogus(j, "cannot look up %s", buf);
+}
+
+/* The RRsets on the CNAME chain from qname, then the data or denial. */
+static int
+build_items(struct dnssec_job *j, int qtype)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(j->pkt);
+	const ldns_rdf *x = j->qname;
+
+	while (j->nitems < MAX_ITEMS) {
+		struct item *it = &j->items[j->nitems++];
+
+		it->name = x;
+		it->type = (ldns_rr_type)qtype;
+		it->rrset = pick(an, x, it->type);
+		if (ldns_rr_list_rr_count(it->rrset) > 0) {
+			it->sigs = pick_sigs(an, x, it->type);
+			return 0;
+		}
+		ldns_rr_list_free(it->rrset);
+		it->rrset = pick(an, x, LDNS_RR_TYPE_CNAME);
+		if (ldns_rr_list_rr_count(it->rrset) == 1
+		    && qtype != LDNS_RR_TYPE_CNAME) {
+			it->type = LDNS_RR_TYPE_CNAME;
+			it->sigs = pick_sigs(an, x, LDNS_RR_TYPE_CNAME);
+			x = ldns_rr_rdf(ldns_rr_list_rr(it->rrset, 0), 0);
+			if (x == NULL)
+				return -1;
+			continue;
+		}
+		ldns_rr_list_free(it->rrset);
+		it->rrset = NULL;
+		it->negative = 1;
+		it->nxdomain = ldns_pkt_get_rcode(j->pkt) == LDNS_RCODE_NXDOMAIN;
+		return 0;
+	}
+	return -1;
+}
+
+/* The signer the item claims: of its RRSIGs, or of the authority's. */
+static const ldns_rdf *
+item_signer(const struct dnssec_job *j, const struct item *it)
+{
+	const ldns_rr_list *l = it->negative ? ldns_pkt_authority(j->pkt)
+	    : it->sigs;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG
+		    && ldns_rr_rrsig_signame(rr) != NULL)
+			return ldns_rr_rrsig_signame(rr);
+	}
+	return NULL;
+}
+
+/* A wildcard expansion: the RRSIG has fewer labels than the owner. */
+static int
+expanded(const struct item *it)
+{
+	const ldns_rr *sig;
+
+	if (ldns_rr_list_rr_count(it->sigs) == 0
+	    || ldns_dname_is_wildcard(it->name))
+		return 0;
+	sig = ldns_rr_list_rr(it->sigs, 0);
+	return ldns_rr_rrsig_labels(sig) != NULL
+	    && ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig))
+	    < ldns_dname_label_count(it->name);
+}
+
+static void
+item_finished(struct dnssec_job *j)
+{
+	if (++j->cur < j->nitems) {
+		item_start(j);
+		return;
+	}
+	if (j->insecure)
+		job_done(j, DNSSEC_INSECURE);
+	else
+		job_done(j, DNSSEC_SECURE);
+}
+
+/* Check the item with the keys of the zone the walk reached. */
+static void
+item_verify(struct dnssec_job *j)
+{
+	struct item *it = &j->items[j->cur];
+	char n[DNSSEC_NAME_BUF], e[200];
+	ldns_rr_list *nsecs = NULL;
+	time_t now = job_now(j);
+	int rc;
+
+	name_str(it->name, n, sizeof(n));
+	if (!it->negative) {
+		if (ldns_rr_list_rr_count(it->sigs) == 0) {
+			job_bogus(j, "%s type %d: no signature in a signed zone",
+			    n, it->type);
+			return;
+		}
+		if (dnssec_verify_rrset(it->rrset, it->sigs, j->zone, j->keys, now,
+		    e, sizeof(e)) < 0) {
+			job_bogus(j, "%s type %d: %s", n, it->type, e);
+			return;
+		}
+		/* A wildcard answer needs proof that the name is not there. */
+		if (expanded(it)) {
+			rc = dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now,
+			    &nsecs, e, sizeof(e));
+			if (rc < 0 || find_covering(nsecs, it->name) == NULL) {
+				ldns_rr_list_free(nsecs);
+				job_bogus(j, "%s: wildcard answer without proof", n);
+				return;
+			}
+			ldns_rr_list_free(nsecs);
+		}
+		item_finished(j);
+		return;
+	}
+	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs, e,
+	    sizeof(e)) < 0) {
+		job_bogus(j, "%s type %d: %s", n, it->type, e);
+		return;
+	}
+	rc = dnssec_deny(it->name, it->type, it->nxdomain, nsecs, j->zone);
+	ldns_rr_list_free(nsecs);
+	if (rc < 0) {
+		job_bogus(j, "%s type %d: the NSEC records do not prove the %s",
+		    n, it->type, it->nxdomain ? "NXDOMAIN" : "NODATA");
+		return;
+	}
+	item_finished(j);
+}
+
+static void walk_step(struct dnssec_job *j);
+
+static void
+on_child_keys(void *arg, const ldns_pkt *pkt, const char *err)
+{
+	struct dnssec_job *j = arg;
+	ldns_rr_list *set, *sigs, *keys;
+	char n[DNSSEC_NAME_BUF], e[200];
+
+	j->fetch = NULL;
+	name_str(j->child, n, sizeof(n));
+	if (pkt == NULL) {
+		job_bogus(j, "DNSKEY %s: %s", n, err);
+		return;
+	}
+	set = pick(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
+	sigs = pick_sigs(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
+	keys = dnssec_verify_dnskeys(set, sigs, j->child, j->ds, job_now(j), e,
+	    sizeof(e));
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	if (keys == NULL) {
+		job_bogus(j, "DNSKEY %s: %s", n, e);
+		return;
+	}
+	ldns_rr_list_deep_free(j->keys);
+	ldns_rr_list_deep_free(j->ds);
+	j->keys = keys;
+	j->ds = NULL;
+	ldns_rdf_deep_free(j->zone);
+	ldns_rdf_deep_free(j->pos);
+	j->zone = rdf_clone(j->child);
+	j->pos = rdf_clone(j->child);
+	walk_step(j);
+}
+
+static void
+on_ds(void *arg, const ldns_pkt *pkt, const char *err)
+{
+	struct dnssec_job *j = arg;
+	char n[DNSSEC_NAME_BUF], e[200];
+
+	j->fetch = NULL;
+	name_str(j->child, n, sizeof(n));
+	if (pkt == NULL) {
+		job_bogus(j, "DS %s: %s", n, err);
+		return;
+	}
+	switch (dnssec_ds_step(pkt, j->child, j->zone, j->keys, job_now(j),
+	    &j->ds, e, sizeof(e))) {
+	case DNSSEC_DS_SECURE:
+		job_fetch(j, j->child, LDNS_RR_TYPE_DNSKEY, on_child_keys);
+		return;
+	case DNSSEC_DS_INSECURE:
+		log_debug("dnssec: %s is an insecure delegation", n);
+		j->insecure = 1;
+		walk_reset(j);
+		item_finished(j);
+		return;
+	case DNSSEC_DS_NOCUT:
+		ldns_rdf_deep_free(j->pos);
+		j->pos = rdf_clone(j->child);
+		walk_step(j);
+		return;
+	case DNSSEC_DS_NXDOMAIN:
+		/* Nothing below exists in this zone: no cut either. */
+		item_verify(j);
+		return;
+	case DNSSEC_DS_BOGUS:
+		job_bogus(j, "%s: %s", n, e);
+		return;
+	}
+}
+
+/* One label further down from pos toward target. */
+static void
+walk_step(struct dnssec_job *j)
+{
+	ldns_rdf *c;
+	int skip;
+
+	if (dname_eq(j->pos, j->target)) {
+		item_verify(j);
+		return;
+	}
+	c = rdf_clone(j->target);
+	skip = ldns_dname_label_count(j->target) - ldns_dname_label_count(j->pos) - 1;
+	while (skip-- > 0)
+		c = chop(c);
+	ldns_rdf_deep_free(j->child);
+	j->child = c;
+	job_fetch(j, c, LDNS_RR_TYPE_DS, on_ds);
+}
+
+static void
+on_anchor_keys(void *arg, const ldns_pkt *pkt, const char *err)
+{
+	struct dnssec_job *j = arg;
+	ldns_rr_list *set, *sigs;
+	char n[DNSSEC_NAME_BUF], e[200];
+
+	j->fetch = NULL;
+	name_str(j->zone, n, sizeof(n));
+	if (pkt == NULL) {
+		job_bogus(j, "DNSKEY %s: %s", n, err);
+		return;
+	}
+	set = pick(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
+	sigs = pick_sigs(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
+	j->keys = dnssec_verify_dnskeys(set, sigs, j->zone, j->v->anchors->rrs,
+	    job_now(j), e, sizeof(e));
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	if (j->keys == NULL) {
+		job_bogus(j, "DNSKEY %s (trust anchor): %s", n, e);
+		return;
+	}
+	walk_step(j);
+}
+
+static void
+item_start(struct dnssec_job *j)
+{
+	struct item *it = &j->items[j->cur];
+	const ldns_rdf *anchor, *signer;
+	char n[DNSSEC_NAME_BUF];
+
+	name_str(it->name, n, sizeof(n));
+	if ((anchor = closest_anchor(j->v->anchors, it->name)) == NULL) {
+		/* Nothing configured vouches for this name. */
+		log_debug("dnssec: %s is under no trust anchor", n);
+		j->insecure = 1;
+		item_finished(j);
+		return;
+	}
+	signer = item_signer(j, it);
+	if (signer && !(under(signer, anchor) && under(it->name, signer))) {
+		job_bogus(j, "%s: signer outside the chain from the anchor", n);
+		return;
+	}
+	if (signer && j->zone && j->keys && dname_eq(signer, j->zone)) {
+		item_verify(j);		/* same zone as the item before */
+		return;
+	}
+	walk_reset(j);
+	j->target = rdf_clone(signer ? signer : it->name);
+	j->zone = rdf_clone(anchor);
+	j->pos = rdf_clone(anchor);
+	job_fetch(j, anchor, LDNS_RR_TYPE_DNSKEY, on_anchor_keys);
+}
+
+enum dnssec_verdict
+dnssec_validate(struct dnssec *v, const ldns_pkt *pkt, const char *qname,
+    int qtype, dnssec_done_cb cb, void *arg, struct dnssec_job **job,
+    char *why, size_t whylen)
+{
+	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
+	struct dnssec_job *j;
+	enum dnssec_verdict res;
+
+	*job = NULL;
+	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+		snprintf(why, whylen, "rcode %d carries no data", (int)rc);
+		return DNSSEC_INSECURE;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->v = v;
+	j->cb = cb;
+	j->arg = arg;
+	j->sync = 1;
+	j->pkt = ldns_pkt_clone(pkt);
+	j->qname = ldns_dname_new_frm_str(qname);
+	if (j->pkt == NULL || j->qname == NULL) {
+		snprintf(why, whylen, "cannot copy the answer");
+		job_free(j);
+		return DNSSEC_BOGUS;
+	}
+	if (build_items(j, qtype) < 0) {
+		snprintf(why, whylen, "CNAME chain too long or broken");
+		job_free(j);
+		return DNSSEC_BOGUS;
+	}
+	item_start(j);
+	j->sync = 0;
+	if (j->verdict == DNSSEC_PENDING) {
+		*job = j;
+		return DNSSEC_PENDING;
+	}
+	snprintf(why, whylen, "%s", j->why);
+	res = j->verdict;
+	job_free(j);
+	return res;
+}
+
+void
+dnssec_cancel(struct dnssec_job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fetch)
+		j->v->io.cancel(j->v->io.ctx, j->fetch);
+	job_free(j);
+}

@@ -1,0 +1,163 @@
+/*
+ * dnssec - local DNSSEC validation of stub-resolver answers
+ *
+ * SYNOPSIS
+ *	struct dnssec_anchors *dnssec_anchors_parse(const char *text,
+ *	    size_t len, char *err, size_t errlen);
+ *	struct dnssec_anchors *dnssec_anchors_load(const char *path,
+ *	    char *err, size_t errlen);
+ *	size_t dnssec_anchors_count(const struct dnssec_anchors *a);
+ *	void dnssec_anchors_free(struct dnssec_anchors *a);
+ *
+ *	struct dnssec *dnssec_new(struct dnssec_anchors *a,
+ *	    const struct dnssec_io *io);
+ *	void dnssec_free(struct dnssec *v);
+ *	enum dnssec_verdict dnssec_validate(struct dnssec *v,
+ *	    const ldns_pkt *pkt, const char *qname, int qtype,
+ *	    dnssec_done_cb cb, void *arg, struct dnssec_job **job,
+ *	    char *why, size_t whylen);
+ *	void dnssec_cancel(struct dnssec_job *job);
+ *	const char *dnssec_verdict_name(enum dnssec_verdict v);
+ *
+ *	Pure steps (exported for the tests):
+ *	int dnssec_verify_rrset(const ldns_rr_list *rrset,
+ *	    const ldns_rr_list *sigs, const ldns_rdf *zone,
+ *	    const ldns_rr_list *keys, time_t now, char *err, size_t errlen);
+ *	ldns_rr_list *dnssec_verify_dnskeys(const ldns_rr_list *dnskeys,
+ *	    const ldns_rr_list *sigs, const ldns_rdf *zone,
+ *	    const ldns_rr_list *trusted, time_t now, char *err, size_t errlen);
+ *	int dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
+ *	    const ldns_rr_list *nsecs, const ldns_rdf *zone);
+ *	enum dnssec_ds dnssec_ds_step(const ldns_pkt *pkt,
+ *	    const ldns_rdf *child, const ldns_rdf *zone,
+ *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **ds,
+ *	    char *err, size_t errlen);
+ *	int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
+ *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
+ *	    char *err, size_t errlen);
+ *
+ * DESCRIPTION
+ *	For dnssec_validation = local: the AD bit of the resolver is
+ *	ignored and each answer is checked here, with DNSKEY and DS
+ *	records fetched through the caller's (asynchronous, caching)
+ *	lookup function, up to a trust anchor.
+ *
+ *	Anchors: DS or DNSKEY records in zone-file syntax (comments,
+ *	$ORIGIN, $TTL allowed), as in Debian's /usr/share/dns/root.key or
+ *	the output of ldns-key2ds.  Any other record type, a syntax error
+ *	or a file without one anchor is an error naming the line.
+ *
+ *	dnssec_validate() checks the answer to (qname, qtype): the
+ *	RRsets on the CNAME chain from qname, then the data or the
+ *	NSEC denial at its end.  For each, the zone that signed it is
+ *	reached from the closest enclosing anchor one label at a time:
+ *	the anchor's DNSKEY RRset must be signed by a key matching the
+ *	anchor; below it, every label gets a DS query, whose answer,
+ *	signed by the current zone, is a DS RRset (the child's DNSKEY
+ *	RRset must then be signed by a key matching it and becomes the
+ *	current zone), an NSEC proving a delegation without DS (all
+ *	below is insecure), or an NSEC proving the label is no zone cut.
+ *	Signature validity times are checked against the clock io->now.
+ *	A name under no anchor is insecure (nothing is configured to
+ *	vouch for it).  Anything else -- a missing or failing signature,
+ *	an unsigned answer in a signed zone, a denial not proven, NSEC3
+ *	denials, a failed DS or DNSKEY lookup -- is bogus.
+ *
+ *	It returns the verdict at once when no lookup is needed (job is
+ *	set to NULL and cb is not called), else DNSSEC_PENDING with *job
+ *	set; cb then runs exactly once, from an io->fetch callback,
+ *	unless dnssec_cancel() is called first.  why receives the reason
+ *	for an immediate verdict; cb gets it for a later one.
+ *
+ *	The pure steps: dnssec_verify_rrset() 0 when one RRSIG in sigs,
+ *	by zone, valid at now, verifies rrset with a zone key from keys;
+ *	dnssec_verify_dnskeys() the zone keys of the DNSKEY RRset when it
+ *	is signed by a key matching one of trusted (DS or DNSKEY), else
+ *	NULL; dnssec_deny() 0 when the (already verified) NSEC records
+ *	prove that name has no type (NODATA, also an empty non-terminal
+ *	or a wildcard without the type) or does not exist (NXDOMAIN,
+ *	with the wildcard at the closest encloser denied);
+ *	dnssec_authority_nsecs() the NSEC records of the authority section
+ *	that zone signed, each signature verified (-1 if any fails, if
+ *	there are none, or NSEC3 is used); dnssec_ds_step() one step of
+ *	the walk.
+ *
+ * BUGS
+ *	No NSEC3 (RFC 5155) yet: a zone that uses it is bogus below the
+ *	point where a denial is needed.  No DNAME.  Unsupported
+ *	algorithms or digest types are bogus, not insecure.
+ */
+#ifndef TLSPOL_DNSSEC_H
+#define TLSPOL_DNSSEC_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+enum dnssec_verdict {
+	DNSSEC_PENDING,
+	DNSSEC_SECURE,
+	DNSSEC_INSECURE,
+	DNSSEC_BOGUS
+};
+
+enum dnssec_ds {
+	DNSSEC_DS_SECURE,	/* a verified DS RRset: descend */
+	DNSSEC_DS_INSECURE,	/* proven delegation without DS */
+	DNSSEC_DS_NOCUT,	/* proven: no zone cut at this name */
+	DNSSEC_DS_NXDOMAIN,	/* proven: the name does not exist */
+	DNSSEC_DS_BOGUS
+};
+
+/* A lookup result for the validator: pkt NULL when the lookup failed. */
+typedef void (*dnssec_fetch_cb)(void *arg, const ldns_pkt *pkt,
+    const char *err);
+
+struct dnssec_io {
+	/* Start a lookup without validation; never calls back at once. */
+	void *(*fetch)(void *ctx, const char *name, int type,
+	    dnssec_fetch_cb cb, void *arg);
+	void (*cancel)(void *ctx, void *handle);
+	time_t (*now)(void *ctx);	/* wall clock; NULL: time() */
+	void *ctx;
+};
+
+typedef void (*dnssec_done_cb)(void *arg, enum dnssec_verdict v,
+    const char *why);
+
+struct dnssec_anchors;
+struct dnssec;
+struct dnssec_job;
+
+struct dnssec_anchors *dnssec_anchors_parse(const char *text, size_t len,
+    char *err, size_t errlen);
+struct dnssec_anchors *dnssec_anchors_load(const char *path, char *err,
+    size_t errlen);
+size_t dnssec_anchors_count(const struct dnssec_anchors *a);
+void dnssec_anchors_free(struct dnssec_anchors *a);
+
+struct dnssec *dnssec_new(struct dnssec_anchors *a, const struct dnssec_io *io);
+void dnssec_free(struct dnssec *v);
+enum dnssec_verdict dnssec_validate(struct dnssec *v, const ldns_pkt *pkt,
+    const char *qname, int qtype, dnssec_done_cb cb, void *arg,
+    struct dnssec_job **job, char *why, size_t whylen);
+void dnssec_cancel(struct dnssec_job *job);
+const char *dnssec_verdict_name(enum dnssec_verdict v);
+
+int dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now, char *err,
+    size_t errlen);
+ldns_rr_list *dnssec_verify_dnskeys(const ldns_rr_list *dnskeys,
+    const ldns_rr_list *sigs, const ldns_rdf *zone,
+    const ldns_rr_list *trusted, time_t now, char *err, size_t errlen);
+int dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
+    const ldns_rr_list *nsecs, const ldns_rdf *zone);
+int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
+    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs, char *err,
+    size_t errlen);
+enum dnssec_ds dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+    ldns_rr_list **ds, char *err, size_t errlen);
+
+#endif

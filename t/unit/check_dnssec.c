@@ -1,0 +1,759 @@
+/*
+ * Unit tests for policyd/dnssec.c: trust anchor parsing, RRset and
+ * DNSKEY verification, NSEC denials, the DS step of the walk, and the
+ * whole state machine against a fake lookup function.  The zones are
+ * signed here with fresh ECDSA P-256 keys (ldns_key_new_frm_algorithm,
+ * ldns_sign_public) at a fixed clock, so nothing is read from disk and
+ * the tests can move time.  No network.
+ *
+ * The signed world:  test. (the anchor: DS of its key)
+ *	ok.test.	secure delegation (DS), www.ok.test A
+ *	ins.test.	insecure delegation (NSEC: NS, no DS)
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnssec.h"
+
+#define NOW	((time_t)1700000000)
+#define DAY	86400
+
+static ldns_key *k_test, *k_ok, *k_other;
+static ldns_rr *dnskey_test, *dnskey_ok, *dnskey_other, *ds_test, *ds_ok;
+
+static ldns_rr *
+rr(const char *s)
+{
+	ldns_rr *r = NULL;
+
+	ck_assert_msg(ldns_rr_new_frm_str(&r, s, 60, NULL, NULL) == LDNS_STATUS_OK,
+	    "%s", s);
+	return r;
+}
+
+static ldns_rdf *
+dn(const char *s)
+{
+	return ldns_dname_new_frm_str(s);
+}
+
+static ldns_key *
+mkkey(const char *owner, ldns_rr **dnskey)
+{
+	ldns_key *k = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
+
+	ck_assert_ptr_nonnull(k);
+	ldns_key_set_pubkey_owner(k, dn(owner));
+	ldns_key_set_flags(k, 257);
+	*dnskey = ldns_key2rr(k);
+	ldns_rr_set_ttl(*dnskey, 60);
+	/* The tag was computed with the old flags. */
+	ldns_key_set_keytag(k, ldns_calc_keytag(*dnskey));
+	return k;
+}
+
+/* RRSIGs over set by k, valid from inc to exp (relative to NOW). */
+static ldns_rr_list *
+sign(const ldns_rr_list *set, ldns_key *k, long inc, long exp)
+{
+	ldns_key_list *kl = ldns_key_list_new();
+	ldns_rr_list *sigs, *copy = ldns_rr_list_clone(set);
+
+	ldns_key_set_inception(k, (uint32_t)(NOW + inc));
+	ldns_key_set_expiration(k, (uint32_t)(NOW + exp));
+	ldns_key_list_push_key(kl, k);
+	sigs = ldns_sign_public(copy, kl);
+	ck_assert_ptr_nonnull(sigs);
+	ldns_rr_list_deep_free(copy);
+	/* The list owns nothing else: free only its array. */
+	ldns_key_list_set_key_count(kl, 0);
+	ldns_key_list_free(kl);
+	return sigs;
+}
+
+static ldns_rr_list *
+one(ldns_rr *r)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+
+	ldns_rr_list_push_rr(l, r);
+	return l;
+}
+
+static void
+setup(void)
+{
+	k_test = mkkey("test.", &dnskey_test);
+	k_ok = mkkey("ok.test.", &dnskey_ok);
+	k_other = mkkey("test.", &dnskey_other);
+	ds_test = ldns_key_rr2ds(dnskey_test, LDNS_SHA256);
+	ds_ok = ldns_key_rr2ds(dnskey_ok, LDNS_SHA256);
+}
+
+static void
+teardown(void)
+{
+	ldns_key_deep_free(k_test);
+	ldns_key_deep_free(k_ok);
+	ldns_key_deep_free(k_other);
+	ldns_rr_free(dnskey_test);
+	ldns_rr_free(dnskey_ok);
+	ldns_rr_free(dnskey_other);
+	ldns_rr_free(ds_test);
+	ldns_rr_free(ds_ok);
+}
+
+/*
+ * Trust anchors.
+ */
+
+static const struct {
+	const char *text;
+	int ok;
+	const char *err;	/* substring */
+} anchor_cases[] = {
+	{ "test. 60 IN DS 1234 13 2 "
+	  "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n", 1, NULL },
+	{ "; comment\n\n$ORIGIN example.\n@ IN DS 1 8 2 "
+	  "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF ; c\n"
+	  ". IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1v"
+	  "kIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtN"
+	  "ROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWg"
+	  "vIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsI"
+	  "XxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8sub"
+	  "X2Nn6UwNR1AkUTV74bU= ; keytag 20326\n", 1, NULL },
+	{ "test. 60 IN A 127.0.0.1\n", 0, "line 1: not a DS or DNSKEY" },
+	{ "test. 60 CH DS 1 8 2 00\n", 0, "line 1" },
+	{ "\n; only a comment\n", 0, "no DS or DNSKEY record" },
+	{ "", 0, "no DS or DNSKEY record" },
+	{ "test. IN DS 1 8 2 00\nthis is not a record\n", 0, "line 2" },
+};
+
+START_TEST(test_anchors)
+{
+	char err[200] = "";
+	const char *t = anchor_cases[_i].text;
+	struct dnssec_anchors *a = dnssec_anchors_parse(t, strlen(t), err,
+	    sizeof(err));
+
+	ck_assert_msg((a != NULL) == anchor_cases[_i].ok, "case %d: %s", _i, err);
+	if (a == NULL)
+		ck_assert_msg(strstr(err, anchor_cases[_i].err) != NULL,
+		    "case %d: [%s]", _i, err);
+	else
+		ck_assert_uint_gt(dnssec_anchors_count(a), 0);
+	dnssec_anchors_free(a);
+}
+END_TEST
+
+START_TEST(test_anchors_load)
+{
+	char err[300];
+	struct dnssec_anchors *a;
+
+	a = dnssec_anchors_load("/nonexistent/root.key", err, sizeof(err));
+	ck_assert_ptr_null(a);
+	ck_assert_msg(strstr(err, "/nonexistent/root.key") != NULL, "%s", err);
+}
+END_TEST
+
+/*
+ * Signatures.
+ */
+
+START_TEST(test_verify_rrset)
+{
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_ok));
+	ldns_rr_list *sigs = sign(set, k_ok, -DAY, 30 * DAY);
+	ldns_rdf *zone = dn("ok.test."), *other = dn("test.");
+	char err[200];
+
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	    sizeof(err)), 0);
+	/* Outside the validity window. */
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW + 31 * DAY,
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "expired") != NULL, "%s", err);
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW - 2 * DAY,
+	    err, sizeof(err)), -1);
+	/* The signer must be the zone whose keys we hold. */
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, other, keys, NOW, err,
+	    sizeof(err)), -1);
+	/* No signatures. */
+	{
+		ldns_rr_list *none = ldns_rr_list_new();
+
+		ck_assert_int_eq(dnssec_verify_rrset(set, none, zone, keys, NOW,
+		    err, sizeof(err)), -1);
+		ldns_rr_list_free(none);
+	}
+	/* A key of another zone, even with the right tag, does not count. */
+	{
+		ldns_rr_list *ok = one(ldns_rr_clone(dnskey_other));
+
+		ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, ok, NOW, err,
+		    sizeof(err)), -1);
+		ldns_rr_list_deep_free(ok);
+	}
+	/* Changed data. */
+	ldns_rr_list_deep_free(set);
+	set = one(rr("www.ok.test. 60 IN A 192.0.2.66"));
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	    sizeof(err)), -1);
+	/* A revoked key or one without the zone flag verifies nothing. */
+	ldns_rr_list_deep_free(set);
+	set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_rr_list_rr(keys, 0),
+	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1), 0));
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	    sizeof(err)), -1);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(other);
+}
+END_TEST
+
+START_TEST(test_verify_dnskeys)
+{
+	ldns_rr_list *set = ldns_rr_list_new(), *sigs, *keys, *trusted;
+	ldns_rdf *zone = dn("test.");
+	char err[200];
+
+	ldns_rr_list_push_rr(set, ldns_rr_clone(dnskey_test));
+	ldns_rr_list_push_rr(set, ldns_rr_clone(dnskey_other));
+	sigs = sign(set, k_test, -DAY, DAY);
+	/* By DS. */
+	trusted = one(ldns_rr_clone(ds_test));
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, err, sizeof(err));
+	ck_assert_msg(keys != NULL, "%s", err);
+	ck_assert_uint_eq(ldns_rr_list_rr_count(keys), 2);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(trusted);
+	/* By DNSKEY. */
+	trusted = one(ldns_rr_clone(dnskey_test));
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, err, sizeof(err));
+	ck_assert_msg(keys != NULL, "%s", err);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(trusted);
+	/* The DS of a key that did not sign the set. */
+	trusted = one(ldns_key_rr2ds(dnskey_other, LDNS_SHA256));
+	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW,
+	    err, sizeof(err)));
+	ldns_rr_list_deep_free(trusted);
+	/* A DS for another key altogether. */
+	trusted = one(ldns_rr_clone(ds_ok));
+	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW,
+	    err, sizeof(err)));
+	ck_assert_msg(strstr(err, "no DNSKEY matches") != NULL, "%s", err);
+	ldns_rr_list_deep_free(trusted);
+	/* Expired self-signature. */
+	trusted = one(ldns_rr_clone(ds_test));
+	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted,
+	    NOW + 2 * DAY, err, sizeof(err)));
+	ldns_rr_list_deep_free(trusted);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
+/*
+ * NSEC denials over the zone ex. (b.ex. is an empty non-terminal,
+ * del.ex. an insecure delegation, *.w.ex. a wildcard with TXT).
+ */
+
+static const char *const ex_nsecs[] = {
+	"ex. 60 IN NSEC a.ex. NS SOA RRSIG NSEC DNSKEY",
+	"a.ex. 60 IN NSEC c.b.ex. MX RRSIG NSEC",
+	"c.b.ex. 60 IN NSEC del.ex. A RRSIG NSEC",
+	"del.ex. 60 IN NSEC *.w.ex. NS RRSIG NSEC",
+	"*.w.ex. 60 IN NSEC ex. TXT RRSIG NSEC",
+};
+
+static const struct {
+	const char *name;
+	ldns_rr_type type;
+	int nxdomain, proven;
+} deny_cases[] = {
+	{ "a.ex.", LDNS_RR_TYPE_A, 0, 1 },
+	{ "A.EX.", LDNS_RR_TYPE_A, 0, 1 },		/* case */
+	{ "a.ex.", LDNS_RR_TYPE_MX, 0, 0 },		/* the type is there */
+	{ "a.ex.", LDNS_RR_TYPE_A, 1, 0 },		/* the name is there */
+	{ "b.ex.", LDNS_RR_TYPE_A, 0, 1 },		/* empty non-terminal */
+	{ "b.ex.", LDNS_RR_TYPE_A, 1, 0 },
+	{ "zz.a.ex.", LDNS_RR_TYPE_A, 1, 1 },
+	{ "q.ex.", LDNS_RR_TYPE_A, 1, 1 },
+	{ "q.ex.", LDNS_RR_TYPE_A, 0, 0 },		/* no wildcard NODATA */
+	{ "x.del.ex.", LDNS_RR_TYPE_A, 1, 0 },		/* below a delegation */
+	{ "del.ex.", LDNS_RR_TYPE_DS, 0, 1 },
+	{ "del.ex.", LDNS_RR_TYPE_A, 0, 0 },		/* child's data */
+	{ "v.w.ex.", LDNS_RR_TYPE_TXT, 1, 0 },		/* the wildcard matches */
+	{ "v.w.ex.", LDNS_RR_TYPE_MX, 0, 1 },		/* wildcard NODATA */
+	{ "v.w.ex.", LDNS_RR_TYPE_TXT, 0, 0 },
+	{ "a.other.", LDNS_RR_TYPE_A, 1, 0 },		/* outside the zone */
+};
+
+START_TEST(test_deny)
+{
+	ldns_rr_list *nsecs = ldns_rr_list_new();
+	ldns_rdf *zone = dn("ex."), *name = dn(deny_cases[_i].name);
+
+	for (size_t i = 0; i < sizeof(ex_nsecs) / sizeof(ex_nsecs[0]); i++)
+		ldns_rr_list_push_rr(nsecs, rr(ex_nsecs[i]));
+	ck_assert_msg((dnssec_deny(name, deny_cases[_i].type,
+	    deny_cases[_i].nxdomain, nsecs, zone) == 0) == deny_cases[_i].proven,
+	    "%s type %d nxdomain %d", deny_cases[_i].name, deny_cases[_i].type,
+	    deny_cases[_i].nxdomain);
+	ldns_rr_list_deep_free(nsecs);
+	/* Without the records nothing is proven. */
+	nsecs = ldns_rr_list_new();
+	ck_assert_int_eq(dnssec_deny(name, deny_cases[_i].type,
+	    deny_cases[_i].nxdomain, nsecs, zone), -1);
+	ldns_rr_list_free(nsecs);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(name);
+}
+END_TEST
+
+/*
+ * Answers of the fake signed world.
+ */
+
+static void
+push_signed(ldns_pkt *p, ldns_pkt_section sec, const char *text, ldns_key *k,
+    long exp)
+{
+	ldns_rr_list *set = one(rr(text)), *sigs = sign(set, k, -DAY, exp);
+
+	ldns_pkt_push_rr_list(p, sec, set);
+	ldns_pkt_push_rr_list(p, sec, sigs);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+}
+
+static ldns_pkt *
+pkt_new(ldns_pkt_rcode rc)
+{
+	ldns_pkt *p = ldns_pkt_new();
+
+	ldns_pkt_set_qr(p, 1);
+	ldns_pkt_set_rcode(p, rc);
+	return p;
+}
+
+static void
+push_keys(ldns_pkt *p, ldns_rr *key, ldns_key *k)
+{
+	ldns_rr_list *set = one(ldns_rr_clone(key)), *sigs = sign(set, k, -DAY, DAY);
+
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+}
+
+static int corrupt_ds;		/* the fake server tampers with DS ok.test. */
+
+/* What the fake resolver answers for name/type. */
+static ldns_pkt *
+world_answer(const char *name, int type)
+{
+	ldns_pkt *p;
+
+	if (strcmp(name, "test.") == 0 && type == LDNS_RR_TYPE_DNSKEY) {
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		push_keys(p, dnskey_test, k_test);
+	} else if (strcmp(name, "ok.test.") == 0 && type == LDNS_RR_TYPE_DNSKEY) {
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		push_keys(p, dnskey_ok, k_ok);
+	} else if (strcmp(name, "ok.test.") == 0 && type == LDNS_RR_TYPE_DS) {
+		ldns_rr_list *set = one(ldns_rr_clone(ds_ok)), *sigs;
+
+		/* A signed DS that matches no key of ok.test. */
+		if (corrupt_ds) {
+			ldns_rr_list_deep_free(set);
+			set = one(ldns_key_rr2ds(dnskey_other, LDNS_SHA256));
+			ldns_rdf_deep_free(ldns_rr_owner(ldns_rr_list_rr(set, 0)));
+			ldns_rr_set_owner(ldns_rr_list_rr(set, 0), dn("ok.test."));
+		}
+		sigs = sign(set, k_test, -DAY, DAY);
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(sigs);
+	} else if (strcmp(name, "ins.test.") == 0 && type == LDNS_RR_TYPE_DS) {
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		push_signed(p, LDNS_SECTION_AUTHORITY,
+		    "ins.test. 60 IN NSEC ok.test. NS RRSIG NSEC", k_test, DAY);
+	} else if (strcmp(name, "www.ok.test.") == 0 && type == LDNS_RR_TYPE_DS) {
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		push_signed(p, LDNS_SECTION_AUTHORITY,
+		    "www.ok.test. 60 IN NSEC ok.test. A RRSIG NSEC", k_ok, DAY);
+	} else {
+		p = pkt_new(LDNS_RCODE_SERVFAIL);
+	}
+	return p;
+}
+
+/* Fake io: lookups queue up and are answered by run(). */
+struct pending {
+	char name[256];
+	int type, live;
+	dnssec_fetch_cb cb;
+	void *arg;
+};
+
+static struct pending queue[64];
+static int nqueue, nfetches;
+static time_t clock_now;
+
+static void *
+fake_fetch(void *ctx, const char *name, int type, dnssec_fetch_cb cb, void *arg)
+{
+	struct pending *p = &queue[nqueue++];
+
+	(void)ctx;
+	ck_assert_int_lt(nqueue, 64);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->type = type;
+	p->cb = cb;
+	p->arg = arg;
+	p->live = 1;
+	nfetches++;
+	return p;
+}
+
+static void
+fake_cancel(void *ctx, void *h)
+{
+	(void)ctx;
+	((struct pending *)h)->live = 0;
+}
+
+static time_t
+fake_now(void *ctx)
+{
+	(void)ctx;
+	return clock_now;
+}
+
+static void
+run(void)
+{
+	for (int i = 0; i < nqueue; i++) {
+		ldns_pkt *p;
+
+		if (!queue[i].live)
+			continue;
+		queue[i].live = 0;
+		p = world_answer(queue[i].name, queue[i].type);
+		queue[i].cb(queue[i].arg, p, NULL);
+		ldns_pkt_free(p);
+	}
+}
+
+struct outcome {
+	int calls;
+	enum dnssec_verdict v;
+	char why[256];
+};
+
+static void
+done(void *arg, enum dnssec_verdict v, const char *why)
+{
+	struct outcome *o = arg;
+
+	o->calls++;
+	o->v = v;
+	snprintf(o->why, sizeof(o->why), "%s", why);
+}
+
+static struct dnssec *
+world_validator(void)
+{
+	struct dnssec_io io = { fake_fetch, fake_cancel, fake_now, NULL };
+	char text[512], *s = ldns_rr2str(ds_test), err[200];
+	struct dnssec_anchors *a;
+
+	snprintf(text, sizeof(text), "%s", s);
+	free(s);
+	a = dnssec_anchors_parse(text, strlen(text), err, sizeof(err));
+	ck_assert_msg(a != NULL, "%s", err);
+	nqueue = nfetches = 0;
+	corrupt_ds = 0;
+	clock_now = NOW;
+	return dnssec_new(a, &io);
+}
+
+static enum dnssec_verdict
+check_answer(struct dnssec *v, ldns_pkt *p, const char *qname, int qtype,
+    char *why, size_t len)
+{
+	struct outcome o = { 0, DNSSEC_PENDING, "" };
+	struct dnssec_job *job;
+	enum dnssec_verdict r;
+
+	r = dnssec_validate(v, p, qname, qtype, done, &o, &job, why, len);
+	if (r != DNSSEC_PENDING) {
+		ck_assert_ptr_null(job);
+		return r;
+	}
+	ck_assert_ptr_nonnull(job);
+	run();
+	ck_assert_int_eq(o.calls, 1);
+	snprintf(why, len, "%s", o.why);
+	return o.v;
+}
+
+enum answer_kind {
+	A_SIGNED, A_TAMPERED, A_UNSIGNED, A_EXPIRED_SIG, A_INSECURE, A_OUTSIDE,
+	A_NXDOMAIN, A_NXDOMAIN_NOPROOF, A_CNAME_INTO_INSECURE, A_CORRUPT_DS,
+	A_LATE_CLOCK
+};
+
+static const struct {
+	enum answer_kind kind;
+	const char *qname;
+	enum dnssec_verdict want;
+	const char *why;	/* substring, for bogus */
+} walk_cases[] = {
+	{ A_SIGNED, "www.ok.test.", DNSSEC_SECURE, "" },
+	{ A_SIGNED, "www.ok.test", DNSSEC_SECURE, "" },	/* no final dot */
+	{ A_TAMPERED, "www.ok.test.", DNSSEC_BOGUS, "Bogus DNSSEC signature" },
+	{ A_UNSIGNED, "www.ok.test.", DNSSEC_BOGUS, "no signature" },
+	{ A_EXPIRED_SIG, "www.ok.test.", DNSSEC_BOGUS, "expired" },
+	{ A_INSECURE, "mx.ins.test.", DNSSEC_INSECURE, "" },
+	{ A_OUTSIDE, "www.example.org.", DNSSEC_INSECURE, "" },
+	{ A_NXDOMAIN, "nope.ok.test.", DNSSEC_SECURE, "" },
+	{ A_NXDOMAIN_NOPROOF, "nope.ok.test.", DNSSEC_BOGUS, "NSEC" },
+	{ A_CNAME_INTO_INSECURE, "alias.ok.test.", DNSSEC_INSECURE, "" },
+	{ A_CORRUPT_DS, "www.ok.test.", DNSSEC_BOGUS, "DNSKEY ok.test.: no DNSKEY matches" },
+	{ A_LATE_CLOCK, "www.ok.test.", DNSSEC_BOGUS, "expired" },
+};
+
+START_TEST(test_walk)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	int qtype = LDNS_RR_TYPE_A;
+	enum dnssec_verdict got;
+	char why[256] = "";
+
+	switch (walk_cases[_i].kind) {
+	case A_SIGNED:
+	case A_CORRUPT_DS:
+	case A_LATE_CLOCK:
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, 30 * DAY);
+		corrupt_ds = walk_cases[_i].kind == A_CORRUPT_DS;
+		if (walk_cases[_i].kind == A_LATE_CLOCK)
+			clock_now = NOW + 2 * DAY;	/* DNSKEY sigs expired */
+		break;
+	case A_TAMPERED: {
+		ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+		ldns_rr_list *sigs = sign(set, k_ok, -DAY, DAY);
+
+		ldns_rr_list_deep_free(set);
+		set = one(rr("www.ok.test. 60 IN A 192.0.2.66"));
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(sigs);
+		break;
+	}
+	case A_UNSIGNED:
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    rr("www.ok.test. 60 IN A 192.0.2.1"));
+		break;
+	case A_EXPIRED_SIG:
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, -10);
+		break;
+	case A_INSECURE:
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    rr("mx.ins.test. 60 IN A 192.0.2.9"));
+		break;
+	case A_OUTSIDE:
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    rr("www.example.org. 60 IN A 192.0.2.9"));
+		break;
+	case A_NXDOMAIN:
+	case A_NXDOMAIN_NOPROOF:
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+		push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN SOA ns.test. "
+		    "h.test. 1 60 30 600 5", k_ok, DAY);
+		if (walk_cases[_i].kind == A_NXDOMAIN)
+			push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN NSEC "
+			    "www.ok.test. NS SOA RRSIG NSEC DNSKEY", k_ok, DAY);
+		break;
+	case A_CNAME_INTO_INSECURE:
+		push_signed(p, LDNS_SECTION_ANSWER,
+		    "alias.ok.test. 60 IN CNAME mx.ins.test.", k_ok, DAY);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    rr("mx.ins.test. 60 IN A 192.0.2.9"));
+		break;
+	}
+	got = check_answer(v, p, walk_cases[_i].qname, qtype, why, sizeof(why));
+	ck_assert_msg(got == walk_cases[_i].want, "case %d: %s (%s)", _i,
+	    dnssec_verdict_name(got), why);
+	if (got == DNSSEC_BOGUS)
+		ck_assert_msg(strstr(why, walk_cases[_i].why) != NULL, "case %d: %s",
+		    _i, why);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/* A cancelled job never calls back and frees everything (valgrind/ASan). */
+START_TEST(test_cancel)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	struct outcome o = { 0, DNSSEC_PENDING, "" };
+	struct dnssec_job *job;
+	char why[100];
+
+	push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1", k_ok,
+	    DAY);
+	ck_assert_int_eq(dnssec_validate(v, p, "www.ok.test.", LDNS_RR_TYPE_A,
+	    done, &o, &job, why, sizeof(why)), DNSSEC_PENDING);
+	ck_assert_int_eq(nqueue, 1);
+	dnssec_cancel(job);
+	ck_assert_int_eq(queue[0].live, 0);
+	run();
+	ck_assert_int_eq(o.calls, 0);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/* Error rcodes carry nothing to validate: no lookup, no callback. */
+START_TEST(test_servfail)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_SERVFAIL);
+	struct dnssec_job *job;
+	char why[100];
+
+	ck_assert_int_eq(dnssec_validate(v, p, "www.ok.test.", LDNS_RR_TYPE_A,
+	    done, NULL, &job, why, sizeof(why)), DNSSEC_INSECURE);
+	ck_assert_ptr_null(job);
+	ck_assert_int_eq(nfetches, 0);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/* The DS step on its own: every outcome. */
+START_TEST(test_ds_step)
+{
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_test)), *ds;
+	ldns_rdf *zone = dn("test."), *c;
+	ldns_pkt *p;
+	char err[200];
+
+	c = dn("ok.test.");
+	p = world_answer("ok.test.", LDNS_RR_TYPE_DS);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_SECURE);
+	ck_assert_uint_eq(ldns_rr_list_rr_count(ds), 1);
+	ldns_rr_list_deep_free(ds);
+	/* Seen from the wrong zone's keys: bogus. */
+	{
+		ldns_rr_list *wrong = one(ldns_rr_clone(dnskey_other));
+
+		ck_assert_int_eq(dnssec_ds_step(p, c, zone, wrong, NOW, &ds, err,
+		    sizeof(err)), DNSSEC_DS_BOGUS);
+		ck_assert_ptr_null(ds);
+		ldns_rr_list_deep_free(wrong);
+	}
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(c);
+
+	c = dn("ins.test.");
+	p = world_answer("ins.test.", LDNS_RR_TYPE_DS);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_INSECURE);
+	ldns_pkt_free(p);
+	/* The same NSEC without its signature proves nothing. */
+	p = pkt_new(LDNS_RCODE_NOERROR);
+	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
+	    rr("ins.test. 60 IN NSEC ok.test. NS RRSIG NSEC"));
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_BOGUS);
+	ldns_pkt_free(p);
+	/* NSEC3 alone: not supported, so bogus, never insecure. */
+	p = pkt_new(LDNS_RCODE_NOERROR);
+	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr("0123456789ABCDEFGHIJKLMNOPQRSTUV.test. "
+	    "60 IN NSEC3 1 1 0 - 0123456789ABCDEFGHIJKLMNOPQRSTUU NS"));
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_BOGUS);
+	ck_assert_msg(strstr(err, "NSEC3") != NULL, "%s", err);
+	ldns_pkt_free(p);
+	/* SERVFAIL. */
+	p = pkt_new(LDNS_RCODE_SERVFAIL);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_BOGUS);
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(c);
+
+	/* Not a zone cut, and a name that does not exist. */
+	c = dn("a.test.");
+	p = pkt_new(LDNS_RCODE_NOERROR);
+	push_signed(p, LDNS_SECTION_AUTHORITY, "a.test. 60 IN NSEC ins.test. "
+	    "A RRSIG NSEC", k_test, DAY);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_NOCUT);
+	ldns_rdf_deep_free(c);
+	c = dn("b.test.");
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_NXDOMAIN);
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(c);
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
+static Suite *
+dnssec_suite(void)
+{
+	Suite *s = suite_create("dnssec");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_anchors, 0,
+	    sizeof(anchor_cases) / sizeof(anchor_cases[0]));
+	tcase_add_test(tc, test_anchors_load);
+	tcase_add_test(tc, test_verify_rrset);
+	tcase_add_test(tc, test_verify_dnskeys);
+	tcase_add_loop_test(tc, test_deny, 0,
+	    sizeof(deny_cases) / sizeof(deny_cases[0]));
+	tcase_add_test(tc, test_ds_step);
+	tcase_add_loop_test(tc, test_walk, 0,
+	    sizeof(walk_cases) / sizeof(walk_cases[0]));
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_servfail);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(dnssec_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

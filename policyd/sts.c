@@ -23,7 +23,7 @@ struct sts_req;
 /* What tlspolicyd knows about one policy domain. */
 struct sdom {
 	struct sts *s;
-	char domain[DNS_NAME_MAX];
+	char *domain;			/* exact size: many domains */
 	int loaded;			/* the store has been read */
 	/* The cached policy (id[0] == 0: none). */
 	char id[STS_ID_MAX + 1];
@@ -32,7 +32,7 @@ struct sdom {
 	char *value_rpt;		/* with TLSRPT attributes */
 	int64_t fetched_at, expires_at;
 	long max_age;
-	char last_error[STORE_ERROR_MAX + 1];
+	char *last_error;		/* NULL when none */
 	/* Discovery. */
 	int64_t txt_until;		/* TXT checked until (wall clock) */
 	char txt_id[STS_ID_MAX + 1];	/* id seen in the TXT record */
@@ -108,6 +108,14 @@ set_policy(struct sdom *d, const char *id, const struct sts_policy *p,
 	}
 }
 
+/* Keep a copy of the last error, or none for "". */
+static void
+set_last_error(struct sdom *d, const char *text)
+{
+	free(d->last_error);
+	d->last_error = *text ? xstrdup(text) : NULL;
+}
+
 /* Read the store once per domain; drop an expired policy. */
 static void
 load(struct sdom *d)
@@ -136,7 +144,7 @@ load(struct sdom *d)
 		d->last_used = e.last_used;
 		sts_policy_free(&p);
 	}
-	snprintf(d->last_error, sizeof(d->last_error), "%s", e.last_error);
+	set_last_error(d, e.last_error);
 	store_entry_clear(&e);
 }
 
@@ -153,7 +161,7 @@ get_dom(struct sts *s, const char *domain, int create)
 			sweep(s, 0);
 		d = xcalloc(1, sizeof(*d));
 		d->s = s;
-		snprintf(d->domain, sizeof(d->domain), "%s", domain);
+		d->domain = xstrdup(domain);
 		htable_put(s->doms, d->domain, d);
 		s->st.domains++;
 	}
@@ -270,13 +278,15 @@ record_error(struct sdom *d, const char *error, const char *detail)
 {
 	struct sts *s = d->s;
 	struct store_entry e;
+	char text[STORE_ERROR_MAX + 1];
 
-	snprintf(d->last_error, sizeof(d->last_error), "%s: %s", error, detail);
+	snprintf(text, sizeof(text), "%s: %s", error, detail);
+	set_last_error(d, text);
 	if (s->store == NULL || d->id[0] == '\0')
 		return;
 	memset(&e, 0, sizeof(e));
 	if (store_get(s->store, d->domain, &e) == 1) {
-		snprintf(e.last_error, sizeof(e.last_error), "%s", d->last_error);
+		snprintf(e.last_error, sizeof(e.last_error), "%s", text);
 		e.last_error_at = now(s);
 		store_put(s->store, &e);
 	}
@@ -336,7 +346,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	    "fetched%s", d->domain, e.id, sts_mode_name(p.mode), p.max_age,
 	    p.nmx, d->id[0] && strcmp(d->id, e.id) != 0 ? " (new id)" : "");
 	set_policy(d, e.id, &p, e.fetched_at, e.expires_at);
-	d->last_error[0] = '\0';
+	set_last_error(d, "");
 	d->failed_id[0] = '\0';
 	sts_policy_free(&p);
 	wake(d, "");
@@ -694,7 +704,7 @@ sts_describe(struct sts *s, const char *domain, char *buf, size_t len)
 	struct sdom *d = get_dom(s, domain, 0);
 	int64_t t = now(s);
 
-	if (d == NULL || (d->id[0] == '\0' && d->last_error[0] == '\0'))
+	if (d == NULL || (d->id[0] == '\0' && d->last_error == NULL))
 		return snprintf(buf, len, "no MTA-STS policy cached");
 	if (d->id[0] == '\0')
 		return snprintf(buf, len, "no MTA-STS policy cached; last error: %s",
@@ -703,7 +713,7 @@ sts_describe(struct sts *s, const char *domain, char *buf, size_t len)
 	    "expires_in=%llds txt_id=%s%s%s", d->id, sts_mode_name(d->mode),
 	    d->max_age, (long long)(t - d->fetched_at),
 	    (long long)(d->expires_at - t), d->txt_id[0] ? d->txt_id : "-",
-	    d->last_error[0] ? " last_error=" : "", d->last_error);
+	    d->last_error ? " last_error=" : "", d->last_error ? d->last_error : "");
 }
 
 void
@@ -718,7 +728,8 @@ sts_info(struct sts *s, const char *domain, struct sts_info *out)
 		return;
 	out->known = 1;
 	snprintf(out->txt_id, sizeof(out->txt_id), "%s", d->txt_id);
-	snprintf(out->last_error, sizeof(out->last_error), "%s", d->last_error);
+	snprintf(out->last_error, sizeof(out->last_error), "%s",
+	    d->last_error ? d->last_error : "");
 	if (d->id[0] == '\0')
 		return;
 	out->cached = 1;
@@ -772,6 +783,8 @@ free_dom(void *p)
 		free(r);
 	}
 	drop_policy(d);
+	free(d->last_error);
+	free(d->domain);
 	free(d);
 }
 

@@ -852,6 +852,7 @@ struct dane {
 	struct htable *cache;
 	struct dentry *head, *tail;
 	struct dane_req *reqs;
+	unsigned long queries, hits;	/* for status */
 };
 
 struct dane *
@@ -1121,7 +1122,9 @@ dane_query(struct dane *dn, const struct dane_target *t, dane_cb cb,
 
 	snprintf(key, sizeof(key), "%s%s:%d", t->mx ? "" : "[]", t->host, t->port);
 	e = dentry_get(dn, key, 0);
+	dn->queries++;
 	if (e != NULL && loop_now(dn->loop) < e->expires) {
+		dn->hits++;
 		*res = e->res;
 		res->mx = e->mx;
 		attach_stale(dn, e, res);
@@ -1170,4 +1173,13 @@ dane_free(struct dane *dn)
 		dentry_drop(dn, dn->head);
 	htable_free(dn->cache, NULL);
 	free(dn);
+}
+
+void
+dane_stats(const struct dane *dn, unsigned long *queries, unsigned long *hits,
+    size_t *cached)
+{
+	*queries = dn->queries;
+	*hits = dn->hits;
+	*cached = htable_count(dn->cache);
 }

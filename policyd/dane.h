@@ -199,5 +199,7 @@ struct dane_req *dane_query(struct dane *dn, const struct dane_target *t,
 void dane_cancel(struct dane *dn, struct dane_req *r);
 void dane_free(struct dane *dn);
 void dane_flush(struct dane *dn, const char *host);
+void dane_stats(const struct dane *dn, unsigned long *queries,
+    unsigned long *hits, size_t *cached);
 
 #endif

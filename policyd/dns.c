@@ -561,6 +561,7 @@ struct dns {
 	struct dns_query *validating;	/* answers awaiting the validator */
 	struct dnssec *val;		/* local validation, or NULL */
 	unsigned rotor;
+	struct dns_stat st;
 };
 
 static void attempt_start(struct inflight *inf);
@@ -1118,7 +1119,9 @@ lookup(struct dns *d, const char *name, int type, dns_cb cb, void *arg,
 	q->validate = validate;
 	q->type = type;
 	snprintf(q->name, sizeof(q->name), "%s", name);
+	d->st.lookups++;
 	if ((e = cache_lookup(d->cache, name, type, dns_now(d), &ttl))) {
+		d->st.cache_hits++;
 		q->pkt = ldns_pkt_clone(e->pkt);
 		q->ttl = ttl;
 		q->serial = e->serial;
@@ -1205,4 +1208,11 @@ dns_free(struct dns *d)
 	dns_cache_free(d->cache);
 	dnssec_free(d->val);
 	free(d);
+}
+
+void
+dns_stats(const struct dns *d, struct dns_stat *st)
+{
+	*st = d->st;
+	st->cached = dns_cache_count(d->cache);
 }

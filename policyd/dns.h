@@ -146,6 +146,13 @@ struct dns_result {
 
 typedef void (*dns_cb)(void *arg, const struct dns_result *r);
 
+/* Counters since start, for status output. */
+struct dns_stat {
+	unsigned long lookups;		/* dns_lookup() calls */
+	unsigned long cache_hits;	/* answered from the cache */
+	size_t cached;			/* entries in the cache now */
+};
+
 struct dns;
 struct dns_query;
 struct dns_cache;
@@ -162,6 +169,7 @@ struct dns_query *dns_lookup(struct dns *d, const char *name, int type,
 void dns_cancel(struct dns *d, struct dns_query *q);
 void dns_flush(struct dns *d, const char *name);
 const char *dns_status_name(enum dns_status st);
+void dns_stats(const struct dns *d, struct dns_stat *st);
 
 int dns_parse_server(const char *s, struct dns_server *out);
 int dns_parse_servers(const char *list, struct dns_server *out, int max,

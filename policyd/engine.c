@@ -94,6 +94,16 @@ engine_sts(const struct engine *e)
 	return e->sts;
 }
 
+int
+engine_dane_stats(const struct engine *e, unsigned long *queries,
+    unsigned long *hits, size_t *cached)
+{
+	if (e->dane == NULL)
+		return -1;
+	dane_stats(e->dane, queries, hits, cached);
+	return 0;
+}
+
 void
 engine_disable_dane(struct engine *e)
 {

@@ -133,6 +133,8 @@ struct sts *engine_sts(const struct engine *e);
 struct dns *engine_dns(const struct engine *e);
 void engine_flush_dane(struct engine *e, const char *host);
 void engine_disable_dane(struct engine *e);
+int engine_dane_stats(const struct engine *e, unsigned long *queries,
+    unsigned long *hits, size_t *cached);
 void engine_policy_from(struct engine_policy *pol, const struct config *cf);
 enum verdict engine_decide_dane(const struct engine_policy *pol,
     const struct dane_result *dr, int sts_is_cached, struct answer *ans);

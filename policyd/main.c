@@ -280,6 +280,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	struct sts *sts = engine_sts(d->engine);
 	struct fetchctl_stat fs;
 	struct sts_stat ss;
+	unsigned long dq, dh;
+	size_t dc;
 	long uptime = (long)(time(NULL) - d->started);
 	json_t *j;
 	char *txt;
@@ -320,6 +322,18 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 			    "inflight", (json_int_t)fs.inflight,
 			    "requests", (json_int_t)fs.requests,
 			    "failures", (json_int_t)fs.failures));
+		if (j && engine_dns(d->engine)) {
+			struct dns_stat ds;
+			dns_stats(engine_dns(d->engine), &ds);
+			json_object_set_new(j, "dns", json_pack("{s:I, s:I, s:I}",
+			    "cached", (json_int_t)ds.cached,
+			    "lookups", (json_int_t)ds.lookups,
+			    "cache_hits", (json_int_t)ds.cache_hits));
+		}
+		if (j && engine_dane_stats(d->engine, &dq, &dh, &dc) == 0)
+			json_object_set_new(j, "dane", json_pack("{s:I, s:I, s:I}",
+			    "cached", (json_int_t)dc, "queries", (json_int_t)dq,
+			    "cache_hits", (json_int_t)dh));
 		txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 		ctl_printf(r, "%s\n", txt ? txt : "{}");
@@ -335,6 +349,17 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	    "error %lu, mx-rule %lu, default %lu\n", st->by_override,
 	    st->by_dane, st->by_sts, st->by_none, st->by_error,
 	    st->by_mx_rule, st->by_default);
+	if (engine_dns(d->engine)) {
+		struct dns_stat ds;
+		dns_stats(engine_dns(d->engine), &ds);
+		ctl_printf(r, "dns: %zu answers cached, %lu lookups, %lu from the "
+		    "cache (%.0f%%)\n", ds.cached, ds.lookups, ds.cache_hits,
+		    ds.lookups ? 100.0 * (double)ds.cache_hits / (double)ds.lookups : 0.0);
+	}
+	if (engine_dane_stats(d->engine, &dq, &dh, &dc) == 0)
+		ctl_printf(r, "dane: %zu results cached, %lu queries, %lu from the "
+		    "cache (%.0f%%)\n", dc, dq, dh,
+		    dq ? 100.0 * (double)dh / (double)dq : 0.0);
 	if (sts)
 		ctl_printf(r, "mta-sts: %lu domains in memory, %lu stored, %lu hits, "
 		    "%lu TXT lookups, %lu fetches (%lu failed), %lu refreshes, "

@@ -96,4 +96,9 @@ esac
 is dane-two-mx.test TEMP "resolver resumed: the error stays cached for a short while"
 td_ctl flush dane-two-mx.test >/dev/null
 is dane-two-mx.test dane "resolver resumed and flushed: answers again"
+td_ctl status > "$TD_DIR/status"
+grep -Eq '^dns: [0-9]+ answers cached, [1-9][0-9]* lookups, [0-9]+ from the cache \([0-9]+%\)$' "$TD_DIR/status" &&
+	pass "status: DNS cache size and hit rate" || fail "status dns line: $(grep '^dns' "$TD_DIR/status")"
+grep -Eq '^dane: [1-9][0-9]* results cached, [1-9][0-9]* queries, [1-9][0-9]* from the cache' "$TD_DIR/status" &&
+	pass "status: DANE cache size and hits (the 20 cached answers)" || fail "status dane line: $(grep '^dane' "$TD_DIR/status")"
 done_testing

@@ -560,6 +560,7 @@ main(int argc, char **argv)
 	if (print_defaults) {
 		d.cf = params_new();
 		config_print(stdout, d.cf, 0);
+		config_free(d.cf);
 		return 0;
 	}
 	/* The compiled-in file may be absent; a named one must exist. */
@@ -571,6 +572,7 @@ main(int argc, char **argv)
 	}
 	if (print_set) {
 		config_print(stdout, d.cf, 1);
+		config_free(d.cf);
 		return 0;
 	}
 	/* Start-up errors go to stderr, where the admin is looking; after

@@ -557,53 +557,17 @@ cmd_file(const struct config *cf, const char *file)
 	return EXIT_FOUND;
 }
 
-int
-main(int argc, char **argv)
+/* Carry out the command; main() frees the configuration afterwards. */
+static int
+run(const struct config *cf, const char *key, const char *map, int show,
+    const char *del, int argc, char **argv)
 {
-	const char *cf_path = DEF_CONFIG_FILE, *key = NULL, *map = "tlspolicy";
-	const char *del = NULL;
-	struct config *cf;
-	char err[512];
-	int ch, show = 0;
-
-	log_init("tlsmap", 1, LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "+c:m:q:sd:h")) != -1) {
-		switch (ch) {
-		case 'c':
-			cf_path = optarg;
-			break;
-		case 'm':
-			map = optarg;
-			break;
-		case 'q':
-			key = optarg;
-			break;
-		case 's':
-			show = 1;
-			break;
-		case 'd':
-			del = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if ((key != NULL) + show + (del != NULL) + (optind < argc) != 1)
-		usage();
-	cf = params_load(cf_path, strcmp(cf_path, DEF_CONFIG_FILE) != 0, err,
-	    sizeof(err));
-	if (cf == NULL) {
-		fprintf(stderr, "tlsmap: %s\n", err);
-		return EXIT_ERROR;
-	}
 	if (key)
 		return query(config_get(cf, "socketmap_listen"), map, key);
 	if (show)
 		return cmd_show(cf);
 	if (del)
 		return cmd_edit(cf, del, NULL);
-	argv += optind;
-	argc -= optind;
 	if (strcmp(argv[0], "add") == 0) {
 		char value[4096] = "";
 		if (argc < 3)
@@ -650,4 +614,48 @@ main(int argc, char **argv)
 		return cmd_file(cf, argv[0]);
 	usage();
 	return EXIT_ERROR;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cf_path = DEF_CONFIG_FILE, *key = NULL, *map = "tlspolicy";
+	const char *del = NULL;
+	struct config *cf;
+	char err[512];
+	int ch, show = 0, rc;
+
+	log_init("tlsmap", 1, LOG_LVL_WARN);
+	while ((ch = getopt(argc, argv, "+c:m:q:sd:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			cf_path = optarg;
+			break;
+		case 'm':
+			map = optarg;
+			break;
+		case 'q':
+			key = optarg;
+			break;
+		case 's':
+			show = 1;
+			break;
+		case 'd':
+			del = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if ((key != NULL) + show + (del != NULL) + (optind < argc) != 1)
+		usage();
+	cf = params_load(cf_path, strcmp(cf_path, DEF_CONFIG_FILE) != 0, err,
+	    sizeof(err));
+	if (cf == NULL) {
+		fprintf(stderr, "tlsmap: %s\n", err);
+		return EXIT_ERROR;
+	}
+	rc = run(cf, key, map, show, del, argc - optind, argv + optind);
+	config_free(cf);
+	return rc;
 }

@@ -59,6 +59,14 @@ struct daemon {
 	int sigfd;
 };
 
+static struct config *exit_cf;
+
+static void
+free_exit_cf(void)
+{
+	config_free(exit_cf);
+}
+
 static void
 usage(void)
 {
@@ -570,9 +578,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "tlspolicyd: %s\n", err);
 		return 1;
 	}
+	/* Every exit path, start-up errors included, frees it. */
+	exit_cf = d.cf;
+	atexit(free_exit_cf);
 	if (print_set) {
 		config_print(stdout, d.cf, 1);
-		config_free(d.cf);
 		return 0;
 	}
 	/* Start-up errors go to stderr, where the admin is looking; after
@@ -703,6 +713,5 @@ main(int argc, char **argv)
 	fetchctl_free(d.fetch);
 	store_close(d.store);
 	loop_free(d.loop);
-	config_free(d.cf);
 	return 0;
 }

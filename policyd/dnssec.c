@@ -66,7 +66,21 @@ rdf_clone(const ldns_rdf *r)
 	return c;
 }
 
-/* Shallow: the RRs of list with this owner and type, class IN. */
+/* Is rr already in list (same owner, class, type and data)? */
+static int
+listed(const ldns_rr_list *list, const ldns_rr *rr)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
+		if (ldns_rr_compare(ldns_rr_list_rr(list, i), rr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Shallow: the RRs of list with this owner and type, class IN, each
+ * once: an RRset has no duplicates (RFC 4034 6.3), and a record sent
+ * twice (one NSEC3 proving two things) must not spoil its signature.
+ */
 static ldns_rr_list *
 pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 {
@@ -77,7 +91,7 @@ pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 
 		if (ldns_rr_get_type(rr) == type
 		    && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
-		    && dname_eq(ldns_rr_owner(rr), owner))
+		    && dname_eq(ldns_rr_owner(rr), owner) && !listed(out, rr))
 			ldns_rr_list_push_rr(out, rr);
 	}
 	return out;

@@ -958,7 +958,7 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 	ldns_rr_list *set, *sigs, *nsecs, *nsec3s;
 	const ldns_rr *n, *c;
 	enum dnssec_ds res;
-	char e[160];
+	char e[160] = "";
 
 	*ds = NULL;
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
@@ -1252,7 +1252,7 @@ item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
 {
 	ldns_rr_list *nsecs, *nsec3s;
 	enum dnssec_verdict v;
-	char e[160];
+	char e[160] = "";
 
 	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs,
 	    &nsec3s, e, sizeof(e)) < 0) {

@@ -610,10 +610,6 @@ dns_new(struct loop *l, const struct dns_config *cf)
 
 		d->val = dnssec_new(cf->anchors, &io);
 		d->cf.anchors = NULL;		/* owned by d->val now */
-		log_warn("dnssec_validation = local: NSEC3 is not supported "
-		    "yet: an answer that needs an NSEC3 proof (an unsigned "
-		    "delegation or a missing record in a zone using NSEC3, "
-		    "as most top-level domains do) is bogus");
 	}
 	for (int i = 0; i < cf->nservers; i++) {
 		if (dns_server_is_loopback(&cf->servers[i]) || d->val)

@@ -66,7 +66,21 @@ rdf_clone(const ldns_rdf *r)
 	return c;
 }
 
-/* Shallow: the RRs of list with this owner and type, class IN. */
+/* Is rr already in list (same owner, class, type and data)? */
+static int
+listed(const ldns_rr_list *list, const ldns_rr *rr)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
+		if (ldns_rr_compare(ldns_rr_list_rr(list, i), rr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Shallow: the RRs of list with this owner and type, class IN, each
+ * once: an RRset has no duplicates (RFC 4034 6.3), and a record sent
+ * twice (one NSEC3 proving two things) must not spoil its signature.
+ */
 static ldns_rr_list *
 pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 {
@@ -77,7 +91,7 @@ pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 
 		if (ldns_rr_get_type(rr) == type
 		    && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
-		    && dname_eq(ldns_rr_owner(rr), owner))
+		    && dname_eq(ldns_rr_owner(rr), owner) && !listed(out, rr))
 			ldns_rr_list_push_rr(out, rr);
 	}
 	return out;
@@ -481,48 +495,458 @@ dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
 	return rc;
 }
 
+/*
+ * NSEC3 denials (RFC 5155 section 8): pure over already verified records.
+ * The hashes are compared as bytes: the owner's first label is the
+ * base32hex of one, the next hashed owner is binary in the rdata.
+ */
+
+#define NSEC3_SHA1	1	/* the only hash algorithm defined */
+#define NSEC3_HLEN	20	/* its length */
+
+struct n3 {
+	const ldns_rr *rr;
+	uint8_t own[NSEC3_HLEN], next[NSEC3_HLEN];
+};
+
+struct n3set {
+	const ldns_rdf *zone;
+	const ldns_rr *param;		/* hash parameters: the first usable */
+	size_t n;
+	struct n3 *v;
+};
+
+/*
+ * Usable: an NSEC3 right below the zone, SHA-1 (RFC 5155 8.1: unknown
+ * hash algorithms are ignored), flags 0 or 1 (8.2: others ignored), and
+ * hashes of the SHA-1 length.
+ */
+static int
+n3_usable(const ldns_rr *rr, const ldns_rdf *zone, struct n3 *e)
+{
+	const ldns_rdf *own = ldns_rr_owner(rr), *next;
+	const uint8_t *d;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC3 || ldns_rr_rd_count(rr) < 5
+	    || ldns_dname_label_count(own) != ldns_dname_label_count(zone) + 1
+	    || !ldns_dname_is_subdomain(own, zone)
+	    || ldns_nsec3_algorithm(rr) != NSEC3_SHA1 || ldns_nsec3_flags(rr) > 1)
+		return 0;
+	d = ldns_rdf_data(own);
+	if (ldns_rdf_size(own) < 1u + d[0] || ldns_b32_pton_extended_hex(
+	    (const char *)d + 1, d[0], e->own, NSEC3_HLEN) != NSEC3_HLEN)
+		return 0;
+	next = ldns_nsec3_next_owner(rr);
+	if (next == NULL || ldns_rdf_size(next) != 1 + NSEC3_HLEN
+	    || ldns_rdf_data(next)[0] != NSEC3_HLEN)
+		return 0;
+	memcpy(e->next, ldns_rdf_data(next) + 1, NSEC3_HLEN);
+	e->rr = rr;
+	return 1;
+}
+
+static int
+n3_same_params(const ldns_rr *a, const ldns_rr *b)
+{
+	return ldns_nsec3_algorithm(a) == ldns_nsec3_algorithm(b)
+	    && ldns_nsec3_iterations(a) == ldns_nsec3_iterations(b)
+	    && ldns_rdf_compare(ldns_nsec3_salt(a), ldns_nsec3_salt(b)) == 0;
+}
+
+static void
+n3set_free(struct n3set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/*
+ * The usable NSEC3 records of zone.  SECURE: go on with the proof;
+ * INSECURE: too many iterations; BOGUS: none usable, or mixed
+ * parameters (RFC 5155 8.2 allows treating those as bogus, and it
+ * bounds the hashing to one parameter set).  Iterations: RFC 9276 3.2
+ * lets a validator treat any count above 0 as insecure once the NSEC3
+ * signatures are verified (they are, before this); above
+ * DNSSEC_NSEC3_MAX_ITER we do, as BIND and Unbound do, so that a zone
+ * cannot make us hash at great cost.
+ */
+static enum dnssec_verdict
+n3set_init(struct n3set *s, const ldns_rr_list *nsec3s, const ldns_rdf *zone,
+    char *why, size_t whylen)
+{
+	size_t cnt = ldns_rr_list_rr_count(nsec3s);
+
+	s->zone = zone;
+	s->param = NULL;
+	s->n = 0;
+	s->v = xcalloc(cnt ? cnt : 1, sizeof(*s->v));
+	for (size_t i = 0; i < cnt; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(nsec3s, i);
+
+		if (!n3_usable(rr, zone, &s->v[s->n]))
+			continue;
+		if (s->param == NULL)
+			s->param = rr;
+		else if (!n3_same_params(rr, s->param)) {
+			snprintf(why, whylen, "NSEC3 records with different "
+			    "parameters");
+			n3set_free(s);
+			return DNSSEC_BOGUS;
+		}
+		s->n++;
+	}
+	if (s->n == 0) {
+		snprintf(why, whylen, "no usable NSEC3 record (SHA-1, flags 0 "
+		    "or 1)");
+		n3set_free(s);
+		return DNSSEC_BOGUS;
+	}
+	if (ldns_nsec3_iterations(s->param) > DNSSEC_NSEC3_MAX_ITER) {
+		snprintf(why, whylen, "NSEC3 with %u iterations (more than %d)",
+		    (unsigned)ldns_nsec3_iterations(s->param),
+		    DNSSEC_NSEC3_MAX_ITER);
+		n3set_free(s);
+		return DNSSEC_INSECURE;
+	}
+	return DNSSEC_SECURE;
+}
+
+static int
+n3_hash(const struct n3set *s, const ldns_rdf *name, uint8_t out[NSEC3_HLEN])
+{
+	uint8_t *salt = ldns_nsec3_salt_data(s->param);
+	ldns_rdf *h;
+	int rc = -1;
+
+	h = ldns_nsec3_hash_name(name, NSEC3_SHA1, ldns_nsec3_iterations(s->param),
+	    ldns_nsec3_salt_length(s->param), salt);
+	free(salt);
+	if (h != NULL && ldns_rdf_size(h) >= 2 && ldns_rdf_data(h)[0] > 0
+	    && ldns_b32_pton_extended_hex((const char *)ldns_rdf_data(h) + 1,
+	    ldns_rdf_data(h)[0], out, NSEC3_HLEN) == NSEC3_HLEN)
+		rc = 0;
+	ldns_rdf_deep_free(h);
+	return rc;
+}
+
+static const struct n3 *
+n3_match(const struct n3set *s, const uint8_t h[NSEC3_HLEN])
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i].own, h, NSEC3_HLEN) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+/* owner < h < next; the last NSEC3 of the chain wraps to the first. */
+static const struct n3 *
+n3_cover(const struct n3set *s, const uint8_t h[NSEC3_HLEN])
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct n3 *e = &s->v[i];
+		int lo = memcmp(e->own, h, NSEC3_HLEN) < 0;
+		int hi = memcmp(h, e->next, NSEC3_HLEN) < 0;
+
+		if (memcmp(e->own, e->next, NSEC3_HLEN) < 0 ? lo && hi : lo || hi)
+			return e;
+	}
+	return NULL;
+}
+
+/* Hash name and look for an NSEC3 matching (cover 0) or covering it. */
+static const struct n3 *
+n3_find(const struct n3set *s, const ldns_rdf *name, int cover)
+{
+	uint8_t h[NSEC3_HLEN];
+
+	if (name == NULL || n3_hash(s, name, h) < 0)
+		return NULL;
+	return cover ? n3_cover(s, h) : n3_match(s, h);
+}
+
+/*
+ * The closest (provable) encloser proof, RFC 5155 8.3: the longest
+ * ancestor of name matched by an NSEC3, with the name one label longer
+ * (the "next closer" name) covered.  A match without that cover is a
+ * failed proof; so is a closest encloser that is a delegation or has a
+ * DNAME (the name would not be this zone's to deny).  On success *ce
+ * is set (free it) and *nc is the NSEC3 covering the next closer name.
+ */
+static int
+n3_closest_encloser(const struct n3set *s, const ldns_rdf *name,
+    ldns_rdf **ce, const struct n3 **nc)
+{
+	ldns_rdf *sn = rdf_clone(name);
+	const struct n3 *cover = NULL, *m;
+
+	uint8_t h[NSEC3_HLEN];
+
+	*ce = NULL;
+	*nc = NULL;
+	for (;;) {
+		if (n3_hash(s, sn, h) < 0)
+			break;
+		if ((m = n3_match(s, h)) != NULL) {
+			if (cover == NULL || nsec_is_cut(m->rr)
+			    || nsec_has(m->rr, LDNS_RR_TYPE_DNAME))
+				break;
+			*ce = sn;
+			*nc = cover;
+			return 0;
+		}
+		cover = n3_cover(s, h);
+		if (dname_eq(sn, s->zone) || ldns_dname_label_count(sn) == 0)
+			break;
+		sn = chop(sn);
+	}
+	ldns_rdf_deep_free(sn);
+	return -1;
+}
+
+/*
+ * RFC 5155 9.2: when the NSEC3 covering the next closer name has the
+ * Opt-Out bit, names it covers may exist as unsigned delegations, so the
+ * answer is not proven secure: it is insecure.
+ */
+static enum dnssec_verdict
+n3_optout_verdict(const struct n3 *nc)
+{
+	return ldns_nsec3_optout(nc->rr) ? DNSSEC_INSECURE : DNSSEC_SECURE;
+}
+
+/* RFC 5155 8.4: closest encloser proof, and *.ce covered. */
+static enum dnssec_verdict
+n3_nxdomain(const struct n3set *s, const ldns_rdf *name, char *why,
+    size_t whylen)
+{
+	const struct n3 *nc;
+	enum dnssec_verdict v;
+	ldns_rdf *ce, *wc;
+
+	if (n3_closest_encloser(s, name, &ce, &nc) < 0) {
+		snprintf(why, whylen, "no NSEC3 closest encloser proof");
+		return DNSSEC_BOGUS;
+	}
+	wc = wildcard_of(ce);
+	if (n3_find(s, wc, 1) == NULL) {
+		snprintf(why, whylen, "no NSEC3 covers the wildcard at the "
+		    "closest encloser");
+		v = DNSSEC_BOGUS;
+	} else if ((v = n3_optout_verdict(nc)) == DNSSEC_INSECURE)
+		snprintf(why, whylen, "NSEC3 opt-out span");
+	ldns_rdf_deep_free(wc);
+	ldns_rdf_deep_free(ce);
+	return v;
+}
+
+/*
+ * NODATA: RFC 5155 8.5 (an NSEC3 matching the name without the type or
+ * CNAME), 8.6 (type DS: that, or a closest provable encloser proof whose
+ * next closer name is covered by an opt-out NSEC3: insecure) and 8.7
+ * (wildcard NODATA: closest encloser proof and an NSEC3 matching *.ce
+ * without the type).  RFC 5155 erratum 3441 extends the DS rule of 8.6
+ * to other types (an empty non-terminal above unsigned delegations only
+ * may have no NSEC3 in an opt-out zone); the answer is insecure then.
+ */
+static enum dnssec_verdict
+n3_nodata(const struct n3set *s, const ldns_rdf *name, ldns_rr_type type,
+    char *why, size_t whylen)
+{
+	const struct n3 *m, *nc;
+	enum dnssec_verdict v = DNSSEC_BOGUS;
+	ldns_rdf *ce, *wc;
+
+	if ((m = n3_find(s, name, 0)) != NULL) {
+		if (nsec_has(m->rr, type) || nsec_has(m->rr, LDNS_RR_TYPE_CNAME))
+			snprintf(why, whylen, "the NSEC3 of the name lists the type");
+		else if (type == LDNS_RR_TYPE_DS && nsec_has(m->rr, LDNS_RR_TYPE_SOA))
+			snprintf(why, whylen, "DS denied by the child's NSEC3");
+		else if (type != LDNS_RR_TYPE_DS && nsec_is_cut(m->rr))
+			snprintf(why, whylen, "NSEC3 of a delegation");
+		else
+			v = DNSSEC_SECURE;
+		return v;
+	}
+	if (n3_closest_encloser(s, name, &ce, &nc) < 0) {
+		snprintf(why, whylen, "no matching NSEC3 and no closest "
+		    "encloser proof");
+		return DNSSEC_BOGUS;
+	}
+	if (type != LDNS_RR_TYPE_DS) {
+		wc = wildcard_of(ce);
+		m = n3_find(s, wc, 0);
+		ldns_rdf_deep_free(wc);
+		if (m != NULL && !nsec_has(m->rr, type)
+		    && !nsec_has(m->rr, LDNS_RR_TYPE_CNAME)) {
+			ldns_rdf_deep_free(ce);
+			if ((v = n3_optout_verdict(nc)) == DNSSEC_INSECURE)
+				snprintf(why, whylen, "NSEC3 opt-out span");
+			return v;
+		}
+	}
+	ldns_rdf_deep_free(ce);
+	if (ldns_nsec3_optout(nc->rr)) {
+		snprintf(why, whylen, "NSEC3 opt-out span");
+		return DNSSEC_INSECURE;
+	}
+	snprintf(why, whylen, "no NSEC3 matches the name or its wildcard");
+	return DNSSEC_BOGUS;
+}
+
+enum dnssec_verdict
+dnssec_nsec3_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
+    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why, size_t whylen)
+{
+	struct n3set s;
+	enum dnssec_verdict v;
+
+	if (!under(name, zone)) {
+		snprintf(why, whylen, "name outside the zone");
+		return DNSSEC_BOGUS;
+	}
+	if ((v = n3set_init(&s, nsec3s, zone, why, whylen)) != DNSSEC_SECURE)
+		return v;
+	v = nxdomain ? n3_nxdomain(&s, name, why, whylen)
+	    : n3_nodata(&s, name, type, why, whylen);
+	n3set_free(&s);
+	return v;
+}
+
+/*
+ * RFC 5155 8.8: a wildcard answer (its RRSIG has labels labels) needs
+ * an NSEC3 covering the next closer name, labels + 1 labels of name.
+ * With opt-out that span is insecure (9.2), as Unbound has it.
+ */
+enum dnssec_verdict
+dnssec_nsec3_wildcard(const ldns_rdf *name, int labels,
+    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why, size_t whylen)
+{
+	int nl = (int)ldns_dname_label_count(name);
+	const struct n3 *c;
+	enum dnssec_verdict v;
+	struct n3set s;
+	ldns_rdf *nc;
+
+	if (labels < 0 || labels >= nl || labels < (int)ldns_dname_label_count(zone)
+	    || !under(name, zone)) {
+		snprintf(why, whylen, "wildcard answer: bad RRSIG labels");
+		return DNSSEC_BOGUS;
+	}
+	if ((v = n3set_init(&s, nsec3s, zone, why, whylen)) != DNSSEC_SECURE)
+		return v;
+	nc = rdf_clone(name);
+	while (nl-- > labels + 1)
+		nc = chop(nc);
+	if ((c = n3_find(&s, nc, 1)) == NULL) {
+		snprintf(why, whylen, "no NSEC3 covers the next closer name");
+		v = DNSSEC_BOGUS;
+	} else if ((v = n3_optout_verdict(c)) == DNSSEC_INSECURE)
+		snprintf(why, whylen, "NSEC3 opt-out span");
+	ldns_rdf_deep_free(nc);
+	n3set_free(&s);
+	return v;
+}
+
+/*
+ * The DS step with NSEC3: an NSEC3 matching child proves a delegation
+ * without DS (NS bit; RFC 5155 8.9, 8.6) or no zone cut (no NS bit).
+ * Without one, the closest provable encloser proof: an opt-out NSEC3
+ * covering the next closer name leaves an unsigned delegation possible,
+ * and RFC 5155 8.6 and 9.2 make that answer insecure; a covering NSEC3
+ * without opt-out proves that nothing exists there, so no cut either.
+ */
+enum dnssec_ds
+dnssec_nsec3_ds(const ldns_rdf *child, const ldns_rr_list *nsec3s,
+    const ldns_rdf *zone, char *why, size_t whylen)
+{
+	const struct n3 *m, *nc;
+	enum dnssec_ds res;
+	struct n3set s;
+	ldns_rdf *ce;
+
+	if (!under(child, zone)) {
+		snprintf(why, whylen, "name outside the zone");
+		return DNSSEC_DS_BOGUS;
+	}
+	switch (n3set_init(&s, nsec3s, zone, why, whylen)) {
+	case DNSSEC_SECURE:
+		break;
+	case DNSSEC_INSECURE:
+		return DNSSEC_DS_INSECURE;
+	default:
+		return DNSSEC_DS_BOGUS;
+	}
+	if ((m = n3_find(&s, child, 0)) != NULL) {
+		if (nsec_has(m->rr, LDNS_RR_TYPE_DS) || nsec_has(m->rr,
+		    LDNS_RR_TYPE_SOA) || nsec_has(m->rr, LDNS_RR_TYPE_CNAME)) {
+			snprintf(why, whylen, "NSEC3 at the name lists DS, SOA "
+			    "or CNAME");
+			res = DNSSEC_DS_BOGUS;
+		} else {
+			res = nsec_has(m->rr, LDNS_RR_TYPE_NS) ? DNSSEC_DS_INSECURE
+			    : DNSSEC_DS_NOCUT;
+		}
+	} else if (n3_closest_encloser(&s, child, &ce, &nc) < 0) {
+		snprintf(why, whylen, "no NSEC3 proves the absence of DS");
+		res = DNSSEC_DS_BOGUS;
+	} else {
+		ldns_rdf_deep_free(ce);
+		if (ldns_nsec3_optout(nc->rr)) {
+			snprintf(why, whylen, "NSEC3 opt-out span");
+			res = DNSSEC_DS_INSECURE;
+		} else {
+			res = DNSSEC_DS_NXDOMAIN;
+		}
+	}
+	n3set_free(&s);
+	return res;
+}
+
 int
 dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
-    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs, char *err,
-    size_t errlen)
+    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
+    ldns_rr_list **nsec3s, char *err, size_t errlen)
 {
 	const ldns_rr_list *ns = ldns_pkt_authority(pkt);
-	ldns_rr_list *out = list_new();
-	int nsec3 = 0;
+	ldns_rr_list *out = list_new(), *out3 = list_new();
 	char e[120], o[DNSSEC_NAME_BUF];
 
-	*nsecs = NULL;
+	*nsecs = *nsec3s = NULL;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(ns, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
 		ldns_rr_list *set, *sigs;
 		int rc;
 
-		nsec3 |= ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3;
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC
+		if ((t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3)
 		    || !under(ldns_rr_owner(rr), zone))
 			continue;
-		set = pick(ns, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
-		sigs = pick_sigs(ns, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
+		set = pick(ns, ldns_rr_owner(rr), t);
+		sigs = pick_sigs(ns, ldns_rr_owner(rr), t);
 		rc = dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e));
 		ldns_rr_list_free(set);
 		ldns_rr_list_free(sigs);
 		if (rc < 0) {
 			name_str(ldns_rr_owner(rr), o, sizeof(o));
-			snprintf(err, errlen, "NSEC %s: %s", o, e);
-			ldns_rr_list_free(out);
-			return -1;
+			snprintf(err, errlen, "%s %s: %s", t == LDNS_RR_TYPE_NSEC
+			    ? "NSEC" : "NSEC3", o, e);
+			goto fail;
 		}
-		ldns_rr_list_push_rr(out, rr);
+		ldns_rr_list_push_rr(t == LDNS_RR_TYPE_NSEC ? out : out3, rr);
 	}
-	if (ldns_rr_list_rr_count(out) == 0) {
+	if (ldns_rr_list_rr_count(out) + ldns_rr_list_rr_count(out3) == 0) {
 		name_str(zone, o, sizeof(o));
-		snprintf(err, errlen, nsec3 ? "NSEC3 denial (not supported)"
-		    : "no NSEC record of %s", o);
-		ldns_rr_list_free(out);
-		return -1;
+		snprintf(err, errlen, "no NSEC or NSEC3 record of %s", o);
+		goto fail;
 	}
 	*nsecs = out;
+	*nsec3s = out3;
 	return 0;
+fail:
+	ldns_rr_list_free(out);
+	ldns_rr_list_free(out3);
+	return -1;
 }
 
 enum dnssec_ds
@@ -531,10 +955,10 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
     ldns_rr_list **ds, char *err, size_t errlen)
 {
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
-	ldns_rr_list *set, *sigs, *nsecs;
+	ldns_rr_list *set, *sigs, *nsecs, *nsec3s;
 	const ldns_rr *n, *c;
 	enum dnssec_ds res;
-	char e[160];
+	char e[160] = "";
 
 	*ds = NULL;
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
@@ -560,11 +984,17 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		snprintf(err, errlen, "DS lookup: other records in the answer");
 		return DNSSEC_DS_BOGUS;
 	}
-	if (dnssec_authority_nsecs(pkt, zone, keys, now, &nsecs, e, sizeof(e)) < 0) {
+	if (dnssec_authority_nsecs(pkt, zone, keys, now, &nsecs, &nsec3s, e,
+	    sizeof(e)) < 0) {
 		snprintf(err, errlen, "no DS: %s", e);
 		return DNSSEC_DS_BOGUS;
 	}
-	if ((n = find_owner(nsecs, child)) != NULL) {
+	if (ldns_rr_list_rr_count(nsecs) == 0) {
+		/* The zone uses NSEC3. */
+		if ((res = dnssec_nsec3_ds(child, nsec3s, zone, e, sizeof(e)))
+		    == DNSSEC_DS_BOGUS || res == DNSSEC_DS_INSECURE)
+			snprintf(err, errlen, "%s", e);
+	} else if ((n = find_owner(nsecs, child)) != NULL) {
 		if (nsec_has(n, LDNS_RR_TYPE_DS) || nsec_has(n, LDNS_RR_TYPE_SOA)) {
 			snprintf(err, errlen, "NSEC at the name lists DS or SOA");
 			res = DNSSEC_DS_BOGUS;
@@ -580,6 +1010,7 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		res = DNSSEC_DS_BOGUS;
 	}
 	ldns_rr_list_free(nsecs);
+	ldns_rr_list_free(nsec3s);
 	return res;
 }
 
@@ -775,19 +1206,26 @@ item_signer(const struct dnssec_job *j, const struct item *it)
 	return NULL;
 }
 
-/* A wildcard expansion: the RRSIG has fewer labels than the owner. */
+/*
+ * A wildcard expansion: an RRSIG with fewer labels than the owner.  The
+ * smallest label count of all the RRSIGs, or -1: whichever signature
+ * verifies, a wildcard it may stand for needs its proof.
+ */
 static int
 expanded(const struct item *it)
 {
-	const ldns_rr *sig;
+	int min = -1, nl = (int)ldns_dname_label_count(it->name);
 
-	if (ldns_rr_list_rr_count(it->sigs) == 0
-	    || ldns_dname_is_wildcard(it->name))
-		return 0;
-	sig = ldns_rr_list_rr(it->sigs, 0);
-	return ldns_rr_rrsig_labels(sig) != NULL
-	    && ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig))
-	    < ldns_dname_label_count(it->name);
+	if (ldns_dname_is_wildcard(it->name))
+		return -1;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(it->sigs); i++) {
+		const ldns_rdf *l = ldns_rr_rrsig_labels(ldns_rr_list_rr(it->sigs, i));
+		int n = l ? ldns_rdf2native_int8(l) : nl;
+
+		if (n < nl && (min < 0 || n < min))
+			min = n;
+	}
+	return min;
 }
 
 static void
@@ -803,15 +1241,58 @@ item_finished(struct dnssec_job *j)
 		job_done(j, DNSSEC_SECURE);
 }
 
+/*
+ * The denial for a negative item, or (labels >= 0) the proof that a
+ * wildcard answer's name does not exist: NSEC records, or NSEC3 ones
+ * when the zone sent no NSEC.
+ */
+static enum dnssec_verdict
+item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
+    char *why, size_t whylen)
+{
+	ldns_rr_list *nsecs, *nsec3s;
+	enum dnssec_verdict v;
+	char e[160] = "";
+
+	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs,
+	    &nsec3s, e, sizeof(e)) < 0) {
+		snprintf(why, whylen, "%s", e);
+		return DNSSEC_BOGUS;
+	}
+	if (ldns_rr_list_rr_count(nsecs) > 0) {
+		if (labels >= 0)
+			v = find_covering(nsecs, it->name) ? DNSSEC_SECURE
+			    : DNSSEC_BOGUS;
+		else
+			v = dnssec_deny(it->name, it->type, it->nxdomain, nsecs,
+			    j->zone) == 0 ? DNSSEC_SECURE : DNSSEC_BOGUS;
+		snprintf(why, whylen, "the NSEC records do not prove the %s",
+		    labels >= 0 ? "wildcard answer" : it->nxdomain ? "NXDOMAIN"
+		    : "NODATA");
+	} else if (labels >= 0) {
+		v = dnssec_nsec3_wildcard(it->name, labels, nsec3s, j->zone, e,
+		    sizeof(e));
+		snprintf(why, whylen, "NSEC3, wildcard answer: %s", e);
+	} else {
+		v = dnssec_nsec3_deny(it->name, it->type, it->nxdomain, nsec3s,
+		    j->zone, e, sizeof(e));
+		snprintf(why, whylen, "NSEC3, %s: %s", it->nxdomain ? "NXDOMAIN"
+		    : "NODATA", e);
+	}
+	ldns_rr_list_free(nsecs);
+	ldns_rr_list_free(nsec3s);
+	return v;
+}
+
 /* Check the item with the keys of the zone the walk reached. */
 static void
 item_verify(struct dnssec_job *j)
 {
 	struct item *it = &j->items[j->cur];
 	char n[DNSSEC_NAME_BUF], e[200];
-	ldns_rr_list *nsecs = NULL;
 	time_t now = job_now(j);
-	int rc;
+	enum dnssec_verdict v;
+	int labels = -1;
 
 	name_str(it->name, n, sizeof(n));
 	if (!it->negative) {
@@ -826,30 +1307,22 @@ item_verify(struct dnssec_job *j)
 			return;
 		}
 		/* A wildcard answer needs proof that the name is not there. */
-		if (expanded(it)) {
-			rc = dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now,
-			    &nsecs, e, sizeof(e));
-			if (rc < 0 || find_covering(nsecs, it->name) == NULL) {
-				ldns_rr_list_free(nsecs);
-				job_bogus(j, "%s: wildcard answer without proof", n);
-				return;
-			}
-			ldns_rr_list_free(nsecs);
+		if ((labels = expanded(it)) < 0) {
+			item_finished(j);
+			return;
 		}
-		item_finished(j);
+	}
+	v = item_proof(j, it, labels, now, e, sizeof(e));
+	if (v == DNSSEC_BOGUS) {
+		if (labels >= 0)
+			job_bogus(j, "%s: wildcard answer without proof: %s", n, e);
+		else
+			job_bogus(j, "%s type %d: %s", n, it->type, e);
 		return;
 	}
-	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs, e,
-	    sizeof(e)) < 0) {
-		job_bogus(j, "%s type %d: %s", n, it->type, e);
-		return;
-	}
-	rc = dnssec_deny(it->name, it->type, it->nxdomain, nsecs, j->zone);
-	ldns_rr_list_free(nsecs);
-	if (rc < 0) {
-		job_bogus(j, "%s type %d: the NSEC records do not prove the %s",
-		    n, it->type, it->nxdomain ? "NXDOMAIN" : "NODATA");
-		return;
+	if (v == DNSSEC_INSECURE) {
+		log_debug("dnssec: %s type %d is insecure: %s", n, it->type, e);
+		j->insecure = 1;
 	}
 	item_finished(j);
 }
@@ -894,7 +1367,7 @@ static void
 on_ds(void *arg, const ldns_pkt *pkt, const char *err)
 {
 	struct dnssec_job *j = arg;
-	char n[DNSSEC_NAME_BUF], e[200];
+	char n[DNSSEC_NAME_BUF], e[200] = "";
 
 	j->fetch = NULL;
 	name_str(j->child, n, sizeof(n));
@@ -908,7 +1381,8 @@ on_ds(void *arg, const ldns_pkt *pkt, const char *err)
 		job_fetch(j, j->child, LDNS_RR_TYPE_DNSKEY, on_child_keys);
 		return;
 	case DNSSEC_DS_INSECURE:
-		log_debug("dnssec: %s is an insecure delegation", n);
+		log_debug("dnssec: %s is an insecure delegation%s%s", n,
+		    *e ? ": " : "", e);
 		j->insecure = 1;
 		walk_reset(j);
 		item_finished(j);

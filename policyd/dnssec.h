@@ -32,9 +32,18 @@
  *	    const ldns_rdf *child, const ldns_rdf *zone,
  *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **ds,
  *	    char *err, size_t errlen);
+ *	enum dnssec_verdict dnssec_nsec3_deny(const ldns_rdf *name,
+ *	    ldns_rr_type type, int nxdomain, const ldns_rr_list *nsec3s,
+ *	    const ldns_rdf *zone, char *why, size_t whylen);
+ *	enum dnssec_verdict dnssec_nsec3_wildcard(const ldns_rdf *name,
+ *	    int labels, const ldns_rr_list *nsec3s, const ldns_rdf *zone,
+ *	    char *why, size_t whylen);
+ *	enum dnssec_ds dnssec_nsec3_ds(const ldns_rdf *child,
+ *	    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
+ *	    size_t whylen);
  *	int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
  *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
- *	    char *err, size_t errlen);
+ *	    ldns_rr_list **nsec3s, char *err, size_t errlen);
  *
  * DESCRIPTION
  *	For dnssec_validation = local: the AD bit of the resolver is
@@ -49,19 +58,22 @@
  *
  *	dnssec_validate() checks the answer to (qname, qtype): the
  *	RRsets on the CNAME chain from qname, then the data or the
- *	NSEC denial at its end.  For each, the zone that signed it is
+ *	NSEC or NSEC3 denial at its end.  For each, the zone that signed it is
  *	reached from the closest enclosing anchor one label at a time:
  *	the anchor's DNSKEY RRset must be signed by a key matching the
  *	anchor; below it, every label gets a DS query, whose answer,
  *	signed by the current zone, is a DS RRset (the child's DNSKEY
  *	RRset must then be signed by a key matching it and becomes the
- *	current zone), an NSEC proving a delegation without DS (all
- *	below is insecure), or an NSEC proving the label is no zone cut.
+ *	current zone), an NSEC or NSEC3 proving a delegation without DS
+ *	(all below is insecure), or one proving the label is no zone cut.
  *	Signature validity times are checked against the clock io->now.
  *	A name under no anchor is insecure (nothing is configured to
- *	vouch for it).  Anything else -- a missing or failing signature,
- *	an unsigned answer in a signed zone, a denial not proven, NSEC3
- *	denials, a failed DS or DNSKEY lookup -- is bogus.
+ *	vouch for it).  So is what an NSEC3 Opt-Out span leaves open
+ *	(RFC 5155 9.2: an unsigned delegation may be there), and what
+ *	needs an NSEC3 proof hashed more than DNSSEC_NSEC3_MAX_ITER
+ *	times (RFC 9276 3.2).  Anything else -- a missing or failing
+ *	signature, an unsigned answer in a signed zone, a denial not
+ *	proven, a failed DS or DNSKEY lookup -- is bogus.
  *
  *	It returns the verdict at once when no lookup is needed (job is
  *	set to NULL and cb is not called), else DNSSEC_PENDING with *job
@@ -77,15 +89,25 @@
  *	prove that name has no type (NODATA, also an empty non-terminal
  *	or a wildcard without the type) or does not exist (NXDOMAIN,
  *	with the wildcard at the closest encloser denied);
- *	dnssec_authority_nsecs() the NSEC records of the authority section
- *	that zone signed, each signature verified (-1 if any fails, if
- *	there are none, or NSEC3 is used); dnssec_ds_step() one step of
- *	the walk.
+ *	dnssec_nsec3_deny() the same with NSEC3 records (RFC 5155 8.4 to
+ *	8.7): DNSSEC_SECURE when proven, DNSSEC_INSECURE when the proof
+ *	rests on an Opt-Out span or on more than DNSSEC_NSEC3_MAX_ITER
+ *	iterations, else DNSSEC_BOGUS with the reason in why;
+ *	dnssec_nsec3_wildcard() likewise for a wildcard answer whose
+ *	RRSIG has labels labels (8.8: the next closer name is covered);
+ *	dnssec_nsec3_ds() the DS step's conclusion from NSEC3 records
+ *	(8.6, 8.9).  NSEC3 records with a hash algorithm other than SHA-1
+ *	or flags other than 0 or 1 are ignored (8.1, 8.2); differing
+ *	parameters among the rest are bogus (8.2).
+ *	dnssec_authority_nsecs() the NSEC and the NSEC3 records of the
+ *	authority section that zone signed, each signature verified (-1
+ *	if any fails, or if there are none at all; both lists shallow);
+ *	dnssec_ds_step() one step of the walk.
  *
  * BUGS
- *	No NSEC3 (RFC 5155) yet: a zone that uses it is bogus below the
- *	point where a denial is needed.  No DNAME.  Unsupported
- *	algorithms or digest types are bogus, not insecure.
+ *	No DNAME.  Unsupported algorithms or digest types are bogus, not
+ *	insecure.  NSEC3 records of one response must share their
+ *	parameters.
  */
 #ifndef TLSPOL_DNSSEC_H
 #define TLSPOL_DNSSEC_H
@@ -94,6 +116,9 @@
 #include <time.h>
 
 #include <ldns/ldns.h>
+
+/* NSEC3 proofs with more iterations are insecure (RFC 9276 3.2). */
+#define DNSSEC_NSEC3_MAX_ITER	150
 
 enum dnssec_verdict {
 	DNSSEC_PENDING,
@@ -153,9 +178,18 @@ ldns_rr_list *dnssec_verify_dnskeys(const ldns_rr_list *dnskeys,
     const ldns_rr_list *trusted, time_t now, char *err, size_t errlen);
 int dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
     const ldns_rr_list *nsecs, const ldns_rdf *zone);
+enum dnssec_verdict dnssec_nsec3_deny(const ldns_rdf *name, ldns_rr_type type,
+    int nxdomain, const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
+    size_t whylen);
+enum dnssec_verdict dnssec_nsec3_wildcard(const ldns_rdf *name, int labels,
+    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
+    size_t whylen);
+enum dnssec_ds dnssec_nsec3_ds(const ldns_rdf *child,
+    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
+    size_t whylen);
 int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
-    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs, char *err,
-    size_t errlen);
+    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
+    ldns_rr_list **nsec3s, char *err, size_t errlen);
 enum dnssec_ds dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
     const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
     ldns_rr_list **ds, char *err, size_t errlen);

@@ -9,6 +9,7 @@
  * The signed world:  test. (the anchor: DS of its key)
  *	ok.test.	secure delegation (DS), www.ok.test A
  *	ins.test.	insecure delegation (NSEC: NS, no DS)
+ *	n3.test.	secure delegation to a zone signed with NSEC3
  */
 #include "config.h"
 
@@ -359,6 +360,181 @@ push_keys(ldns_pkt *p, ldns_rr *key, ldns_key *k)
 	ldns_rr_list_free(sigs);
 }
 
+/*
+ * NSEC3: the zone n3.test. (DS in test.), signed here with
+ * ldns_zone_sign_nsec3 at the fixed clock:
+ *	n3.test. MX, mx.n3.test. A, a.b.n3.test. A (b.n3.test. is an
+ *	empty non-terminal), *.w.n3.test. TXT, ins.n3.test. NS without DS.
+ * optout.n3.test. is not in the zone: in the opt-out variant an
+ * opt-out NSEC3 covers it, as it would an unsigned delegation left out
+ * of the chain.  The proofs sent are picked from the signed zone with
+ * ldns_nsec_covers_name(), ldns's own code, as the server would.
+ */
+
+static ldns_key *k_n3;
+static ldns_rr *dnskey_n3, *ds_n3;
+static ldns_rr_list *n3_rrs;		/* the signed zone, deep */
+static uint16_t n3_iter;
+static uint8_t n3_salt[4] = { 0xaa, 0xbb, 0xcc, 0xdd };
+
+static const char *const n3_data[] = {
+	"n3.test. 60 IN NS ns.test.",
+	"n3.test. 60 IN MX 10 mx.n3.test.",
+	"mx.n3.test. 60 IN A 192.0.2.1",
+	"a.b.n3.test. 60 IN A 192.0.2.2",
+	"*.w.n3.test. 60 IN TXT \"wild\"",
+	"ins.n3.test. 60 IN NS ns.test.",
+};
+
+static void
+n3_sign(uint8_t flags, uint16_t iter)
+{
+	ldns_zone *z = ldns_zone_new(), *signed_z;
+	ldns_key_list *kl = ldns_key_list_new();
+
+	ldns_zone_set_soa(z, rr("n3.test. 60 IN SOA ns.test. h.test. 1 60 30 600 5"));
+	for (size_t i = 0; i < sizeof(n3_data) / sizeof(n3_data[0]); i++)
+		ldns_zone_push_rr(z, rr(n3_data[i]));
+	ldns_zone_push_rr(z, ldns_rr_clone(dnskey_n3));
+	ldns_key_set_inception(k_n3, (uint32_t)(NOW - DAY));
+	ldns_key_set_expiration(k_n3, (uint32_t)(NOW + DAY));
+	ldns_key_list_push_key(kl, k_n3);
+	signed_z = ldns_zone_sign_nsec3(z, kl, LDNS_SHA1, flags, iter,
+	    sizeof(n3_salt), n3_salt);
+	ck_assert_ptr_nonnull(signed_z);
+	ldns_key_list_set_key_count(kl, 0);
+	ldns_key_list_free(kl);
+	ldns_rr_list_deep_free(n3_rrs);
+	n3_rrs = ldns_rr_list_clone(ldns_zone_rrs(signed_z));
+	ldns_rr_list_push_rr(n3_rrs, ldns_rr_clone(ldns_zone_soa(signed_z)));
+	ldns_zone_deep_free(signed_z);
+	ldns_zone_deep_free(z);
+	n3_iter = iter;
+}
+
+static void
+setup_n3(void)
+{
+	setup();
+	k_n3 = mkkey("n3.test.", &dnskey_n3);
+	ds_n3 = ldns_key_rr2ds(dnskey_n3, LDNS_SHA256);
+	n3_rrs = NULL;
+	n3_sign(0, 5);
+}
+
+static void
+teardown_n3(void)
+{
+	ldns_rr_list_deep_free(n3_rrs);
+	ldns_key_deep_free(k_n3);
+	ldns_rr_free(dnskey_n3);
+	ldns_rr_free(ds_n3);
+	teardown();
+}
+
+/* The hashed owner name of name in n3.test. */
+static ldns_rdf *
+n3_hashed(const char *name)
+{
+	ldns_rdf *n = dn(name), *h, *zone = dn("n3.test.");
+
+	h = ldns_nsec3_hash_name(n, 1, n3_iter, sizeof(n3_salt), n3_salt);
+	ck_assert_int_eq(ldns_dname_cat(h, zone), LDNS_STATUS_OK);
+	ldns_rdf_deep_free(n);
+	ldns_rdf_deep_free(zone);
+	return h;
+}
+
+/* Push the RRset (owner, type) of the signed zone and its RRSIGs. */
+static void
+n3_push_set(ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *owner,
+    ldns_rr_type type)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(n3_rrs); i++) {
+		ldns_rr *r = ldns_rr_list_rr(n3_rrs, i);
+		ldns_rr_type t = ldns_rr_get_type(r);
+
+		if (ldns_dname_compare(ldns_rr_owner(r), owner) != 0)
+			continue;
+		if (t == type || (t == LDNS_RR_TYPE_RRSIG && ldns_rdf2rr_type(
+		    ldns_rr_rrsig_typecovered(r)) == type)) {
+			ldns_pkt_push_rr(p, sec, ldns_rr_clone(r));
+			found += t == type;
+		}
+	}
+	ck_assert_msg(found > 0, "no such RRset in n3.test.");
+}
+
+static size_t
+pick_count(const ldns_rr_list *l, const ldns_rdf *owner)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+		n += ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(l, i)),
+		    owner) == 0;
+	return n;
+}
+
+/*
+ * Push the NSEC3 matching (match) or covering name, with its RRSIG.
+ * Hashes at 5 iterations, salt AABBCCDD: 069m w, 10vf ins, 2aqn x.w,
+ * 3faq mx, 85p6 nope, bkvm optout, c7k4 *, h6un b, jo3r zz, nhap *.w,
+ * t5ch the apex, u6h9 a.b: zz, * and the apex need three NSEC3s.
+ */
+static void
+n3_push(ldns_pkt *p, const char *name, int match)
+{
+	ldns_rdf *h = n3_hashed(name);
+	const ldns_rdf *owner = NULL;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(n3_rrs) && !owner; i++) {
+		ldns_rr *r = ldns_rr_list_rr(n3_rrs, i);
+		int eq = ldns_dname_compare(ldns_rr_owner(r), h) == 0;
+
+		if (ldns_rr_get_type(r) != LDNS_RR_TYPE_NSEC3)
+			continue;
+		if (match ? eq : !eq && ldns_nsec_covers_name(r, h))
+			owner = ldns_rr_owner(r);
+	}
+	ck_assert_msg(owner != NULL, "no NSEC3 %s %s", match ? "matches" : "covers",
+	    name);
+	/* One NSEC3 may be needed twice; a server sends it once. */
+	if (pick_count(ldns_pkt_authority(p), owner) == 0)
+		n3_push_set(p, LDNS_SECTION_AUTHORITY, owner, LDNS_RR_TYPE_NSEC3);
+	ldns_rdf_deep_free(h);
+}
+
+static void
+n3_push_soa(ldns_pkt *p)
+{
+	ldns_rdf *apex = dn("n3.test.");
+
+	n3_push_set(p, LDNS_SECTION_AUTHORITY, apex, LDNS_RR_TYPE_SOA);
+	ldns_rdf_deep_free(apex);
+}
+
+/* A DS lookup below n3.test., answered from the NSEC3 zone. */
+static ldns_pkt *
+n3_ds_answer(const char *name)
+{
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+
+	n3_push_soa(p);
+	if (strcmp(name, "ins.n3.test.") == 0) {
+		n3_push(p, name, 1);
+	} else {
+		/* Not in the zone: the closest encloser is the apex. */
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+		n3_push(p, "n3.test.", 1);
+		n3_push(p, name, 0);
+		n3_push(p, "*.n3.test.", 0);
+	}
+	return p;
+}
+
 static int corrupt_ds;		/* the fake server tampers with DS ok.test. */
 
 /* What the fake resolver answers for name/type. */
@@ -397,6 +573,21 @@ world_answer(const char *name, int type)
 		p = pkt_new(LDNS_RCODE_NOERROR);
 		push_signed(p, LDNS_SECTION_AUTHORITY,
 		    "www.ok.test. 60 IN NSEC ok.test. A RRSIG NSEC", k_ok, DAY);
+	} else if (strcmp(name, "n3.test.") == 0 && type == LDNS_RR_TYPE_DNSKEY) {
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		push_keys(p, dnskey_n3, k_n3);
+	} else if (strcmp(name, "n3.test.") == 0 && type == LDNS_RR_TYPE_DS) {
+		ldns_rr_list *set = one(ldns_rr_clone(ds_n3)), *sigs;
+
+		sigs = sign(set, k_test, -DAY, DAY);
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+		ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(sigs);
+	} else if (n3_rrs != NULL && type == LDNS_RR_TYPE_DS
+	    && strlen(name) > 9 && strcmp(name + strlen(name) - 9, ".n3.test.") == 0) {
+		p = n3_ds_answer(name);
 	} else {
 		p = pkt_new(LDNS_RCODE_SERVFAIL);
 	}
@@ -723,6 +914,306 @@ START_TEST(test_ds_step)
 }
 END_TEST
 
+enum n3_kind {
+	N3_NXDOMAIN, N3_NX_NO_CE, N3_NX_NO_NC, N3_NX_NO_WC, N3_NODATA,
+	N3_NODATA_LIE, N3_ENT, N3_WILDCARD, N3_WILDCARD_NOPROOF,
+	N3_WILDCARD_NODATA, N3_INSECURE_DELEG, N3_OPTOUT, N3_NOT_OPTOUT,
+	N3_OPTOUT_NXDOMAIN, N3_TAMPERED, N3_ITER_MAX, N3_ITER_OVER,
+	N3_UNKNOWN_ALG, N3_CHILD_DATA
+};
+
+static const struct {
+	enum n3_kind kind;
+	const char *qname;
+	int qtype;
+	enum dnssec_verdict want;
+	const char *why;	/* substring, for bogus */
+} n3_cases[] = {
+	{ N3_NXDOMAIN, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_SECURE, "" },
+	{ N3_NX_NO_CE, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "no NSEC3 closest encloser proof" },
+	{ N3_NX_NO_NC, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "no NSEC3 closest encloser proof" },
+	{ N3_NX_NO_WC, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "wildcard at the closest encloser" },
+	{ N3_NODATA, "mx.n3.test.", LDNS_RR_TYPE_TXT, DNSSEC_SECURE, "" },
+	{ N3_NODATA_LIE, "mx.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "lists the type" },
+	{ N3_ENT, "b.n3.test.", LDNS_RR_TYPE_A, DNSSEC_SECURE, "" },
+	{ N3_WILDCARD, "x.w.n3.test.", LDNS_RR_TYPE_TXT, DNSSEC_SECURE, "" },
+	{ N3_WILDCARD_NOPROOF, "x.w.n3.test.", LDNS_RR_TYPE_TXT, DNSSEC_BOGUS,
+	  "wildcard answer without proof" },
+	{ N3_WILDCARD_NODATA, "x.w.n3.test.", LDNS_RR_TYPE_MX, DNSSEC_SECURE, "" },
+	{ N3_INSECURE_DELEG, "mx.ins.n3.test.", LDNS_RR_TYPE_A, DNSSEC_INSECURE, "" },
+	{ N3_OPTOUT, "mx.optout.n3.test.", LDNS_RR_TYPE_A, DNSSEC_INSECURE, "" },
+	{ N3_NOT_OPTOUT, "mx.optout.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "no signature" },
+	{ N3_OPTOUT_NXDOMAIN, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_INSECURE, "" },
+	{ N3_TAMPERED, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "Bogus DNSSEC signature" },
+	{ N3_ITER_MAX, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_SECURE, "" },
+	{ N3_ITER_OVER, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_INSECURE, "" },
+	{ N3_UNKNOWN_ALG, "zz.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "no usable NSEC3" },
+	{ N3_CHILD_DATA, "ins.n3.test.", LDNS_RR_TYPE_A, DNSSEC_BOGUS,
+	  "NSEC3 of a delegation" },
+};
+
+/* Change the next hashed owner of the NSEC3s in the authority section. */
+static void
+n3_tamper(ldns_pkt *p)
+{
+	ldns_rr_list *au = ldns_pkt_authority(p);
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(au); i++) {
+		ldns_rr *r = ldns_rr_list_rr(au, i);
+		ldns_rdf *next;
+
+		if (ldns_rr_get_type(r) != LDNS_RR_TYPE_NSEC3)
+			continue;
+		next = ldns_rr_rdf(r, 4);
+		ldns_rdf_data(next)[1] ^= 0x01;
+	}
+}
+
+/* An NSEC3 of an unknown hash algorithm, validly signed, for nope. */
+static void
+n3_push_alg2(ldns_pkt *p)
+{
+	ldns_rdf *h = n3_hashed("zz.n3.test.");
+	char *hs = ldns_rdf2str(h), text[512];
+	ldns_rr_list *set, *sigs;
+
+	/* It would match nope, were it SHA-1. */
+	snprintf(text, sizeof(text), "%s 60 IN NSEC3 2 0 5 AABBCCDD "
+	    "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV A RRSIG", hs);
+	set = one(rr(text));
+	sigs = sign(set, k_n3, -DAY, DAY);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_AUTHORITY, set);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_AUTHORITY, sigs);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	free(hs);
+	ldns_rdf_deep_free(h);
+}
+
+/* The expansion of *.w.n3.test. TXT at name, with the wildcard's RRSIG. */
+static void
+n3_push_expanded(ldns_pkt *p, const char *name)
+{
+	ldns_rdf *w = dn("*.w.n3.test.");
+	ldns_pkt *tmp = pkt_new(LDNS_RCODE_NOERROR);
+	ldns_rr_list *an;
+
+	n3_push_set(tmp, LDNS_SECTION_ANSWER, w, LDNS_RR_TYPE_TXT);
+	an = ldns_pkt_answer(tmp);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *r = ldns_rr_clone(ldns_rr_list_rr(an, i));
+
+		ldns_rdf_deep_free(ldns_rr_owner(r));
+		ldns_rr_set_owner(r, dn(name));
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, r);
+	}
+	ldns_pkt_free(tmp);
+	ldns_rdf_deep_free(w);
+}
+
+START_TEST(test_nsec3_walk)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	const char *q = n3_cases[_i].qname;
+	enum dnssec_verdict got;
+	char why[256] = "";
+
+	switch (n3_cases[_i].kind) {
+	case N3_OPTOUT_NXDOMAIN:
+	case N3_OPTOUT:
+		n3_sign(LDNS_NSEC3_VARS_OPTOUT_MASK, 5);
+		break;
+	case N3_ITER_MAX:
+		n3_sign(0, DNSSEC_NSEC3_MAX_ITER);
+		break;
+	case N3_ITER_OVER:
+		n3_sign(0, DNSSEC_NSEC3_MAX_ITER + 1);
+		break;
+	default:
+		break;
+	}
+	switch (n3_cases[_i].kind) {
+	case N3_NXDOMAIN:
+	case N3_NX_NO_CE:
+	case N3_NX_NO_NC:
+	case N3_NX_NO_WC:
+	case N3_OPTOUT_NXDOMAIN:
+	case N3_TAMPERED:
+	case N3_ITER_MAX:
+	case N3_ITER_OVER:
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+		n3_push_soa(p);
+		if (n3_cases[_i].kind != N3_NX_NO_CE)
+			n3_push(p, "n3.test.", 1);
+		if (n3_cases[_i].kind != N3_NX_NO_NC)
+			n3_push(p, q, 0);
+		if (n3_cases[_i].kind != N3_NX_NO_WC)
+			n3_push(p, "*.n3.test.", 0);
+		if (n3_cases[_i].kind == N3_TAMPERED)
+			n3_tamper(p);
+		break;
+	case N3_UNKNOWN_ALG:
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+		n3_push_soa(p);
+		n3_push_alg2(p);
+		break;
+	case N3_NODATA:
+	case N3_NODATA_LIE:
+	case N3_ENT:
+	case N3_CHILD_DATA:
+		n3_push_soa(p);
+		n3_push(p, q, 1);
+		break;
+	case N3_WILDCARD:
+	case N3_WILDCARD_NOPROOF:
+		n3_push_expanded(p, q);
+		if (n3_cases[_i].kind == N3_WILDCARD)
+			n3_push(p, q, 0);	/* the next closer name */
+		break;
+	case N3_WILDCARD_NODATA:
+		n3_push_soa(p);
+		n3_push(p, "w.n3.test.", 1);
+		n3_push(p, q, 0);
+		n3_push(p, "*.w.n3.test.", 1);
+		break;
+	case N3_INSECURE_DELEG:
+	case N3_OPTOUT:
+	case N3_NOT_OPTOUT:
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    rr("mx.ins.n3.test. 60 IN A 192.0.2.9"));
+		if (n3_cases[_i].kind != N3_INSECURE_DELEG) {
+			ldns_pkt_free(p);
+			p = pkt_new(LDNS_RCODE_NOERROR);
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+			    rr("mx.optout.n3.test. 60 IN A 192.0.2.9"));
+		}
+		break;
+	}
+	got = check_answer(v, p, q, n3_cases[_i].qtype, why, sizeof(why));
+	ck_assert_msg(got == n3_cases[_i].want, "case %d: %s (%s)", _i,
+	    dnssec_verdict_name(got), why);
+	if (got == DNSSEC_BOGUS)
+		ck_assert_msg(strstr(why, n3_cases[_i].why) != NULL, "case %d: %s",
+		    _i, why);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/* The DS step over NSEC3 answers, and the pure proofs' edge cases. */
+START_TEST(test_nsec3_ds)
+{
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_n3)), *ds, *l;
+	ldns_rdf *zone = dn("n3.test."), *c;
+	ldns_pkt *p;
+	char err[200];
+	static const struct {
+		const char *child;
+		uint8_t flags;
+		enum dnssec_ds want;
+	} cases[] = {
+		{ "ins.n3.test.", 0, DNSSEC_DS_INSECURE },
+		{ "mx.n3.test.", 0, DNSSEC_DS_NOCUT },
+		{ "b.n3.test.", 0, DNSSEC_DS_NOCUT },	/* empty non-terminal */
+		{ "optout.n3.test.", 0, DNSSEC_DS_NXDOMAIN },
+		{ "optout.n3.test.", 1, DNSSEC_DS_INSECURE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n3_sign(cases[i].flags, 5);
+		c = dn(cases[i].child);
+		p = pkt_new(LDNS_RCODE_NOERROR);
+		n3_push_soa(p);
+		if (strcmp(cases[i].child, "optout.n3.test.") == 0) {
+			ldns_pkt_free(p);
+			p = n3_ds_answer(cases[i].child);
+		} else {
+			n3_push(p, cases[i].child, 1);
+		}
+		ck_assert_msg(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+		    sizeof(err)) == cases[i].want, "%s flags %d: %s",
+		    cases[i].child, cases[i].flags, err);
+		/* The same records without their signatures: bogus. */
+		{
+			ldns_pkt *bare = pkt_new(ldns_pkt_get_rcode(p));
+
+			l = ldns_pkt_authority(p);
+			for (size_t j = 0; j < ldns_rr_list_rr_count(l); j++)
+				if (ldns_rr_get_type(ldns_rr_list_rr(l, j))
+				    != LDNS_RR_TYPE_RRSIG)
+					ldns_pkt_push_rr(bare, LDNS_SECTION_AUTHORITY,
+					    ldns_rr_clone(ldns_rr_list_rr(l, j)));
+			ck_assert_int_eq(dnssec_ds_step(bare, c, zone, keys, NOW,
+			    &ds, err, sizeof(err)), DNSSEC_DS_BOGUS);
+			ldns_pkt_free(bare);
+		}
+		ldns_pkt_free(p);
+		ldns_rdf_deep_free(c);
+	}
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
+/* The pure proof over a whole chain: parameters, flags, the zone. */
+START_TEST(test_nsec3_params)
+{
+	ldns_rr_list *all = ldns_rr_list_new();
+	ldns_rdf *zone = dn("n3.test."), *name = dn("zz.n3.test.");
+	ldns_rdf *other = dn("n3.other."), *oname = dn("nope.n3.other.");
+	char why[200];
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(n3_rrs); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(n3_rrs, i)) == LDNS_RR_TYPE_NSEC3)
+			ldns_rr_list_push_rr(all, ldns_rr_clone(ldns_rr_list_rr(n3_rrs, i)));
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_A, 1, all, zone, why,
+	    sizeof(why)), DNSSEC_SECURE);
+	/* NODATA cannot be proven for a name that does not exist. */
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_A, 0, all, zone, why,
+	    sizeof(why)), DNSSEC_BOGUS);
+	/* Nor NXDOMAIN for one that does. */
+	ldns_rdf_deep_free(name);
+	name = dn("MX.n3.test.");
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_TXT, 0, all, zone,
+	    why, sizeof(why)), DNSSEC_SECURE);
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_TXT, 1, all, zone,
+	    why, sizeof(why)), DNSSEC_BOGUS);
+	/* A name outside the zone, and the chain seen as another zone's. */
+	ck_assert_int_eq(dnssec_nsec3_deny(oname, LDNS_RR_TYPE_A, 1, all, zone,
+	    why, sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_int_eq(dnssec_nsec3_deny(oname, LDNS_RR_TYPE_A, 1, all, other,
+	    why, sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_msg(strstr(why, "no usable NSEC3") != NULL, "%s", why);
+	/* An NSEC3 with another salt: mixed parameters. */
+	ldns_rr_list_push_rr(all, rr("0123456789abcdefghijklmnopqrstuv.n3.test. "
+	    "60 IN NSEC3 1 0 5 AABBCCDE 0123456789abcdefghijklmnopqrstuu A"));
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_TXT, 0, all, zone,
+	    why, sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_msg(strstr(why, "different parameters") != NULL, "%s", why);
+	ldns_rr_free(ldns_rr_list_pop_rr(all));
+	/* Flags other than 0 and 1: ignored (RFC 5155 8.2), so no proof. */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++)
+		ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_rr_list_rr(all, i),
+		    ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, 2), 1));
+	ck_assert_int_eq(dnssec_nsec3_deny(name, LDNS_RR_TYPE_TXT, 0, all, zone,
+	    why, sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_msg(strstr(why, "no usable NSEC3") != NULL, "%s", why);
+	ldns_rr_list_deep_free(all);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(name);
+	ldns_rdf_deep_free(other);
+	ldns_rdf_deep_free(oname);
+}
+END_TEST
+
 static Suite *
 dnssec_suite(void)
 {
@@ -742,6 +1233,13 @@ dnssec_suite(void)
 	    sizeof(walk_cases) / sizeof(walk_cases[0]));
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_servfail);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("nsec3");
+	tcase_add_checked_fixture(tc, setup_n3, teardown_n3);
+	tcase_add_loop_test(tc, test_nsec3_walk, 0,
+	    sizeof(n3_cases) / sizeof(n3_cases[0]));
+	tcase_add_test(tc, test_nsec3_ds);
+	tcase_add_test(tc, test_nsec3_params);
 	suite_add_tcase(s, tc);
 	return s;
 }

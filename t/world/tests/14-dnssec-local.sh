@@ -4,7 +4,8 @@
 # validating world resolver every scenario must get the answer of
 # resolver mode (scenarios.tsv); through a second, NON-validating
 # unbound (iterator only, 127.0.0.39) the DANE rows too, in particular
-# TEMP for the bogus and expired zones: the point of local mode.
+# TEMP for the bogus and expired zones: the point of local mode.  The
+# NSEC3 zone nsec3.test (with opt-out) must validate in both.
 # shellcheck source=t/world/testlib.sh
 . "$(dirname "$0")/../testlib.sh"
 # shellcheck source=t/world/daemon.sh
@@ -65,6 +66,31 @@ EOF
 	return 1
 }
 
+# The NSEC3 zone (nsec3.test, opt-out, child ins.nsec3.test unsigned): the
+# scenario rows cover DANE, the implicit MX (NSEC3 NODATA) and the opt-out
+# delegation (ldns-signzone -p still lists it, so its NSEC3 matches: NS,
+# no DS); here a name that does not exist (NSEC3 NXDOMAIN proof, insecure
+# through opt-out) and the log lines.  Needs log_level = debug.
+nsec3_checks() {	# nsec3_checks VIA
+	is nx.nsec3.test NOTFOUND "$1: nx.nsec3.test (NSEC3 NXDOMAIN) NOTFOUND"
+	# every NSEC3 has opt-out: the NXDOMAIN is insecure (RFC 5155 9.2)
+	if grep -q 'dnssec: nx.nsec3.test. type 15 is insecure: NSEC3, NXDOMAIN: NSEC3 opt-out span' "$TD_LOG"; then
+		pass "$1: nx.nsec3.test NXDOMAIN proven, insecure by opt-out"
+	else
+		fail "$1: no opt-out log line for nx.nsec3.test"
+	fi
+	if grep -q 'dnssec: ins.nsec3.test. is an insecure delegation' "$TD_LOG"; then
+		pass "$1: ins.nsec3.test proven insecure by NSEC3"
+	else
+		fail "$1: no insecure-delegation log line for ins.nsec3.test"
+	fi
+	if grep -q 'dnssec: .*nsec3\.test.* is bogus' "$TD_LOG"; then
+		fail "$1: an nsec3.test answer was bogus: $(grep 'nsec3\.test.* is bogus' "$TD_LOG" | head -1)"
+	else
+		pass "$1: no nsec3.test answer bogus"
+	fi
+}
+
 is() {	# is KEY WANT DESCRIPTION
 	local got
 	got=$(td_q "$1")
@@ -115,6 +141,7 @@ grep -q 'dnssec: .*expired\.test.* is bogus: .*expired' "$TD_LOG" && pass "expir
 	fail "no expiry log line for expired.test"
 grep -q 'dnssec: insecure.test. is an insecure delegation' "$TD_LOG" &&
 	pass "insecure.test proven an insecure delegation" || fail "no insecure-delegation log line"
+nsec3_checks "validating resolver"
 td_stop t14
 
 # --- Local validation through a resolver that does not validate.
@@ -129,12 +156,14 @@ td_start t14 <<EOF || { fail "daemon started (local, plain resolver)"; done_test
 dnssec_validation = local
 dnssec_trust_anchor_file = $WORLD_TA
 dns_resolvers = $PLAIN_ADDR
+log_level = debug
 EOF
 while read -r dom _ want; do
 	case "$dom" in ''|'#'*|sts-*) continue ;; esac
 	case "$want" in TEMP*) want=TEMP ;; esac
 	is "$dom" "$want" "local via non-validating resolver: $dom: $want"
 done < "$WORLD_SRC/scenarios.tsv"
+nsec3_checks "non-validating resolver"
 td_stop t14
 
 # --- Control: resolver mode through the same plain resolver cannot tell.

@@ -357,14 +357,16 @@ struct equery {
 static void finish_async(struct equery *q);
 static void rest(struct equery *q);
 
-static void
-trace_set(struct equery *q, const char *name, json_t *v)
-{
-	if (q->trace)
-		json_object_set_new(q->trace, name, v);
-	else
-		json_decref(v);
-}
+/*
+ * One step of the explain trace.  A macro so that the JSON value is built
+ * only when there is a trace: Postfix's queries have none, and building
+ * and freeing the values cost more than the rest of a cache hit (callgrind:
+ * about 6,000 of 13,000 instructions per override hit).
+ */
+#define TRACE_SET(q, name, value) do {					\
+	if ((q)->trace != NULL)						\
+		json_object_set_new((q)->trace, (name), (value));	\
+} while (0)
 
 static json_t *
 override_json(const struct override *ov)
@@ -432,7 +434,7 @@ trace_dane(struct equery *q, const struct dane_result *dr)
 	}
 	if (m != NULL)
 		json_object_set_new(j, "mx", mx_json(m));
-	trace_set(q, "dane", j);
+	TRACE_SET(q, "dane", j);
 }
 
 static void
@@ -457,7 +459,7 @@ sts_result(struct equery *q, struct sts_result *res)
 			json_object_set_new(j, "cached", json_null());
 		json_object_set_new(j, "last_error", si.last_error[0]
 		    ? json_string(si.last_error) : json_null());
-		trace_set(q, "mta_sts", j);
+		TRACE_SET(q, "mta_sts", j);
 	}
 	if (res->status == STS_ENFORCE) {
 		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s", res->reason);
@@ -511,8 +513,8 @@ rest(struct equery *q)
 	if (q->nmx > 0)
 		ov = overrides_find_mx(e->overrides, (const char *const *)q->mx,
 		    q->nmx);
-	trace_set(q, "mx_rule", ov ? override_json(ov) : json_null());
-	trace_set(q, "default_policy", e->default_policy
+	TRACE_SET(q, "mx_rule", ov ? override_json(ov) : json_null());
+	TRACE_SET(q, "default_policy", e->default_policy
 	    ? json_string(e->default_policy) : json_null());
 	q->step = STEP_DONE;
 	if (ov != NULL && !ov->report_only) {
@@ -566,7 +568,7 @@ run(struct equery *q)
 		if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
 			if (e->dane)
 				snprintf(q->dane_why, sizeof(q->dane_why), "%s", why);
-			trace_set(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
+			TRACE_SET(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->dane ? why : "DANE disabled"));
 			q->step = STEP_STS;
 		} else {
@@ -578,7 +580,7 @@ run(struct equery *q)
 	if (q->step == STEP_STS) {
 		/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
 		if (e->sts == NULL || q->k.kind != KEY_DOMAIN) {
-			trace_set(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
+			TRACE_SET(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->sts == NULL ? "MTA-STS disabled"
 			    : "not a domain next-hop"));
 			q->step = STEP_REST;
@@ -607,6 +609,8 @@ log_reports(const struct equery *q)
 {
 	char safe[300];
 
+	if (q->nreports == 0)
+		return;		/* the usual case: spare the key's escaping */
 	log_safe(q->k.name, strlen(q->k.name), safe, sizeof(safe));
 	for (size_t i = 0; i < q->nreports; i++)
 		log_notice("key=%s override=\"%s\" line=%d would_answer=\"%s\" "
@@ -632,8 +636,8 @@ static void
 finish(struct equery *q)
 {
 	if (q->trace) {
-		trace_set(q, "report_only", reports_json(q));
-		trace_set(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
+		TRACE_SET(q, "report_only", reports_json(q));
+		TRACE_SET(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
 		    "status", sockmap_status_name(q->ans->status),
 		    "value", q->ans->status == SM_OK ? q->ans->text : NULL,
 		    "source", q->ans->source, "reason", q->ans->reason));
@@ -679,10 +683,10 @@ start(struct engine *e, const struct key *k, int tlsrpt, json_t *trace,
 	q->arg = arg;
 	q->trace = trace;
 	q->step = STEP_DANE;
-	trace_set(q, "key", json_string(k->name));
-	trace_set(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
+	TRACE_SET(q, "key", json_string(k->name));
+	TRACE_SET(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
 	    : k->kind == KEY_PARENT ? "parent" : "nexthop"));
-	trace_set(q, "override", ov ? override_json(ov) : json_null());
+	TRACE_SET(q, "override", ov ? override_json(ov) : json_null());
 	/* Overrides and parent probes are answered at once, without DNS. */
 	if (ov != NULL && !ov->report_only) {
 		answer_set(ans, SM_OK, "override", ov->value,

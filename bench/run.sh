@@ -80,7 +80,11 @@ cleanup() {
 		stop_pid "$pid"
 	done
 	[ -n "${WORLD_UP:-}" ] && WORLD_DIR=$T/world "$WORLD_SH" down >/dev/null 2>&1
-	rm -rf "$T"
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		say "kept $T (BENCH_KEEP)"
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -616,6 +620,9 @@ fi
 # ---------------------------------------------------------------- report
 medians
 . "$(dirname "$0")/report.sh"
+# With BENCH_KEEP, $T/state.sh lets the report be written again after
+# why.txt changed: bash -c '. T/state.sh 2>/dev/null; write_report'
+[ -n "${BENCH_KEEP:-}" ] && { declare -p; declare -f; } > "$T/state.sh" 2>/dev/null
 write_report > "$T/results.md"
 cp "$T/results.md" "$OUT/results.md"
 cp "$RAW" "$OUT/results.txt"

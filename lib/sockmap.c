@@ -56,6 +56,22 @@ sockmap_status_name(enum sockmap_status st)
 	return "TEMP";
 }
 
+/* v in decimal at out, no NUL; returns the digits written (at most 20). */
+static size_t
+put_decimal(char *out, size_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 size_t
 sockmap_format_reply(char *out, size_t cap, enum sockmap_status st,
     const char *text)
@@ -77,15 +93,25 @@ sockmap_format_reply(char *out, size_t cap, enum sockmap_status st,
 		tl = SOCKMAP_REASON_MAX;
 	if (wl + 1 + tl > SOCKMAP_MAX_REPLY)
 		return 0;	/* never truncate a policy value */
-	hl = (size_t)snprintf(head, sizeof(head), "%zu:%s ", wl + 1 + tl, word);
+	/* "LEN:WORD " by hand: snprintf was a third of a cache hit's
+	 * instructions outside the kernel. */
+	hl = put_decimal(head, wl + 1 + tl);
+	head[hl++] = ':';
+	memcpy(head + hl, word, wl);
+	hl += wl;
+	head[hl++] = ' ';
 	if (hl + tl + 1 > cap)
 		return 0;
 	memcpy(out, head, hl);
-	for (i = 0; i < tl; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (st != SM_OK && (c < 0x20 || c >= 0x7f))
-			c = '?';
-		out[hl + i] = (char)c;
+	if (st == SM_OK) {
+		memcpy(out + hl, text, tl);	/* a policy value goes out as is */
+	} else {
+		for (i = 0; i < tl; i++) {
+			unsigned char c = (unsigned char)text[i];
+			if (c < 0x20 || c >= 0x7f)
+				c = '?';
+			out[hl + i] = (char)c;
+		}
 	}
 	out[hl + tl] = ',';
 	return hl + tl + 1;

@@ -167,6 +167,93 @@ engine_overrides(const struct engine *e)
 	return e->overrides;
 }
 
+/* Does fmt use only %s, %d, %zu and %%, which reason_fmt() knows? */
+static int
+reason_fmt_simple(const char *fmt)
+{
+	for (const char *f = fmt; (f = strchr(f, '%')) != NULL; f += 2) {
+		if (f[1] == 'z' && f[2] == 'u')
+			f++;
+		else if (f[1] != 's' && f[1] != 'd' && f[1] != '%')
+			return 0;
+	}
+	return 1;
+}
+
+/* v in decimal at out (room for 21 bytes), no NUL; returns its length. */
+static size_t
+put_decimal(char *out, unsigned long long v, int negative)
+{
+	char tmp[24];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (negative)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	return i;
+}
+
+/* Append s to out[*n], truncating as vsnprintf does (cap > 0). */
+static void
+reason_put(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (*n + 1 >= cap)
+		return;
+	if (len > cap - 1 - *n)
+		len = cap - 1 - *n;
+	memcpy(out + *n, s, len);
+	*n += len;
+}
+
+/*
+ * The reason text of an answer.  vsnprintf cost about 1,100 instructions
+ * per answer, a quarter of a cache hit outside the kernel; the reasons'
+ * formats use only %s, %d and %zu, done here, and anything else still
+ * goes to vsnprintf.
+ */
+static void
+reason_fmt(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	size_t n = 0;
+	char num[24];
+	const char *f, *pct;
+
+	if (!reason_fmt_simple(fmt)) {
+		vsnprintf(out, cap, fmt, ap);
+		return;
+	}
+	for (f = fmt; (pct = strchr(f, '%')) != NULL; f = pct + 1) {
+		const char *s;
+
+		reason_put(out, cap, &n, f, (size_t)(pct - f));
+		pct++;
+		if (*pct == '%') {
+			reason_put(out, cap, &n, "%", 1);
+		} else if (*pct == 's') {
+			s = va_arg(ap, const char *);
+			if (s == NULL)
+				s = "(null)";
+			reason_put(out, cap, &n, s, strlen(s));
+		} else if (*pct == 'd') {
+			int v = va_arg(ap, int);
+			unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v
+			    : (unsigned long long)v;
+			reason_put(out, cap, &n, num, put_decimal(num, m, v < 0));
+		} else {	/* "zu" */
+			pct++;
+			reason_put(out, cap, &n, num,
+			    put_decimal(num, va_arg(ap, size_t), 0));
+		}
+	}
+	reason_put(out, cap, &n, f, strlen(f));
+	out[n] = '\0';
+}
+
 void
 answer_set(struct answer *a, enum sockmap_status st, const char *source,
     const char *text, const char *fmt, ...)
@@ -184,7 +271,7 @@ answer_set(struct answer *a, enum sockmap_status st, const char *source,
 		a->text = xstrdup(text);
 	}
 	va_start(ap, fmt);
-	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	reason_fmt(a->reason, sizeof(a->reason), fmt, ap);
 	va_end(ap);
 }
 
@@ -367,14 +454,16 @@ struct equery {
 static void finish_async(struct equery *q);
 static void rest(struct equery *q);
 
-static void
-trace_set(struct equery *q, const char *name, json_t *v)
-{
-	if (q->trace)
-		json_object_set_new(q->trace, name, v);
-	else
-		json_decref(v);
-}
+/*
+ * One step of the explain trace.  A macro so that the JSON value is built
+ * only when there is a trace: Postfix's queries have none, and building
+ * and freeing the values cost more than the rest of a cache hit (callgrind:
+ * about 6,000 of 13,000 instructions per override hit).
+ */
+#define TRACE_SET(q, name, value) do {					\
+	if ((q)->trace != NULL)						\
+		json_object_set_new((q)->trace, (name), (value));	\
+} while (0)
 
 static json_t *
 override_json(const struct override *ov)
@@ -442,7 +531,7 @@ trace_dane(struct equery *q, const struct dane_result *dr)
 	}
 	if (m != NULL)
 		json_object_set_new(j, "mx", mx_json(m));
-	trace_set(q, "dane", j);
+	TRACE_SET(q, "dane", j);
 }
 
 static void
@@ -467,7 +556,7 @@ sts_result(struct equery *q, struct sts_result *res)
 			json_object_set_new(j, "cached", json_null());
 		json_object_set_new(j, "last_error", si.last_error[0]
 		    ? json_string(si.last_error) : json_null());
-		trace_set(q, "mta_sts", j);
+		TRACE_SET(q, "mta_sts", j);
 	}
 	if (res->status == STS_ENFORCE) {
 		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s", res->reason);
@@ -521,8 +610,8 @@ rest(struct equery *q)
 	if (q->nmx > 0)
 		ov = overrides_find_mx(e->overrides, (const char *const *)q->mx,
 		    q->nmx);
-	trace_set(q, "mx_rule", ov ? override_json(ov) : json_null());
-	trace_set(q, "default_policy", e->default_policy
+	TRACE_SET(q, "mx_rule", ov ? override_json(ov) : json_null());
+	TRACE_SET(q, "default_policy", e->default_policy
 	    ? json_string(e->default_policy) : json_null());
 	q->step = STEP_DONE;
 	if (ov != NULL && !ov->report_only) {
@@ -576,7 +665,7 @@ run(struct equery *q)
 		if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
 			if (e->dane)
 				snprintf(q->dane_why, sizeof(q->dane_why), "%s", why);
-			trace_set(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
+			TRACE_SET(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->dane ? why : "DANE disabled"));
 			q->step = STEP_STS;
 		} else {
@@ -588,7 +677,7 @@ run(struct equery *q)
 	if (q->step == STEP_STS) {
 		/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
 		if (e->sts == NULL || q->k.kind != KEY_DOMAIN) {
-			trace_set(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
+			TRACE_SET(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->sts == NULL ? "MTA-STS disabled"
 			    : "not a domain next-hop"));
 			q->step = STEP_REST;
@@ -617,6 +706,8 @@ log_reports(const struct equery *q)
 {
 	char safe[300];
 
+	if (q->nreports == 0)
+		return;		/* the usual case: spare the key's escaping */
 	log_safe(q->k.name, strlen(q->k.name), safe, sizeof(safe));
 	for (size_t i = 0; i < q->nreports; i++)
 		log_notice("key=%s override=\"%s\" line=%d would_answer=\"%s\" "
@@ -642,8 +733,8 @@ static void
 finish(struct equery *q)
 {
 	if (q->trace) {
-		trace_set(q, "report_only", reports_json(q));
-		trace_set(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
+		TRACE_SET(q, "report_only", reports_json(q));
+		TRACE_SET(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
 		    "status", sockmap_status_name(q->ans->status),
 		    "value", q->ans->status == SM_OK ? q->ans->text : NULL,
 		    "source", q->ans->source, "reason", q->ans->reason));
@@ -689,10 +780,10 @@ start(struct engine *e, const struct key *k, int tlsrpt, json_t *trace,
 	q->arg = arg;
 	q->trace = trace;
 	q->step = STEP_DANE;
-	trace_set(q, "key", json_string(k->name));
-	trace_set(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
+	TRACE_SET(q, "key", json_string(k->name));
+	TRACE_SET(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
 	    : k->kind == KEY_PARENT ? "parent" : "nexthop"));
-	trace_set(q, "override", ov ? override_json(ov) : json_null());
+	TRACE_SET(q, "override", ov ? override_json(ov) : json_null());
 	/* Overrides and parent probes are answered at once, without DNS. */
 	if (ov != NULL && !ov->report_only) {
 		answer_set(ans, SM_OK, "override", ov->value,

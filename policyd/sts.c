@@ -60,6 +60,7 @@ struct sts_req {
 struct sts {
 	struct loop *loop;
 	int sweeping;
+	size_t sweep_at;		/* domains in memory that trigger a sweep */
 	struct dns *dns;
 	struct store *store;
 	struct fetchctl *fetch;
@@ -156,9 +157,19 @@ get_dom(struct sts *s, const char *domain, int create)
 	struct sdom *d = htable_get(s->doms, domain);
 
 	if (d == NULL && create) {
-		/* Bound memory: domains without a policy are cheap to forget. */
-		if (htable_count(s->doms) >= STS_MAX_DOMAINS && !s->sweeping)
+		/*
+		 * Bound memory: domains without a policy are cheap to forget.
+		 * The sweep walks the whole table, so it runs again only after
+		 * another quarter of the cap has been added: when every domain
+		 * has a policy it frees nothing, and a sweep per new domain
+		 * would make each first lookup slower as the table grows.
+		 */
+		if (htable_count(s->doms) >= s->sweep_at && !s->sweeping) {
 			sweep(s, 0);
+			s->sweep_at = htable_count(s->doms) + STS_MAX_DOMAINS / 4;
+			if (s->sweep_at < STS_MAX_DOMAINS)
+				s->sweep_at = STS_MAX_DOMAINS;
+		}
 		d = xcalloc(1, sizeof(*d));
 		d->s = s;
 		d->domain = xstrdup(domain);
@@ -764,6 +775,7 @@ sts_new(struct loop *l, struct dns *d, struct store *st, struct fetchctl *f,
 	if (s->cf.now == NULL)
 		s->cf.now = wall_clock;
 	s->doms = htable_new(1024);
+	s->sweep_at = STS_MAX_DOMAINS;
 	return s;
 }
 

@@ -41,9 +41,11 @@
  *	tenth of the interval derived from the domain name.
  *	sts_refresh_scan() looks for such domains; tlspolicyd runs it every
  *	minute.  It also forgets domains without a policy that were not
- *	queried for STS_IDLE_FORGET seconds; beyond STS_MAX_DOMAINS domains
- *	in memory, policy-less ones are forgotten at once, so memory stays
- *	bounded (domains with a policy are bounded by the store).
+ *	queried for STS_IDLE_FORGET seconds; when the table grows past
+ *	STS_MAX_DOMAINS, and then past each further quarter of it,
+ *	policy-less ones are forgotten at once, so memory stays bounded
+ *	(domains with a policy are bounded by the store) and the sweeps cost
+ *	little per new domain.
  *
  *	Answers: mode enforce gives "secure match=PATTERNS
  *	servername=hostname" (with Postfix 3.10 TLSRPT attributes when

@@ -122,6 +122,17 @@ check_default_policy(const char *v, const char **err)
 	return tlspolicy_check(v, norm, sizeof(norm), err);
 }
 
+/* stsfetch -w takes 1 to 256. */
+static int
+check_workers(const char *v, const char **err)
+{
+	if (parse_long(v, 1, 256) == LONG_MIN) {
+		*err = "expected a number from 1 to 256";
+		return -1;
+	}
+	return 0;
+}
+
 const struct cfg_def tlspol_params[] = {
 	/* Socketmap service for smtp_tls_policy_maps. */
 	{ "socketmap_listen", "unix:" QDIR "/tlspolicyd/socketmap", cf_check_listen },
@@ -164,6 +175,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "sts_enable", "yes", cf_check_bool },
 	{ "sts_fetcher", LIBEXECDIR "/stsfetch", cf_check_abspath_or_empty },
 	{ "sts_ca_file", "", cf_check_abspath_or_empty },
+	{ "sts_fetch_workers", "32", check_workers },
 	{ "sts_first_fetch_wait", "5s", cf_check_time },
 	{ "sts_refresh_before", "1d", cf_check_time },
 	{ "sts_failure_backoff", "5m", cf_check_time },

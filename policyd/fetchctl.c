@@ -32,6 +32,7 @@ struct fetchctl {
 	char *path;
 	int exec_fd;
 	int ca_fd;
+	char workers[24];
 	pid_t pid;
 	int fd;
 	uint64_t started;
@@ -305,7 +306,7 @@ fetchctl_start(struct fetchctl *f)
 	if (pid == 0) {
 		extern char **environ;
 		sigset_t none;
-		char *argv[4];
+		char *argv[6];
 		int i = 0;
 
 		sigemptyset(&none);
@@ -314,6 +315,8 @@ fetchctl_start(struct fetchctl *f)
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
 		argv[i++] = f->path;
+		argv[i++] = (char *)"-w";
+		argv[i++] = f->workers;
 		if (f->ca_fd >= 0 && dup2(f->ca_fd, 3) == 3) {
 			argv[i++] = (char *)"-C";
 			argv[i++] = (char *)"/dev/fd/3";
@@ -337,10 +340,12 @@ fetchctl_start(struct fetchctl *f)
 }
 
 struct fetchctl *
-fetchctl_new(struct loop *l, const char *path, int exec_fd, int ca_fd)
+fetchctl_new(struct loop *l, const char *path, int exec_fd, int ca_fd,
+    long workers)
 {
 	struct fetchctl *f = xcalloc(1, sizeof(*f));
 
+	snprintf(f->workers, sizeof(f->workers), "%ld", workers);
 	f->loop = l;
 	f->path = xstrdup(path);
 	f->exec_fd = exec_fd;

@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	struct fetchctl *fetchctl_new(struct loop *l, const char *path,
- *	    int exec_fd, int ca_fd);
+ *	    int exec_fd, int ca_fd, long workers);
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
  *	    const char *policy_id, int force, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
@@ -44,7 +44,8 @@
  *	has its privileges: exec_fd is the program (started with fexecve(),
  *	so restarts need no access to its path), ca_fd the CA file or -1
  *	(handed to the fetcher as /dev/fd/3).  path names the program in
- *	log lines only.
+ *	log lines only.  workers is the number of fetches it runs at once
+ *	(its -w).
  */
 #ifndef TLSPOL_FETCHCTL_H
 #define TLSPOL_FETCHCTL_H
@@ -79,7 +80,7 @@ struct fetchctl_stat {
 struct fetchctl;
 
 struct fetchctl *fetchctl_new(struct loop *l, const char *path, int exec_fd,
-    int ca_fd);
+    int ca_fd, long workers);
 int fetchctl_fetch(struct fetchctl *f, const char *domain,
     const char *policy_id, int force, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);

@@ -266,7 +266,7 @@ setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 
 	if (exec_fd >= 0)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
-		    exec_fd, ca_fd);
+		    exec_fd, ca_fd, config_long(d->cf, "sts_fetch_workers"));
 	memset(&sc, 0, sizeof(sc));
 	sc.first_fetch_wait_ms = config_time(d->cf, "sts_first_fetch_wait") * 1000;
 	sc.refresh_before = config_time(d->cf, "sts_refresh_before");

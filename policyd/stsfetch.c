@@ -109,12 +109,14 @@
 #define REQ_LINE_MAX	4096
 #define RAW_MAX		(HTTP_MAX_HEADER + 2 * STS_POLICY_MAX_BODY)
 /*
- * gai_suspend() is not reliably woken when the lookup completes, so the
- * wait is polled: a short slice keeps a fetch from idling (the benchmark
- * measured 80 fetches a second with 200 ms, the pool of 8 workers each
- * sitting out one slice per fetch).
+ * The lookup is polled with gai_error() between short sleeps; gai_suspend()
+ * is not used at all: when its wait times out, glibc 2.36 can leave its
+ * wait-list entry behind and __gai_notify() later writes through it (a
+ * SIGSEGV under load, seen in the cold MTA-STS benchmark), which also made
+ * it look as if it were never woken.  A 2 ms slice keeps a fetch from
+ * idling.
  */
-#define GAI_SLICE_MS	5
+#define GAI_SLICE_MS	2
 #define RECENT_PRUNE	1024	/* prune the recent table above this */
 
 #define ERR_FETCH	"sts-policy-fetch-error"
@@ -292,7 +294,7 @@ abandon(struct gai_req *r)
 	pthread_mutex_unlock(&gai_mu);
 }
 
-/* getaddrinfo_a() waited on in slices so deadlines and stop apply. */
+/* getaddrinfo_a() polled in slices so deadlines and stop apply. */
 static struct addrinfo *
 resolve(struct fetch *f)
 {
@@ -327,7 +329,7 @@ resolve(struct fetch *f)
 				fail(f, ERR_FETCH, "aborted: shutting down");
 			return NULL;
 		}
-		gai_suspend((const struct gaicb *const *)list, 1, &ts);
+		nanosleep(&ts, NULL);
 	}
 	if (rc != 0) {
 		fail(f, ERR_FETCH, "resolving %s: %s", f->host,

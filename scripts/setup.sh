@@ -94,6 +94,8 @@ socketmap_listen = unix:/var/spool/postfix/tlspolicyd/socketmap
 control_listen = unix:$dir/control
 overrides_file = $dir/overrides
 state_directory = $dir/state
+# Run from the clone: the fetcher is not installed in libexec.
+sts_fetcher = $TOP/policyd/stsfetch
 log_level = info
 CONF
 	cat <<MSG

@@ -73,8 +73,15 @@ run_tests() {
 	return $rc
 }
 
-run_daemon() {
-	local dir=$TOP/run
+# The quick start's files: run/ in the clone.  TLSPOLICYD_RUN_DIR and
+# TLSPOLICYD_BUILD_DIR move them (the test suite uses them; the build tree
+# differs from the source tree in "make distcheck").
+RUN_DIR=${TLSPOLICYD_RUN_DIR:-$TOP/run}
+BUILD_DIR=${TLSPOLICYD_BUILD_DIR:-$TOP}
+
+# Write the quick start's configuration and say how to use it.
+quickstart_config() {
+	local dir=$RUN_DIR
 	mkdir -p "$dir"
 	chmod 755 "$dir"
 	if [ ! -f "$dir/overrides" ]; then
@@ -95,7 +102,7 @@ control_listen = unix:$dir/control
 overrides_file = $dir/overrides
 state_directory = $dir/state
 # Run from the clone: the fetcher is not installed in libexec.
-sts_fetcher = $TOP/policyd/stsfetch
+sts_fetcher = $BUILD_DIR/policyd/stsfetch
 log_level = info
 CONF
 	cat <<MSG
@@ -107,13 +114,24 @@ Add this line to /etc/postfix/main.cf, then run "postfix reload":
 
     smtp_tls_policy_maps = socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
 
-Try it:  $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf add example.com encrypt
+Try it:  $BUILD_DIR/tlsmap/tlsmap -c $dir/tlspolicyd.conf add example.com encrypt
          postmap -q example.com socketmap:unix:/var/spool/postfix/tlspolicyd/socketmap:tlspolicy
-         $TOP/tlsmap/tlsmap -c $dir/tlspolicyd.conf status
+         $BUILD_DIR/tlsmap/tlsmap -c $dir/tlspolicyd.conf status
 
 MSG
-	exec "$TOP/policyd/tlspolicyd" -f -c "$dir/tlspolicyd.conf"
 }
+
+run_daemon() {
+	quickstart_config
+	exec "$BUILD_DIR/policyd/tlspolicyd" -f -c "$RUN_DIR/tlspolicyd.conf"
+}
+
+# Testing the quick start (t/integration/t-quickstart.sh): only write its
+# configuration and print the message; no packages, build or daemon.
+if [ "${TLSPOLICYD_QUICKSTART_DRY:-}" = 1 ]; then
+	quickstart_config
+	exit 0
+fi
 
 install_packages
 create_user

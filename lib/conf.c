@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -275,22 +277,29 @@ config_print(FILE *fp, const struct config *c, int only_set)
 /* Value checks. */
 
 int
-cf_check_listen(const char *v, const char **err)
+cf_listen_addr(const char *v, struct sockaddr_storage *ss, socklen_t *len,
+    const char **err)
 {
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_un *su = (struct sockaddr_un *)ss;
 	char host[64];
-	unsigned char addr[16];
 	const char *colon;
 	long port;
 
+	memset(ss, 0, sizeof(*ss));
 	if (strncmp(v, "unix:", 5) == 0) {
 		if (v[5] != '/') {
 			*err = "unix: needs an absolute path";
 			return -1;
 		}
-		if (strlen(v + 5) >= 108) {
+		if (strlen(v + 5) >= sizeof(su->sun_path)) {
 			*err = "unix socket path too long";
 			return -1;
 		}
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, v + 5);
+		*len = sizeof(*su);
 		return 0;
 	}
 	if (strncmp(v, "inet:", 5) != 0) {
@@ -306,10 +315,12 @@ cf_check_listen(const char *v, const char **err)
 		}
 		memcpy(host, v + 1, (size_t)(close - v - 1));
 		host[close - v - 1] = '\0';
-		if (inet_pton(AF_INET6, host, addr) != 1) {
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
 			*err = "invalid IPv6 address";
 			return -1;
 		}
+		s6->sin6_family = AF_INET6;
+		*len = sizeof(*s6);
 		colon = close + 1;
 	} else {
 		colon = strrchr(v, ':');
@@ -319,17 +330,30 @@ cf_check_listen(const char *v, const char **err)
 		}
 		memcpy(host, v, (size_t)(colon - v));
 		host[colon - v] = '\0';
-		if (inet_pton(AF_INET, host, addr) != 1) {
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
 			*err = "invalid IPv4 address (use [::1] for IPv6)";
 			return -1;
 		}
+		s4->sin_family = AF_INET;
+		*len = sizeof(*s4);
 	}
 	port = parse_long(colon + 1, 1, 65535);
 	if (port == LONG_MIN) {
 		*err = "invalid port";
 		return -1;
 	}
+	/* sin_port and sin6_port sit at the same offset. */
+	s4->sin_port = htons((uint16_t)port);
 	return 0;
+}
+
+int
+cf_check_listen(const char *v, const char **err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return cf_listen_addr(v, &ss, &len, err);
 }
 
 int

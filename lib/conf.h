@@ -30,6 +30,11 @@
  *	name was not set; asking for a name not in the table is a bug and
  *	aborts.
  *
+ *	cf_listen_addr() turns a listen specification (unix:/PATH,
+ *	inet:IPV4:PORT, inet:[IPV6]:PORT) into a socket address, or returns
+ *	-1 with *err; cf_check_listen() is that check alone.  Daemons bind
+ *	and clients connect through it, so both read the same syntax.
+ *
  *	cf_lines() is the logical-line reader shared with the other text
  *	tables (overrides, inbound rules): it calls fn with each logical
  *	line (continuations joined with one space, trailing blanks removed)
@@ -41,6 +46,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 typedef int (*cfg_check_fn)(const char *value, const char **err);
 
@@ -70,6 +76,8 @@ char *file_read(const char *path, size_t max, size_t *len, const char **err);
 
 /* Checks shared by parameter tables. */
 int cf_check_listen(const char *v, const char **err);
+int cf_listen_addr(const char *v, struct sockaddr_storage *ss, socklen_t *len,
+    const char **err);
 int cf_check_listen_list(const char *v, const char **err);
 int cf_check_mode(const char *v, const char **err);
 int cf_check_abspath(const char *v, const char **err);

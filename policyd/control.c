@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "listen.h"
 #include "log.h"
 #include "util.h"
 
@@ -212,7 +213,7 @@ ctl_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 
 	(void)ev;
 	for (int i = 0; i < 16; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = listen_accept(lfd, "control");
 		struct ctl_req *r;
 
 		if (fd < 0)

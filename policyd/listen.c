@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "listen.h"
 #include "log.h"
 #include "util.h"
@@ -201,30 +202,12 @@ open_inet(const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	char host[64];
-	const char *colon;
-	int fd, one = 1, port;
+	const char *why;
+	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (*spec == '[') {
-		const char *close = strchr(spec, ']');
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		snprintf(host, sizeof(host), "%.*s", (int)(close - spec - 1), spec + 1);
-		colon = close + 1;
-		port = atoi(colon + 1);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, host, &s6->sin6_addr);
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		colon = strrchr(spec, ':');
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
-		port = atoi(colon + 1);
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, host, &s4->sin_addr);
-		sl = sizeof(*s4);
+	if (cf_listen_addr(spec, &ss, &sl, &why) < 0) {
+		snprintf(err, errlen, "%s: %s", spec, why);
+		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -233,7 +216,7 @@ open_inet(const char *spec, char *err, size_t errlen)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, BACKLOG) < 0) {
-		snprintf(err, errlen, "bind inet:%s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "bind %s: %s", spec, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -247,7 +230,7 @@ listen_open(const char *spec, const char *mode, const char *group,
 	if (strncmp(spec, "unix:", 5) == 0)
 		return open_unix(spec + 5, mode, group, owner, qdir, err, errlen);
 	if (strncmp(spec, "inet:", 5) == 0)
-		return open_inet(spec + 5, err, errlen);
+		return open_inet(spec, err, errlen);
 	snprintf(err, errlen, "unsupported listen address %s", spec);
 	return -1;
 }
@@ -260,4 +243,15 @@ listen_unlink(const char *spec)
 	if (strncmp(spec, "unix:", 5) == 0 && lstat(spec + 5, &st) == 0
 	    && S_ISSOCK(st.st_mode) && unlink(spec + 5) < 0)
 		log_debug("unlink %s: %s", spec + 5, strerror(errno));
+}
+
+int
+listen_accept(int lfd, const char *what)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+	    && errno != ECONNABORTED)
+		log_warn("%s accept: %s", what, strerror(errno));
+	return fd;
 }

@@ -26,6 +26,10 @@
  *	and for postmap(1) run from a shell.
  *
  *	listen_unlink() removes a unix socket at exit (nothing for inet).
+ *
+ *	listen_accept() accepts one connection, non-blocking and
+ *	close-on-exec; -1 when there is none to take now (errors other than
+ *	"try again" are logged, naming the service what).
  */
 #ifndef TLSPOL_LISTEN_H
 #define TLSPOL_LISTEN_H
@@ -35,6 +39,7 @@
 int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
 void listen_unlink(const char *spec);
+int listen_accept(int lfd, const char *what);
 int listen_chroot_link(const char *path, const char *qdir, char *err,
     size_t errlen);
 

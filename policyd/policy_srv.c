@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "inbound.h"
+#include "listen.h"
 #include "log.h"
 #include "policy_srv.h"
 #include "polreq.h"
@@ -266,14 +267,10 @@ srv_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 	(void)l;
 	(void)ev;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = listen_accept(lfd, "policy");
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
-			    && errno != ECONNABORTED)
-				log_warn("policy accept: %s", strerror(errno));
+		if (fd < 0)
 			return;
-		}
 		if (s->nconns >= s->max_conns) {
 			log_warn("policy connection limit %ld reached; closing new "
 			    "connection", s->max_conns);

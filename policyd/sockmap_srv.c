@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "listen.h"
 #include "log.h"
 #include "netstring.h"
 #include "sockmap.h"
@@ -356,15 +357,11 @@ srv_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 
 	(void)ev;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = listen_accept(lfd, "socketmap");
 		struct conn *c;
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
-			    && errno != ECONNABORTED)
-				log_warn("socketmap accept: %s", strerror(errno));
+		if (fd < 0)
 			return;
-		}
 		if (s->nconns >= s->max_conns) {
 			log_warn("socketmap connection limit %ld reached; "
 			    "closing new connection", s->max_conns);

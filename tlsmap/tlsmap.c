@@ -84,44 +84,18 @@ usage(void)
 int
 connect_spec(const char *spec)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *why;
 	int fd;
 
-	if (strncmp(spec, "unix:", 5) == 0) {
-		struct sockaddr_un sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sun_family = AF_UNIX;
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", spec + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return fd;
-	} else {
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		char host[64];
-		const char *h = spec + 5, *colon;
-		memset(&ss, 0, sizeof(ss));
-		if (*h == '[') {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			const char *close = strchr(h, ']');
-			snprintf(host, sizeof(host), "%.*s", (int)(close - h - 1), h + 1);
-			colon = close + 1;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)atoi(colon + 1));
-			inet_pton(AF_INET6, host, &s6->sin6_addr);
-			sl = sizeof(*s6);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			colon = strrchr(h, ':');
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - h), h);
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)atoi(colon + 1));
-			inet_pton(AF_INET, host, &s4->sin_addr);
-			sl = sizeof(*s4);
-		}
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0)
-			return fd;
+	if (cf_listen_addr(spec, &ss, &sl, &why) < 0) {
+		fprintf(stderr, "tlsmap: %s: %s\n", spec, why);
+		return -1;
 	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0)
+		return fd;
 	fprintf(stderr, "tlsmap: connect to %s: %s\n", spec, strerror(errno));
 	if (fd >= 0)
 		close(fd);

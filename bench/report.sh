@@ -61,26 +61,38 @@ hits_table() {
 }
 
 cold_table() {
-	local l line cpu n ok rate pr ours peer
-	echo "| who | domains asked | answered with the policy | other answers | wall s | policies/s | p50 / p99 latency ms | CPU s: daemon | fetcher | nginx | unbound | nsd |"
-	echo "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|"
+	local l line cpu ok rate pr ours peer srv tot ceil cores
+	cores=$(nproc)
+	echo "| who | domains asked | answered with the policy | other answers | wall s | policies/s | p50 / p99 latency ms | CPU s: daemon | fetcher | nginx | unbound | nsd | all | machine busy |"
+	echo "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 	for l in cold-tlspolicyd cold-tlspolicyd-alt cold-peer; do
 		line=$(grep "^RESULT label=$l " "$RAW" | tail -1)
 		cpu=$(grep "^CPU label=$l " "$RAW" | tail -1)
 		[ -n "$line" ] || continue
-		n=$(kv "$line" reqs); ok=$(kv "$line" ok)
+		ok=$(kv "$line" ok)
 		rate=$(calc "$ok / $(kv "$cpu" wall_s)" | cut -d. -f1)
+		tot=$(calc "$(kv "$cpu" main_s) + $(kv "$cpu" fetcher_s) + $(kv "$cpu" nginx_s) + $(kv "$cpu" unbound_s) + $(kv "$cpu" nsd_s)")
 		[ "$l" = cold-tlspolicyd ] && ours=$rate
 		[ "$l" = cold-peer ] && peer=$rate
-		printf '| %s | %s | %s | notfound %s, temp %s, errors %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |\n' \
+		# The test servers' CPU per answered domain, over every run.
+		[ "$ok" -gt 0 ] && srv="${srv:+$srv + }($(kv "$cpu" nginx_s) + $(kv "$cpu" unbound_s) + $(kv "$cpu" nsd_s)) / $ok" && nsrv=$((${nsrv:-0} + 1))
+		printf '| %s | %s | %s | notfound %s, temp %s, errors %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %.2f | %d %% |\n' \
 			"${l#cold-}" "$COLD_N" "$ok" "$(kv "$line" notfound)" "$(kv "$line" temp)" "$(kv "$line" errors)" \
 			"$(kv "$cpu" wall_s)" "$rate" \
 			"$(calc "$(kv "$line" p50_us) / 1000" | cut -c1-6)" "$(calc "$(kv "$line" p99_us) / 1000" | cut -c1-6)" \
-			"$(kv "$cpu" main_s)" "$(kv "$cpu" fetcher_s)" "$(kv "$cpu" nginx_s)" "$(kv "$cpu" unbound_s)" "$(kv "$cpu" nsd_s)"
+			"$(kv "$cpu" main_s)" "$(kv "$cpu" fetcher_s)" "$(kv "$cpu" nginx_s)" "$(kv "$cpu" unbound_s)" "$(kv "$cpu" nsd_s)" \
+			"$tot" "$(calc "$tot / ($cores * $(kv "$cpu" wall_s)) * 100" | cut -d. -f1)"
 	done
 	if [ -n "${ours:-}" ] && [ -n "${peer:-}" ] && [ "$peer" -gt 0 ]; then
 		pr=$(calc "$ours / $peer")
 		echo
+		if [ -n "${srv:-}" ]; then
+			# With a client that cost nothing, the test servers alone would
+			# fill the machine at this rate: the most any client can show here.
+			ceil=$(calc "$cores / (($srv) / $nsrv)" | cut -d. -f1)
+			printf 'Ceiling of this machine: the test servers (nginx, unbound, nsd) use %.2f ms of CPU per domain, so with a client costing nothing they would fill the %d cores at about %d domains/s, %.1f × the peer.\n\n' \
+				"$(calc "($srv) / $nsrv * 1000")" "$cores" "$ceil" "$(calc "$ceil / $peer")"
+		fi
 		printf 'tlspolicyd / peer: %.2f (target ≥ 5): %s\n' "$pr" \
 			"$(verdict "$(calc "($pr >= 5) ? 1 : 0")" "$(calc "$pr / 5 * 100" | cut -d. -f1) % of target" cold)"
 	fi
@@ -199,8 +211,10 @@ write_report() {
 	DANE step) and TXT lookup, TLS handshake and policy fetch.  Both use the
 	world's resolver.  "answered with the policy" counts OK answers on
 	first contact (tlspolicyd waits up to sts_first_fetch_wait = 5 s).
-	CPU seconds over the run, from /proc/PID/stat (2 cores: the machine
-	has 2 × wall s to give).
+	CPU seconds over the run, from /proc/PID/stat: the daemon's own, the
+	fetcher's (all its threads), nginx's workers', unbound's and nsd's;
+	"machine busy" is their sum over $(nproc) × wall s.  Unpinned, both
+	tools (the fetcher is a process of its own with a pool of threads).
 
 	EOF
 	if grep -q '^RESULT label=cold-tlspolicyd-alt ' "$RAW"; then

@@ -43,9 +43,11 @@ WARM=${BENCH_WARM:-0.5}
 ROUNDS=${BENCH_ROUNDS:-3}
 PIN_GEN=()
 PIN_SRV=()
+PIN_SRV_NOW=()	# what start_daemon_in and peer_start use: PIN_SRV, or () (cold)
 if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN_GEN=(taskset -c 0)
 	PIN_SRV=(taskset -c 1)
+	PIN_SRV_NOW=(taskset -c 1)
 fi
 CONCS=${BENCH_CONCS:-1 8 64 256}
 OUT=${BENCH_OUT:-$TOP_SRCDIR/bench}
@@ -191,7 +193,7 @@ note() { printf '%s|%s\n' "$1" "$2" >> "$NOTES"; }
 # start_daemon_in NETNS NAME: the same inside the world's namespace.
 # ip netns exec execs the daemon, so $! is the daemon itself.
 start_daemon_in() {
-	"${PIN_SRV[@]}" ip netns exec "$1" "$TLSPOLICYD" -f -c "$T/$2.conf" > "$T/$2.log" 2>&1 &
+	"${PIN_SRV_NOW[@]}" ip netns exec "$1" "$TLSPOLICYD" -f -c "$T/$2.conf" > "$T/$2.log" 2>&1 &
 	DPID=$!
 	PIDS+=("$DPID")
 }
@@ -207,6 +209,10 @@ cpu_ticks() {
 		  for (p in in_set) s += t[p]; print s + 0 }'
 }
 HZ=$(getconf CLK_TCK)
+
+# cpu_own PID: user + system clock ticks of this process (all its threads),
+# not its children.
+cpu_own() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # vm KEY PID: a /proc/PID/status field in KiB (VmRSS, RssAnon, RssFile)
 vm() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
@@ -327,7 +333,7 @@ peer_start() {
 	  timeout: 4
 	YML
 	rm -f "$T/peer.sock"
-	SSL_CERT_FILE=$WORLD_CA "${PIN_SRV[@]}" ip netns exec "$WORLD_NETNS" mta-sts-daemon \
+	SSL_CERT_FILE=$WORLD_CA "${PIN_SRV_NOW[@]}" ip netns exec "$WORLD_NETNS" mta-sts-daemon \
 		-c "$T/peer.yml" > "$T/peer.log" 2>&1 &
 	PEER_PID=$!
 	PIDS+=("$PEER_PID")
@@ -347,28 +353,31 @@ peer_start() {
 # /proc/PID/stat.
 CPU_ROWS=$T/cpu
 : > "$CPU_ROWS"
-# cold_run LABEL ADDR PIDS...: one cold run, CPU of each named process.
+# cold_run LABEL ADDR DAEMON [FETCHER]: one cold run; CPU of every process.
+# The daemon's CPU is its own (all its threads, not its children); the
+# fetcher's is its own; loadgen's, nginx's, unbound's and nsd's too.
 cold_run() {
-	local label=$1 addr=$2 line t0 t1 d0 d1 n0 n1 u0 u1 x0 x1 w0 w1 nginx unb nsd
-	shift 2
-	nginx=$(cat "$WORLD_DIR/run/nginx.pid"); unb=$(cat "$WORLD_DIR/run/unbound.pid")
-	nsd=$(cat "$WORLD_DIR/run/nsd.pid")
+	local label=$1 addr=$2 d=$3 x=${4:-} line t0 t1 p w
+	local -A c0 c1
+	local -a who=(main fetcher nginx unbound nsd)
+	local -A pid=([main]=$d [fetcher]=$x [nginx]=$(cat "$WORLD_DIR/run/nginx.pid")
+		[unbound]=$(cat "$WORLD_DIR/run/unbound.pid") [nsd]=$(cat "$WORLD_DIR/run/nsd.pid"))
 	"$WORLD_SH" flush-resolver >/dev/null 2>&1
-	d0=$(cpu_ticks "$1"); x0=$( [ -n "${2:-}" ] && cpu_ticks "$2" || echo 0)
-	n0=$(cpu_ticks "$nginx"); u0=$(cpu_ticks "$unb"); w0=$(cpu_ticks "$nsd")
+	for w in "${who[@]}"; do c0[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
+	# nginx works in its worker processes (children of the master).
+	c0[nginx]=$(cpu_ticks "${pid[nginx]}")
 	t0=$(date +%s%N)
 	line=$("${PIN_GEN[@]}" "$LOADGEN" -o -l "$label" -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
 		-k "$T/keys-bulk" "$addr" 2>&1 | grep '^RESULT')
 	t1=$(date +%s%N)
-	d1=$(cpu_ticks "$1"); x1=$( [ -n "${2:-}" ] && cpu_ticks "$2" || echo 0)
-	n1=$(cpu_ticks "$nginx"); u1=$(cpu_ticks "$unb"); w1=$(cpu_ticks "$nsd")
+	for w in "${who[@]}"; do c1[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
+	c1[nginx]=$(cpu_ticks "${pid[nginx]}")
 	[ -n "$line" ] || line="RESULT label=$label conc=$COLD_CONC failed=1"
 	printf '%s\n' "$line" >> "$RAW"
 	say "$line"
-	printf 'CPU label=%s wall_s=%s main_s=%s fetcher_s=%s nginx_s=%s unbound_s=%s nsd_s=%s\n' "$label" \
-		"$(calc_ "($t1 - $t0) / 1e9")" "$(calc_ "($d1 - $d0) / $HZ")" "$(calc_ "($x1 - $x0) / $HZ")" \
-		"$(calc_ "($n1 - $n0) / $HZ")" "$(calc_ "($u1 - $u0) / $HZ")" "$(calc_ "($w1 - $w0) / $HZ")" |
-		tee -a "$CPU_ROWS" "$RAW" >&2
+	p=$(printf 'CPU label=%s wall_s=%s' "$label" "$(calc_ "($t1 - $t0) / 1e9")")
+	for w in "${who[@]}"; do p="$p ${w}_s=$(calc_ "(${c1[$w]} - ${c0[$w]}) / $HZ")"; done
+	printf '%s\n' "$p" | tee -a "$CPU_ROWS" "$RAW" >&2
 }
 calc_() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 
@@ -381,8 +390,13 @@ child_pid() {
 	done
 }
 
+# Unpinned, both tools: the fetcher is a process of its own with a pool of
+# threads, and pinning it with the daemon to one core while the other
+# core idles (loadgen sends 1,000 requests in all) would measure the pin.
+# The peer is one process; it gets the same freedom.
 cold_scenario() {
 	local r cpid fpid
+	local -a PIN_SRV_NOW=()
 	for r in $(seq "${BENCH_COLD_ROUNDS:-1}"); do
 		rm -rf "$T/cold.state"
 		world_conf cold "$WORLD_RESOLVER"
@@ -406,6 +420,10 @@ cold_scenario() {
 			peer_start && cold_run cold-peer "unix:$T/peer.sock" "$PEER_PID"
 		fi
 	done
+	# The peer stays up for the cache-hit runs, pinned like every server there.
+	if [ ${#PIN_SRV[@]} -gt 0 ] && [ -n "$PEER_PID" ]; then
+		taskset -a -cp 1 "$PEER_PID" >/dev/null
+	fi
 }
 if [ -n "${WORLD_UP:-}" ]; then
 	say "cold: $COLD_N MTA-STS domains"

@@ -34,8 +34,11 @@
  *	A fetch is GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt over
  *	HTTP/1.1 (Host, User-Agent, Connection: close; chunked responses
  *	are decoded), SNI and certificate name = mta-sts.DOMAIN, chain
- *	checked inside the handshake (gnutls_session_set_verify_cert)
+ *	checked inside the handshake (gnutls_certificate_verify_peers())
  *	against the system trust store or the -C file, TLS 1.2 or later.
+ *	A chain that verified and is presented again by another host is
+ *	recognised by its bytes (certcache(3)): only its dates and the
+ *	host name are checked again.
  *	Redirects are not followed; only status 200 with media type
  *	text/plain and a body of at most 65536 bytes is accepted (RFC 8461
  *	3.3).  The response is parsed by http_resp(3), the policy by
@@ -98,6 +101,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "certcache.h"
 #include "domain.h"
 #include "htable.h"
 #include "http_resp.h"
@@ -171,6 +175,7 @@ struct fetch {
 	size_t rawlen;
 	struct http_resp resp;
 	const char *error;		/* TLSRPT result type, NULL = ok */
+	unsigned vstatus;		/* certificate verification status */
 	char detail[512];
 	struct sts_policy policy;
 	int have_policy;
@@ -432,7 +437,7 @@ connect_host(struct fetch *f)
 static int
 cert_failure(struct fetch *f)
 {
-	unsigned st = gnutls_session_get_verify_cert_status(f->s);
+	unsigned st = f->vstatus;
 	char reasons[256] = "";
 	gnutls_datum_t out = { NULL, 0 };
 
@@ -461,6 +466,40 @@ cert_failure(struct fetch *f)
 	    f->host, st);
 }
 
+/*
+ * Verify the server's chain and name inside the handshake: a chain seen
+ * verified before (certcache) needs only its dates and the name checked;
+ * any other gets GnuTLS's full verification, as
+ * gnutls_session_set_verify_cert() would do it.
+ */
+static int
+verify_peer(gnutls_session_t s)
+{
+	struct fetch *f = gnutls_session_get_ptr(s);
+	gnutls_typed_vdata_st name = { GNUTLS_DT_DNS_HOSTNAME,
+	    (unsigned char *)f->host, 0 };
+	const gnutls_datum_t *chain;
+	unsigned n = 0, st = 0;
+	time_t now = time(NULL);
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	switch (certcache_lookup(chain, n, f->host, now, &st)) {
+	case 1:
+		return 0;
+	case -1:
+		f->vstatus = st;
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
+	if (gnutls_certificate_verify_peers(s, &name, 1, &st) < 0)
+		st |= GNUTLS_CERT_INVALID;
+	if (st != 0) {
+		f->vstatus = st;
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
+	certcache_add(chain, n, now);
+	return 0;
+}
+
 /* Wait for the direction GnuTLS needs after GNUTLS_E_AGAIN. */
 static int
 tls_wait(struct fetch *f, const char *what)
@@ -486,11 +525,13 @@ tls_start(struct fetch *f)
 	    f->host, strlen(f->host))) < 0)
 		return fail(f, ERR_FETCH, "TLS set-up: %s",
 		    gnutls_strerror(rc));
-	/* f->host lives as long as the session, as GnuTLS requires. */
-	gnutls_session_set_verify_cert(f->s, f->host, 0);
+	/* f lives as long as the session. */
+	gnutls_session_set_ptr(f->s, f);
+	gnutls_session_set_verify_function(f->s, verify_peer);
 	gnutls_transport_set_int(f->s, f->fd);
 	while ((rc = gnutls_handshake(f->s)) < 0) {
-		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+		if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR
+		    || (rc == GNUTLS_E_CERTIFICATE_ERROR && f->vstatus != 0))
 			return cert_failure(f);
 		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED
 		    && gnutls_error_is_fatal(rc))

@@ -355,7 +355,7 @@ EOF
 			mkdir -p "$WWW/$dom/.well-known"
 			f=$WWW/$dom/.well-known/mta-sts.txt
 			case $kind in
-			ok | wrongname | expired | selfsigned | ctype)
+			ok | wrongname | goodcert | expired | selfsigned | ctype)
 				cp "$(sts_src "$dom" "$arg")" "$f" || die "https.tsv: no policy file for $dom"
 				printf '\t\troot %s;\n' "$WWW/$dom" ;;
 			oversize)

@@ -30,6 +30,7 @@ expect sts-wildcard.test "0 200 text/plain *" "second good host (SNI)"
 expect sts-crlf.test "0 200 text/plain *" "CRLF policy host"
 grep -q $'\r$' "$BODY" && pass "CRLF body kept" || fail "CRLF body kept"
 expect sts-wrongname.test "60 000*" "certificate for wrong name rejected"
+expect sts-sharedcert.test "60 000*" "another host's valid certificate rejected"
 expect sts-expired.test "60 000*" "expired certificate rejected"
 expect sts-selfsigned.test "60 000*" "self-signed certificate rejected"
 # the bad certificates are otherwise fine: insecure fetch works

@@ -1,0 +1,233 @@
+/*
+ * NAME
+ *	certcache - chains of certificates already verified (stsfetch)
+ *
+ * SYNOPSIS
+ *	#include "certcache.h"
+ *
+ *	int certcache_lookup(const gnutls_datum_t *chain, unsigned n,
+ *	    const char *host, time_t now, unsigned *status);
+ *	void certcache_add(const gnutls_datum_t *chain, unsigned n,
+ *	    time_t now);
+ *	void certcache_clear(void);
+ *
+ * DESCRIPTION
+ *	Many MTA-STS policy hosts share one certificate (a hoster serving
+ *	its customers' mta-sts names from one certificate with many
+ *	names).  Verifying a chain parses every certificate in it and
+ *	checks every signature, which is about a third of a fetch's CPU;
+ *	the handshake has already parsed the chain once for itself.  This
+ *	cache lets a chain that verified be recognised by its bytes, so
+ *	that the next handshake presenting the very same chain only checks
+ *	the host name against the already parsed leaf.
+ *
+ *	certcache_lookup() looks up the peer's chain (DER, leaf first, as
+ *	gnutls_certificate_get_peers() gives it) by the SHA-256 of its
+ *	bytes.  It returns 1 when the chain is cached as verified, is
+ *	within its validity period at now and the leaf matches host (RFC
+ *	6125 rules of gnutls_x509_crt_check_hostname2()); -1 when it is
+ *	cached but the name does not match (*status is set to what a full
+ *	verification would report: GNUTLS_CERT_INVALID |
+ *	GNUTLS_CERT_UNEXPECTED_OWNER); 0 when the caller must verify it in
+ *	full (unknown, changed, expired, or too old an entry).
+ *
+ *	certcache_add() is called after a full verification of the chain
+ *	succeeded (trust anchors, dates, purpose, stapled OCSP, host
+ *	name).  The first time a chain is added only its hash is kept; the
+ *	second time (a second host presenting it) the chain is parsed and
+ *	kept as verified, so that hosts with a certificate of their own
+ *	never pay for a parse they will not reuse.  An entry is trusted
+ *	until CERTCACHE_TTL seconds after it was added or until the
+ *	earliest expiry in the chain, whichever comes first, and not before
+ *	the latest activation time.
+ *
+ *	Failures are never cached.  The trust anchors are read once when
+ *	stsfetch starts and never change in its life, so a verified chain
+ *	stays verified but for time (kept) and revocation (a stapled OCSP
+ *	answer is checked again after at most CERTCACHE_TTL).
+ *
+ *	The table is direct-mapped, CERTCACHE_SLOTS entries, and guarded
+ *	by a mutex: stsfetch's workers are threads.  certcache_clear()
+ *	forgets everything (tests).
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "certcache.h"
+
+#define HASH_LEN	32
+#define CHAIN_MAX	16	/* longer chains are not cached */
+
+enum { EMPTY, SEEN, VERIFIED };
+
+struct slot {
+	int state;
+	unsigned char hash[HASH_LEN];
+	time_t not_before;		/* VERIFIED: usable from ... */
+	time_t until;			/* ... up to (not including) */
+	gnutls_x509_crt_t leaf;		/* VERIFIED: parsed leaf */
+};
+
+static struct slot slots[CERTCACHE_SLOTS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* SHA-256 over each certificate's length and bytes; -1 if it fails. */
+static int
+chain_hash(const gnutls_datum_t *chain, unsigned n,
+    unsigned char out[HASH_LEN])
+{
+	gnutls_hash_hd_t h;
+	unsigned char len[4];
+	unsigned i;
+
+	if (n == 0 || n > CHAIN_MAX
+	    || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		len[0] = chain[i].size >> 24;
+		len[1] = chain[i].size >> 16;
+		len[2] = chain[i].size >> 8;
+		len[3] = chain[i].size;
+		if (gnutls_hash(h, len, sizeof(len)) < 0
+		    || gnutls_hash(h, chain[i].data, chain[i].size) < 0) {
+			gnutls_hash_deinit(h, NULL);
+			return -1;
+		}
+	}
+	gnutls_hash_deinit(h, out);
+	return 0;
+}
+
+static struct slot *
+slot_of(const unsigned char hash[HASH_LEN])
+{
+	return &slots[((unsigned)hash[0] << 8 | hash[1]) % CERTCACHE_SLOTS];
+}
+
+static void
+slot_reset(struct slot *s)
+{
+	if (s->leaf != NULL)
+		gnutls_x509_crt_deinit(s->leaf);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+certcache_lookup(const gnutls_datum_t *chain, unsigned n, const char *host,
+    time_t now, unsigned *status)
+{
+	unsigned char hash[HASH_LEN];
+	struct slot *s;
+	int r = 0;
+
+	if (chain_hash(chain, n, hash) < 0)
+		return 0;
+	s = slot_of(hash);
+	pthread_mutex_lock(&lock);
+	if (s->state == VERIFIED && memcmp(s->hash, hash, HASH_LEN) == 0
+	    && now >= s->not_before && now < s->until) {
+		if (gnutls_x509_crt_check_hostname2(s->leaf, host, 0)) {
+			r = 1;
+		} else {
+			*status = GNUTLS_CERT_INVALID
+			    | GNUTLS_CERT_UNEXPECTED_OWNER;
+			r = -1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/*
+ * Parse the chain: the leaf, and the window in which every certificate
+ * in it is valid.  -1 when a certificate does not parse.
+ */
+static int
+chain_parse(const gnutls_datum_t *chain, unsigned n, gnutls_x509_crt_t *leaf,
+    time_t *from, time_t *to)
+{
+	gnutls_x509_crt_t c;
+	time_t a, e;
+	unsigned i;
+
+	*leaf = NULL;
+	*from = 0;
+	*to = (time_t)-1;
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crt_init(&c) < 0)
+			goto fail;
+		if (gnutls_x509_crt_import(c, &chain[i], GNUTLS_X509_FMT_DER) < 0
+		    || (a = gnutls_x509_crt_get_activation_time(c)) == (time_t)-1
+		    || (e = gnutls_x509_crt_get_expiration_time(c)) == (time_t)-1) {
+			gnutls_x509_crt_deinit(c);
+			goto fail;
+		}
+		if (a > *from)
+			*from = a;
+		if (*to == (time_t)-1 || e < *to)
+			*to = e;
+		if (i == 0)
+			*leaf = c;
+		else
+			gnutls_x509_crt_deinit(c);
+	}
+	return 0;
+fail:
+	if (*leaf != NULL)
+		gnutls_x509_crt_deinit(*leaf);
+	*leaf = NULL;
+	return -1;
+}
+
+void
+certcache_add(const gnutls_datum_t *chain, unsigned n, time_t now)
+{
+	unsigned char hash[HASH_LEN];
+	gnutls_x509_crt_t leaf;
+	time_t from, to;
+	struct slot *s;
+	int again;
+
+	if (chain_hash(chain, n, hash) < 0)
+		return;
+	s = slot_of(hash);
+	pthread_mutex_lock(&lock);
+	again = s->state != EMPTY && memcmp(s->hash, hash, HASH_LEN) == 0;
+	if (!again) {
+		slot_reset(s);
+		s->state = SEEN;
+		memcpy(s->hash, hash, HASH_LEN);
+	}
+	pthread_mutex_unlock(&lock);
+	if (!again)
+		return;
+
+	/* Second sighting: parse outside the lock, then install. */
+	if (chain_parse(chain, n, &leaf, &from, &to) < 0)
+		return;
+	if (now + CERTCACHE_TTL < to)
+		to = now + CERTCACHE_TTL;
+	pthread_mutex_lock(&lock);
+	slot_reset(s);
+	s->state = VERIFIED;
+	memcpy(s->hash, hash, HASH_LEN);
+	s->not_before = from;
+	s->until = to;
+	s->leaf = leaf;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+certcache_clear(void)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < CERTCACHE_SLOTS; i++)
+		slot_reset(&slots[i]);
+	pthread_mutex_unlock(&lock);
+}

@@ -364,14 +364,14 @@ cold_run() {
 		[unbound]=$(cat "$WORLD_DIR/run/unbound.pid") [nsd]=$(cat "$WORLD_DIR/run/nsd.pid"))
 	"$WORLD_SH" flush-resolver >/dev/null 2>&1
 	for w in "${who[@]}"; do c0[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
-	# nginx works in its worker processes (children of the master).
-	c0[nginx]=$(cpu_ticks "${pid[nginx]}")
+	# nginx and nsd work in child processes.
+	c0[nginx]=$(cpu_ticks "${pid[nginx]}"); c0[nsd]=$(cpu_ticks "${pid[nsd]}")
 	t0=$(date +%s%N)
 	line=$("${PIN_GEN[@]}" "$LOADGEN" -o -l "$label" -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
 		-k "$T/keys-bulk" "$addr" 2>&1 | grep '^RESULT')
 	t1=$(date +%s%N)
 	for w in "${who[@]}"; do c1[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
-	c1[nginx]=$(cpu_ticks "${pid[nginx]}")
+	c1[nginx]=$(cpu_ticks "${pid[nginx]}"); c1[nsd]=$(cpu_ticks "${pid[nsd]}")
 	[ -n "$line" ] || line="RESULT label=$label conc=$COLD_CONC failed=1"
 	printf '%s\n' "$line" >> "$RAW"
 	say "$line"

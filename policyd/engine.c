@@ -637,7 +637,7 @@ sts_result(struct equery *q, struct sts_result *res)
 		struct sts_info si;
 		json_t *j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
 		    res->status == STS_ENFORCE ? "enforce" : "no-policy",
-		    "reason", res->reason);
+		    "reason", sts_reason(res));
 
 		sts_info(q->e->sts, q->k.host, &si);
 		json_object_set_new(j, "txt_id", si.txt_id[0]
@@ -655,14 +655,13 @@ sts_result(struct equery *q, struct sts_result *res)
 		TRACE_SET(q, "mta_sts", j);
 	}
 	if (res->status == STS_ENFORCE) {
-		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s", res->reason);
+		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s",
+		    q->ans->quiet ? "" : sts_reason(res));
 		q->step = STEP_DONE;
 	} else {
-		why_copy(q->sts_why, sizeof(q->sts_why), res->reason);
+		why_copy(q->sts_why, sizeof(q->sts_why), sts_reason(res));
 		q->step = STEP_REST;
 	}
-	free(res->value);
-	res->value = NULL;
 }
 
 static void
@@ -783,7 +782,6 @@ run(struct equery *q)
 			    : "not a domain next-hop"));
 			q->step = STEP_REST;
 		} else {
-			memset(&res, 0, sizeof(res));
 			if (sts_query(e->sts, q->k.host, q->tlsrpt, sts_done, q,
 			    &res) != NULL) {
 				mx_copy(q);	/* the DANE cache may change */

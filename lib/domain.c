@@ -143,8 +143,83 @@ bracket_host(char *host, int *ip, const char **err)
 	return 0;
 }
 
+/*
+ * The usual key in one pass: a plain ASCII host name ("Example.COM.") or
+ * parent probe (".example.com"), checked and lower-cased as it is copied.
+ * The general path below cost about 900 instructions a key (a copy, a
+ * scan for control bytes, strchr, lower-casing, then domain_valid()).
+ * Returns 1 when done, 0 when the key needs the general path: anything
+ * else (brackets, a port, non-ASCII, bad bytes, bad syntax), so that the
+ * general path alone decides every refusal and its message.
+ */
+/* Host-name bytes: letters lower-cased, digits, '-' and '.'; else 0. */
+static const char ldh_lower[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '-', '.', 0,
+	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+	0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
+static int
+key_fast(const char *in, size_t len, struct key *k)
+{
+	size_t off = 0, n = len, lab = 0, i;
+	char c = '.', *out;
+
+	if (n > 0 && in[0] == '.')
+		off = 1;
+	if (n > off && in[n - 1] == '.')
+		n--;
+	if (n <= off || n - off > DOMAIN_MAX)
+		return 0;
+	out = k->name + off;
+	for (i = off; i < n; i++) {
+		unsigned char b = (unsigned char)in[i];
+
+		c = b < 128 ? ldh_lower[b] : 0;
+		if (c >= '0') {			/* letter or digit */
+			lab++;
+		} else if (c == '-') {
+			if (lab++ == 0)
+				return 0;	/* leading hyphen */
+		} else if (c == '.') {
+			/* empty, too long, trailing hyphen */
+			if (lab == 0 || lab > 63 || out[-1] == '-')
+				return 0;
+			lab = 0;
+		} else {
+			return 0;
+		}
+		*out++ = c;
+	}
+	if (lab == 0 || lab > 63 || c == '-')
+		return 0;
+	*out = '\0';
+	k->kind = off ? KEY_PARENT : KEY_DOMAIN;
+	k->bracketed = 0;
+	k->ip_literal = 0;
+	k->port[0] = '\0';
+	if (off)
+		k->name[0] = '.';
+	memcpy(k->host, k->name + off, n - off + 1);
+	return 1;
+}
+
 int
 key_normalise(const char *in, size_t len, struct key *k, const char **err)
+{
+	if (key_fast(in, len, k))
+		return 0;
+	return key_normalise_general(in, len, k, err);
+}
+
+int
+key_normalise_general(const char *in, size_t len, struct key *k,
+    const char **err)
 {
 	char buf[KEY_MAX_INPUT + 1];
 	const char *host, *colon, *close;

@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	int key_normalise(const char *in, size_t len, struct key *k,
  *	    const char **err);
+ *	int key_normalise_general(const char *in, size_t len, struct key *k,
+ *	    const char **err);
  *	int domain_valid(const char *name);
  *	const char *domain_parent(const char *name);
  *
@@ -25,6 +27,13 @@
  *	*err set to a static message when the key is empty, longer than
  *	KEY_MAX_INPUT bytes, has control bytes or spaces, bad UTF-8, or is
  *	not a valid host name, IP literal or port.
+ *
+ *	key_normalise_general() is the same without the one-pass fast path
+ *	for plain ASCII host names and parent probes: every input gives the
+ *	same result, fields and message from both (the unit test holds them
+ *	to it).  For tests; callers use key_normalise().  On success only
+ *	the fields above are set (the bytes after each string's NUL are
+ *	undefined).
  *
  *	domain_valid() checks LDH host-name syntax of an A-label name
  *	(1 to 63 bytes a label, 253 in all, no leading or trailing hyphen,
@@ -56,6 +65,8 @@ struct key {
 };
 
 int key_normalise(const char *in, size_t len, struct key *k, const char **err);
+int key_normalise_general(const char *in, size_t len, struct key *k,
+    const char **err);
 int domain_valid(const char *name);
 const char *domain_parent(const char *name);
 int domain_to_alabel(const char *in, size_t len, char *out, size_t outlen,

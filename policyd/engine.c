@@ -26,7 +26,13 @@ struct engine {
 	struct sts *sts;
 	struct engine_policy pol;
 	char *default_policy;		/* normalised; NULL: NOTFOUND */
+	struct equery *spare;		/* finished queries kept for reuse */
+	size_t nspare;
 };
+
+#define MAX_SPARE	64	/* queries kept for reuse */
+
+static void spare_free(struct engine *e);
 
 
 struct engine *
@@ -151,6 +157,7 @@ engine_free(struct engine *e)
 	dane_free(e->dane);
 	dns_free(e->dns);
 	free(e->default_policy);
+	spare_free(e);
 	free(e);
 }
 
@@ -269,6 +276,10 @@ answer_set(struct answer *a, enum sockmap_status st, const char *source,
 		a->text = a->inline_text;
 	} else {
 		a->text = xstrdup(text);
+	}
+	if (a->quiet) {
+		a->reason[0] = '\0';	/* the reason was half of this function */
+		return;
 	}
 	va_start(ap, fmt);
 	reason_fmt(a->reason, sizeof(a->reason), fmt, ap);
@@ -435,6 +446,7 @@ struct report {
 };
 
 struct equery {
+	struct equery *next;	/* on the engine's spare list */
 	struct engine *e;
 	struct key k;
 	int tlsrpt;
@@ -444,6 +456,7 @@ struct equery {
 	enum step step;
 	char dane_why[200];	/* why DANE did not apply */
 	char sts_why[256];	/* why MTA-STS did not apply; "" not asked */
+	const struct dane_mx *mxsrc;	/* MX hosts, borrowed: see keep_mx() */
 	char **mx;		/* MX host names for MX rules (copied) */
 	size_t nmx;
 	struct report reports[2];	/* report-only override, MX rule */
@@ -453,6 +466,69 @@ struct equery {
 
 static void finish_async(struct equery *q);
 static void rest(struct equery *q);
+
+/*
+ * A query's state, from the spare list: an xcalloc and free per query
+ * (the struct is over 1 KiB) showed in the profile of a cache hit.
+ * query_start() sets every field the steps read.
+ */
+static struct equery *
+query_get(struct engine *e)
+{
+	struct equery *q = e->spare;
+
+	if (q == NULL)
+		return xmalloc(sizeof(*q));
+	e->spare = q->next;
+	e->nspare--;
+	return q;
+}
+
+static void
+spare_free(struct engine *e)
+{
+	struct equery *q;
+
+	while ((q = e->spare) != NULL) {
+		e->spare = q->next;
+		free(q);
+	}
+	e->nspare = 0;
+}
+
+static void
+query_put(struct engine *e, struct equery *q)
+{
+	if (e->nspare >= MAX_SPARE) {
+		free(q);
+		return;
+	}
+	q->next = e->spare;
+	e->spare = q;
+	e->nspare++;
+}
+
+/*
+ * Only the info log line and explain read an answer's reason: decided
+ * anew in each turn that may set the answer (see struct answer).
+ */
+static void
+want_reason(struct equery *q)
+{
+	q->ans->quiet = q->trace == NULL && !LOG_ENABLED(LOG_LVL_INFO);
+}
+
+/* Copy a why text, truncated as snprintf("%s") would, without it. */
+static void
+why_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /*
  * One step of the explain trace.  A macro so that the JSON value is built
@@ -485,17 +561,37 @@ report_add(struct equery *q, const struct override *ov)
 	r->lineno = ov->lineno;
 }
 
-/* Keep the MX host list an MX rule may match; all of it or nothing. */
+/*
+ * Keep the MX host list an MX rule may match; all of it or nothing.
+ * The list belongs to the DANE cache and stays valid until control goes
+ * back to the event loop, so it is only borrowed here; mx_copy() copies
+ * it when the query has to wait for MTA-STS, and rest() when the table
+ * has MX rules to match.  Copying it on every query (an xstrdup per MX
+ * host) cost more than the rest of an MTA-STS cache hit's engine work.
+ */
 static void
 keep_mx(struct equery *q, const struct dane_mx *m)
 {
 	if (m == NULL || q->k.kind != KEY_DOMAIN || m->truncated)
 		return;
+	if (m->kind == DANE_MX_LIST || m->kind == DANE_MX_IMPLICIT)
+		q->mxsrc = m;
+}
+
+/* Copy the borrowed MX host list, which must outlive this turn. */
+static void
+mx_copy(struct equery *q)
+{
+	const struct dane_mx *m = q->mxsrc;
+
+	if (m == NULL)
+		return;
+	q->mxsrc = NULL;
 	if (m->kind == DANE_MX_LIST) {
 		q->mx = xcalloc(m->n, sizeof(*q->mx));
 		for (size_t i = 0; i < m->n; i++)
 			q->mx[q->nmx++] = xstrdup(m->h[i].name);
-	} else if (m->kind == DANE_MX_IMPLICIT) {
+	} else {
 		q->mx = xcalloc(1, sizeof(*q->mx));
 		q->mx[q->nmx++] = xstrdup(q->k.host);
 	}
@@ -541,7 +637,7 @@ sts_result(struct equery *q, struct sts_result *res)
 		struct sts_info si;
 		json_t *j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
 		    res->status == STS_ENFORCE ? "enforce" : "no-policy",
-		    "reason", res->reason);
+		    "reason", sts_reason(res));
 
 		sts_info(q->e->sts, q->k.host, &si);
 		json_object_set_new(j, "txt_id", si.txt_id[0]
@@ -559,14 +655,13 @@ sts_result(struct equery *q, struct sts_result *res)
 		TRACE_SET(q, "mta_sts", j);
 	}
 	if (res->status == STS_ENFORCE) {
-		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s", res->reason);
+		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s",
+		    q->ans->quiet ? "" : sts_reason(res));
 		q->step = STEP_DONE;
 	} else {
-		snprintf(q->sts_why, sizeof(q->sts_why), "%s", res->reason);
+		why_copy(q->sts_why, sizeof(q->sts_why), sts_reason(res));
 		q->step = STEP_REST;
 	}
-	free(res->value);
-	res->value = NULL;
 }
 
 static void
@@ -574,6 +669,7 @@ sts_done(void *arg, struct sts_result *res)
 {
 	struct equery *q = arg;
 
+	want_reason(q);
 	sts_result(q, res);
 	if (q->step == STEP_REST)
 		rest(q);
@@ -591,7 +687,7 @@ dane_result_in(struct equery *q, const struct dane_result *dr)
 	}
 	/* A "no DANE" answer, fresh or stale: its MX hosts are the ones. */
 	keep_mx(q, dr->status == DANE_ERROR ? dr->stale_mx : dr->mx);
-	snprintf(q->dane_why, sizeof(q->dane_why), "%s",
+	why_copy(q->dane_why, sizeof(q->dane_why),
 	    dr->status == DANE_ERROR ? dr->stale_reason : dr->reason);
 	q->step = STEP_STS;
 }
@@ -607,6 +703,9 @@ rest(struct equery *q)
 	struct engine *e = q->e;
 	const struct override *ov = NULL;
 
+	/* Without MX rules nothing can match: spare the copy. */
+	if (overrides_count_mx(e->overrides) > 0)
+		mx_copy(q);
 	if (q->nmx > 0)
 		ov = overrides_find_mx(e->overrides, (const char *const *)q->mx,
 		    q->nmx);
@@ -647,6 +746,7 @@ dane_done(void *arg, const struct dane_result *dr)
 {
 	struct equery *q = arg;
 
+	want_reason(q);
 	dane_result_in(q, dr);
 	if (run(q))
 		finish_async(q);
@@ -664,7 +764,7 @@ run(struct equery *q)
 	if (q->step == STEP_DANE) {
 		if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
 			if (e->dane)
-				snprintf(q->dane_why, sizeof(q->dane_why), "%s", why);
+				why_copy(q->dane_why, sizeof(q->dane_why), why);
 			TRACE_SET(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->dane ? why : "DANE disabled"));
 			q->step = STEP_STS;
@@ -682,10 +782,11 @@ run(struct equery *q)
 			    : "not a domain next-hop"));
 			q->step = STEP_REST;
 		} else {
-			memset(&res, 0, sizeof(res));
 			if (sts_query(e->sts, q->k.host, q->tlsrpt, sts_done, q,
-			    &res) != NULL)
+			    &res) != NULL) {
+				mx_copy(q);	/* the DANE cache may change */
 				return 0;
+			}
 			sts_result(q, &res);
 		}
 	}
@@ -750,7 +851,7 @@ finish(struct equery *q)
 		free(q->reports[i].key);
 		free(q->reports[i].value);
 	}
-	free(q);
+	query_put(q->e, q);
 }
 
 static void
@@ -764,22 +865,32 @@ finish_async(struct equery *q)
 	cb(arg, ans);
 }
 
-/* The query from a normalised key: overrides at once, then the steps. */
+/*
+ * The query from its normalised key (already in q->k): overrides at
+ * once, then the steps.
+ */
 static int
-start(struct engine *e, const struct key *k, int tlsrpt, json_t *trace,
+start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
     struct answer *ans, engine_cb cb, void *arg)
 {
-	struct equery *q = xcalloc(1, sizeof(*q));
+	const struct key *k = &q->k;
 	const struct override *ov = overrides_find(e->overrides, k);
 
+	q->next = NULL;
 	q->e = e;
-	q->k = *k;
 	q->tlsrpt = tlsrpt;
 	q->ans = ans;
 	q->cb = cb;
 	q->arg = arg;
 	q->trace = trace;
 	q->step = STEP_DANE;
+	q->dane_why[0] = '\0';
+	q->sts_why[0] = '\0';
+	q->mxsrc = NULL;
+	q->mx = NULL;
+	q->nmx = 0;
+	q->nreports = 0;
+	want_reason(q);
 	TRACE_SET(q, "key", json_string(k->name));
 	TRACE_SET(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
 	    : k->kind == KEY_PARENT ? "parent" : "nexthop"));
@@ -808,9 +919,10 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 {
 	char safe[300];
 	const char *why;
-	struct key k;
+	struct equery *q;
 	int tlsrpt;
 
+	ans->quiet = 0;		/* start() decides for real queries */
 	if (maplen == sizeof(MAP_TLSPOLICY) - 1
 	    && memcmp(map, MAP_TLSPOLICY, maplen) == 0) {
 		tlsrpt = 0;
@@ -825,7 +937,9 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		count_answer(&e->stats, ans);
 		return 1;
 	}
-	if (key_normalise(key, keylen, &k, &why) < 0) {
+	q = query_get(e);
+	if (key_normalise(key, keylen, &q->k, &why) < 0) {
+		query_put(e, q);
 		log_safe(key, keylen, safe, sizeof(safe));
 		answer_set(ans, SM_NOTFOUND, "none", NULL, "invalid key: %s", why);
 		log_warn("key=\"%s\" answer=NOTFOUND reason=\"invalid key: %s\"",
@@ -833,7 +947,7 @@ engine_query(struct engine *e, const char *map, size_t maplen,
 		count_answer(&e->stats, ans);
 		return 1;
 	}
-	return start(e, &k, tlsrpt, NULL, ans, cb, arg);
+	return start(e, q, tlsrpt, NULL, ans, cb, arg);
 }
 
 int
@@ -841,14 +955,16 @@ engine_explain(struct engine *e, const char *key, json_t *trace,
     struct answer *ans, engine_cb cb, void *arg)
 {
 	const char *why;
-	struct key k;
+	struct equery *q = query_get(e);
 
-	if (key_normalise(key, strlen(key), &k, &why) < 0) {
+	ans->quiet = 0;		/* the trace shows the reason */
+	if (key_normalise(key, strlen(key), &q->k, &why) < 0) {
+		query_put(e, q);
 		answer_set(ans, SM_NOTFOUND, "none", NULL, "invalid key: %s", why);
 		json_object_set_new(trace, "key", json_string(key));
 		json_object_set_new(trace, "answer", json_pack("{s:s, s:s, s:s}",
 		    "status", "NOTFOUND", "source", "none", "reason", ans->reason));
 		return 1;
 	}
-	return start(e, &k, 0, trace, ans, cb, arg);
+	return start(e, q, 0, trace, ans, cb, arg);
 }

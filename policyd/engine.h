@@ -68,6 +68,12 @@
  *	errors; points into inline storage or the heap, freed by
  *	answer_clear()), source ("override", "dane", "mta-sts",
  *	"mx-rule", "default", "none", "error") and a one-line reason.  Zero it before first use.
+ *	The reason is read only by the info log line and by explain: the
+ *	engine sets quiet when neither will read it (no trace, info logging
+ *	off), and answer_set() then leaves reason empty instead of
+ *	formatting it.  The engine decides quiet again in each turn of the
+ *	event loop that may set the answer, so a log level changed while a
+ *	query waits still gets its reasons.
  */
 #ifndef TLSPOL_ENGINE_H
 #define TLSPOL_ENGINE_H
@@ -91,6 +97,7 @@ struct answer {
 	const char *source;
 	char *text;
 	char inline_text[256];
+	int quiet;		/* nobody reads reason: do not format it */
 	char reason[256];
 };
 

@@ -7,6 +7,7 @@
  *	struct sts_req *sts_query(struct sts *s, const char *domain,
  *	    int tlsrpt, sts_cb cb, void *arg, struct sts_result *res);
  *	void sts_cancel(struct sts *s, struct sts_req *r);
+ *	const char *sts_reason(struct sts_result *res);
  *	int sts_cached_policy(struct sts *s, const char *domain);
  *	void sts_flush(struct sts *s, const char *domain);
  *	void sts_refresh_scan(struct sts *s);
@@ -58,7 +59,11 @@
  *
  *	sts_query() returns NULL when *res is complete at once, else a
  *	handle, and cb(arg, res) follows exactly once from the loop unless
- *	sts_cancel() is called first.  res->value is the caller's to free().
+ *	sts_cancel() is called first.  res->value is borrowed: from
+ *	sts_query() it is valid until control returns to the event loop, in
+ *	cb until cb returns; copy it to keep it.  sts_reason() gives the
+ *	result's one-line reason, formatted on first use from facts kept in
+ *	*res (a cache hit's answer needs it only for logs and explain).
  *	sts_cached_policy() answers from the cache only, at once: is an unexpired
  *	policy stored for the domain?  sts_flush() forgets the TXT check
  *	for a domain (all with NULL) and fetches its policy again now.
@@ -97,8 +102,14 @@ enum sts_status {
 
 struct sts_result {
 	enum sts_status status;
-	char *value;		/* malloc'd, STS_ENFORCE only */
-	char reason[256];
+	const char *value;	/* STS_ENFORCE only; borrowed (see above) */
+	/* What sts_reason() formats the reason from. */
+	const char *how;	/* static text, "" when none */
+	char id[STS_ID_MAX + 1];	/* the cached policy's, "" when none */
+	const char *mode;	/* its mode's name */
+	long long expires_in;	/* seconds, STS_ENFORCE only */
+	char reason[256];	/* sts_reason()'s text, "" until asked */
+	char *value_copy;	/* sts.c's own: what value points to in cb */
 };
 
 struct sts_stat {
@@ -118,6 +129,7 @@ struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
 struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
     sts_cb cb, void *arg, struct sts_result *res);
 void sts_cancel(struct sts *s, struct sts_req *r);
+const char *sts_reason(struct sts_result *res);
 int sts_cached_policy(struct sts *s, const char *domain);
 void sts_flush(struct sts *s, const char *domain);
 void sts_refresh_scan(struct sts *s);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,114 @@ START_TEST(test_long_keys)
 }
 END_TEST
 
+/*
+ * key_normalise() takes a one-pass fast path for plain ASCII names and
+ * parent probes; it must agree with the general path on every input:
+ * result, kind, fields and error message.
+ */
+static void
+agree(const char *in, size_t len)
+{
+	struct key a, b;
+	const char *ea = NULL, *eb = NULL;
+	int ra = key_normalise(in, len, &a, &ea);
+	int rb = key_normalise_general(in, len, &b, &eb);
+	char show[80];
+
+	snprintf(show, sizeof(show), "%.*s", (int)(len < 60 ? len : 60), in);
+	ck_assert_msg(ra == rb, "\"%s\" (%zu bytes): %d vs general %d", show,
+	    len, ra, rb);
+	if (ra < 0) {
+		ck_assert_msg(ea == eb || (ea && eb && strcmp(ea, eb) == 0),
+		    "\"%s\": \"%s\" vs general \"%s\"", show, ea, eb);
+		return;
+	}
+	ck_assert_msg(a.kind == b.kind && a.bracketed == b.bracketed
+	    && a.ip_literal == b.ip_literal, "\"%s\": kind", show);
+	ck_assert_str_eq(a.name, b.name);
+	ck_assert_str_eq(a.host, b.host);
+	ck_assert_str_eq(a.port, b.port);
+}
+
+static const char *const tricky[] = {
+	"example.com", "EXAMPLE.COM", "Example.Com.", "example.com..", ".",
+	"..", "...", ".example.com", ".example.com.", "..example.com",
+	".Example.COM", "a", "A.", "-", "a-", "-a", "a-b", "a--b.c",
+	"xn--bcher-kva.example", "b\xc3\xbc" "cher.example", "B\xc3\x9c" "CHER.example",
+	"under_score.example", "_dmarc.example", "a_.b", "exa mple.com",
+	"example.com\r", "a.b\x01.c", "a\x7f.b", "\xff\xfe.example",
+	"\xc3.example", "a.b-.c", "a.-b.c", "a..b", "a.b.", "a.b..",
+	"example.com:25", "example.com:", ":25", "[example.com]",
+	"[example.com]:587", "[192.0.2.1]", "192.0.2.1", "1.2.3.4.",
+	"*.example.com", "a/b.c", "a@b.c", "a\\b.c", "a\"b.c", "a,b.c",
+	"0.0", "9abc.123", "z.Z", "@", "~", "`a.b", "a{b}.c", "A[B.c",
+};
+
+START_TEST(test_fast_table)
+{
+	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++)
+		agree(tricky[i], strlen(tricky[i]));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		agree(cases[i].in, strlen(cases[i].in));
+}
+END_TEST
+
+/* Label and name lengths around the limits, with and without dots. */
+START_TEST(test_fast_lengths)
+{
+	char buf[KEY_MAX_INPUT + 8];
+	size_t lens[] = { 1, 62, 63, 64, 65, 252, 253, 254, 255, 256, 300,
+	    KEY_MAX_INPUT, KEY_MAX_INPUT + 1 };
+
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		size_t n = lens[l];
+		for (int lead = 0; lead < 2; lead++) {
+			for (int trail = 0; trail < 2; trail++) {
+				for (size_t lab = 62; lab <= 64; lab++) {
+					size_t i = 0, run = 0;
+
+					if (lead)
+						buf[i++] = '.';
+					while (i < n + lead) {
+						buf[i++] = run == lab ? '.' : 'A';
+						run = run == lab ? 0 : run + 1;
+					}
+					if (buf[i - 1] == '.')
+						buf[i - 1] = 'b';
+					if (trail)
+						buf[i++] = '.';
+					agree(buf, i);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
+/* Random keys over an alphabet of every kind of byte the paths treat
+ * differently; fixed seed, so a failure repeats. */
+START_TEST(test_fast_random)
+{
+	static const char alpha[] = "aZz09-._:[]\x80\xc3\xbc \x01\x7f@";
+	char buf[80];
+	unsigned long x = 12345;
+
+	for (int iter = 0; iter < 200000; iter++) {
+		size_t n;
+
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		n = (x >> 33) % 24;
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			/* mostly letters, so that some keys are valid */
+			buf[i] = (x >> 40) % 3 ? "abcXYZ.-"[(x >> 20) % 8]
+			    : alpha[(x >> 20) % (sizeof(alpha) - 1)];
+		}
+		agree(buf, n);
+	}
+}
+END_TEST
+
 START_TEST(test_parent)
 {
 	ck_assert_str_eq(domain_parent("a.b.example"), "b.example");
@@ -113,6 +222,9 @@ main(void)
 	tcase_add_loop_test(tc, test_keys, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_long_keys);
 	tcase_add_test(tc, test_parent);
+	tcase_add_test(tc, test_fast_table);
+	tcase_add_test(tc, test_fast_lengths);
+	tcase_add_test(tc, test_fast_random);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -127,6 +127,36 @@ START_TEST(test_unknown_duplicate)
 }
 END_TEST
 
+/*
+ * Every attribute name is found as itself (the hash index), and names
+ * that differ in length, case or one byte are not.
+ */
+START_TEST(test_every_name)
+{
+	static const char *near[] = { "reques", "requestx", "Request",
+	    "sendeR", "sender_", "_sender", "client_addresS", "tls_sn",
+	    "ccert_fingerprinT", "size ", "s", "" };
+	char buf[POLREQ_MAX_REQUEST], name[64], err[100];
+	size_t off = 0, used, i;
+
+	/* Near misses first: taken for a known name, they would win. */
+	for (i = 0; i < sizeof(near) / sizeof(near[0]); i++)
+		if (near[i][0] != '\0')
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+			    "%s=near\n", near[i]);
+	for (i = 0; i < PR_NATTRS; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    "%s=v%zu\n", polreq_attr_name((enum polreq_attr)i), i);
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n");
+	ck_assert_int_eq(polreq_parse(buf, off, &q, &used, err,
+	    sizeof(err)), POLREQ_OK);
+	for (i = 0; i < PR_NATTRS; i++) {
+		snprintf(name, sizeof(name), "v%zu", i);
+		ck_assert_str_eq(polreq_get(&q, (enum polreq_attr)i), name);
+	}
+}
+END_TEST
+
 /* Values may hold '=' and anything but NUL and LF. */
 START_TEST(test_values)
 {
@@ -307,6 +337,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, test_full_request);
+	tcase_add_test(tc, test_every_name);
 	tcase_add_test(tc, test_split_reads);
 	tcase_add_test(tc, test_two_requests);
 	tcase_add_test(tc, test_unknown_duplicate);

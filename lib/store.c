@@ -457,6 +457,40 @@ store_put(struct store *s, const struct store_entry *e)
 	return rc;
 }
 
+long
+store_put_many(struct store *s, const struct store_entry *e, size_t n)
+{
+	struct store_kv *kv;
+	size_t i, k = 0;
+	char why[128];
+	long rc;
+
+	if (write_refused(s, "update"))
+		return -1;
+	if (n == 0)
+		return 0;
+	kv = xcalloc(n, sizeof(*kv));
+	for (i = 0; i < n; i++) {
+		unsigned char *rec = store_entry_encode(&e[i], &kv[k].len, why,
+		    sizeof(why));
+
+		if (rec == NULL) {
+			char buf[STORE_DOMAIN_MAX + 8];
+			log_warn("store %s: entry for \"%s\" refused: %s",
+			    s->name, log_safe(e[i].domain, strnlen(e[i].domain,
+			    sizeof(e[i].domain)), buf, sizeof(buf)), why);
+			continue;
+		}
+		kv[k].key = e[i].domain;
+		kv[k++].val = rec;
+	}
+	rc = k == 0 ? 0 : s->ops->putv(s->be, kv, k) < 0 ? -1 : (long)k;
+	for (i = 0; i < k; i++)
+		free((void *)kv[i].val);
+	free(kv);
+	return rc;
+}
+
 int
 store_del(struct store *s, const char *domain)
 {

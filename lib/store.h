@@ -9,6 +9,8 @@
  *	int    store_get(struct store *s, const char *domain,
  *	           struct store_entry *out);
  *	int    store_put(struct store *s, const struct store_entry *e);
+ *	long   store_put_many(struct store *s, const struct store_entry *e,
+ *	           size_t n);
  *	int    store_del(struct store *s, const char *domain);
  *	int    store_iter(struct store *s,
  *	           int (*fn)(const struct store_entry *e, void *arg), void *arg);
@@ -75,6 +77,14 @@
  *	committed and synced), else -1.  The entry is copied; e stays the
  *	caller's.  Control characters in e->last_error are stored as '?'.
  *
+ *	store_put_many() writes the n entries e[0] .. e[n - 1] in one
+ *	durable write (LMDB: one transaction, one sync), in order, so a
+ *	later entry for the same domain replaces an earlier one.  An entry
+ *	that store_put() would refuse is logged and left out; the others
+ *	are written.  It returns how many entries were written, or -1 when
+ *	the write failed (then none was).  It is how a writer that
+ *	collects entries for a moment pays one sync for all of them.
+ *
  *	store_del() returns 1 when an entry was deleted (durably), 0 when
  *	there was none, -1 on failure.
  *
@@ -134,7 +144,8 @@
  *	returns -1 after logging its own failure.  get and iter hand the
  *	bytes to a callback, valid only during the call, so a backend can
  *	avoid copies (LMDB maps them; a Redis reply buffer would do too).
- *	put must return 0 only when the write is durable.  purge calls
+ *	put must return 0 only when the write is durable; putv writes
+ *	several records the same way, all or none.  purge calls
  *	drop for every record and deletes those for which it returns 1, in
  *	one atomic write where the backend can.
  *
@@ -188,6 +199,7 @@ struct store *store_open(const char *spec, const struct store_options *opt,
     char *err, size_t errlen);
 int store_get(struct store *s, const char *domain, struct store_entry *out);
 int store_put(struct store *s, const struct store_entry *e);
+long store_put_many(struct store *s, const struct store_entry *e, size_t n);
 int store_del(struct store *s, const char *domain);
 int store_iter(struct store *s,
     int (*fn)(const struct store_entry *e, void *arg), void *arg);
@@ -210,6 +222,12 @@ int store_domain_check(const char *domain);
 typedef int (*store_val_fn)(const char *key, const void *val, size_t len,
     void *arg);
 
+struct store_kv {
+	const char *key;
+	const void *val;
+	size_t len;
+};
+
 struct store_ops {
 	const char *name;
 	void *(*open)(const char *arg, const struct store_options *opt,
@@ -218,6 +236,8 @@ struct store_ops {
 	int (*get)(void *be, const char *key, store_val_fn fn, void *arg);
 	/* 0 durable, -1 failed. */
 	int (*put)(void *be, const char *key, const void *val, size_t len);
+	/* All n in order, in one durable write: 0, or -1 (none written). */
+	int (*putv)(void *be, const struct store_kv *kv, size_t n);
 	/* 1 deleted, 0 none, -1 failed. */
 	int (*del)(void *be, const char *key);
 	/* fn non-zero stops: returns 1; 0 when all seen; -1 failed. */

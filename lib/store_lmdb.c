@@ -271,6 +271,35 @@ lm_put(void *be, const char *key, const void *val, size_t len)
 	return lm_write(be, "write", key, put_op, &p);
 }
 
+struct putv_arg {
+	const struct store_kv *kv;
+	size_t n;
+};
+
+static int
+putv_op(struct lm *l, MDB_txn *txn, void *arg)
+{
+	struct putv_arg *p = arg;
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		MDB_val k = { strlen(p->kv[i].key), (void *)p->kv[i].key };
+		MDB_val v = { p->kv[i].len, (void *)p->kv[i].val };
+
+		rc = mdb_put(txn, l->dbi, &k, &v, 0);
+	}
+	return rc;
+}
+
+/* Several records, one transaction: one sync for all of them. */
+static int
+lm_putv(void *be, const struct store_kv *kv, size_t n)
+{
+	struct putv_arg p = { kv, n };
+
+	return lm_write(be, "write", n == 1 ? kv[0].key : NULL, putv_op, &p);
+}
+
 struct del_arg {
 	const char *key;
 	int found;
@@ -413,6 +442,7 @@ const struct store_ops store_lmdb_ops = {
 	.open = lm_open,
 	.get = lm_get,
 	.put = lm_put,
+	.putv = lm_putv,
 	.del = lm_del,
 	.iter = lm_iter,
 	.purge = lm_purge,

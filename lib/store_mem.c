@@ -65,6 +65,15 @@ mem_put(void *be, const char *key, const void *val, size_t len)
 	return 0;
 }
 
+/* Cannot fail part way: in memory, all or none is each in turn. */
+static int
+mem_putv(void *be, const struct store_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mem_put(be, kv[i].key, kv[i].val, kv[i].len);
+	return 0;
+}
+
 static int
 mem_del(void *be, const char *key)
 {
@@ -154,6 +163,7 @@ const struct store_ops store_mem_ops = {
 	.open = mem_open,
 	.get = mem_get,
 	.put = mem_put,
+	.putv = mem_putv,
 	.del = mem_del,
 	.iter = mem_iter,
 	.purge = mem_purge,

@@ -84,6 +84,8 @@
 #define STS_FETCHER_RETRY	10	/* after the fetcher died */
 #define STS_MAX_DOMAINS		100000	/* in memory, before a sweep */
 #define STS_IDLE_FORGET		600	/* forget a policy-less domain */
+#define STS_WB_DELAY_MS		50	/* store writes wait at most this */
+#define STS_WB_MAX		128	/* ... or until this many wait */
 
 struct sts_config {
 	long first_fetch_wait_ms;	/* sts_first_fetch_wait */

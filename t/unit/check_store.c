@@ -480,6 +480,34 @@ START_TEST(test_overwrite)
 }
 END_TEST
 
+/*
+ * Several entries in one write: in order (the later entry for a domain
+ * wins), a refused entry left out and the others written.
+ */
+START_TEST(test_put_many)
+{
+	struct store *s = open_ok(spec_for(_i), NULL);
+	struct store_entry e[4];
+
+	ck_assert_int_eq(store_put_many(s, e, 0), 0);
+	make_entry(&e[0], "example.com", 10);
+	make_entry(&e[1], "example.org", 20);
+	make_entry(&e[2], "example.com", 11);
+	make_entry(&e[3], "example.net", 30);
+	snprintf(e[3].id, sizeof(e[3].id), "bad id!");	/* refused */
+	ck_assert_int_eq(store_put_many(s, e, 4), 3);
+	assert_stored(s, "example.com", 11);
+	assert_stored(s, "example.org", 20);
+	ck_assert_uint_eq(store_count(s), 2);
+	/* Only refused entries: nothing written, nothing failed. */
+	ck_assert_int_eq(store_put_many(s, &e[3], 1), 0);
+	ck_assert_uint_eq(store_count(s), 2);
+	for (int i = 0; i < 4; i++)
+		store_entry_clear(&e[i]);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_delete)
 {
 	struct store *s = open_ok(spec_for(_i), NULL);
@@ -644,6 +672,7 @@ START_TEST(test_readonly)
 	s = open_ok(spec_for(_i), &ro);
 	make_entry(&e, "example.org", 2);
 	ck_assert_int_eq(store_put(s, &e), -1);
+	ck_assert_int_eq(store_put_many(s, &e, 1), -1);
 	ck_assert_int_eq(store_del(s, "example.com"), -1);
 	ck_assert_int_eq(store_purge_expired(s, STORE_TIME_MAX), -1);
 	if (_i == 1)
@@ -1075,6 +1104,7 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_put_get, 0, 2);
 	tcase_add_loop_test(tc, test_overwrite, 0, 2);
 	tcase_add_loop_test(tc, test_delete, 0, 2);
+	tcase_add_loop_test(tc, test_put_many, 0, 2);
 	tcase_add_loop_test(tc, test_iterate, 0, 2);
 	tcase_add_loop_test(tc, test_iterate_nested_get, 0, 2);
 	tcase_add_loop_test(tc, test_purge, 0, 2);

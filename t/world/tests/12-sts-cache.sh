@@ -3,7 +3,8 @@
 # new id only, flush, proactive refresh and expiry driven by the daemon's
 # injectable clock (clock_control, no sleeping), a new policy replacing the
 # old one, a failed refetch keeping it, the TXT record vanishing, a
-# restart, and the fetcher killed with SIGKILL.
+# restart, the daemon killed with SIGKILL after a policy was written
+# behind, and the fetcher killed with SIGKILL.
 # shellcheck source=t/world/testlib.sh
 . "$(dirname "$0")/../testlib.sh"
 # shellcheck source=t/world/daemon.sh
@@ -96,6 +97,21 @@ td_stop t12
 TD_KEEP_STATE=1 td_start t12 </dev/null || fail "daemon restarted"
 [ "$(td_q $D)" = "$V2" ] && pass "restart keeps the policy (LMDB store)" || fail "policy lost across a restart"
 
+# Write-behind: a fetched policy reaches the store within a moment
+# (STS_WB_DELAY_MS) without a clean shutdown; SIGKILL after that keeps it.
+D2=sts-wildcard.test
+V3="secure match=.sts-wildcard.test servername=hostname"
+stored() { grep -Ec "stored [0-9]+ MTA-STS policy records? in one write" "$TD_LOG"; }
+n0=$(stored)
+[ "$(td_q $D2)" = "$V3" ] && pass "$D2: policy on first contact" || fail "$D2: first answer"
+for _ in $(seq 50); do [ "$(stored)" -gt "$n0" ] && break; sleep 0.1; done
+[ "$(stored)" -gt "$n0" ] && pass "write-behind wrote the policy out" || fail "no write-behind log line"
+kill -9 "$(cat "$TD_DIR/pid")" && pass "daemon killed with SIGKILL" || fail "kill -9 daemon"
+for _ in $(seq 50); do kill -0 "$(cat "$TD_DIR/pid")" 2>/dev/null || break; sleep 0.1; done
+"$W" rr-del _mta-sts.$D2 TXT >/dev/null
+TD_KEEP_STATE=1 td_start t12 </dev/null || fail "daemon restarted after SIGKILL"
+[ "$(td_q $D2)" = "$V3" ] && pass "policy written behind survives SIGKILL" || fail "policy lost after SIGKILL"
+
 # The fetcher killed with SIGKILL: answers continue, it is restarted.
 p1=$(fetcher_pid)
 [ -n "$p1" ] && [ "$p1" != 0 ] && kill -9 "$p1" && pass "killed stsfetch $p1 with SIGKILL" || fail "no fetcher pid"
@@ -106,8 +122,9 @@ for _ in $(seq 50); do p2=$(fetcher_pid); [ -n "$p2" ] && [ "$p2" != 0 ] && [ "$
 [ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$p2" != 0 ] && kill -0 "$p2" && pass "fetcher restarted as $p2" || fail "fetcher not restarted"
 
 # Expiry: past fetched_at + max_age the policy is dropped (no TXT any more).
-td_ctl clock +200000 >/dev/null	# the restart reset the offset; expiry was set at +43300
+td_ctl clock +700000 >/dev/null	# the restart reset the offset; expiry was set at +43300
 [ "$(td_q $D)" = NOTFOUND ] && pass "expired policy dropped: NOTFOUND" || fail "expired policy still applied"
+[ "$(td_q $D2)" = NOTFOUND ] && pass "$D2 expired too (max_age 604800)" || fail "$D2 still applied"
 td_wait_log "domain=$D MTA-STS policy id=2 expired; dropped" 5 && pass "expiry logged" || fail "expiry log line"
 # Domains without a policy are forgotten once idle (bounded memory).
 td_q sts-notxt.test >/dev/null

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netaddr.h"
 #include "params.h"
 #include "tlspolicy.h"
 #include "util.h"
@@ -68,30 +69,14 @@ check_positive_time(const char *v, const char **err)
 	return 0;
 }
 
-/* addr, addr:port (IPv4), [addr] or [addr]:port; commas or spaces. */
+/* addr, addr:port (IPv4), [addr] or [addr]:port: netaddr_parse(). */
 static int
-check_one_resolver(char *s)
+check_one_resolver(const char *s)
 {
-	unsigned char buf[16];
-	char *port = NULL, *end;
+	struct sockaddr_storage ss;
+	socklen_t len;
 
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return -1;
-		*end = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		s++;
-	} else if ((end = strchr(s, ':')) != NULL && strchr(end + 1, ':') == NULL) {
-		*end = '\0';
-		port = end + 1;
-	}
-	if (port && parse_long(port, 1, 65535) == LONG_MIN)
-		return -1;
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1
-	    ? 0 : -1;
+	return netaddr_parse(s, 53, &ss, &len);
 }
 
 static int

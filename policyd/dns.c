@@ -16,6 +16,7 @@
 #include "dnssec.h"
 #include "htable.h"
 #include "log.h"
+#include "netaddr.h"
 #include "util.h"
 
 #define TCP_MAX		65535
@@ -27,46 +28,7 @@
 int
 dns_parse_server(const char *s, struct dns_server *out)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL, *end;
-	long p = 53;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
-
-	memset(out, 0, sizeof(*out));
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return -1;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		s++;
-	} else if ((end = strchr(s, ':')) != NULL && strchr(end + 1, ':') == NULL) {
-		port = end + 1;		/* IPv4 addr:port */
-	} else {
-		end = s + strlen(s);	/* bare IPv4 or IPv6 */
-	}
-	if ((size_t)(end - s) >= sizeof(host) || end == s)
-		return -1;
-	memcpy(host, s, (size_t)(end - s));
-	host[end - s] = '\0';
-	if (port != NULL && (p = parse_long(port, 1, 65535)) == LONG_MIN)
-		return -1;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)p);
-		out->len = sizeof(*sin);
-		return 0;
-	}
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)p);
-		out->len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
+	return netaddr_parse(s, 53, &out->ss, &out->len);
 }
 
 int

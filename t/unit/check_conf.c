@@ -1,12 +1,15 @@
 /* Unit tests for lib/conf.c and lib/params.c. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "netaddr.h"
 #include "params.h"
 
 static int
@@ -141,6 +144,60 @@ START_TEST(test_defaults_valid)
 }
 END_TEST
 
+/*
+ * dns_resolvers: the check accepts exactly what the DNS client will use
+ * (both go through netaddr_parse()), with the port it will use.
+ */
+static const struct {
+	const char *in;
+	int ok, family, port;
+} addrs[] = {
+	{ "127.0.0.1", 1, AF_INET, 53 },
+	{ "127.0.0.1:5353", 1, AF_INET, 5353 },
+	{ "[127.0.0.1]:54", 1, AF_INET, 54 },
+	{ "::1", 1, AF_INET6, 53 },
+	{ "[::1]", 1, AF_INET6, 53 },
+	{ "[2001:db8::1]:853", 1, AF_INET6, 853 },
+	{ "", 0, 0, 0 },
+	{ ":53", 0, 0, 0 },
+	{ "127.0.0.1:", 0, 0, 0 },
+	{ "127.0.0.1:0", 0, 0, 0 },
+	{ "127.0.0.1:65536", 0, 0, 0 },
+	{ "[::1]x", 0, 0, 0 },
+	{ "[::1", 0, 0, 0 },
+	{ "::1:53x", 0, 0, 0 },
+	{ "localhost", 0, 0, 0 },
+	{ "1.2.3", 0, 0, 0 },
+	{ "[0000:0000:0000:0000:0000:0000:0000:0000:0000]", 0, 0, 0 },
+};
+
+START_TEST(test_resolver_addresses)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *err = NULL;
+	const struct cfg_def *d = NULL;
+	int rc = netaddr_parse(addrs[_i].in, 53, &ss, &len);
+
+	for (size_t i = 0; i < tlspol_nparams; i++)
+		if (strcmp(tlspol_params[i].name, "dns_resolvers") == 0)
+			d = &tlspol_params[i];
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(rc == 0, addrs[_i].ok);
+	if (addrs[_i].in[0] != '\0')	/* "" is "none given" to the check */
+		ck_assert_int_eq(d->check(addrs[_i].in, &err) == 0,
+		    addrs[_i].ok);
+	if (!addrs[_i].ok) {
+		ck_assert_int_eq(len, 0);
+		return;
+	}
+	ck_assert_int_eq(ss.ss_family, addrs[_i].family);
+	ck_assert_int_eq(ntohs(ss.ss_family == AF_INET
+	    ? ((struct sockaddr_in *)&ss)->sin_port
+	    : ((struct sockaddr_in6 *)&ss)->sin6_port), addrs[_i].port);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -155,6 +212,8 @@ main(void)
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_params_documented);
 	tcase_add_test(tc, test_defaults_valid);
+	tcase_add_loop_test(tc, test_resolver_addresses, 0,
+	    sizeof(addrs) / sizeof(addrs[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

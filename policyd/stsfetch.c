@@ -137,6 +137,7 @@ static struct {
 } opt = { NULL, 10, 60, 5, 8, 1000 };
 
 static gnutls_certificate_credentials_t cred;
+static gnutls_priority_t prio;		/* TLS 1.2 or later, parsed once */
 static int stop_fds[2] = { -1, -1 };	/* write end closed = stop */
 
 /* One fetch of one domain and the requests waiting for it. */
@@ -512,14 +513,12 @@ tls_wait(struct fetch *f, const char *what)
 static int
 tls_start(struct fetch *f)
 {
-	const char *errpos;
 	int rc;
 
 	if ((rc = gnutls_init(&f->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0)
 		return fail(f, ERR_FETCH, "gnutls_init: %s",
 		    gnutls_strerror(rc));
-	if ((rc = gnutls_priority_set_direct(f->s,
-	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", &errpos)) < 0
+	if ((rc = gnutls_priority_set(f->s, prio)) < 0
 	    || (rc = gnutls_credentials_set(f->s, GNUTLS_CRD_CERTIFICATE,
 	    cred)) < 0 || (rc = gnutls_server_name_set(f->s, GNUTLS_NAME_DNS,
 	    f->host, strlen(f->host))) < 0)
@@ -1107,6 +1106,11 @@ load_trust(void)
 		exit(2);
 	}
 	log_debug("%d trust anchors loaded", n);
+	if ((rc = gnutls_priority_init(&prio,
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL)) < 0) {
+		log_err("gnutls priority: %s", gnutls_strerror(rc));
+		exit(2);
+	}
 }
 
 static int
@@ -1202,6 +1206,7 @@ main(int argc, char **argv)
 		rc = one_shot(once);
 	else
 		run_pool();
+	gnutls_priority_deinit(prio);
 	gnutls_certificate_free_credentials(cred);
 	return rc;
 }

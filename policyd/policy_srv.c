@@ -106,7 +106,7 @@ answer(struct conn *c, const struct polreq *q)
 
 /* Answer every whole request in the buffer; -1 after closing. */
 static int
-conn_process(struct pconn *pc)
+policy_process(struct pconn *pc)
 {
 	struct conn *c = &pc->c;
 	struct polreq *q = &((struct policy_srv *)c->arg)->req;
@@ -148,10 +148,10 @@ policy_input(struct conn *c, size_t fresh)
 	 */
 	if (nl != NULL) {
 		pc->linestart = (size_t)(nl - c->in) + 1;
-		conn_process(pc);
+		policy_process(pc);
 	} else if (c->inlen - pc->linestart >= POLREQ_MAX_LINE
 	    || c->inlen == POLREQ_MAX_REQUEST) {
-		conn_process(pc);
+		policy_process(pc);
 	}
 }
 

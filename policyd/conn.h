@@ -33,8 +33,9 @@
  *	(already added to c->inlen) and the idle clock restarted.  input()
  *	parses, answers, drops what it used with conn_consume(), and calls
  *	conn_flush() or conn_close(); it may also leave a partial request
- *	for the next read.  A full buffer with nothing consumed, a read
- *	error and end of file close the connection.
+ *	for the next read.  End of file, a read error, and a read that
+ *	finds the buffer still full (the protocol's parser should have
+ *	refused a request that long) close the connection.
  *
  *	Output: conn_reserve() makes room for n more bytes at
  *	c->out + c->outlen (the room is c->outcap - c->outlen); the
@@ -64,7 +65,7 @@
  *	connection) and frees what it keeps beside c.  why is CONN_EOF (the
  *	client closed, or a read error; c->inlen bytes of a partial request
  *	are left), CONN_WRITE (write error errno err), CONN_FULL (input
- *	buffer full, nothing consumed), CONN_IDLE, or CONN_DONE (the
+ *	buffer full at a read), CONN_IDLE, or CONN_DONE (the
  *	protocol's own conn_close(), c->closing, or conn_srv_free()).
  *	Callbacks must not touch c after conn_flush() returned -1 or after
  *	conn_close().

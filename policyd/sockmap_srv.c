@@ -1,13 +1,10 @@
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "conn.h"
 #include "engine.h"
-#include "listen.h"
 #include "log.h"
 #include "netstring.h"
 #include "sockmap.h"
@@ -19,58 +16,73 @@
 #define MAX_PENDING	256		/* answers outstanding on one connection */
 #define MAX_SPARE	8		/* reusable entries kept per connection */
 
-struct conn;
+struct smconn;
 
 /* A request whose answer comes later; kept in arrival order. */
 struct pending {
 	struct pending *next;
-	struct conn *conn;		/* NULL once the connection is gone */
+	struct smconn *conn;		/* NULL once the connection is gone */
 	int done;
 	struct answer ans;
 };
 
-struct conn {
-	struct sockmap_srv *srv;
-	int fd;
-	char in[INBUF_SIZE];
-	size_t inlen;
-	char *out;
-	size_t outlen, outcap, outoff;
+/* A socketmap connection: c.held counts the entries in the queue. */
+struct smconn {
+	struct conn c;
 	struct pending *head, *tail;
 	struct pending *spare;		/* answered entries kept for reuse */
-	int npending, nspare;
-	int closing;			/* close once output is flushed */
-	uint64_t last_active;
-	struct loop_timer *idle_timer;
-	struct conn *prev, *next;
+	int nspare;
 };
 
 struct sockmap_srv {
-	struct loop *loop;
+	struct conn_srv *cs;
 	struct engine *engine;
-	int lfd;
-	long max_conns, nconns, idle_ms;
-	struct conn *conns;
-	uint64_t refused_logged;
 };
 
-static void conn_io(struct loop *l, int fd, unsigned ev, void *arg);
-static void conn_process(struct conn *c);
+static void sm_input(struct conn *c, size_t fresh);
+static void sm_closed(struct conn *c, enum conn_why why, int err);
 
+static const struct conn_proto sm_proto = {
+	.name = "socketmap",
+	.size = sizeof(struct smconn),
+	.insize = INBUF_SIZE,
+	.out_high = OUTBUF_HIGH,
+	.max_held = MAX_PENDING,
+	.input = sm_input,
+	.closed = sm_closed,
+};
+
+/* Log why the connection goes; hand unanswered requests to the engine. */
 static void
-conn_close(struct conn *c)
+sm_closed(struct conn *c, enum conn_why why, int err)
 {
-	struct sockmap_srv *s = c->srv;
+	struct smconn *sc = (struct smconn *)c;
 	struct pending *p, *next;
 
-	loop_del(s->loop, c->fd);
-	close(c->fd);
-	loop_timer_cancel(s->loop, c->idle_timer);
-	for (p = c->spare; p; p = next) {
+	switch (why) {
+	case CONN_EOF:
+		if (c->inlen > 0)
+			log_debug("socketmap client closed with %zu bytes "
+			    "of partial request", c->inlen);
+		break;
+	case CONN_WRITE:
+		log_debug("socketmap write: %s", strerror(err));
+		break;
+	case CONN_FULL:
+		/* Cannot happen with the size check in the decoder. */
+		log_warn("socketmap request too large; closing connection");
+		break;
+	case CONN_IDLE:
+		log_debug("closing idle socketmap connection");
+		break;
+	case CONN_DONE:
+		break;
+	}
+	for (p = sc->spare; p; p = next) {
 		next = p->next;
 		free(p);
 	}
-	for (p = c->head; p; p = next) {
+	for (p = sc->head; p; p = next) {
 		next = p->next;
 		if (p->done) {
 			answer_clear(&p->ans);
@@ -80,33 +92,6 @@ conn_close(struct conn *c)
 			p->next = NULL;
 		}
 	}
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	s->nconns--;
-	free(c->out);
-	free(c);
-}
-
-static void
-out_reserve(struct conn *c, size_t n)
-{
-	if (c->outoff > 0 && c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	if (c->outlen + n <= c->outcap)
-		return;
-	if (c->outoff > 0) {
-		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
-		c->outlen -= c->outoff;
-		c->outoff = 0;
-		if (c->outlen + n <= c->outcap)
-			return;
-	}
-	c->outcap = c->outlen + n + 4096;
-	c->out = xrealloc(c->out, c->outcap);
 }
 
 static void
@@ -114,7 +99,7 @@ out_answer(struct conn *c, const struct answer *a)
 {
 	size_t tl = a->text ? strlen(a->text) : 0, n;
 
-	out_reserve(c, tl + 64);
+	conn_reserve(c, tl + 64);
 	n = sockmap_format_reply(c->out + c->outlen, c->outcap - c->outlen,
 	    a->status, a->text);
 	if (n == 0) {
@@ -126,67 +111,36 @@ out_answer(struct conn *c, const struct answer *a)
 	c->outlen += n;
 }
 
-/* Write what we can; returns -1 when the connection was closed. */
-static int
-conn_flush(struct conn *c)
-{
-	while (c->outoff < c->outlen) {
-		ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			log_debug("socketmap write: %s", strerror(errno));
-			conn_close(c);
-			return -1;
-		}
-		c->outoff += (size_t)n;
-	}
-	if (c->outoff == c->outlen) {
-		c->outoff = c->outlen = 0;
-		if (c->closing) {
-			conn_close(c);
-			return -1;
-		}
-	}
-	loop_mod(c->srv->loop, c->fd,
-	    (c->outlen > c->outoff ? LOOP_OUT : 0)
-	    | ((c->outlen - c->outoff < OUTBUF_HIGH && c->npending < MAX_PENDING
-	       && !c->closing) ? LOOP_IN : 0));
-	return 0;
-}
-
 /*
  * Keep an answered entry for the next request on this connection: a
  * malloc and free per request showed in the profile (struct pending is
  * over 500 bytes, and xcalloc cleared all of it).
  */
 static void
-pending_release(struct conn *c, struct pending *p)
+pending_release(struct smconn *sc, struct pending *p)
 {
-	if (c->nspare >= MAX_SPARE) {
+	if (sc->nspare >= MAX_SPARE) {
 		free(p);
 		return;
 	}
-	p->next = c->spare;
-	c->spare = p;
-	c->nspare++;
+	p->next = sc->spare;
+	sc->spare = p;
+	sc->nspare++;
 }
 
 /* Move finished answers at the head of the queue to the output. */
 static void
-drain_pending(struct conn *c)
+drain_pending(struct smconn *sc)
 {
-	while (c->head && c->head->done) {
-		struct pending *p = c->head;
-		c->head = p->next;
-		if (c->head == NULL)
-			c->tail = NULL;
-		c->npending--;
-		out_answer(c, &p->ans);
+	while (sc->head && sc->head->done) {
+		struct pending *p = sc->head;
+		sc->head = p->next;
+		if (sc->head == NULL)
+			sc->tail = NULL;
+		sc->c.held--;
+		out_answer(&sc->c, &p->ans);
 		answer_clear(&p->ans);
-		pending_release(c, p);
+		pending_release(sc, p);
 	}
 }
 
@@ -194,30 +148,30 @@ static void
 pending_done(void *arg, struct answer *ans)
 {
 	struct pending *p = arg;
-	struct conn *c = p->conn;
+	struct smconn *sc = p->conn;
 
 	(void)ans;		/* it is &p->ans */
-	if (c == NULL) {	/* connection closed while we worked */
+	if (sc == NULL) {	/* connection closed while we worked */
 		answer_clear(&p->ans);
 		free(p);
 		return;
 	}
 	p->done = 1;
-	drain_pending(c);
-	c->last_active = loop_now(c->srv->loop);
-	if (conn_flush(c) == 0)
-		conn_process(c);	/* requests held back by the limit */
+	drain_pending(sc);
+	conn_touch(&sc->c);
+	if (conn_flush(&sc->c) == 0)
+		sm_input(&sc->c, 0);	/* requests held back by the limit */
 }
 
 /* Queue a request in arrival order. */
 static struct pending *
-pending_new(struct conn *c)
+pending_new(struct smconn *sc)
 {
-	struct pending *p = c->spare;
+	struct pending *p = sc->spare;
 
 	if (p != NULL) {
-		c->spare = p->next;
-		c->nspare--;
+		sc->spare = p->next;
+		sc->nspare--;
 		/* What answer_set() and the queue read; it writes the rest. */
 		p->next = NULL;
 		p->done = 0;
@@ -228,19 +182,20 @@ pending_new(struct conn *c)
 	} else {
 		p = xcalloc(1, sizeof(*p));
 	}
-	p->conn = c;
-	if (c->tail)
-		c->tail->next = p;
+	p->conn = sc;
+	if (sc->tail)
+		sc->tail->next = p;
 	else
-		c->head = p;
-	c->tail = p;
-	c->npending++;
+		sc->head = p;
+	sc->tail = p;
+	sc->c.held++;
 	return p;
 }
 
 static void
-handle_request(struct conn *c, const char *payload, size_t plen)
+handle_request(struct smconn *sc, const char *payload, size_t plen)
 {
+	struct sockmap_srv *s = sc->c.arg;
 	struct sockmap_req req;
 	struct pending *p;
 	const char *why;
@@ -249,23 +204,26 @@ handle_request(struct conn *c, const char *payload, size_t plen)
 	if (sockmap_parse_request(payload, plen, &req, &why) < 0) {
 		log_safe(payload, plen, safe, sizeof(safe));
 		log_warn("malformed socketmap request \"%s\": %s", safe, why);
-		p = pending_new(c);
+		p = pending_new(sc);
 		answer_set(&p->ans, SM_PERM, "error", "malformed request", "%s", why);
 		p->done = 1;
 		return;
 	}
-	p = pending_new(c);
-	if (engine_query(c->srv->engine, req.name, req.name_len, req.key,
+	p = pending_new(sc);
+	if (engine_query(s->engine, req.name, req.name_len, req.key,
 	    req.key_len, &p->ans, pending_done, p) == 1)
 		p->done = 1;
 }
 
+/* Answer or queue every whole request in the buffer, in order. */
 static void
-conn_process(struct conn *c)
+sm_input(struct conn *c, size_t fresh)
 {
+	struct smconn *sc = (struct smconn *)c;
 	size_t off = 0;
 
-	while (off < c->inlen && c->npending < MAX_PENDING && !c->closing) {
+	(void)fresh;		/* a netstring says its own length */
+	while (off < c->inlen && c->held < MAX_PENDING && !c->closing) {
 		const char *payload;
 		size_t plen, used;
 		enum ns_status st = netstring_decode(c->in + off, c->inlen - off,
@@ -281,111 +239,16 @@ conn_process(struct conn *c)
 			off = 0;
 			break;
 		}
-		handle_request(c, payload, plen);
+		handle_request(sc, payload, plen);
 		off += used;
 	}
-	if (off > 0) {
-		memmove(c->in, c->in + off, c->inlen - off);
-		c->inlen -= off;
-	}
-	drain_pending(c);
-	if (c->closing && c->head == NULL && c->outlen == c->outoff) {
+	conn_consume(c, off);
+	drain_pending(sc);
+	if (c->closing && sc->head == NULL && c->outlen == c->outoff) {
 		conn_close(c);
 		return;
 	}
 	conn_flush(c);
-}
-
-static void
-conn_io(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)l;
-	(void)fd;
-	if (ev & LOOP_OUT) {
-		if (conn_flush(c) < 0)
-			return;
-	}
-	if (ev & LOOP_IN) {
-		ssize_t n;
-		if (c->inlen == sizeof(c->in)) {
-			/* Full buffer without a whole request: cannot happen
-			 * with the size check in the decoder; be safe. */
-			log_warn("socketmap request too large; closing connection");
-			conn_close(c);
-			return;
-		}
-		n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			if (c->inlen > 0)
-				log_debug("socketmap client closed with %zu bytes "
-				    "of partial request", c->inlen);
-			conn_close(c);
-			return;
-		}
-		if (n > 0) {
-			c->inlen += (size_t)n;
-			c->last_active = loop_now(c->srv->loop);
-			conn_process(c);
-		}
-	}
-}
-
-static void
-idle_check(struct loop *l, void *arg)
-{
-	struct conn *c = arg;
-	uint64_t now = loop_now(l), idle = (uint64_t)c->srv->idle_ms;
-
-	c->idle_timer = NULL;
-	if (c->head == NULL && c->outlen == c->outoff
-	    && now - c->last_active >= idle) {
-		log_debug("closing idle socketmap connection");
-		conn_close(c);
-		return;
-	}
-	c->idle_timer = loop_timer(l,
-	    idle - (now - c->last_active < idle ? now - c->last_active : 0),
-	    idle_check, c);
-}
-
-static void
-srv_accept(struct loop *l, int lfd, unsigned ev, void *arg)
-{
-	struct sockmap_srv *s = arg;
-
-	(void)ev;
-	for (int i = 0; i < 64; i++) {
-		int fd = listen_accept(lfd, "socketmap");
-		struct conn *c;
-
-		if (fd < 0)
-			return;
-		if (s->nconns >= s->max_conns) {
-			log_warn("socketmap connection limit %ld reached; "
-			    "closing new connection", s->max_conns);
-			close(fd);
-			continue;
-		}
-		c = xcalloc(1, sizeof(*c));
-		c->srv = s;
-		c->fd = fd;
-		c->last_active = loop_now(l);
-		if (loop_add(l, fd, LOOP_IN, conn_io, c) < 0) {
-			log_warn("socketmap: cannot watch connection: %s",
-			    strerror(errno));
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->idle_timer = loop_timer(l, (uint64_t)s->idle_ms, idle_check, c);
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconns++;
-	}
 }
 
 struct sockmap_srv *
@@ -394,12 +257,9 @@ sockmap_srv_new(struct loop *l, struct engine *e, int lfd, long max_conns,
 {
 	struct sockmap_srv *s = xcalloc(1, sizeof(*s));
 
-	s->loop = l;
 	s->engine = e;
-	s->lfd = lfd;
-	s->max_conns = max_conns;
-	s->idle_ms = idle_ms;
-	if (loop_add(l, lfd, LOOP_IN, srv_accept, s) < 0) {
+	s->cs = conn_srv_new(l, lfd, &sm_proto, s, max_conns, idle_ms);
+	if (s->cs == NULL) {
 		free(s);
 		return NULL;
 	}
@@ -411,9 +271,6 @@ sockmap_srv_free(struct sockmap_srv *s)
 {
 	if (s == NULL)
 		return;
-	while (s->conns)
-		conn_close(s->conns);
-	loop_del(s->loop, s->lfd);
-	close(s->lfd);
+	conn_srv_free(s->cs);
 	free(s);
 }

@@ -1,0 +1,250 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+
+#define ACCEPT_BURST	64	/* accepts a wake-up: others get a turn */
+
+struct conn_srv {
+	struct loop *loop;
+	const struct conn_proto *proto;
+	void *arg;
+	int lfd;
+	long max_conns, nconns, idle_ms;
+	unsigned long next_id;
+	struct conn *conns;
+};
+
+static void
+close_why(struct conn *c, enum conn_why why, int err)
+{
+	struct conn_srv *s = c->srv;
+
+	s->proto->closed(c, why, err);
+	loop_del(s->loop, c->fd);
+	close(c->fd);
+	loop_timer_cancel(s->loop, c->idle_timer);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c->out);
+	free(c);
+}
+
+void
+conn_close(struct conn *c)
+{
+	close_why(c, CONN_DONE, 0);
+}
+
+/*
+ * Room for n more bytes at out + outlen.  Sent bytes are dropped only
+ * when they are in the way, so a connection that keeps up never copies.
+ */
+void
+conn_reserve(struct conn *c, size_t n)
+{
+	if (c->outoff > 0 && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->outlen + n <= c->outcap)
+		return;
+	if (c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+		if (c->outlen + n <= c->outcap)
+			return;
+	}
+	c->outcap = c->outlen + n + 4096;
+	c->out = xrealloc(c->out, c->outcap);
+}
+
+void
+conn_consume(struct conn *c, size_t n)
+{
+	if (n == 0)
+		return;
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+}
+
+void
+conn_touch(struct conn *c)
+{
+	c->last_active = loop_now(c->srv->loop);
+}
+
+/* Write what we can; returns -1 when the connection was closed. */
+int
+conn_flush(struct conn *c)
+{
+	const struct conn_proto *p = c->srv->proto;
+
+	while (c->outoff < c->outlen) {
+		ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			close_why(c, CONN_WRITE, errno);
+			return -1;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		if (c->closing) {
+			conn_close(c);
+			return -1;
+		}
+	}
+	loop_mod(c->srv->loop, c->fd,
+	    (c->outlen > c->outoff ? LOOP_OUT : 0)
+	    | ((c->outlen - c->outoff < p->out_high && c->held < p->max_held
+	       && !c->closing) ? LOOP_IN : 0));
+	return 0;
+}
+
+static void
+conn_read(struct conn *c)
+{
+	size_t room = c->srv->proto->insize - c->inlen;
+	ssize_t n;
+
+	if (room == 0) {
+		/* The protocol's parser refuses a request this long. */
+		close_why(c, CONN_FULL, 0);
+		return;
+	}
+	n = read(c->fd, c->in + c->inlen, room);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close_why(c, CONN_EOF, n < 0 ? errno : 0);
+		return;
+	}
+	c->inlen += (size_t)n;
+	conn_touch(c);
+	c->srv->proto->input(c, (size_t)n);
+}
+
+static void
+conn_io(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l;
+	(void)fd;
+	if ((ev & LOOP_OUT) && conn_flush(c) < 0)
+		return;
+	if (ev & LOOP_IN)	/* the loop adds it to LOOP_ERR */
+		conn_read(c);
+}
+
+static void
+idle_check(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t now = loop_now(l), idle = (uint64_t)c->srv->idle_ms;
+	uint64_t quiet = now - c->last_active;
+
+	c->idle_timer = NULL;
+	if (c->held == 0 && c->outlen == c->outoff && quiet >= idle) {
+		close_why(c, CONN_IDLE, 0);
+		return;
+	}
+	c->idle_timer = loop_timer(l, quiet < idle ? idle - quiet : idle,
+	    idle_check, c);
+}
+
+static void
+conn_new(struct conn_srv *s, int fd)
+{
+	const struct conn_proto *p = s->proto;
+	struct conn *c = xcalloc(1, p->size + p->insize);
+
+	c->srv = s;
+	c->arg = s->arg;
+	c->id = ++s->next_id;
+	c->fd = fd;
+	c->in = (char *)c + p->size;
+	c->last_active = loop_now(s->loop);
+	if (loop_add(s->loop, fd, LOOP_IN, conn_io, c) < 0) {
+		log_warn("%s: cannot watch connection: %s", p->name,
+		    strerror(errno));
+		close(fd);
+		free(c);
+		return;
+	}
+	c->idle_timer = loop_timer(s->loop, (uint64_t)s->idle_ms, idle_check, c);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+}
+
+static void
+srv_accept(struct loop *l, int lfd, unsigned ev, void *arg)
+{
+	struct conn_srv *s = arg;
+
+	(void)l;
+	(void)ev;
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		int fd = listen_accept(lfd, s->proto->name);
+
+		if (fd < 0)
+			return;
+		if (s->nconns >= s->max_conns) {
+			log_warn("%s connection limit %ld reached; closing new "
+			    "connection", s->proto->name, s->max_conns);
+			close(fd);
+			continue;
+		}
+		conn_new(s, fd);
+	}
+}
+
+struct conn_srv *
+conn_srv_new(struct loop *l, int lfd, const struct conn_proto *p, void *arg,
+    long max_conns, long idle_ms)
+{
+	struct conn_srv *s = xcalloc(1, sizeof(*s));
+
+	s->loop = l;
+	s->proto = p;
+	s->arg = arg;
+	s->lfd = lfd;
+	s->max_conns = max_conns;
+	s->idle_ms = idle_ms;
+	if (loop_add(l, lfd, LOOP_IN, srv_accept, s) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+conn_srv_free(struct conn_srv *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns)
+		conn_close(s->conns);
+	loop_del(s->loop, s->lfd);
+	close(s->lfd);
+	free(s);
+}

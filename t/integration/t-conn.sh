@@ -1,0 +1,108 @@
+#!/bin/bash
+# Connection handling shared by the socketmap and the policy delegation
+# servers (policyd/conn.c): idle connections are closed after their
+# timeout and not before; beyond max_connections a new connection is
+# closed at once without a reply and logged, and a freed place is taken
+# again.
+. "$(dirname "$0")/../lib.sh"
+t_init conn
+
+SOCK=$T/run/socketmap
+PSOCK=$T/run/policy
+ns() { printf '%d:%s,' "${#1}" "$1"; }
+SMREQ=$(ns 'tlspolicy example.com')
+SMREP=$(ns 'OK encrypt')
+PREQ='request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@b.test\n\n'
+PREP=$'action=DUNNO\n\n'
+# out REPLY STATE: what smclient prints
+out() { printf '%s\n%s' "$1" "$2"; }
+printf 'example.com encrypt\n' > "$T/overrides"
+
+start() {	# start MAX_CONNECTIONS IDLE_TIMEOUT
+	rm -f "$SOCK" "$PSOCK"
+	cat > "$T/tlspolicyd.conf" <<CONF
+socketmap_listen = unix:$SOCK
+socketmap_group = $T_GROUP
+policy_listen = unix:$PSOCK
+policy_group = $T_GROUP
+control_listen = unix:$T/run/control
+postfix_queue_directory =
+dane_enable = no
+sts_enable = no
+overrides_file = $T/overrides
+state_directory = $T/state
+user = $T_USER
+log_level = debug
+max_connections = $1
+idle_timeout = $2
+policy_idle_timeout = $2
+CONF
+	t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
+	for _ in $(seq 100); do [ -S "$PSOCK" ] && break; sleep 0.05; done
+}
+
+stop() {
+	kill "$(cat "$T/daemon.pid")"
+	wait "$(cat "$T/daemon.pid")" 2>/dev/null
+	rm -f "$T/daemon.pid"
+}
+
+# wait_lines PATTERN N: until the log has N lines matching PATTERN (5 s)
+wait_lines() {
+	for _ in $(seq 100); do
+		[ "$(grep -Ec -- "$1" "$T/daemon.log")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Idle: 1 s.  A client quiet for 0.4 s keeps its connection; one quiet
+# for longer than 1 s loses it, with a debug line.
+start 10 1s
+t_eq "socketmap: not closed before the idle timeout" "$(out "$SMREP" OPEN)" \
+	"$("$SMCLIENT" -t 400 "unix:$SOCK" "$SMREQ")"
+t_eq "policy: not closed before the idle timeout" "$(out "$PREP" OPEN)" \
+	"$("$SMCLIENT" -t 400 "unix:$PSOCK" "$PREQ")"
+t_eq "socketmap: idle connection closed" "$(out "$SMREP" EOF)" \
+	"$("$SMCLIENT" -t 3000 "unix:$SOCK" "$SMREQ")"
+t_contains "socketmap: idle close logged" "$T/daemon.log" 'closing idle socketmap connection'
+t_eq "policy: idle connection closed" "$(out "$PREP" EOF)" \
+	"$("$SMCLIENT" -t 3000 "unix:$PSOCK" "$PREQ")"
+t_contains "policy: idle close logged" "$T/daemon.log" 'policy client #[0-9]+: idle, closing'
+stop
+
+# Limit: 2 connections a server.  Two clients hold theirs (answered, then
+# quiet for 2 s); a third is closed without a reply; once the two have
+# gone, a new client is answered again.
+start 2 60s
+for what in socketmap policy; do
+	if [ $what = socketmap ]; then
+		s=$SOCK req=$SMREQ rep=$SMREP answered='key=example\.com answer='
+	else
+		s=$PSOCK req=$PREQ rep=$PREP answered='reply="DUNNO"'
+	fi
+	before=$(grep -Ec -- "$answered" "$T/daemon.log")
+	"$SMCLIENT" -t 2000 "unix:$s" "$req" > "$T/hold1" & h1=$!
+	"$SMCLIENT" -t 2000 "unix:$s" "$req" > "$T/hold2" & h2=$!
+	if wait_lines "$answered" $((before + 2)); then
+		# The server may close before the request is written: EPIPE.
+		t_eq "$what: connection beyond the limit closed without a reply" \
+			"$(out '' EOF)" "$(trap '' PIPE; "$SMCLIENT" -t 1000 "unix:$s" "$req")"
+		t_contains "$what: limit logged" "$T/daemon.log" \
+			"$what connection limit 2 reached; closing new connection"
+	else
+		t_fail "$what: the two holding clients were not answered"
+	fi
+	wait $h1 $h2
+	t_eq "$what: holding clients answered" "$(out "$rep" OPEN)
+$(out "$rep" OPEN)" "$(cat "$T/hold1" "$T/hold2")"
+	# The server may see the new client before the two hang-ups.
+	for _ in $(seq 20); do
+		got=$("$SMCLIENT" -t 300 "unix:$s" "$req")
+		[ "$got" = "$(out "$rep" OPEN)" ] && break
+		sleep 0.05
+	done
+	t_eq "$what: a freed place is taken again" "$(out "$rep" OPEN)" "$got"
+done
+stop
+t_done

@@ -6,8 +6,6 @@
  *	    struct inbound *rules, long max_conns, long idle_ms);
  *	void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
  *	void policy_srv_free(struct policy_srv *s);
-struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
-void policy_srv_reload(struct policy_srv *s, const char *path);
  *
  *	struct inbound *policy_rules_load(const char *path, char *err,
  *	    size_t errlen);

@@ -435,28 +435,6 @@ store_get(struct store *s, const char *domain, struct store_entry *out)
 	return g.status == STORE_DEC_OK ? 1 : 0;
 }
 
-int
-store_put(struct store *s, const struct store_entry *e)
-{
-	unsigned char *rec;
-	size_t len;
-	char why[128];
-	int rc;
-
-	if (write_refused(s, "update"))
-		return -1;
-	if ((rec = store_entry_encode(e, &len, why, sizeof(why))) == NULL) {
-		char buf[STORE_DOMAIN_MAX + 8];
-		log_warn("store %s: entry for \"%s\" refused: %s", s->name,
-		    log_safe(e->domain, strnlen(e->domain, sizeof(e->domain)),
-		    buf, sizeof(buf)), why);
-		return -1;
-	}
-	rc = s->ops->put(s->be, e->domain, rec, len);
-	free(rec);
-	return rc;
-}
-
 long
 store_put_many(struct store *s, const struct store_entry *e, size_t n)
 {
@@ -484,11 +462,20 @@ store_put_many(struct store *s, const struct store_entry *e, size_t n)
 		kv[k].key = e[i].domain;
 		kv[k++].val = rec;
 	}
-	rc = k == 0 ? 0 : s->ops->putv(s->be, kv, k) < 0 ? -1 : (long)k;
+	rc = (long)k;
+	if (k > 0 && s->ops->putv(s->be, kv, k) < 0)
+		rc = -1;
 	for (i = 0; i < k; i++)
 		free((void *)kv[i].val);
 	free(kv);
 	return rc;
+}
+
+/* One entry: the same path, so there is one way to write. */
+int
+store_put(struct store *s, const struct store_entry *e)
+{
+	return store_put_many(s, e, 1) == 1 ? 0 : -1;
 }
 
 int

@@ -144,8 +144,8 @@
  *	returns -1 after logging its own failure.  get and iter hand the
  *	bytes to a callback, valid only during the call, so a backend can
  *	avoid copies (LMDB maps them; a Redis reply buffer would do too).
- *	put must return 0 only when the write is durable; putv writes
- *	several records the same way, all or none.  purge calls
+ *	putv writes records in order and returns 0 only when all of them
+ *	are durable, else -1 with none written.  purge calls
  *	drop for every record and deletes those for which it returns 1, in
  *	one atomic write where the backend can.
  *
@@ -234,8 +234,6 @@ struct store_ops {
 	    char *err, size_t errlen);
 	/* 1 found (fn called, its result ignored), 0 not found, -1 failed. */
 	int (*get)(void *be, const char *key, store_val_fn fn, void *arg);
-	/* 0 durable, -1 failed. */
-	int (*put)(void *be, const char *key, const void *val, size_t len);
 	/* All n in order, in one durable write: 0, or -1 (none written). */
 	int (*putv)(void *be, const struct store_kv *kv, size_t n);
 	/* 1 deleted, 0 none, -1 failed. */

@@ -247,30 +247,6 @@ lm_write(struct lm *l, const char *what, const char *key,
 	return -1;
 }
 
-struct put_arg {
-	const char *key;
-	const void *val;
-	size_t len;
-};
-
-static int
-put_op(struct lm *l, MDB_txn *txn, void *arg)
-{
-	struct put_arg *p = arg;
-	MDB_val k = { strlen(p->key), (void *)p->key };
-	MDB_val v = { p->len, (void *)p->val };
-
-	return mdb_put(txn, l->dbi, &k, &v, 0);
-}
-
-static int
-lm_put(void *be, const char *key, const void *val, size_t len)
-{
-	struct put_arg p = { key, val, len };
-
-	return lm_write(be, "write", key, put_op, &p);
-}
-
 struct putv_arg {
 	const struct store_kv *kv;
 	size_t n;
@@ -441,7 +417,6 @@ const struct store_ops store_lmdb_ops = {
 	.name = "lmdb",
 	.open = lm_open,
 	.get = lm_get,
-	.put = lm_put,
 	.putv = lm_putv,
 	.del = lm_del,
 	.iter = lm_iter,

@@ -162,7 +162,6 @@ const struct store_ops store_mem_ops = {
 	.name = "memory",
 	.open = mem_open,
 	.get = mem_get,
-	.put = mem_put,
 	.putv = mem_putv,
 	.del = mem_del,
 	.iter = mem_iter,

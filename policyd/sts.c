@@ -449,7 +449,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	struct sts *s = d->s;
 	struct sts_policy p;
 	struct store_entry e;
-	char err[256], *json;
+	char err[256];
 	int64_t t = now(s);
 
 	d->fetch_id = 0;
@@ -485,16 +485,13 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	e.fetched_at = t;
 	e.expires_at = t + p.max_age;
 	e.last_used = d->last_used;
-	json = sts_policy_to_json_text(&p);
-	if (s->store && json == NULL)
+	e.policy = sts_policy_to_json_text(&p);
+	if (s->store && e.policy == NULL)
 		log_err("domain=%s MTA-STS policy could not be stored; "
 		    "it applies until restart", d->domain);
-	e.policy = json;
-	if (s->store && json != NULL)
-		wb_put(s, &e);		/* json moves to the queue */
-	else
-		free(json);
-	e.policy = NULL;
+	else if (s->store)
+		wb_put(s, &e);		/* the policy text moves to the queue */
+	free(e.policy);
 	log_notice("domain=%s MTA-STS policy id=%s mode=%s max_age=%ld mx=%zu "
 	    "fetched%s", d->domain, e.id, sts_mode_name(p.mode), p.max_age,
 	    p.nmx, d->id[0] && strcmp(d->id, e.id) != 0 ? " (new id)" : "");

@@ -29,6 +29,7 @@
 
 #include "control.h"
 #include "dns.h"
+#include "dnssec.h"
 #include "fetchctl.h"
 #include "store.h"
 #include "sts.h"
@@ -534,12 +535,13 @@ main(int argc, char **argv)
 	char err[512];
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
 	int lfd, cfd = -1, plfd = -1, level, need_dns;
-	int sts_exec_fd = -1, sts_ca_fd = -1;
-	struct overrides *o;
+	int sts_exec_fd = -1, sts_ca_fd = -1, rc = 1;
+	struct overrides *o = NULL;
 	struct dns_config dc;
-	struct inbound *ib;
+	struct inbound *ib = NULL;
 
 	memset(&d, 0, sizeof(d));
+	memset(&dc, 0, sizeof(dc));
 	d.cf_path = DEF_CONFIG_FILE;
 	while ((ch = getopt(argc, argv, "c:fndvh")) != -1) {
 		switch (ch) {
@@ -593,19 +595,19 @@ main(int argc, char **argv)
 
 	if ((o = load_overrides(d.cf, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
-		return 1;
+		goto out;
 	}
 	ib = policy_rules_load(config_get(d.cf, "inbound_rules_file"), err,
 	    sizeof(err));
 	if (ib == NULL) {
 		log_err("%s", err);
-		return 1;
+		goto out;
 	}
 	need_dns = config_bool(d.cf, "dane_enable") || config_bool(d.cf, "sts_enable");
 	if (need_dns
 	    && dns_config_from(&dc, d.cf, "/etc/resolv.conf", err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		return 1;
+		goto out;
 	}
 	user = config_get(d.cf, "user");
 	if (geteuid() == 0 && *user) {
@@ -613,26 +615,26 @@ main(int argc, char **argv)
 			log_err("user \"%s\" does not exist: create it "
 			    "(adduser --system --group %s) or set user in %s",
 			    user, user, d.cf_path);
-			return 1;
+			goto out;
 		}
 	}
 	if ((d.loop = loop_new()) == NULL) {
 		log_err("epoll: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	lfd = listen_open(config_get(d.cf, "socketmap_listen"),
 	    config_get(d.cf, "socketmap_mode"), config_get(d.cf, "socketmap_group"),
 	    user, config_get(d.cf, "postfix_queue_directory"), err, sizeof(err));
 	if (lfd < 0) {
 		log_err("socketmap_listen: %s", err);
-		return 1;
+		goto out;
 	}
 	if (*config_get(d.cf, "policy_listen") && (plfd = listen_open(
 	    config_get(d.cf, "policy_listen"), config_get(d.cf, "policy_mode"),
 	    config_get(d.cf, "policy_group"), user,
 	    config_get(d.cf, "postfix_queue_directory"), err, sizeof(err))) < 0) {
 		log_err("policy_listen: %s", err);
-		return 1;
+		goto out;
 	}
 	if (*config_get(d.cf, "control_listen")) {
 		/* Owned by root: only root and control_group may connect. */
@@ -641,25 +643,28 @@ main(int argc, char **argv)
 		    config_get(d.cf, "control_group"), "", "", err, sizeof(err));
 		if (cfd < 0) {
 			log_err("control_listen: %s", err);
-			return 1;
+			goto out;
 		}
 	}
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
-		return 1;
+		goto out;
 	if (config_bool(d.cf, "sts_enable")
 	    && open_sts(&d, pw, &sts_exec_fd, &sts_ca_fd) < 0)
-		return 1;
+		goto out;
 	if (!foreground) {
 		daemonize();
 		log_init("tlspolicyd", 0, level);
 	}
 	if (drop_privileges(pw) < 0)
-		return 1;
+		goto out;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);
+	o = NULL;		/* the engine's now */
 	/* Without DANE and MTA-STS the daemon sends no DNS queries at all. */
-	if (need_dns)
+	if (need_dns) {
 		engine_set_dns(d.engine, dns_new(d.loop, &dc));
+		dc.anchors = NULL;	/* the resolver's now */
+	}
 	if (!config_bool(d.cf, "dane_enable"))
 		engine_disable_dane(d.engine);
 	if (config_bool(d.cf, "sts_enable"))
@@ -671,7 +676,7 @@ main(int argc, char **argv)
 		d.control = control_new(d.loop, cfd);
 		if (d.control == NULL) {
 			log_err("cannot watch the control socket: %s", strerror(errno));
-			return 1;
+			goto out;
 		}
 		control_register(d.control, "reload", ctl_reload, &d);
 		control_register(d.control, "status", ctl_status, &d);
@@ -685,33 +690,42 @@ main(int argc, char **argv)
 		d.policy = policy_srv_new(d.loop, plfd, ib,
 		    config_long(d.cf, "max_connections"),
 		    config_time(d.cf, "policy_idle_timeout") * 1000);
-	else
-		inbound_free(ib);
+	if (d.policy != NULL)
+		ib = NULL;	/* the server's now */
+	inbound_free(ib);
+	ib = NULL;
 	d.started = time(NULL);
 	if (d.sockmap == NULL || (plfd >= 0 && d.policy == NULL)
 	    || setup_signals(&d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	log_notice("started: socketmap %s, %zu overrides",
-	    config_get(d.cf, "socketmap_listen"), overrides_count(o));
+	    config_get(d.cf, "socketmap_listen"),
+	    overrides_count(engine_overrides(d.engine)));
 #ifdef HAVE_SYSTEMD
 	sd_notify(0, "READY=1");
 #endif
 	if (loop_run(d.loop) < 0)
-		return 1;
-	control_free(d.control);
-	sockmap_srv_free(d.sockmap);
+		goto out;
+	rc = 0;
 	/* Sockets vanish with the daemon (after the privilege drop this may
 	 * fail for lack of rights on the directory; a restart replaces them). */
 	listen_unlink(config_get(d.cf, "socketmap_listen"));
 	listen_unlink(config_get(d.cf, "control_listen"));
 	listen_unlink(config_get(d.cf, "policy_listen"));
+out:
+	/* Start-up failures too: whatever was made so far. */
+	control_free(d.control);
+	sockmap_srv_free(d.sockmap);
 	loop_timer_cancel(d.loop, d.refresh_timer);
 	policy_srv_free(d.policy);
 	engine_free(d.engine);
 	fetchctl_free(d.fetch);
 	store_close(d.store);
+	overrides_free(o);
+	inbound_free(ib);
+	dnssec_anchors_free(dc.anchors);
 	loop_free(d.loop);
-	return 0;
+	return rc;
 }

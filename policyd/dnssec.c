@@ -966,6 +966,11 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		return DNSSEC_DS_BOGUS;
 	}
 	set = pick(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
+	if (ldns_rr_list_rr_count(set) > 0 && rc == LDNS_RCODE_NXDOMAIN) {
+		snprintf(err, errlen, "DS lookup: rcode NXDOMAIN with a DS RRset");
+		ldns_rr_list_free(set);
+		return DNSSEC_DS_BOGUS;
+	}
 	if (ldns_rr_list_rr_count(set) > 0) {
 		sigs = pick_sigs(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
 		if (dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e)) == 0) {
@@ -1152,12 +1157,19 @@ job_fetch(struct dnssec_job *j, const ldns_rdf *name, int type,
 		job_bogus(j, "cannot look up %s", buf);
 }
 
-/* The RRsets on the CNAME chain from qname, then the data or denial. */
+/*
+ * The RRsets on the CNAME chain from qname, then the data or denial.
+ * The rcode must agree with where the chain ends (RFC 6604: it speaks
+ * of the last name): NXDOMAIN with the data there is a forged or broken
+ * header, bogus at once; a denial gets the proof its rcode calls for
+ * (NXDOMAIN or NODATA), so a flipped rcode finds no proof either.
+ */
 static int
-build_items(struct dnssec_job *j, int qtype)
+build_items(struct dnssec_job *j, int qtype, char *why, size_t whylen)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(j->pkt);
 	const ldns_rdf *x = j->qname;
+	int nx = ldns_pkt_get_rcode(j->pkt) == LDNS_RCODE_NXDOMAIN;
 
 	while (j->nitems < MAX_ITEMS) {
 		struct item *it = &j->items[j->nitems++];
@@ -1167,7 +1179,11 @@ build_items(struct dnssec_job *j, int qtype)
 		it->rrset = pick(an, x, it->type);
 		if (ldns_rr_list_rr_count(it->rrset) > 0) {
 			it->sigs = pick_sigs(an, x, it->type);
-			return 0;
+			if (!nx)
+				return 0;
+			snprintf(why, whylen, "rcode NXDOMAIN with the data it "
+			    "denies");
+			return -1;
 		}
 		ldns_rr_list_free(it->rrset);
 		it->rrset = pick(an, x, LDNS_RR_TYPE_CNAME);
@@ -1177,15 +1193,16 @@ build_items(struct dnssec_job *j, int qtype)
 			it->sigs = pick_sigs(an, x, LDNS_RR_TYPE_CNAME);
 			x = ldns_rr_rdf(ldns_rr_list_rr(it->rrset, 0), 0);
 			if (x == NULL)
-				return -1;
+				break;
 			continue;
 		}
 		ldns_rr_list_free(it->rrset);
 		it->rrset = NULL;
 		it->negative = 1;
-		it->nxdomain = ldns_pkt_get_rcode(j->pkt) == LDNS_RCODE_NXDOMAIN;
+		it->nxdomain = nx;
 		return 0;
 	}
+	snprintf(why, whylen, "CNAME chain too long or broken");
 	return -1;
 }
 
@@ -1329,11 +1346,35 @@ item_verify(struct dnssec_job *j)
 
 static void walk_step(struct dnssec_job *j);
 
+/*
+ * The zone keys of zone from a DNSKEY response, its RRset signed by a
+ * key matching one of trusted; NULL with the reason in err.  Only a
+ * NOERROR response counts: keys under another rcode disagree with it.
+ */
+static ldns_rr_list *
+fetched_keys(struct dnssec_job *j, const ldns_pkt *pkt, const ldns_rdf *zone,
+    const ldns_rr_list *trusted, char *err, size_t errlen)
+{
+	ldns_rr_list *set, *sigs, *keys;
+
+	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR) {
+		snprintf(err, errlen, "rcode %d", (int)ldns_pkt_get_rcode(pkt));
+		return NULL;
+	}
+	set = pick(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
+	sigs = pick_sigs(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, job_now(j), err,
+	    errlen);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	return keys;
+}
+
 static void
 on_child_keys(void *arg, const ldns_pkt *pkt, const char *err)
 {
 	struct dnssec_job *j = arg;
-	ldns_rr_list *set, *sigs, *keys;
+	ldns_rr_list *keys;
 	char n[DNSSEC_NAME_BUF], e[200];
 
 	j->fetch = NULL;
@@ -1342,13 +1383,7 @@ on_child_keys(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DNSKEY %s: %s", n, err);
 		return;
 	}
-	set = pick(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
-	sigs = pick_sigs(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
-	keys = dnssec_verify_dnskeys(set, sigs, j->child, j->ds, job_now(j), e,
-	    sizeof(e));
-	ldns_rr_list_free(set);
-	ldns_rr_list_free(sigs);
-	if (keys == NULL) {
+	if ((keys = fetched_keys(j, pkt, j->child, j->ds, e, sizeof(e))) == NULL) {
 		job_bogus(j, "DNSKEY %s: %s", n, e);
 		return;
 	}
@@ -1426,7 +1461,6 @@ static void
 on_anchor_keys(void *arg, const ldns_pkt *pkt, const char *err)
 {
 	struct dnssec_job *j = arg;
-	ldns_rr_list *set, *sigs;
 	char n[DNSSEC_NAME_BUF], e[200];
 
 	j->fetch = NULL;
@@ -1435,12 +1469,7 @@ on_anchor_keys(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DNSKEY %s: %s", n, err);
 		return;
 	}
-	set = pick(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
-	sigs = pick_sigs(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
-	j->keys = dnssec_verify_dnskeys(set, sigs, j->zone, j->v->anchors->rrs,
-	    job_now(j), e, sizeof(e));
-	ldns_rr_list_free(set);
-	ldns_rr_list_free(sigs);
+	j->keys = fetched_keys(j, pkt, j->zone, j->v->anchors->rrs, e, sizeof(e));
 	if (j->keys == NULL) {
 		job_bogus(j, "DNSKEY %s (trust anchor): %s", n, e);
 		return;
@@ -1505,8 +1534,7 @@ dnssec_validate(struct dnssec *v, const ldns_pkt *pkt, const char *qname,
 		job_free(j);
 		return DNSSEC_BOGUS;
 	}
-	if (build_items(j, qtype) < 0) {
-		snprintf(why, whylen, "CNAME chain too long or broken");
+	if (build_items(j, qtype, why, whylen) < 0) {
 		job_free(j);
 		return DNSSEC_BOGUS;
 	}

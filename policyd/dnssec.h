@@ -67,6 +67,14 @@
  *	current zone), an NSEC or NSEC3 proving a delegation without DS
  *	(all below is insecure), or one proving the label is no zone cut.
  *	Signature validity times are checked against the clock io->now.
+ *	The rcode, which no signature covers, must agree with the
+ *	sections: NXDOMAIN needs the proof that the name at the end of
+ *	the chain does not exist, NOERROR without the data the proof that
+ *	it has no such type, and the data under NXDOMAIN is bogus; so are
+ *	DNSKEY and DS RRsets in responses with any rcode but NOERROR.  An
+ *	answer with another rcode is an error with nothing to validate:
+ *	the verdict is insecure at once, never secure, and the caller
+ *	sees the rcode.
  *	A name under no anchor is insecure (nothing is configured to
  *	vouch for it).  So is what an NSEC3 Opt-Out span leaves open
  *	(RFC 5155 9.2: an unsigned delegation may be there), and what

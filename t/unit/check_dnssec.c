@@ -536,6 +536,7 @@ n3_ds_answer(const char *name)
 }
 
 static int corrupt_ds;		/* the fake server tampers with DS ok.test. */
+static int flip_dnskey;		/* the fake server sets NXDOMAIN on DNSKEY */
 
 /* What the fake resolver answers for name/type. */
 static ldns_pkt *
@@ -591,6 +592,8 @@ world_answer(const char *name, int type)
 	} else {
 		p = pkt_new(LDNS_RCODE_SERVFAIL);
 	}
+	if (flip_dnskey && type == LDNS_RR_TYPE_DNSKEY)
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
 	return p;
 }
 
@@ -679,7 +682,7 @@ world_validator(void)
 	a = dnssec_anchors_parse(text, strlen(text), err, sizeof(err));
 	ck_assert_msg(a != NULL, "%s", err);
 	nqueue = nfetches = 0;
-	corrupt_ds = 0;
+	corrupt_ds = flip_dnskey = 0;
 	clock_now = NOW;
 	return dnssec_new(a, &io);
 }
@@ -838,6 +841,182 @@ START_TEST(test_servfail)
 	    done, NULL, &job, why, sizeof(why)), DNSSEC_INSECURE);
 	ck_assert_ptr_null(job);
 	ck_assert_int_eq(nfetches, 0);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/*
+ * The rcode must agree with the sections (security review, issue 12
+ * item 1): an on-path attacker flips four header bits, the signatures
+ * still verify, and DANE would read "no such domain" or "no TLSA".
+ */
+enum rc_kind {
+	RC_DATA, RC_TLSA, RC_NODATA_PROOF, RC_NX_PROOF, RC_SOA_ONLY,
+	RC_CNAME_NX, RC_CNAME_DATA
+};
+
+#define TLSA_OWNER	"_25._tcp.www.ok.test."
+
+static const struct {
+	enum rc_kind kind;
+	ldns_pkt_rcode rcode;
+	const char *qname;
+	int qtype;
+	enum dnssec_verdict want;
+	const char *why;	/* substring, for bogus */
+} rcode_cases[] = {
+	{ RC_DATA, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	/* The fuzzer's reproducer: a signed A answer with rcode 3. */
+	{ RC_DATA, LDNS_RCODE_NXDOMAIN, "www.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+	{ RC_TLSA, LDNS_RCODE_NOERROR, TLSA_OWNER, LDNS_RR_TYPE_TLSA,
+	  DNSSEC_SECURE, "" },
+	{ RC_TLSA, LDNS_RCODE_NXDOMAIN, TLSA_OWNER, LDNS_RR_TYPE_TLSA,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+	{ RC_NODATA_PROOF, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_SECURE, "" },
+	/* NODATA flipped to NXDOMAIN: the NSEC shows the name. */
+	{ RC_NODATA_PROOF, LDNS_RCODE_NXDOMAIN, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_BOGUS, "do not prove the NXDOMAIN" },
+	{ RC_NX_PROOF, LDNS_RCODE_NXDOMAIN, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	/* NXDOMAIN flipped to NOERROR: empty, so NODATA, unproven. */
+	{ RC_NX_PROOF, LDNS_RCODE_NOERROR, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "do not prove the NODATA" },
+	/* NOERROR and an empty answer without any NSEC: no NODATA proof. */
+	{ RC_SOA_ONLY, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_BOGUS, "no NSEC or NSEC3" },
+	{ RC_SOA_ONLY, LDNS_RCODE_NXDOMAIN, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "no NSEC or NSEC3" },
+	/* RFC 6604: the rcode of a chain speaks of its last name. */
+	{ RC_CNAME_NX, LDNS_RCODE_NXDOMAIN, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	{ RC_CNAME_NX, LDNS_RCODE_NOERROR, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "do not prove the NODATA" },
+	{ RC_CNAME_DATA, LDNS_RCODE_NOERROR, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	{ RC_CNAME_DATA, LDNS_RCODE_NXDOMAIN, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+};
+
+START_TEST(test_rcode)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(rcode_cases[_i].rcode);
+	enum dnssec_verdict got;
+	char why[256] = "";
+
+	switch (rcode_cases[_i].kind) {
+	case RC_CNAME_DATA:
+		push_signed(p, LDNS_SECTION_ANSWER,
+		    "alias.ok.test. 60 IN CNAME www.ok.test.", k_ok, DAY);
+		/* FALLTHROUGH */
+	case RC_DATA:
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, DAY);
+		break;
+	case RC_TLSA:
+		push_signed(p, LDNS_SECTION_ANSWER, TLSA_OWNER " 60 IN TLSA 3 1 1 "
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    k_ok, DAY);
+		break;
+	case RC_NODATA_PROOF:
+		push_signed(p, LDNS_SECTION_AUTHORITY, "www.ok.test. 60 IN NSEC "
+		    "ok.test. A RRSIG NSEC", k_ok, DAY);
+		break;
+	case RC_CNAME_NX:
+		push_signed(p, LDNS_SECTION_ANSWER,
+		    "alias.ok.test. 60 IN CNAME nope.ok.test.", k_ok, DAY);
+		/* FALLTHROUGH */
+	case RC_NX_PROOF:
+		push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN NSEC "
+		    "www.ok.test. NS SOA RRSIG NSEC DNSKEY", k_ok, DAY);
+		break;
+	case RC_SOA_ONLY:
+		break;
+	}
+	if (rcode_cases[_i].kind != RC_DATA && rcode_cases[_i].kind != RC_TLSA
+	    && rcode_cases[_i].kind != RC_CNAME_DATA)
+		push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN SOA ns.test. "
+		    "h.test. 1 60 30 600 5", k_ok, DAY);
+	got = check_answer(v, p, rcode_cases[_i].qname, rcode_cases[_i].qtype, why,
+	    sizeof(why));
+	ck_assert_msg(got == rcode_cases[_i].want, "case %d: %s (%s)", _i,
+	    dnssec_verdict_name(got), why);
+	if (got == DNSSEC_BOGUS)
+		ck_assert_msg(strstr(why, rcode_cases[_i].why) != NULL, "case %d: %s",
+		    _i, why);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/*
+ * Any rcode but NOERROR and NXDOMAIN is an error: never secure, however
+ * well signed the sections, and passed on with its rcode (the caller
+ * sees the error); no lookup is made for it.
+ */
+START_TEST(test_error_rcodes)
+{
+	struct dnssec *v = world_validator();
+	struct dnssec_job *job;
+	char why[100];
+
+	for (int rc = 0; rc < 16; rc++) {
+		ldns_pkt *p;
+
+		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
+			continue;
+		p = pkt_new((ldns_pkt_rcode)rc);
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, DAY);
+		ck_assert_msg(dnssec_validate(v, p, "www.ok.test.", LDNS_RR_TYPE_A,
+		    done, NULL, &job, why, sizeof(why)) != DNSSEC_SECURE,
+		    "rcode %d", rc);
+		ck_assert_ptr_null(job);
+		ldns_pkt_free(p);
+	}
+	ck_assert_int_eq(nfetches, 0);
+	dnssec_free(v);
+}
+END_TEST
+
+/* DNSKEY and DS responses: keys or a DS RRset under NXDOMAIN are bogus. */
+START_TEST(test_fetch_rcode)
+{
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_test)), *ds;
+	ldns_rdf *zone = dn("test."), *c = dn("ok.test.");
+	ldns_pkt *p = world_answer("ok.test.", LDNS_RR_TYPE_DS);
+	char err[200];
+
+	ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	    sizeof(err)), DNSSEC_DS_BOGUS);
+	ck_assert_ptr_null(ds);
+	ck_assert_msg(strstr(err, "NXDOMAIN") != NULL, "%s", err);
+	ldns_pkt_free(p);
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(c);
+}
+END_TEST
+
+START_TEST(test_dnskey_rcode)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	char why[256] = "";
+
+	push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+	    k_ok, DAY);
+	flip_dnskey = 1;
+	ck_assert_int_eq(check_answer(v, p, "www.ok.test.", LDNS_RR_TYPE_A, why,
+	    sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_msg(strstr(why, "DNSKEY test.") != NULL
+	    && strstr(why, "rcode 3") != NULL, "%s", why);
+	flip_dnskey = 0;
 	ldns_pkt_free(p);
 	dnssec_free(v);
 }
@@ -1233,6 +1412,11 @@ dnssec_suite(void)
 	    sizeof(walk_cases) / sizeof(walk_cases[0]));
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_servfail);
+	tcase_add_loop_test(tc, test_rcode, 0,
+	    sizeof(rcode_cases) / sizeof(rcode_cases[0]));
+	tcase_add_test(tc, test_error_rcodes);
+	tcase_add_test(tc, test_fetch_rcode);
+	tcase_add_test(tc, test_dnskey_rcode);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("nsec3");
 	tcase_add_checked_fixture(tc, setup_n3, teardown_n3);

@@ -15,15 +15,7 @@ RELAY_LOG=$RELAY_DIR/relay.log
 RELAY_PID=$RELAY_DIR/pid
 trap 'td_stop t15; relay_stop' EXIT
 
-relay_stop() {
-	local pid
-	[ -f "$RELAY_PID" ] || return 0
-	pid=$(cat "$RELAY_PID")
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$pid" 2>/dev/null
-	rm -f "$RELAY_PID"
-}
+relay_stop() { pidfile_stop "$RELAY_PID"; }
 
 relay_start() {	# relay_start NAME TYPE: flip NAME/TYPE to NXDOMAIN
 	relay_stop
@@ -38,17 +30,22 @@ relay_start() {	# relay_start NAME TYPE: flip NAME/TYPE to NXDOMAIN
 	return 1
 }
 
-# flip_case NAME TYPE DOMAIN DESCRIPTION: NAME/TYPE flipped, DOMAIN is TEMP
-flip_case() {
-	local got
-	relay_start "$1" "$2" || { fail "$4: relay did not start: $(tail -2 "$RELAY_LOG")"; return; }
-	rm -f "$WORLD_DIR/td/t15/daemon.log"	# this case's log lines only
-	td_start t15 <<EOF || { fail "$4: daemon did not start"; relay_stop; return; }
+# tlspolicyd validating locally, asking the relay
+td_behind_relay() {
+	td_start t15 <<EOF
 dnssec_validation = local
 dnssec_trust_anchor_file = $WORLD_TA
 dns_resolvers = $RELAY_ADDR
 log_level = debug
 EOF
+}
+
+# flip_case NAME TYPE DOMAIN DESCRIPTION: NAME/TYPE flipped, DOMAIN is TEMP
+flip_case() {
+	local got
+	relay_start "$1" "$2" || { fail "$4: relay did not start: $(tail -2 "$RELAY_LOG")"; return; }
+	rm -f "$WORLD_DIR/td/t15/daemon.log"	# this case's log lines only
+	td_behind_relay || { fail "$4: daemon did not start"; relay_stop; return; }
 	got=$(td_q "$3")
 	if [ "$got" = TEMP ]; then pass "$4: TEMP"; else fail "$4: want TEMP got [$got]"; fi
 	if grep -qi "^flip $1 " "$RELAY_LOG"; then
@@ -79,12 +76,7 @@ grep -q 'status: NOERROR' <<<"$out" && pass "relay: other answers pass unchanged
 	fail "relay: mx.dane-ok.test A not NOERROR"
 
 # --- Control: through the relay, an untouched DANE domain is dane-only.
-td_start t15 <<EOF || { fail "daemon started (control)"; done_testing; }
-dnssec_validation = local
-dnssec_trust_anchor_file = $WORLD_TA
-dns_resolvers = $RELAY_ADDR
-log_level = debug
-EOF
+td_behind_relay || { fail "daemon started (control)"; done_testing; }
 got=$(td_q dane-ta.test)
 [ "$got" = dane-only ] && pass "control: dane-ta.test through the relay: dane-only" ||
 	fail "control: dane-ta.test through the relay: want [dane-only] got [$got]"

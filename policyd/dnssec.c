@@ -19,6 +19,8 @@
 #define MAX_ITEMS	10	/* RRsets on one CNAME chain, plus the end */
 #define MAX_FETCH	48	/* DS and DNSKEY lookups for one answer */
 #define DNSSEC_NAME_BUF	1040	/* a name in presentation form, escaped */
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 
 struct dnssec_anchors {
 	ldns_rr_list *rrs;		/* DS and DNSKEY records, deep */
@@ -27,6 +29,7 @@ struct dnssec_anchors {
 struct dnssec {
 	struct dnssec_anchors *anchors;
 	struct dnssec_io io;
+	struct dnssec_stats stats;
 };
 
 static ldns_rr_list *
@@ -264,36 +267,162 @@ zone_keys(const ldns_rr_list *keys, const ldns_rdf *zone)
 	return out;
 }
 
+/*
+ * Validation work (KeyTrap, CVE-2023-50387): each RRSIG x DNSKEY pair
+ * that gets as far as the cryptography is one check, charged to the
+ * budget of the query.  What costs nothing -- signer, key tag,
+ * algorithm, validity times -- is looked at first.
+ */
+
+const char *
+dnssec_cap_name(enum dnssec_cap cap)
+{
+	switch (cap) {
+	case DNSSEC_CAP_NONE:
+		return "none";
+	case DNSSEC_CAP_KEYTAG:
+		return "more than " XSTR(DNSSEC_MAX_KEYTAG_KEYS)
+		    " keys with one key tag";
+	case DNSSEC_CAP_RRSET:
+		return "more than " XSTR(DNSSEC_MAX_RRSET_CHECKS)
+		    " signature checks for one RRset";
+	case DNSSEC_CAP_RESPONSE:
+		return "more than " XSTR(DNSSEC_MAX_RESP_CHECKS)
+		    " signature checks for one response";
+	case DNSSEC_CAP_QUERY:
+		return "more than " XSTR(DNSSEC_MAX_QUERY_CHECKS)
+		    " signature checks for one query";
+	}
+	return "?";
+}
+
+/* One check more, the RRset having had rrset; -1 when a cap forbids it. */
+static int
+budget_take(struct dnssec_budget *b, unsigned rrset)
+{
+	if (b->cap != DNSSEC_CAP_NONE)
+		return -1;
+	if (rrset >= DNSSEC_MAX_RRSET_CHECKS)
+		b->cap = DNSSEC_CAP_RRSET;
+	else if (b->response >= DNSSEC_MAX_RESP_CHECKS)
+		b->cap = DNSSEC_CAP_RESPONSE;
+	else if (b->query >= DNSSEC_MAX_QUERY_CHECKS)
+		b->cap = DNSSEC_CAP_QUERY;
+	if (b->cap != DNSSEC_CAP_NONE)
+		return -1;
+	b->query++;
+	b->response++;
+	return 0;
+}
+
+/* RFC 4034 3.1.5, serial arithmetic as in ldns: current at now? */
+static ldns_status
+sig_times(const ldns_rr *sig, time_t now)
+{
+	const ldns_rdf *inc = ldns_rr_rrsig_inception(sig);
+	const ldns_rdf *exp = ldns_rr_rrsig_expiration(sig);
+	int32_t i, e, t = (int32_t)now;
+
+	if (inc == NULL || exp == NULL)
+		return LDNS_STATUS_CRYPTO_NO_RRSIG;
+	i = (int32_t)ldns_rdf2native_int32(inc);
+	e = (int32_t)ldns_rdf2native_int32(exp);
+	if (e - i < 0)
+		return LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
+	if (t - i < 0)
+		return LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
+	if (e - t < 0)
+		return LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+	return LDNS_STATUS_OK;
+}
+
+struct keyset {
+	const ldns_rr_list *keys;	/* zone keys */
+	uint16_t *tags;			/* their key tags */
+};
+
+/*
+ * One RRSIG against the keys with its tag and algorithm, the first
+ * DNSSEC_MAX_KEYTAG_KEYS of them (*skipped set when there are more);
+ * each try charged to b, *checks counting the RRset's.
+ */
+static ldns_status
+sig_check(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rdf *zone,
+    const struct keyset *ks, time_t now, struct dnssec_budget *b,
+    unsigned *checks, int *skipped)
+{
+	const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+	const ldns_rdf *tag = ldns_rr_rrsig_keytag(sig);
+	const ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+	ldns_status st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	int tried = 0;
+
+	if (signer == NULL || tag == NULL || alg == NULL || !dname_eq(signer, zone))
+		return st;
+	if (sig_times(sig, now) != LDNS_STATUS_OK)
+		return sig_times(sig, now);
+	for (size_t k = 0; k < ldns_rr_list_rr_count(ks->keys); k++) {
+		ldns_rr *key = ldns_rr_list_rr(ks->keys, k);
+
+		if (ks->tags[k] != ldns_rdf2native_int16(tag)
+		    || ldns_rdf2native_int8(ldns_rr_dnskey_algorithm(key))
+		    != ldns_rdf2native_int8(alg))
+			continue;
+		if (tried == DNSSEC_MAX_KEYTAG_KEYS) {
+			*skipped = 1;
+			break;
+		}
+		if (budget_take(b, *checks) < 0)
+			break;
+		tried++;
+		(*checks)++;
+		st = ldns_verify_rrsig_time((ldns_rr_list *)rrset, (ldns_rr *)sig,
+		    key, now);
+		if (st == LDNS_STATUS_OK)
+			break;
+	}
+	return st;
+}
+
 int
 dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
-    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now, char *err,
-    size_t errlen)
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+    struct dnssec_budget *b, char *err, size_t errlen)
 {
+	struct dnssec_budget own = { 0, 0, DNSSEC_CAP_NONE };
 	ldns_status st = LDNS_STATUS_CRYPTO_NO_RRSIG;
-	ldns_rr_list *zk;
+	struct keyset ks;
+	unsigned checks = 0;
+	int skipped = 0;
 
 	if (ldns_rr_list_rr_count(rrset) == 0
 	    || !under(ldns_rr_owner(ldns_rr_list_rr(rrset, 0)), zone)) {
 		snprintf(err, errlen, "RRset outside the signing zone");
 		return -1;
 	}
-	zk = zone_keys(keys, zone);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
-		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
-		ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
-
-		if (signer == NULL || !dname_eq(signer, zone)) {
-			st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
-			continue;
-		}
-		st = ldns_verify_rrsig_keylist_time(rrset, sig, zk, now, NULL);
+	if (b == NULL)
+		b = &own;
+	ks.keys = zone_keys(keys, zone);
+	ks.tags = xcalloc(ldns_rr_list_rr_count(ks.keys) + 1, sizeof(*ks.tags));
+	for (size_t k = 0; k < ldns_rr_list_rr_count(ks.keys); k++)
+		ks.tags[k] = ldns_calc_keytag(ldns_rr_list_rr(ks.keys, k));
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs)
+	    && b->cap == DNSSEC_CAP_NONE; i++) {
+		st = sig_check(rrset, ldns_rr_list_rr(sigs, i), zone, &ks, now, b,
+		    &checks, &skipped);
 		if (st == LDNS_STATUS_OK)
 			break;
 	}
-	ldns_rr_list_free(zk);
+	ldns_rr_list_free((ldns_rr_list *)ks.keys);
+	free(ks.tags);
 	if (st == LDNS_STATUS_OK)
 		return 0;
-	snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(st));
+	if (skipped && b->cap == DNSSEC_CAP_NONE)
+		b->cap = DNSSEC_CAP_KEYTAG;
+	if (b->cap != DNSSEC_CAP_NONE)
+		snprintf(err, errlen, "validation cap: %s", dnssec_cap_name(b->cap));
+	else
+		snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(st));
 	return -1;
 }
 
@@ -312,8 +441,11 @@ key_matches(const ldns_rr *k, const ldns_rr *t)
 			eq = ldns_rdf_compare(ldns_rr_rdf(k, i), ldns_rr_rdf(t, i)) == 0;
 		return eq;
 	}
-	if (ldns_rr_get_type(t) != LDNS_RR_TYPE_DS)
-		return 0;
+	if (ldns_rr_get_type(t) != LDNS_RR_TYPE_DS
+	    || ldns_rdf2native_int16(ldns_rr_rdf(t, 0)) != ldns_calc_keytag(k)
+	    || ldns_rdf2native_int8(ldns_rr_rdf(t, 1))
+	    != ldns_rdf2native_int8(ldns_rr_rdf(k, 2)))
+		return 0;		/* hash only a DS that may match */
 	/* An unknown digest type yields NULL: that DS matches nothing. */
 	ds = ldns_key_rr2ds(k, (ldns_hash)ldns_rdf2native_int8(ldns_rr_rdf(t, 2)));
 	if (ds == NULL)
@@ -326,8 +458,8 @@ key_matches(const ldns_rr *k, const ldns_rr *t)
 
 ldns_rr_list *
 dnssec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sigs,
-    const ldns_rdf *zone, const ldns_rr_list *trusted, time_t now, char *err,
-    size_t errlen)
+    const ldns_rdf *zone, const ldns_rr_list *trusted, time_t now,
+    struct dnssec_budget *b, char *err, size_t errlen)
 {
 	ldns_rr_list *zk = zone_keys(dnskeys, zone), *tk = list_new(), *out;
 	int rc;
@@ -343,7 +475,8 @@ dnssec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sigs,
 		snprintf(err, errlen, "no DNSKEY matches a trusted DS or key");
 		rc = -1;
 	} else {
-		rc = dnssec_verify_rrset(dnskeys, sigs, zone, tk, now, err, errlen);
+		rc = dnssec_verify_rrset(dnskeys, sigs, zone, tk, now, b, err,
+		    errlen);
 	}
 	out = rc == 0 ? ldns_rr_list_clone(zk) : NULL;
 	ldns_rr_list_free(tk);
@@ -903,10 +1036,19 @@ dnssec_nsec3_ds(const ldns_rdf *child, const ldns_rr_list *nsec3s,
 	return res;
 }
 
+/* Is an RR of this owner and type in l or l3 (already verified)? */
+static int
+seen_set(const ldns_rr_list *l, const ldns_rr_list *l3, const ldns_rr *rr)
+{
+	const ldns_rr_list *in = ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC ? l : l3;
+
+	return find_owner(in, ldns_rr_owner(rr)) != NULL;
+}
+
 int
 dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
-    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
-    ldns_rr_list **nsec3s, char *err, size_t errlen)
+    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+    ldns_rr_list **nsecs, ldns_rr_list **nsec3s, char *err, size_t errlen)
 {
 	const ldns_rr_list *ns = ldns_pkt_authority(pkt);
 	ldns_rr_list *out = list_new(), *out3 = list_new();
@@ -917,16 +1059,20 @@ dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
 		ldns_rr *rr = ldns_rr_list_rr(ns, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
 		ldns_rr_list *set, *sigs;
-		int rc;
+		int rc = 0;
 
 		if ((t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3)
 		    || !under(ldns_rr_owner(rr), zone))
 			continue;
-		set = pick(ns, ldns_rr_owner(rr), t);
-		sigs = pick_sigs(ns, ldns_rr_owner(rr), t);
-		rc = dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e));
-		ldns_rr_list_free(set);
-		ldns_rr_list_free(sigs);
+		/* Each RRset is verified once, however many records it has. */
+		if (!seen_set(out, out3, rr)) {
+			set = pick(ns, ldns_rr_owner(rr), t);
+			sigs = pick_sigs(ns, ldns_rr_owner(rr), t);
+			rc = dnssec_verify_rrset(set, sigs, zone, keys, now, b, e,
+			    sizeof(e));
+			ldns_rr_list_free(set);
+			ldns_rr_list_free(sigs);
+		}
 		if (rc < 0) {
 			name_str(ldns_rr_owner(rr), o, sizeof(o));
 			snprintf(err, errlen, "%s %s: %s", t == LDNS_RR_TYPE_NSEC
@@ -952,7 +1098,7 @@ fail:
 enum dnssec_ds
 dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
     const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
-    ldns_rr_list **ds, char *err, size_t errlen)
+    struct dnssec_budget *b, ldns_rr_list **ds, char *err, size_t errlen)
 {
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 	ldns_rr_list *set, *sigs, *nsecs, *nsec3s;
@@ -973,7 +1119,8 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 	}
 	if (ldns_rr_list_rr_count(set) > 0) {
 		sigs = pick_sigs(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
-		if (dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e)) == 0) {
+		if (dnssec_verify_rrset(set, sigs, zone, keys, now, b, e,
+		    sizeof(e)) == 0) {
 			*ds = ldns_rr_list_clone(set);
 			res = DNSSEC_DS_SECURE;
 		} else {
@@ -989,7 +1136,7 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		snprintf(err, errlen, "DS lookup: other records in the answer");
 		return DNSSEC_DS_BOGUS;
 	}
-	if (dnssec_authority_nsecs(pkt, zone, keys, now, &nsecs, &nsec3s, e,
+	if (dnssec_authority_nsecs(pkt, zone, keys, now, b, &nsecs, &nsec3s, e,
 	    sizeof(e)) < 0) {
 		snprintf(err, errlen, "no DS: %s", e);
 		return DNSSEC_DS_BOGUS;
@@ -1036,8 +1183,10 @@ struct dnssec_job {
 	ldns_pkt *pkt;
 	ldns_rdf *qname;
 	struct item items[MAX_ITEMS];
-	int nitems, cur, insecure, nfetch, sync;
+	int qtype, nitems, cur, insecure, nfetch, sync;
 	enum dnssec_verdict verdict;	/* set when done while sync */
+	struct dnssec_budget budget;	/* validation work of this query */
+	unsigned answer_checks;		/* of it, on the answer itself */
 	ldns_rdf *target;		/* the zone the item needs */
 	ldns_rdf *zone;			/* deepest secure zone so far */
 	ldns_rr_list *keys;		/* its zone keys, deep */
@@ -1076,6 +1225,12 @@ dnssec_new(struct dnssec_anchors *a, const struct dnssec_io *io)
 	v->anchors = a;
 	v->io = *io;
 	return v;
+}
+
+const struct dnssec_stats *
+dnssec_stats(const struct dnssec *v)
+{
+	return &v->stats;
 }
 
 void
@@ -1119,9 +1274,26 @@ job_free(struct dnssec_job *j)
 	free(j);
 }
 
+/* Add the job's work to the validator's counters; say when a cap hit. */
+static void
+job_account(struct dnssec_job *j)
+{
+	char n[DNSSEC_NAME_BUF];
+
+	j->v->stats.checks += j->budget.query;
+	if (j->budget.cap == DNSSEC_CAP_NONE)
+		return;
+	j->v->stats.capped++;
+	name_str(j->qname, n, sizeof(n));
+	log_warn("dnssec: %s/%d: validation cap hit (%s) after %u signature "
+	    "checks: bogus", n, j->qtype, dnssec_cap_name(j->budget.cap),
+	    j->budget.query);
+}
+
 static void
 job_done(struct dnssec_job *j, enum dnssec_verdict v)
 {
+	job_account(j);
 	if (j->sync) {
 		j->verdict = v;
 		return;
@@ -1271,8 +1443,8 @@ item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
 	enum dnssec_verdict v;
 	char e[160] = "";
 
-	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs,
-	    &nsec3s, e, sizeof(e)) < 0) {
+	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &j->budget,
+	    &nsecs, &nsec3s, e, sizeof(e)) < 0) {
 		snprintf(why, whylen, "%s", e);
 		return DNSSEC_BOGUS;
 	}
@@ -1301,35 +1473,46 @@ item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
 	return v;
 }
 
-/* Check the item with the keys of the zone the walk reached. */
+/*
+ * The item against the keys of the zone the walk reached: SECURE,
+ * INSECURE or BOGUS, the reason in why; *labels >= 0 for a wildcard
+ * answer (its proof is what failed, if anything).
+ */
+static enum dnssec_verdict
+item_check(struct dnssec_job *j, const struct item *it, int *labels,
+    char *why, size_t whylen)
+{
+	time_t now = job_now(j);
+
+	*labels = -1;
+	if (!it->negative) {
+		if (ldns_rr_list_rr_count(it->sigs) == 0) {
+			snprintf(why, whylen, "no signature in a signed zone");
+			return DNSSEC_BOGUS;
+		}
+		if (dnssec_verify_rrset(it->rrset, it->sigs, j->zone, j->keys, now,
+		    &j->budget, why, whylen) < 0)
+			return DNSSEC_BOGUS;
+		/* A wildcard answer needs proof that the name is not there. */
+		if ((*labels = expanded(it)) < 0)
+			return DNSSEC_SECURE;
+	}
+	return item_proof(j, it, *labels, now, why, whylen);
+}
+
+/* Check the item; the answer is one response for the budget. */
 static void
 item_verify(struct dnssec_job *j)
 {
 	struct item *it = &j->items[j->cur];
 	char n[DNSSEC_NAME_BUF], e[200];
-	time_t now = job_now(j);
 	enum dnssec_verdict v;
-	int labels = -1;
+	int labels;
 
 	name_str(it->name, n, sizeof(n));
-	if (!it->negative) {
-		if (ldns_rr_list_rr_count(it->sigs) == 0) {
-			job_bogus(j, "%s type %d: no signature in a signed zone",
-			    n, it->type);
-			return;
-		}
-		if (dnssec_verify_rrset(it->rrset, it->sigs, j->zone, j->keys, now,
-		    e, sizeof(e)) < 0) {
-			job_bogus(j, "%s type %d: %s", n, it->type, e);
-			return;
-		}
-		/* A wildcard answer needs proof that the name is not there. */
-		if ((labels = expanded(it)) < 0) {
-			item_finished(j);
-			return;
-		}
-	}
-	v = item_proof(j, it, labels, now, e, sizeof(e));
+	j->budget.response = j->answer_checks;
+	v = item_check(j, it, &labels, e, sizeof(e));
+	j->answer_checks = j->budget.response;
 	if (v == DNSSEC_BOGUS) {
 		if (labels >= 0)
 			job_bogus(j, "%s: wildcard answer without proof: %s", n, e);
@@ -1363,8 +1546,9 @@ fetched_keys(struct dnssec_job *j, const ldns_pkt *pkt, const ldns_rdf *zone,
 	}
 	set = pick(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
 	sigs = pick_sigs(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
-	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, job_now(j), err,
-	    errlen);
+	j->budget.response = 0;
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, job_now(j),
+	    &j->budget, err, errlen);
 	ldns_rr_list_free(set);
 	ldns_rr_list_free(sigs);
 	return keys;
@@ -1410,8 +1594,9 @@ on_ds(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DS %s: %s", n, err);
 		return;
 	}
+	j->budget.response = 0;
 	switch (dnssec_ds_step(pkt, j->child, j->zone, j->keys, job_now(j),
-	    &j->ds, e, sizeof(e))) {
+	    &j->budget, &j->ds, e, sizeof(e))) {
 	case DNSSEC_DS_SECURE:
 		job_fetch(j, j->child, LDNS_RR_TYPE_DNSKEY, on_child_keys);
 		return;
@@ -1524,6 +1709,7 @@ dnssec_validate(struct dnssec *v, const ldns_pkt *pkt, const char *qname,
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->v = v;
+	j->qtype = qtype;
 	j->cb = cb;
 	j->arg = arg;
 	j->sync = 1;
@@ -1557,5 +1743,6 @@ dnssec_cancel(struct dnssec_job *j)
 		return;
 	if (j->fetch)
 		j->v->io.cancel(j->v->io.ctx, j->fetch);
+	j->v->stats.checks += j->budget.query;
 	job_free(j);
 }

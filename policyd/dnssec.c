@@ -337,7 +337,7 @@ sig_times(const ldns_rr *sig, time_t now)
 }
 
 struct keyset {
-	const ldns_rr_list *keys;	/* zone keys */
+	ldns_rr_list *keys;		/* zone keys, shallow */
 	uint16_t *tags;			/* their key tags */
 };
 
@@ -359,8 +359,9 @@ sig_check(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rdf *zone,
 
 	if (signer == NULL || tag == NULL || alg == NULL || !dname_eq(signer, zone))
 		return st;
-	if (sig_times(sig, now) != LDNS_STATUS_OK)
-		return sig_times(sig, now);
+	if ((st = sig_times(sig, now)) != LDNS_STATUS_OK)
+		return st;
+	st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	for (size_t k = 0; k < ldns_rr_list_rr_count(ks->keys); k++) {
 		ldns_rr *key = ldns_rr_list_rr(ks->keys, k);
 
@@ -413,7 +414,7 @@ dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
 		if (st == LDNS_STATUS_OK)
 			break;
 	}
-	ldns_rr_list_free((ldns_rr_list *)ks.keys);
+	ldns_rr_list_free(ks.keys);
 	free(ks.tags);
 	if (st == LDNS_STATUS_OK)
 		return 0;

@@ -112,10 +112,9 @@
  *	this call); each check is charged to it, and once b->cap is set
  *	nothing more verifies.  dnssec_verify_rrset() 0 when one RRSIG in
  *	sigs, by zone, valid at now, verifies rrset with a zone key from
- *	keys;
- *	dnssec_verify_dnskeys() the zone keys of the DNSKEY RRset when it
- *	is signed by a key matching one of trusted (DS or DNSKEY), else
- *	NULL; dnssec_deny() 0 when the (already verified) NSEC records
+ *	keys; dnssec_verify_dnskeys() the zone keys of the DNSKEY RRset
+ *	when it is signed by a key matching one of trusted (DS or
+ *	DNSKEY), else NULL; dnssec_deny() 0 when the (already verified) NSEC records
  *	prove that name has no type (NODATA, also an empty non-terminal
  *	or a wildcard without the type) or does not exist (NXDOMAIN,
  *	with the wildcard at the closest encloser denied);
@@ -130,7 +129,7 @@
  *	or flags other than 0 or 1 are ignored (8.1, 8.2); differing
  *	parameters among the rest are bogus (8.2).
  *	dnssec_authority_nsecs() the NSEC and the NSEC3 records of the
- *	authority section that zone signed, each signature verified (-1
+ *	authority section that zone signed, each RRset verified once (-1
  *	if any fails, or if there are none at all; both lists shallow);
  *	dnssec_ds_step() one step of the walk.
  *

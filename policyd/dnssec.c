@@ -19,6 +19,8 @@
 #define MAX_ITEMS	10	/* RRsets on one CNAME chain, plus the end */
 #define MAX_FETCH	48	/* DS and DNSKEY lookups for one answer */
 #define DNSSEC_NAME_BUF	1040	/* a name in presentation form, escaped */
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 
 struct dnssec_anchors {
 	ldns_rr_list *rrs;		/* DS and DNSKEY records, deep */
@@ -27,6 +29,7 @@ struct dnssec_anchors {
 struct dnssec {
 	struct dnssec_anchors *anchors;
 	struct dnssec_io io;
+	struct dnssec_stats stats;
 };
 
 static ldns_rr_list *
@@ -66,34 +69,36 @@ rdf_clone(const ldns_rdf *r)
 	return c;
 }
 
-/* Is rr already in list (same owner, class, type and data)? */
-static int
-listed(const ldns_rr_list *list, const ldns_rr *rr)
-{
-	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
-		if (ldns_rr_compare(ldns_rr_list_rr(list, i), rr) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Shallow: the RRs of list with this owner and type, class IN, each
  * once: an RRset has no duplicates (RFC 4034 6.3), and a record sent
  * twice (one NSEC3 proving two things) must not spoil its signature.
+ * Duplicates go by sorting (canonical order, each RR put in wire form
+ * once) and dropping equal neighbours: n log n for an answer of
+ * thousands of records, where comparing each with all was seconds.
  */
 static ldns_rr_list *
 pick(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 {
-	ldns_rr_list *out = list_new();
+	ldns_rr_list *all = list_new(), *out;
 
 	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(list, i);
 
 		if (ldns_rr_get_type(rr) == type
 		    && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN
-		    && dname_eq(ldns_rr_owner(rr), owner) && !listed(out, rr))
-			ldns_rr_list_push_rr(out, rr);
+		    && dname_eq(ldns_rr_owner(rr), owner))
+			ldns_rr_list_push_rr(all, rr);
 	}
+	if (ldns_rr_list_rr_count(all) < 2)
+		return all;
+	ldns_rr_list_sort(all);
+	out = list_new();
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++)
+		if (i == 0 || ldns_rr_compare(ldns_rr_list_rr(all, i - 1),
+		    ldns_rr_list_rr(all, i)) != 0)
+			ldns_rr_list_push_rr(out, ldns_rr_list_rr(all, i));
+	ldns_rr_list_free(all);
 	return out;
 }
 
@@ -264,36 +269,163 @@ zone_keys(const ldns_rr_list *keys, const ldns_rdf *zone)
 	return out;
 }
 
+/*
+ * Validation work (KeyTrap, CVE-2023-50387): each RRSIG x DNSKEY pair
+ * that gets as far as the cryptography is one check, charged to the
+ * budget of the query.  What costs nothing -- signer, key tag,
+ * algorithm, validity times -- is looked at first.
+ */
+
+const char *
+dnssec_cap_name(enum dnssec_cap cap)
+{
+	switch (cap) {
+	case DNSSEC_CAP_NONE:
+		return "none";
+	case DNSSEC_CAP_KEYTAG:
+		return "more than " XSTR(DNSSEC_MAX_KEYTAG_KEYS)
+		    " keys with one key tag";
+	case DNSSEC_CAP_RRSET:
+		return "more than " XSTR(DNSSEC_MAX_RRSET_CHECKS)
+		    " signature checks for one RRset";
+	case DNSSEC_CAP_RESPONSE:
+		return "more than " XSTR(DNSSEC_MAX_RESP_CHECKS)
+		    " signature checks for one response";
+	case DNSSEC_CAP_QUERY:
+		return "more than " XSTR(DNSSEC_MAX_QUERY_CHECKS)
+		    " signature checks for one query";
+	}
+	return "?";
+}
+
+/* One check more, the RRset having had rrset; -1 when a cap forbids it. */
+static int
+budget_take(struct dnssec_budget *b, unsigned rrset)
+{
+	if (b->cap != DNSSEC_CAP_NONE)
+		return -1;
+	if (rrset >= DNSSEC_MAX_RRSET_CHECKS)
+		b->cap = DNSSEC_CAP_RRSET;
+	else if (b->response >= DNSSEC_MAX_RESP_CHECKS)
+		b->cap = DNSSEC_CAP_RESPONSE;
+	else if (b->query >= DNSSEC_MAX_QUERY_CHECKS)
+		b->cap = DNSSEC_CAP_QUERY;
+	if (b->cap != DNSSEC_CAP_NONE)
+		return -1;
+	b->query++;
+	b->response++;
+	return 0;
+}
+
+/* RFC 4034 3.1.5, serial arithmetic as in ldns: current at now? */
+static ldns_status
+sig_times(const ldns_rr *sig, time_t now)
+{
+	const ldns_rdf *inc = ldns_rr_rrsig_inception(sig);
+	const ldns_rdf *exp = ldns_rr_rrsig_expiration(sig);
+	int32_t i, e, t = (int32_t)now;
+
+	if (inc == NULL || exp == NULL)
+		return LDNS_STATUS_CRYPTO_NO_RRSIG;
+	i = (int32_t)ldns_rdf2native_int32(inc);
+	e = (int32_t)ldns_rdf2native_int32(exp);
+	if (e - i < 0)
+		return LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
+	if (t - i < 0)
+		return LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
+	if (e - t < 0)
+		return LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+	return LDNS_STATUS_OK;
+}
+
+struct keyset {
+	ldns_rr_list *keys;		/* zone keys, shallow */
+	uint16_t *tags;			/* their key tags */
+};
+
+/*
+ * One RRSIG against the keys with its tag and algorithm, the first
+ * DNSSEC_MAX_KEYTAG_KEYS of them (*skipped set when there are more);
+ * each try charged to b, *checks counting the RRset's.
+ */
+static ldns_status
+sig_check(const ldns_rr_list *rrset, const ldns_rr *sig, const ldns_rdf *zone,
+    const struct keyset *ks, time_t now, struct dnssec_budget *b,
+    unsigned *checks, int *skipped)
+{
+	const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+	const ldns_rdf *tag = ldns_rr_rrsig_keytag(sig);
+	const ldns_rdf *alg = ldns_rr_rrsig_algorithm(sig);
+	ldns_status st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	int tried = 0;
+
+	if (signer == NULL || tag == NULL || alg == NULL || !dname_eq(signer, zone))
+		return st;
+	if ((st = sig_times(sig, now)) != LDNS_STATUS_OK)
+		return st;
+	st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(ks->keys); k++) {
+		ldns_rr *key = ldns_rr_list_rr(ks->keys, k);
+
+		if (ks->tags[k] != ldns_rdf2native_int16(tag)
+		    || ldns_rdf2native_int8(ldns_rr_dnskey_algorithm(key))
+		    != ldns_rdf2native_int8(alg))
+			continue;
+		if (tried == DNSSEC_MAX_KEYTAG_KEYS) {
+			*skipped = 1;
+			break;
+		}
+		if (budget_take(b, *checks) < 0)
+			break;
+		tried++;
+		(*checks)++;
+		st = ldns_verify_rrsig_time((ldns_rr_list *)rrset, (ldns_rr *)sig,
+		    key, now);
+		if (st == LDNS_STATUS_OK)
+			break;
+	}
+	return st;
+}
+
 int
 dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
-    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now, char *err,
-    size_t errlen)
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+    struct dnssec_budget *b, char *err, size_t errlen)
 {
+	struct dnssec_budget own = { 0, 0, DNSSEC_CAP_NONE };
 	ldns_status st = LDNS_STATUS_CRYPTO_NO_RRSIG;
-	ldns_rr_list *zk;
+	struct keyset ks;
+	unsigned checks = 0;
+	int skipped = 0;
 
 	if (ldns_rr_list_rr_count(rrset) == 0
 	    || !under(ldns_rr_owner(ldns_rr_list_rr(rrset, 0)), zone)) {
 		snprintf(err, errlen, "RRset outside the signing zone");
 		return -1;
 	}
-	zk = zone_keys(keys, zone);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++) {
-		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
-		ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
-
-		if (signer == NULL || !dname_eq(signer, zone)) {
-			st = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
-			continue;
-		}
-		st = ldns_verify_rrsig_keylist_time(rrset, sig, zk, now, NULL);
+	if (b == NULL)
+		b = &own;
+	ks.keys = zone_keys(keys, zone);
+	ks.tags = xcalloc(ldns_rr_list_rr_count(ks.keys) + 1, sizeof(*ks.tags));
+	for (size_t k = 0; k < ldns_rr_list_rr_count(ks.keys); k++)
+		ks.tags[k] = ldns_calc_keytag(ldns_rr_list_rr(ks.keys, k));
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs)
+	    && b->cap == DNSSEC_CAP_NONE; i++) {
+		st = sig_check(rrset, ldns_rr_list_rr(sigs, i), zone, &ks, now, b,
+		    &checks, &skipped);
 		if (st == LDNS_STATUS_OK)
 			break;
 	}
-	ldns_rr_list_free(zk);
+	ldns_rr_list_free(ks.keys);
+	free(ks.tags);
 	if (st == LDNS_STATUS_OK)
 		return 0;
-	snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(st));
+	if (skipped && b->cap == DNSSEC_CAP_NONE)
+		b->cap = DNSSEC_CAP_KEYTAG;
+	if (b->cap != DNSSEC_CAP_NONE)
+		snprintf(err, errlen, "validation cap: %s", dnssec_cap_name(b->cap));
+	else
+		snprintf(err, errlen, "%s", ldns_get_errorstr_by_id(st));
 	return -1;
 }
 
@@ -312,8 +444,11 @@ key_matches(const ldns_rr *k, const ldns_rr *t)
 			eq = ldns_rdf_compare(ldns_rr_rdf(k, i), ldns_rr_rdf(t, i)) == 0;
 		return eq;
 	}
-	if (ldns_rr_get_type(t) != LDNS_RR_TYPE_DS)
-		return 0;
+	if (ldns_rr_get_type(t) != LDNS_RR_TYPE_DS
+	    || ldns_rdf2native_int16(ldns_rr_rdf(t, 0)) != ldns_calc_keytag(k)
+	    || ldns_rdf2native_int8(ldns_rr_rdf(t, 1))
+	    != ldns_rdf2native_int8(ldns_rr_rdf(k, 2)))
+		return 0;		/* hash only a DS that may match */
 	/* An unknown digest type yields NULL: that DS matches nothing. */
 	ds = ldns_key_rr2ds(k, (ldns_hash)ldns_rdf2native_int8(ldns_rr_rdf(t, 2)));
 	if (ds == NULL)
@@ -326,8 +461,8 @@ key_matches(const ldns_rr *k, const ldns_rr *t)
 
 ldns_rr_list *
 dnssec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sigs,
-    const ldns_rdf *zone, const ldns_rr_list *trusted, time_t now, char *err,
-    size_t errlen)
+    const ldns_rdf *zone, const ldns_rr_list *trusted, time_t now,
+    struct dnssec_budget *b, char *err, size_t errlen)
 {
 	ldns_rr_list *zk = zone_keys(dnskeys, zone), *tk = list_new(), *out;
 	int rc;
@@ -343,7 +478,8 @@ dnssec_verify_dnskeys(const ldns_rr_list *dnskeys, const ldns_rr_list *sigs,
 		snprintf(err, errlen, "no DNSKEY matches a trusted DS or key");
 		rc = -1;
 	} else {
-		rc = dnssec_verify_rrset(dnskeys, sigs, zone, tk, now, err, errlen);
+		rc = dnssec_verify_rrset(dnskeys, sigs, zone, tk, now, b, err,
+		    errlen);
 	}
 	out = rc == 0 ? ldns_rr_list_clone(zk) : NULL;
 	ldns_rr_list_free(tk);
@@ -903,10 +1039,19 @@ dnssec_nsec3_ds(const ldns_rdf *child, const ldns_rr_list *nsec3s,
 	return res;
 }
 
+/* Is an RR of this owner and type in l or l3 (already verified)? */
+static int
+seen_set(const ldns_rr_list *l, const ldns_rr_list *l3, const ldns_rr *rr)
+{
+	const ldns_rr_list *in = ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC ? l : l3;
+
+	return find_owner(in, ldns_rr_owner(rr)) != NULL;
+}
+
 int
 dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
-    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
-    ldns_rr_list **nsec3s, char *err, size_t errlen)
+    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+    ldns_rr_list **nsecs, ldns_rr_list **nsec3s, char *err, size_t errlen)
 {
 	const ldns_rr_list *ns = ldns_pkt_authority(pkt);
 	ldns_rr_list *out = list_new(), *out3 = list_new();
@@ -917,16 +1062,20 @@ dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
 		ldns_rr *rr = ldns_rr_list_rr(ns, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
 		ldns_rr_list *set, *sigs;
-		int rc;
+		int rc = 0;
 
 		if ((t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3)
 		    || !under(ldns_rr_owner(rr), zone))
 			continue;
-		set = pick(ns, ldns_rr_owner(rr), t);
-		sigs = pick_sigs(ns, ldns_rr_owner(rr), t);
-		rc = dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e));
-		ldns_rr_list_free(set);
-		ldns_rr_list_free(sigs);
+		/* Each RRset is verified once, however many records it has. */
+		if (!seen_set(out, out3, rr)) {
+			set = pick(ns, ldns_rr_owner(rr), t);
+			sigs = pick_sigs(ns, ldns_rr_owner(rr), t);
+			rc = dnssec_verify_rrset(set, sigs, zone, keys, now, b, e,
+			    sizeof(e));
+			ldns_rr_list_free(set);
+			ldns_rr_list_free(sigs);
+		}
 		if (rc < 0) {
 			name_str(ldns_rr_owner(rr), o, sizeof(o));
 			snprintf(err, errlen, "%s %s: %s", t == LDNS_RR_TYPE_NSEC
@@ -952,7 +1101,7 @@ fail:
 enum dnssec_ds
 dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
     const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
-    ldns_rr_list **ds, char *err, size_t errlen)
+    struct dnssec_budget *b, ldns_rr_list **ds, char *err, size_t errlen)
 {
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
 	ldns_rr_list *set, *sigs, *nsecs, *nsec3s;
@@ -966,9 +1115,15 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		return DNSSEC_DS_BOGUS;
 	}
 	set = pick(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
+	if (ldns_rr_list_rr_count(set) > 0 && rc == LDNS_RCODE_NXDOMAIN) {
+		snprintf(err, errlen, "DS lookup: rcode NXDOMAIN with a DS RRset");
+		ldns_rr_list_free(set);
+		return DNSSEC_DS_BOGUS;
+	}
 	if (ldns_rr_list_rr_count(set) > 0) {
 		sigs = pick_sigs(ldns_pkt_answer(pkt), child, LDNS_RR_TYPE_DS);
-		if (dnssec_verify_rrset(set, sigs, zone, keys, now, e, sizeof(e)) == 0) {
+		if (dnssec_verify_rrset(set, sigs, zone, keys, now, b, e,
+		    sizeof(e)) == 0) {
 			*ds = ldns_rr_list_clone(set);
 			res = DNSSEC_DS_SECURE;
 		} else {
@@ -984,7 +1139,7 @@ dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
 		snprintf(err, errlen, "DS lookup: other records in the answer");
 		return DNSSEC_DS_BOGUS;
 	}
-	if (dnssec_authority_nsecs(pkt, zone, keys, now, &nsecs, &nsec3s, e,
+	if (dnssec_authority_nsecs(pkt, zone, keys, now, b, &nsecs, &nsec3s, e,
 	    sizeof(e)) < 0) {
 		snprintf(err, errlen, "no DS: %s", e);
 		return DNSSEC_DS_BOGUS;
@@ -1031,8 +1186,10 @@ struct dnssec_job {
 	ldns_pkt *pkt;
 	ldns_rdf *qname;
 	struct item items[MAX_ITEMS];
-	int nitems, cur, insecure, nfetch, sync;
+	int qtype, nitems, cur, insecure, nfetch, sync;
 	enum dnssec_verdict verdict;	/* set when done while sync */
+	struct dnssec_budget budget;	/* validation work of this query */
+	unsigned answer_checks;		/* of it, on the answer itself */
 	ldns_rdf *target;		/* the zone the item needs */
 	ldns_rdf *zone;			/* deepest secure zone so far */
 	ldns_rr_list *keys;		/* its zone keys, deep */
@@ -1071,6 +1228,12 @@ dnssec_new(struct dnssec_anchors *a, const struct dnssec_io *io)
 	v->anchors = a;
 	v->io = *io;
 	return v;
+}
+
+const struct dnssec_stats *
+dnssec_stats(const struct dnssec *v)
+{
+	return &v->stats;
 }
 
 void
@@ -1114,9 +1277,26 @@ job_free(struct dnssec_job *j)
 	free(j);
 }
 
+/* Add the job's work to the validator's counters; say when a cap hit. */
+static void
+job_account(struct dnssec_job *j)
+{
+	char n[DNSSEC_NAME_BUF];
+
+	j->v->stats.checks += j->budget.query;
+	if (j->budget.cap == DNSSEC_CAP_NONE)
+		return;
+	j->v->stats.capped++;
+	name_str(j->qname, n, sizeof(n));
+	log_warn("dnssec: %s/%d: validation cap hit (%s) after %u signature "
+	    "checks: bogus", n, j->qtype, dnssec_cap_name(j->budget.cap),
+	    j->budget.query);
+}
+
 static void
 job_done(struct dnssec_job *j, enum dnssec_verdict v)
 {
+	job_account(j);
 	if (j->sync) {
 		j->verdict = v;
 		return;
@@ -1152,12 +1332,19 @@ job_fetch(struct dnssec_job *j, const ldns_rdf *name, int type,
 		job_bogus(j, "cannot look up %s", buf);
 }
 
-/* The RRsets on the CNAME chain from qname, then the data or denial. */
+/*
+ * The RRsets on the CNAME chain from qname, then the data or denial.
+ * The rcode must agree with where the chain ends (RFC 6604: it speaks
+ * of the last name): NXDOMAIN with the data there is a forged or broken
+ * header, bogus at once; a denial gets the proof its rcode calls for
+ * (NXDOMAIN or NODATA), so a flipped rcode finds no proof either.
+ */
 static int
-build_items(struct dnssec_job *j, int qtype)
+build_items(struct dnssec_job *j, int qtype, char *why, size_t whylen)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(j->pkt);
 	const ldns_rdf *x = j->qname;
+	int nx = ldns_pkt_get_rcode(j->pkt) == LDNS_RCODE_NXDOMAIN;
 
 	while (j->nitems < MAX_ITEMS) {
 		struct item *it = &j->items[j->nitems++];
@@ -1167,7 +1354,11 @@ build_items(struct dnssec_job *j, int qtype)
 		it->rrset = pick(an, x, it->type);
 		if (ldns_rr_list_rr_count(it->rrset) > 0) {
 			it->sigs = pick_sigs(an, x, it->type);
-			return 0;
+			if (!nx)
+				return 0;
+			snprintf(why, whylen, "rcode NXDOMAIN with the data it "
+			    "denies");
+			return -1;
 		}
 		ldns_rr_list_free(it->rrset);
 		it->rrset = pick(an, x, LDNS_RR_TYPE_CNAME);
@@ -1177,15 +1368,16 @@ build_items(struct dnssec_job *j, int qtype)
 			it->sigs = pick_sigs(an, x, LDNS_RR_TYPE_CNAME);
 			x = ldns_rr_rdf(ldns_rr_list_rr(it->rrset, 0), 0);
 			if (x == NULL)
-				return -1;
+				break;
 			continue;
 		}
 		ldns_rr_list_free(it->rrset);
 		it->rrset = NULL;
 		it->negative = 1;
-		it->nxdomain = ldns_pkt_get_rcode(j->pkt) == LDNS_RCODE_NXDOMAIN;
+		it->nxdomain = nx;
 		return 0;
 	}
+	snprintf(why, whylen, "CNAME chain too long or broken");
 	return -1;
 }
 
@@ -1254,8 +1446,8 @@ item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
 	enum dnssec_verdict v;
 	char e[160] = "";
 
-	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &nsecs,
-	    &nsec3s, e, sizeof(e)) < 0) {
+	if (dnssec_authority_nsecs(j->pkt, j->zone, j->keys, now, &j->budget,
+	    &nsecs, &nsec3s, e, sizeof(e)) < 0) {
 		snprintf(why, whylen, "%s", e);
 		return DNSSEC_BOGUS;
 	}
@@ -1284,35 +1476,46 @@ item_proof(struct dnssec_job *j, const struct item *it, int labels, time_t now,
 	return v;
 }
 
-/* Check the item with the keys of the zone the walk reached. */
+/*
+ * The item against the keys of the zone the walk reached: SECURE,
+ * INSECURE or BOGUS, the reason in why; *labels >= 0 for a wildcard
+ * answer (its proof is what failed, if anything).
+ */
+static enum dnssec_verdict
+item_check(struct dnssec_job *j, const struct item *it, int *labels,
+    char *why, size_t whylen)
+{
+	time_t now = job_now(j);
+
+	*labels = -1;
+	if (!it->negative) {
+		if (ldns_rr_list_rr_count(it->sigs) == 0) {
+			snprintf(why, whylen, "no signature in a signed zone");
+			return DNSSEC_BOGUS;
+		}
+		if (dnssec_verify_rrset(it->rrset, it->sigs, j->zone, j->keys, now,
+		    &j->budget, why, whylen) < 0)
+			return DNSSEC_BOGUS;
+		/* A wildcard answer needs proof that the name is not there. */
+		if ((*labels = expanded(it)) < 0)
+			return DNSSEC_SECURE;
+	}
+	return item_proof(j, it, *labels, now, why, whylen);
+}
+
+/* Check the item; the answer is one response for the budget. */
 static void
 item_verify(struct dnssec_job *j)
 {
 	struct item *it = &j->items[j->cur];
 	char n[DNSSEC_NAME_BUF], e[200];
-	time_t now = job_now(j);
 	enum dnssec_verdict v;
-	int labels = -1;
+	int labels;
 
 	name_str(it->name, n, sizeof(n));
-	if (!it->negative) {
-		if (ldns_rr_list_rr_count(it->sigs) == 0) {
-			job_bogus(j, "%s type %d: no signature in a signed zone",
-			    n, it->type);
-			return;
-		}
-		if (dnssec_verify_rrset(it->rrset, it->sigs, j->zone, j->keys, now,
-		    e, sizeof(e)) < 0) {
-			job_bogus(j, "%s type %d: %s", n, it->type, e);
-			return;
-		}
-		/* A wildcard answer needs proof that the name is not there. */
-		if ((labels = expanded(it)) < 0) {
-			item_finished(j);
-			return;
-		}
-	}
-	v = item_proof(j, it, labels, now, e, sizeof(e));
+	j->budget.response = j->answer_checks;
+	v = item_check(j, it, &labels, e, sizeof(e));
+	j->answer_checks = j->budget.response;
 	if (v == DNSSEC_BOGUS) {
 		if (labels >= 0)
 			job_bogus(j, "%s: wildcard answer without proof: %s", n, e);
@@ -1329,11 +1532,36 @@ item_verify(struct dnssec_job *j)
 
 static void walk_step(struct dnssec_job *j);
 
+/*
+ * The zone keys of zone from a DNSKEY response, its RRset signed by a
+ * key matching one of trusted; NULL with the reason in err.  Only a
+ * NOERROR response counts: keys under another rcode disagree with it.
+ */
+static ldns_rr_list *
+fetched_keys(struct dnssec_job *j, const ldns_pkt *pkt, const ldns_rdf *zone,
+    const ldns_rr_list *trusted, char *err, size_t errlen)
+{
+	ldns_rr_list *set, *sigs, *keys;
+
+	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR) {
+		snprintf(err, errlen, "rcode %d", (int)ldns_pkt_get_rcode(pkt));
+		return NULL;
+	}
+	set = pick(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
+	sigs = pick_sigs(ldns_pkt_answer(pkt), zone, LDNS_RR_TYPE_DNSKEY);
+	j->budget.response = 0;
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, job_now(j),
+	    &j->budget, err, errlen);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	return keys;
+}
+
 static void
 on_child_keys(void *arg, const ldns_pkt *pkt, const char *err)
 {
 	struct dnssec_job *j = arg;
-	ldns_rr_list *set, *sigs, *keys;
+	ldns_rr_list *keys;
 	char n[DNSSEC_NAME_BUF], e[200];
 
 	j->fetch = NULL;
@@ -1342,13 +1570,7 @@ on_child_keys(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DNSKEY %s: %s", n, err);
 		return;
 	}
-	set = pick(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
-	sigs = pick_sigs(ldns_pkt_answer(pkt), j->child, LDNS_RR_TYPE_DNSKEY);
-	keys = dnssec_verify_dnskeys(set, sigs, j->child, j->ds, job_now(j), e,
-	    sizeof(e));
-	ldns_rr_list_free(set);
-	ldns_rr_list_free(sigs);
-	if (keys == NULL) {
+	if ((keys = fetched_keys(j, pkt, j->child, j->ds, e, sizeof(e))) == NULL) {
 		job_bogus(j, "DNSKEY %s: %s", n, e);
 		return;
 	}
@@ -1375,8 +1597,9 @@ on_ds(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DS %s: %s", n, err);
 		return;
 	}
+	j->budget.response = 0;
 	switch (dnssec_ds_step(pkt, j->child, j->zone, j->keys, job_now(j),
-	    &j->ds, e, sizeof(e))) {
+	    &j->budget, &j->ds, e, sizeof(e))) {
 	case DNSSEC_DS_SECURE:
 		job_fetch(j, j->child, LDNS_RR_TYPE_DNSKEY, on_child_keys);
 		return;
@@ -1426,7 +1649,6 @@ static void
 on_anchor_keys(void *arg, const ldns_pkt *pkt, const char *err)
 {
 	struct dnssec_job *j = arg;
-	ldns_rr_list *set, *sigs;
 	char n[DNSSEC_NAME_BUF], e[200];
 
 	j->fetch = NULL;
@@ -1435,12 +1657,7 @@ on_anchor_keys(void *arg, const ldns_pkt *pkt, const char *err)
 		job_bogus(j, "DNSKEY %s: %s", n, err);
 		return;
 	}
-	set = pick(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
-	sigs = pick_sigs(ldns_pkt_answer(pkt), j->zone, LDNS_RR_TYPE_DNSKEY);
-	j->keys = dnssec_verify_dnskeys(set, sigs, j->zone, j->v->anchors->rrs,
-	    job_now(j), e, sizeof(e));
-	ldns_rr_list_free(set);
-	ldns_rr_list_free(sigs);
+	j->keys = fetched_keys(j, pkt, j->zone, j->v->anchors->rrs, e, sizeof(e));
 	if (j->keys == NULL) {
 		job_bogus(j, "DNSKEY %s (trust anchor): %s", n, e);
 		return;
@@ -1495,6 +1712,7 @@ dnssec_validate(struct dnssec *v, const ldns_pkt *pkt, const char *qname,
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->v = v;
+	j->qtype = qtype;
 	j->cb = cb;
 	j->arg = arg;
 	j->sync = 1;
@@ -1505,8 +1723,7 @@ dnssec_validate(struct dnssec *v, const ldns_pkt *pkt, const char *qname,
 		job_free(j);
 		return DNSSEC_BOGUS;
 	}
-	if (build_items(j, qtype) < 0) {
-		snprintf(why, whylen, "CNAME chain too long or broken");
+	if (build_items(j, qtype, why, whylen) < 0) {
 		job_free(j);
 		return DNSSEC_BOGUS;
 	}
@@ -1529,5 +1746,6 @@ dnssec_cancel(struct dnssec_job *j)
 		return;
 	if (j->fetch)
 		j->v->io.cancel(j->v->io.ctx, j->fetch);
+	j->v->stats.checks += j->budget.query;
 	job_free(j);
 }

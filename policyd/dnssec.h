@@ -18,20 +18,24 @@
  *	    char *why, size_t whylen);
  *	void dnssec_cancel(struct dnssec_job *job);
  *	const char *dnssec_verdict_name(enum dnssec_verdict v);
+ *	const struct dnssec_stats *dnssec_stats(const struct dnssec *v);
+ *	const char *dnssec_cap_name(enum dnssec_cap cap);
  *
  *	Pure steps (exported for the tests):
  *	int dnssec_verify_rrset(const ldns_rr_list *rrset,
  *	    const ldns_rr_list *sigs, const ldns_rdf *zone,
- *	    const ldns_rr_list *keys, time_t now, char *err, size_t errlen);
+ *	    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+ *	    char *err, size_t errlen);
  *	ldns_rr_list *dnssec_verify_dnskeys(const ldns_rr_list *dnskeys,
  *	    const ldns_rr_list *sigs, const ldns_rdf *zone,
- *	    const ldns_rr_list *trusted, time_t now, char *err, size_t errlen);
+ *	    const ldns_rr_list *trusted, time_t now, struct dnssec_budget *b,
+ *	    char *err, size_t errlen);
  *	int dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
  *	    const ldns_rr_list *nsecs, const ldns_rdf *zone);
  *	enum dnssec_ds dnssec_ds_step(const ldns_pkt *pkt,
  *	    const ldns_rdf *child, const ldns_rdf *zone,
- *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **ds,
- *	    char *err, size_t errlen);
+ *	    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+ *	    ldns_rr_list **ds, char *err, size_t errlen);
  *	enum dnssec_verdict dnssec_nsec3_deny(const ldns_rdf *name,
  *	    ldns_rr_type type, int nxdomain, const ldns_rr_list *nsec3s,
  *	    const ldns_rdf *zone, char *why, size_t whylen);
@@ -42,8 +46,9 @@
  *	    const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
  *	    size_t whylen);
  *	int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
- *	    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
- *	    ldns_rr_list **nsec3s, char *err, size_t errlen);
+ *	    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+ *	    ldns_rr_list **nsecs, ldns_rr_list **nsec3s, char *err,
+ *	    size_t errlen);
  *
  * DESCRIPTION
  *	For dnssec_validation = local: the AD bit of the resolver is
@@ -67,6 +72,14 @@
  *	current zone), an NSEC or NSEC3 proving a delegation without DS
  *	(all below is insecure), or one proving the label is no zone cut.
  *	Signature validity times are checked against the clock io->now.
+ *	The rcode, which no signature covers, must agree with the
+ *	sections: NXDOMAIN needs the proof that the name at the end of
+ *	the chain does not exist, NOERROR without the data the proof that
+ *	it has no such type, and the data under NXDOMAIN is bogus; so are
+ *	DNSKEY and DS RRsets in responses with any rcode but NOERROR.  An
+ *	answer with another rcode is an error with nothing to validate:
+ *	the verdict is insecure at once, never secure, and the caller
+ *	sees the rcode.
  *	A name under no anchor is insecure (nothing is configured to
  *	vouch for it).  So is what an NSEC3 Opt-Out span leaves open
  *	(RFC 5155 9.2: an unsigned delegation may be there), and what
@@ -75,17 +88,33 @@
  *	signature, an unsigned answer in a signed zone, a denial not
  *	proven, a failed DS or DNSKEY lookup -- is bogus.
  *
+ *	Validation work is capped, as resolvers did after KeyTrap
+ *	(CVE-2023-50387).  A check is one RRSIG tried with one DNSKEY, the
+ *	expensive step; signer, key tag, algorithm and validity times are
+ *	compared first, at no charge.  An RRSIG is tried with at most
+ *	DNSSEC_MAX_KEYTAG_KEYS keys of its tag and algorithm, an RRset
+ *	gets at most DNSSEC_MAX_RRSET_CHECKS checks, one response (the
+ *	answer, or one DS or DNSKEY response of the walk) at most
+ *	DNSSEC_MAX_RESP_CHECKS, and one query, walk included, at most
+ *	DNSSEC_MAX_QUERY_CHECKS.  What a cap leaves unverified is bogus
+ *	("validation cap: ..." in why), and the cap is logged as a
+ *	warning.  struct dnssec_budget counts one query's checks;
+ *	dnssec_stats() the validator's, over all queries, and how many
+ *	queries hit a cap.  dnssec_cap_name() describes a cap.
+ *
  *	It returns the verdict at once when no lookup is needed (job is
  *	set to NULL and cb is not called), else DNSSEC_PENDING with *job
  *	set; cb then runs exactly once, from an io->fetch callback,
  *	unless dnssec_cancel() is called first.  why receives the reason
  *	for an immediate verdict; cb gets it for a later one.
  *
- *	The pure steps: dnssec_verify_rrset() 0 when one RRSIG in sigs,
- *	by zone, valid at now, verifies rrset with a zone key from keys;
- *	dnssec_verify_dnskeys() the zone keys of the DNSKEY RRset when it
- *	is signed by a key matching one of trusted (DS or DNSKEY), else
- *	NULL; dnssec_deny() 0 when the (already verified) NSEC records
+ *	The pure steps take the query's budget b (NULL: a fresh one for
+ *	this call); each check is charged to it, and once b->cap is set
+ *	nothing more verifies.  dnssec_verify_rrset() 0 when one RRSIG in
+ *	sigs, by zone, valid at now, verifies rrset with a zone key from
+ *	keys; dnssec_verify_dnskeys() the zone keys of the DNSKEY RRset
+ *	when it is signed by a key matching one of trusted (DS or
+ *	DNSKEY), else NULL; dnssec_deny() 0 when the (already verified) NSEC records
  *	prove that name has no type (NODATA, also an empty non-terminal
  *	or a wildcard without the type) or does not exist (NXDOMAIN,
  *	with the wildcard at the closest encloser denied);
@@ -100,7 +129,7 @@
  *	or flags other than 0 or 1 are ignored (8.1, 8.2); differing
  *	parameters among the rest are bogus (8.2).
  *	dnssec_authority_nsecs() the NSEC and the NSEC3 records of the
- *	authority section that zone signed, each signature verified (-1
+ *	authority section that zone signed, each RRset verified once (-1
  *	if any fails, or if there are none at all; both lists shallow);
  *	dnssec_ds_step() one step of the walk.
  *
@@ -119,6 +148,32 @@
 
 /* NSEC3 proofs with more iterations are insecure (RFC 9276 3.2). */
 #define DNSSEC_NSEC3_MAX_ITER	150
+
+/* Signature checks (one RRSIG with one DNSKEY) allowed: KeyTrap caps. */
+#define DNSSEC_MAX_KEYTAG_KEYS	2	/* keys of one tag tried per RRSIG */
+#define DNSSEC_MAX_RRSET_CHECKS	8	/* checks for one RRset */
+#define DNSSEC_MAX_RESP_CHECKS	16	/* checks on one response */
+#define DNSSEC_MAX_QUERY_CHECKS	64	/* checks for one query and its walk */
+
+enum dnssec_cap {
+	DNSSEC_CAP_NONE,
+	DNSSEC_CAP_KEYTAG,	/* no RRSIG verified, keys of a tag skipped */
+	DNSSEC_CAP_RRSET,
+	DNSSEC_CAP_RESPONSE,
+	DNSSEC_CAP_QUERY
+};
+
+/* The validation work of one query. */
+struct dnssec_budget {
+	unsigned query;		/* signature checks so far */
+	unsigned response;	/* of them, on the response being checked */
+	enum dnssec_cap cap;	/* the cap reached; NONE while none is */
+};
+
+struct dnssec_stats {
+	unsigned long checks;	/* signature checks, all queries */
+	unsigned long capped;	/* queries made bogus by a cap */
+};
 
 enum dnssec_verdict {
 	DNSSEC_PENDING,
@@ -169,13 +224,16 @@ enum dnssec_verdict dnssec_validate(struct dnssec *v, const ldns_pkt *pkt,
     struct dnssec_job **job, char *why, size_t whylen);
 void dnssec_cancel(struct dnssec_job *job);
 const char *dnssec_verdict_name(enum dnssec_verdict v);
+const struct dnssec_stats *dnssec_stats(const struct dnssec *v);
+const char *dnssec_cap_name(enum dnssec_cap cap);
 
 int dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
-    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now, char *err,
-    size_t errlen);
+    const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
+    struct dnssec_budget *b, char *err, size_t errlen);
 ldns_rr_list *dnssec_verify_dnskeys(const ldns_rr_list *dnskeys,
     const ldns_rr_list *sigs, const ldns_rdf *zone,
-    const ldns_rr_list *trusted, time_t now, char *err, size_t errlen);
+    const ldns_rr_list *trusted, time_t now, struct dnssec_budget *b,
+    char *err, size_t errlen);
 int dnssec_deny(const ldns_rdf *name, ldns_rr_type type, int nxdomain,
     const ldns_rr_list *nsecs, const ldns_rdf *zone);
 enum dnssec_verdict dnssec_nsec3_deny(const ldns_rdf *name, ldns_rr_type type,
@@ -188,10 +246,10 @@ enum dnssec_ds dnssec_nsec3_ds(const ldns_rdf *child,
     const ldns_rr_list *nsec3s, const ldns_rdf *zone, char *why,
     size_t whylen);
 int dnssec_authority_nsecs(const ldns_pkt *pkt, const ldns_rdf *zone,
-    const ldns_rr_list *keys, time_t now, ldns_rr_list **nsecs,
-    ldns_rr_list **nsec3s, char *err, size_t errlen);
+    const ldns_rr_list *keys, time_t now, struct dnssec_budget *b,
+    ldns_rr_list **nsecs, ldns_rr_list **nsec3s, char *err, size_t errlen);
 enum dnssec_ds dnssec_ds_step(const ldns_pkt *pkt, const ldns_rdf *child,
     const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
-    ldns_rr_list **ds, char *err, size_t errlen);
+    struct dnssec_budget *b, ldns_rr_list **ds, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dnssec.h"
 
@@ -24,6 +25,18 @@
 #define DAY	86400
 
 static ldns_key *k_test, *k_ok, *k_other;
+
+/* ldns_rr_compare() calls, counted (-Wl,--wrap=ldns_rr_compare). */
+static unsigned long rr_compares;
+int __real_ldns_rr_compare(const ldns_rr *a, const ldns_rr *b);
+int __wrap_ldns_rr_compare(const ldns_rr *a, const ldns_rr *b);
+
+int
+__wrap_ldns_rr_compare(const ldns_rr *a, const ldns_rr *b)
+{
+	rr_compares++;
+	return __real_ldns_rr_compare(a, b);
+}
 static ldns_rr *dnskey_test, *dnskey_ok, *dnskey_other, *ds_test, *ds_ok;
 
 static ldns_rr *
@@ -174,44 +187,44 @@ START_TEST(test_verify_rrset)
 	ldns_rdf *zone = dn("ok.test."), *other = dn("test.");
 	char err[200];
 
-	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, NULL, err,
 	    sizeof(err)), 0);
 	/* Outside the validity window. */
 	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW + 31 * DAY,
-	    err, sizeof(err)), -1);
+	    NULL, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "expired") != NULL, "%s", err);
 	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW - 2 * DAY,
-	    err, sizeof(err)), -1);
+	    NULL, err, sizeof(err)), -1);
 	/* The signer must be the zone whose keys we hold. */
-	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, other, keys, NOW, err,
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, other, keys, NOW, NULL, err,
 	    sizeof(err)), -1);
 	/* No signatures. */
 	{
 		ldns_rr_list *none = ldns_rr_list_new();
 
 		ck_assert_int_eq(dnssec_verify_rrset(set, none, zone, keys, NOW,
-		    err, sizeof(err)), -1);
+		    NULL, err, sizeof(err)), -1);
 		ldns_rr_list_free(none);
 	}
 	/* A key of another zone, even with the right tag, does not count. */
 	{
 		ldns_rr_list *ok = one(ldns_rr_clone(dnskey_other));
 
-		ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, ok, NOW, err,
+		ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, ok, NOW, NULL, err,
 		    sizeof(err)), -1);
 		ldns_rr_list_deep_free(ok);
 	}
 	/* Changed data. */
 	ldns_rr_list_deep_free(set);
 	set = one(rr("www.ok.test. 60 IN A 192.0.2.66"));
-	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, NULL, err,
 	    sizeof(err)), -1);
 	/* A revoked key or one without the zone flag verifies nothing. */
 	ldns_rr_list_deep_free(set);
 	set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
 	ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_rr_list_rr(keys, 0),
 	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1), 0));
-	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, err,
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, NULL, err,
 	    sizeof(err)), -1);
 	ldns_rr_list_deep_free(set);
 	ldns_rr_list_deep_free(keys);
@@ -232,32 +245,32 @@ START_TEST(test_verify_dnskeys)
 	sigs = sign(set, k_test, -DAY, DAY);
 	/* By DS. */
 	trusted = one(ldns_rr_clone(ds_test));
-	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, err, sizeof(err));
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, NULL, err, sizeof(err));
 	ck_assert_msg(keys != NULL, "%s", err);
 	ck_assert_uint_eq(ldns_rr_list_rr_count(keys), 2);
 	ldns_rr_list_deep_free(keys);
 	ldns_rr_list_deep_free(trusted);
 	/* By DNSKEY. */
 	trusted = one(ldns_rr_clone(dnskey_test));
-	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, err, sizeof(err));
+	keys = dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW, NULL, err, sizeof(err));
 	ck_assert_msg(keys != NULL, "%s", err);
 	ldns_rr_list_deep_free(keys);
 	ldns_rr_list_deep_free(trusted);
 	/* The DS of a key that did not sign the set. */
 	trusted = one(ldns_key_rr2ds(dnskey_other, LDNS_SHA256));
 	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW,
-	    err, sizeof(err)));
+	    NULL, err, sizeof(err)));
 	ldns_rr_list_deep_free(trusted);
 	/* A DS for another key altogether. */
 	trusted = one(ldns_rr_clone(ds_ok));
 	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted, NOW,
-	    err, sizeof(err)));
+	    NULL, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "no DNSKEY matches") != NULL, "%s", err);
 	ldns_rr_list_deep_free(trusted);
 	/* Expired self-signature. */
 	trusted = one(ldns_rr_clone(ds_test));
 	ck_assert_ptr_null(dnssec_verify_dnskeys(set, sigs, zone, trusted,
-	    NOW + 2 * DAY, err, sizeof(err)));
+	    NOW + 2 * DAY, NULL, err, sizeof(err)));
 	ldns_rr_list_deep_free(trusted);
 	ldns_rr_list_deep_free(set);
 	ldns_rr_list_deep_free(sigs);
@@ -536,6 +549,9 @@ n3_ds_answer(const char *name)
 }
 
 static int corrupt_ds;		/* the fake server tampers with DS ok.test. */
+static int flip_dnskey;		/* the fake server sets NXDOMAIN on DNSKEY */
+static int trap;		/* KeyTrap keys (1), and signatures (2) */
+static void push_trap_keys(ldns_pkt *p);
 
 /* What the fake resolver answers for name/type. */
 static ldns_pkt *
@@ -548,7 +564,10 @@ world_answer(const char *name, int type)
 		push_keys(p, dnskey_test, k_test);
 	} else if (strcmp(name, "ok.test.") == 0 && type == LDNS_RR_TYPE_DNSKEY) {
 		p = pkt_new(LDNS_RCODE_NOERROR);
-		push_keys(p, dnskey_ok, k_ok);
+		if (trap)
+			push_trap_keys(p);
+		else
+			push_keys(p, dnskey_ok, k_ok);
 	} else if (strcmp(name, "ok.test.") == 0 && type == LDNS_RR_TYPE_DS) {
 		ldns_rr_list *set = one(ldns_rr_clone(ds_ok)), *sigs;
 
@@ -591,6 +610,8 @@ world_answer(const char *name, int type)
 	} else {
 		p = pkt_new(LDNS_RCODE_SERVFAIL);
 	}
+	if (flip_dnskey && type == LDNS_RR_TYPE_DNSKEY)
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
 	return p;
 }
 
@@ -679,7 +700,7 @@ world_validator(void)
 	a = dnssec_anchors_parse(text, strlen(text), err, sizeof(err));
 	ck_assert_msg(a != NULL, "%s", err);
 	nqueue = nfetches = 0;
-	corrupt_ds = 0;
+	corrupt_ds = flip_dnskey = trap = 0;
 	clock_now = NOW;
 	return dnssec_new(a, &io);
 }
@@ -702,6 +723,26 @@ check_answer(struct dnssec *v, ldns_pkt *p, const char *qname, int qtype,
 	ck_assert_int_eq(o.calls, 1);
 	snprintf(why, len, "%s", o.why);
 	return o.v;
+}
+
+/*
+ * Validate p as the answer to qname/qtype and want the verdict want,
+ * for bogus with sub in the reason; case n of a table.  Frees p and v.
+ */
+static void
+expect(struct dnssec *v, ldns_pkt *p, const char *qname, int qtype,
+    enum dnssec_verdict want, const char *sub, int n)
+{
+	enum dnssec_verdict got;
+	char why[256] = "";
+
+	got = check_answer(v, p, qname, qtype, why, sizeof(why));
+	ck_assert_msg(got == want, "case %d: %s (%s)", n, dnssec_verdict_name(got),
+	    why);
+	if (got == DNSSEC_BOGUS)
+		ck_assert_msg(strstr(why, sub) != NULL, "case %d: %s", n, why);
+	ldns_pkt_free(p);
+	dnssec_free(v);
 }
 
 enum answer_kind {
@@ -735,8 +776,6 @@ START_TEST(test_walk)
 	struct dnssec *v = world_validator();
 	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
 	int qtype = LDNS_RR_TYPE_A;
-	enum dnssec_verdict got;
-	char why[256] = "";
 
 	switch (walk_cases[_i].kind) {
 	case A_SIGNED:
@@ -792,14 +831,8 @@ START_TEST(test_walk)
 		    rr("mx.ins.test. 60 IN A 192.0.2.9"));
 		break;
 	}
-	got = check_answer(v, p, walk_cases[_i].qname, qtype, why, sizeof(why));
-	ck_assert_msg(got == walk_cases[_i].want, "case %d: %s (%s)", _i,
-	    dnssec_verdict_name(got), why);
-	if (got == DNSSEC_BOGUS)
-		ck_assert_msg(strstr(why, walk_cases[_i].why) != NULL, "case %d: %s",
-		    _i, why);
-	ldns_pkt_free(p);
-	dnssec_free(v);
+	expect(v, p, walk_cases[_i].qname, qtype, walk_cases[_i].want,
+	    walk_cases[_i].why, _i);
 }
 END_TEST
 
@@ -843,6 +876,535 @@ START_TEST(test_servfail)
 }
 END_TEST
 
+/*
+ * The rcode must agree with the sections (security review, issue 12
+ * item 1): an on-path attacker flips four header bits, the signatures
+ * still verify, and DANE would read "no such domain" or "no TLSA".
+ */
+enum rc_kind {
+	RC_DATA, RC_TLSA, RC_NODATA_PROOF, RC_NX_PROOF, RC_SOA_ONLY,
+	RC_CNAME_NX, RC_CNAME_DATA
+};
+
+#define TLSA_OWNER	"_25._tcp.www.ok.test."
+
+static const struct {
+	enum rc_kind kind;
+	ldns_pkt_rcode rcode;
+	const char *qname;
+	int qtype;
+	enum dnssec_verdict want;
+	const char *why;	/* substring, for bogus */
+} rcode_cases[] = {
+	{ RC_DATA, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	/* The fuzzer's reproducer: a signed A answer with rcode 3. */
+	{ RC_DATA, LDNS_RCODE_NXDOMAIN, "www.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+	{ RC_TLSA, LDNS_RCODE_NOERROR, TLSA_OWNER, LDNS_RR_TYPE_TLSA,
+	  DNSSEC_SECURE, "" },
+	{ RC_TLSA, LDNS_RCODE_NXDOMAIN, TLSA_OWNER, LDNS_RR_TYPE_TLSA,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+	{ RC_NODATA_PROOF, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_SECURE, "" },
+	/* NODATA flipped to NXDOMAIN: the NSEC shows the name. */
+	{ RC_NODATA_PROOF, LDNS_RCODE_NXDOMAIN, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_BOGUS, "do not prove the NXDOMAIN" },
+	{ RC_NX_PROOF, LDNS_RCODE_NXDOMAIN, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	/* NXDOMAIN flipped to NOERROR: empty, so NODATA, unproven. */
+	{ RC_NX_PROOF, LDNS_RCODE_NOERROR, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "do not prove the NODATA" },
+	/* NOERROR and an empty answer without any NSEC: no NODATA proof. */
+	{ RC_SOA_ONLY, LDNS_RCODE_NOERROR, "www.ok.test.", LDNS_RR_TYPE_TXT,
+	  DNSSEC_BOGUS, "no NSEC or NSEC3" },
+	{ RC_SOA_ONLY, LDNS_RCODE_NXDOMAIN, "nope.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "no NSEC or NSEC3" },
+	/* RFC 6604: the rcode of a chain speaks of its last name. */
+	{ RC_CNAME_NX, LDNS_RCODE_NXDOMAIN, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	{ RC_CNAME_NX, LDNS_RCODE_NOERROR, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "do not prove the NODATA" },
+	{ RC_CNAME_DATA, LDNS_RCODE_NOERROR, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_SECURE, "" },
+	{ RC_CNAME_DATA, LDNS_RCODE_NXDOMAIN, "alias.ok.test.", LDNS_RR_TYPE_A,
+	  DNSSEC_BOGUS, "NXDOMAIN with the data" },
+};
+
+START_TEST(test_rcode)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(rcode_cases[_i].rcode);
+
+	switch (rcode_cases[_i].kind) {
+	case RC_CNAME_DATA:
+		push_signed(p, LDNS_SECTION_ANSWER,
+		    "alias.ok.test. 60 IN CNAME www.ok.test.", k_ok, DAY);
+		/* FALLTHROUGH */
+	case RC_DATA:
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, DAY);
+		break;
+	case RC_TLSA:
+		push_signed(p, LDNS_SECTION_ANSWER, TLSA_OWNER " 60 IN TLSA 3 1 1 "
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    k_ok, DAY);
+		break;
+	case RC_NODATA_PROOF:
+		push_signed(p, LDNS_SECTION_AUTHORITY, "www.ok.test. 60 IN NSEC "
+		    "ok.test. A RRSIG NSEC", k_ok, DAY);
+		break;
+	case RC_CNAME_NX:
+		push_signed(p, LDNS_SECTION_ANSWER,
+		    "alias.ok.test. 60 IN CNAME nope.ok.test.", k_ok, DAY);
+		/* FALLTHROUGH */
+	case RC_NX_PROOF:
+		push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN NSEC "
+		    "www.ok.test. NS SOA RRSIG NSEC DNSKEY", k_ok, DAY);
+		break;
+	case RC_SOA_ONLY:
+		break;
+	}
+	if (rcode_cases[_i].kind != RC_DATA && rcode_cases[_i].kind != RC_TLSA
+	    && rcode_cases[_i].kind != RC_CNAME_DATA)
+		push_signed(p, LDNS_SECTION_AUTHORITY, "ok.test. 60 IN SOA ns.test. "
+		    "h.test. 1 60 30 600 5", k_ok, DAY);
+	expect(v, p, rcode_cases[_i].qname, rcode_cases[_i].qtype,
+	    rcode_cases[_i].want, rcode_cases[_i].why, _i);
+}
+END_TEST
+
+/*
+ * Any rcode but NOERROR and NXDOMAIN is an error: never secure, however
+ * well signed the sections, and passed on with its rcode (the caller
+ * sees the error); no lookup is made for it.
+ */
+START_TEST(test_error_rcodes)
+{
+	struct dnssec *v = world_validator();
+	struct dnssec_job *job;
+	char why[100];
+
+	for (int rc = 0; rc < 16; rc++) {
+		ldns_pkt *p;
+
+		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
+			continue;
+		p = pkt_new((ldns_pkt_rcode)rc);
+		push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+		    k_ok, DAY);
+		ck_assert_msg(dnssec_validate(v, p, "www.ok.test.", LDNS_RR_TYPE_A,
+		    done, NULL, &job, why, sizeof(why)) != DNSSEC_SECURE,
+		    "rcode %d", rc);
+		ck_assert_ptr_null(job);
+		ldns_pkt_free(p);
+	}
+	ck_assert_int_eq(nfetches, 0);
+	dnssec_free(v);
+}
+END_TEST
+
+/* DNSKEY and DS responses: keys or a DS RRset under NXDOMAIN are bogus. */
+START_TEST(test_fetch_rcode)
+{
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_test)), *ds;
+	ldns_rdf *zone = dn("test."), *c = dn("ok.test.");
+	ldns_pkt *p = world_answer("ok.test.", LDNS_RR_TYPE_DS);
+	char err[200];
+
+	ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
+	    sizeof(err)), DNSSEC_DS_BOGUS);
+	ck_assert_ptr_null(ds);
+	ck_assert_msg(strstr(err, "NXDOMAIN") != NULL, "%s", err);
+	ldns_pkt_free(p);
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(c);
+}
+END_TEST
+
+START_TEST(test_dnskey_rcode)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	char why[256] = "";
+
+	push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+	    k_ok, DAY);
+	flip_dnskey = 1;
+	ck_assert_int_eq(check_answer(v, p, "www.ok.test.", LDNS_RR_TYPE_A, why,
+	    sizeof(why)), DNSSEC_BOGUS);
+	ck_assert_msg(strstr(why, "DNSKEY test.") != NULL
+	    && strstr(why, "rcode 3") != NULL, "%s", why);
+	flip_dnskey = 0;
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/*
+ * KeyTrap (CVE-2023-50387; security review, issue 12 item 11): many
+ * RRSIGs against many DNSKEYs sharing one key tag.  The work is counted
+ * in signature checks (struct dnssec_budget, dnssec_stats()), not time.
+ * The fake keys are the real one with two public-key bytes of the same
+ * parity swapped: the key tag, a sum over 16-bit words, stays.  The
+ * real key and the real signature come last, so that without the caps
+ * the crafted answer verifies, after TRAP_N * TRAP_N checks.
+ */
+#define TRAP_N	40
+
+/* Is rr in l? */
+static int
+in_list(const ldns_rr_list *l, const ldns_rr *rr)
+{
+	for (size_t j = 0; j < ldns_rr_list_rr_count(l); j++)
+		if (ldns_rr_compare(rr, ldns_rr_list_rr(l, j)) == 0)
+			return 1;
+	return 0;
+}
+
+/* n DNSKEYs with the tag and algorithm of key, key itself last; deep. */
+static ldns_rr_list *
+colliding_keys(const ldns_rr *key, int n)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+	size_t len = ldns_rdf_size(ldns_rr_rdf(key, 3));
+
+	ldns_rr_list_push_rr(l, ldns_rr_clone(key));
+	for (size_t a = 0; a < len && (int)ldns_rr_list_rr_count(l) < n; a++)
+		for (size_t b = a + 2; b < len
+		    && (int)ldns_rr_list_rr_count(l) < n; b += 2) {
+			ldns_rr *k = ldns_rr_clone(key);
+			uint8_t *d = ldns_rdf_data(ldns_rr_rdf(k, 3)), t = d[a];
+
+			d[a] = d[b];
+			d[b] = t;
+			ck_assert_uint_eq(ldns_calc_keytag(k), ldns_calc_keytag(key));
+			if (in_list(l, k))
+				ldns_rr_free(k);
+			else
+				ldns_rr_list_push_rr(l, k);
+		}
+	ck_assert_int_eq((int)ldns_rr_list_rr_count(l), n);
+	/* The real key last: it swaps places with the last fake. */
+	{
+		ldns_rr *real = ldns_rr_list_rr(l, 0), *fake = ldns_rr_list_pop_rr(l);
+
+		ldns_rr_list_set_rr(l, fake, 0);
+		ldns_rr_list_push_rr(l, real);
+	}
+	return l;
+}
+
+/* n RRSIGs over set as k's, the first n - 1 not verifying; deep. */
+static ldns_rr_list *
+trap_sigs(const ldns_rr_list *set, ldns_key *k, int n)
+{
+	ldns_rr_list *real = sign(set, k, -DAY, DAY), *l = ldns_rr_list_new();
+
+	for (int i = 0; i < n - 1; i++) {
+		ldns_rr *sig = ldns_rr_clone(ldns_rr_list_rr(real, 0));
+		ldns_rdf *bytes = ldns_rr_rdf(sig, 8);
+
+		ldns_rdf_data(bytes)[(size_t)i % ldns_rdf_size(bytes)] ^= 0x5a;
+		ldns_rr_list_push_rr(l, sig);
+	}
+	ldns_rr_list_push_rr(l, ldns_rr_list_pop_rr(real));
+	ldns_rr_list_deep_free(real);
+	return l;
+}
+
+/* The DNSKEY answer of ok.test. with TRAP_N colliding keys. */
+static void
+push_trap_keys(ldns_pkt *p)
+{
+	ldns_rr_list *set = colliding_keys(dnskey_ok, TRAP_N), *sigs;
+
+	sigs = trap == 2 ? trap_sigs(set, k_ok, TRAP_N) : sign(set, k_ok, -DAY, DAY);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+}
+
+START_TEST(test_keytrap_rrset)
+{
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rr_list *keys = colliding_keys(dnskey_ok, TRAP_N);
+	ldns_rr_list *sigs = trap_sigs(set, k_ok, TRAP_N), *pair;
+	struct dnssec_budget b = { 0, 0, DNSSEC_CAP_NONE };
+	ldns_rdf *zone = dn("ok.test.");
+	char err[200];
+	int rc;
+
+	ck_assert_uint_eq(ldns_rr_list_rr_count(keys), TRAP_N);
+	rc = dnssec_verify_rrset(set, sigs, zone, keys, NOW, &b, err, sizeof(err));
+	ck_assert_msg(rc == -1, "crafted RRset verified after %u checks", b.query);
+	ck_assert_msg(strstr(err, "validation cap") != NULL, "%s", err);
+	ck_assert_int_ne(b.cap, DNSSEC_CAP_NONE);
+	ck_assert_uint_le(b.query, DNSSEC_MAX_RRSET_CHECKS);
+	/* Once capped, the query's budget verifies nothing more. */
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, &b, err,
+	    sizeof(err)), -1);
+	ck_assert_uint_le(b.query, DNSSEC_MAX_RRSET_CHECKS);
+	/* Two keys may share a tag: the real one, second, is tried. */
+	pair = ldns_rr_list_new();
+	ldns_rr_list_push_rr(pair, ldns_rr_clone(ldns_rr_list_rr(keys, 0)));
+	ldns_rr_list_push_rr(pair, ldns_rr_clone(dnskey_ok));
+	ldns_rr_list_deep_free(sigs);
+	sigs = sign(set, k_ok, -DAY, DAY);
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, pair, NOW, &b, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(b.query, 2);
+	/* A third key of that tag is not: no signature verifies. */
+	ldns_rr_list_deep_free(pair);
+	pair = ldns_rr_list_new();
+	for (int i = 0; i < 2; i++)
+		ldns_rr_list_push_rr(pair, ldns_rr_clone(ldns_rr_list_rr(keys, i)));
+	ldns_rr_list_push_rr(pair, ldns_rr_clone(dnskey_ok));
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, pair, NOW, &b, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(b.cap, DNSSEC_CAP_KEYTAG);
+	ck_assert_uint_eq(b.query, DNSSEC_MAX_KEYTAG_KEYS);
+	ldns_rr_list_deep_free(pair);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
+/* The answer's RRset, or (trap 2) the DNSKEY RRset, through the walk. */
+START_TEST(test_keytrap_walk)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rr_list *sigs = trap_sigs(set, k_ok, TRAP_N);
+	const struct dnssec_stats *st = dnssec_stats(v);
+	FILE *log = tmpfile();
+	char why[256] = "", line[512];
+	int saved = dup(2), logged = 0;
+	enum dnssec_verdict got;
+
+	trap = _i + 1;
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+	/* The validator logs to stderr here: catch its warning. */
+	ck_assert_ptr_nonnull(log);
+	fflush(stderr);
+	dup2(fileno(log), 2);
+	got = check_answer(v, p, "www.ok.test.", LDNS_RR_TYPE_A, why, sizeof(why));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_msg(got == DNSSEC_BOGUS, "crafted answer %s after %lu checks",
+	    dnssec_verdict_name(got), st->checks);
+	ck_assert_msg(strstr(why, "validation cap") != NULL, "%s", why);
+	/* At most the DNSKEY/DS steps before it plus the RRset cap. */
+	ck_assert_uint_le(st->checks, 3 + DNSSEC_MAX_RRSET_CHECKS);
+	ck_assert_uint_le(st->checks, DNSSEC_MAX_QUERY_CHECKS);
+	ck_assert_uint_eq(st->capped, 1);
+	rewind(log);
+	while (fgets(line, sizeof(line), log) != NULL)
+		logged |= strstr(line, "dnssec: www.ok.test./1: validation cap hit")
+		    != NULL;
+	ck_assert_msg(logged, "no log line for the cap");
+	fclose(log);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/* Normal answers cost a few checks: one zone, one walk. */
+START_TEST(test_checks_normal)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	char why[256] = "";
+
+	push_signed(p, LDNS_SECTION_ANSWER, "www.ok.test. 60 IN A 192.0.2.1",
+	    k_ok, DAY);
+	ck_assert_int_eq(check_answer(v, p, "www.ok.test.", LDNS_RR_TYPE_A, why,
+	    sizeof(why)), DNSSEC_SECURE);
+	/* DNSKEY test., DS ok.test., DNSKEY ok.test., the answer. */
+	ck_assert_uint_eq(dnssec_stats(v)->checks, 4);
+	ck_assert_uint_eq(dnssec_stats(v)->capped, 0);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/*
+ * Key rollovers stay well inside the caps: an RRset signed by the old
+ * and the new ZSK, a DNSKEY RRset of three keys signed by both KSKs
+ * (either DS), and two keys that happen to share a tag.
+ */
+START_TEST(test_rollover)
+{
+	ldns_rr *dnskey_zsk, *dnskey_ksk2, *ds2;
+	ldns_key *zsk = mkkey("ok.test.", &dnskey_zsk);
+	ldns_key *ksk2 = mkkey("ok.test.", &dnskey_ksk2);
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1")), *keys;
+	ldns_rr_list *sigs = sign(set, k_ok, -DAY, DAY), *s2, *dks, *trusted;
+	struct dnssec_budget b = { 0, 0, DNSSEC_CAP_NONE };
+	ldns_rdf *zone = dn("ok.test.");
+	char err[200];
+
+	/* ZSK rollover: two signatures, the new key first in the set. */
+	s2 = sign(set, zsk, -DAY, DAY);
+	ldns_rr_list_push_rr(s2, ldns_rr_list_pop_rr(sigs));
+	keys = ldns_rr_list_new();
+	ldns_rr_list_push_rr(keys, ldns_rr_clone(dnskey_ok));
+	ldns_rr_list_push_rr(keys, ldns_rr_clone(dnskey_zsk));
+	ck_assert_int_eq(dnssec_verify_rrset(set, s2, zone, keys, NOW, &b, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_le(b.query, 2);
+	/* KSK rollover: three keys, signed by both KSKs; either DS works. */
+	dks = ldns_rr_list_new();
+	ldns_rr_list_push_rr(dks, ldns_rr_clone(dnskey_ok));
+	ldns_rr_list_push_rr(dks, ldns_rr_clone(dnskey_ksk2));
+	ldns_rr_list_push_rr(dks, ldns_rr_clone(dnskey_zsk));
+	ldns_rr_list_deep_free(sigs);
+	sigs = sign(dks, k_ok, -DAY, DAY);
+	ldns_rr_list_deep_free(s2);
+	s2 = sign(dks, ksk2, -DAY, DAY);
+	ldns_rr_list_push_rr(sigs, ldns_rr_list_pop_rr(s2));
+	ds2 = ldns_key_rr2ds(dnskey_ksk2, LDNS_SHA256);
+	for (int i = 0; i < 2; i++) {
+		ldns_rr_list *zk;
+
+		trusted = one(ldns_rr_clone(i ? ds2 : ds_ok));
+		memset(&b, 0, sizeof(b));
+		zk = dnssec_verify_dnskeys(dks, sigs, zone, trusted, NOW, &b, err,
+		    sizeof(err));
+		ck_assert_msg(zk != NULL, "DS %d: %s", i, err);
+		ck_assert_uint_eq(ldns_rr_list_rr_count(zk), 3);
+		ck_assert_uint_le(b.query, 2);
+		ldns_rr_list_deep_free(zk);
+		ldns_rr_list_deep_free(trusted);
+	}
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(s2);
+	ldns_rr_list_deep_free(dks);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_free(ds2);
+	ldns_rr_free(dnskey_zsk);
+	ldns_rr_free(dnskey_ksk2);
+	ldns_key_deep_free(zsk);
+	ldns_key_deep_free(ksk2);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
+/*
+ * A big answer: its duplicates go (the signature is over the set
+ * without them) at a cost linear in its size, counted in RR
+ * comparisons; comparing each RR with all before it took a second for
+ * 1500 records, before any signature was looked at.
+ */
+#define BIG_N	1000
+
+START_TEST(test_big_rrset)
+{
+	struct dnssec *v = world_validator();
+	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
+	ldns_rr_list *set = ldns_rr_list_new(), *sigs;
+	char text[80], why[256] = "";
+
+	for (int i = 0; i < BIG_N; i++) {
+		snprintf(text, sizeof(text), "www.ok.test. 60 IN A 10.0.%d.%d",
+		    i / 250, i % 250);
+		ldns_rr_list_push_rr(set, rr(text));
+	}
+	sigs = sign(set, k_ok, -DAY, DAY);
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, set);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr("www.ok.test. 60 IN A "
+	    "10.0.0.7"));	/* sent twice */
+	ldns_pkt_push_rr_list(p, LDNS_SECTION_ANSWER, sigs);
+	rr_compares = 0;
+	ck_assert_int_eq(check_answer(v, p, "www.ok.test.", LDNS_RR_TYPE_A, why,
+	    sizeof(why)), DNSSEC_SECURE);
+	ck_assert_msg(rr_compares <= 2 * BIG_N, "%lu RR comparisons for %d RRs",
+	    rr_compares, BIG_N);
+	ldns_rr_list_free(set);
+	ldns_rr_list_free(sigs);
+	ldns_pkt_free(p);
+	dnssec_free(v);
+}
+END_TEST
+
+/*
+ * The caps above the RRset: 8 checks each (7 bad signatures, then the
+ * good one) pass the RRset cap, but a response holds only two such
+ * RRsets, and a query (a new response for each) eight.
+ */
+static int
+costly_rrset(struct dnssec_budget *b, int i)
+{
+	char text[80], err[200];
+	ldns_rr_list *set, *sigs, *keys = one(ldns_rr_clone(dnskey_ok));
+	ldns_rdf *zone = dn("ok.test.");
+	int rc;
+
+	snprintf(text, sizeof(text), "h%d.ok.test. 60 IN A 192.0.2.%d", i, i);
+	set = one(rr(text));
+	sigs = trap_sigs(set, k_ok, DNSSEC_MAX_RRSET_CHECKS);
+	rc = dnssec_verify_rrset(set, sigs, zone, keys, NOW, b, err, sizeof(err));
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+	return rc;
+}
+
+START_TEST(test_caps)
+{
+	struct dnssec_budget b = { 0, 0, DNSSEC_CAP_NONE };
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_ok)), *sigs;
+	ldns_rdf *zone = dn("ok.test.");
+	char err[200];
+	int i;
+
+	/* One bad signature more than the RRset cap: bogus. */
+	sigs = trap_sigs(set, k_ok, DNSSEC_MAX_RRSET_CHECKS + 1);
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, &b, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(b.cap, DNSSEC_CAP_RRSET);
+	ck_assert_uint_eq(b.query, DNSSEC_MAX_RRSET_CHECKS);
+	ck_assert_msg(strstr(err, "validation cap: more than 8 signature checks "
+	    "for one RRset") != NULL, "%s", err);
+	/* Per response. */
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i * DNSSEC_MAX_RRSET_CHECKS < DNSSEC_MAX_RESP_CHECKS; i++)
+		ck_assert_int_eq(costly_rrset(&b, i + 1), 0);
+	ck_assert_int_eq(costly_rrset(&b, i + 1), -1);
+	ck_assert_int_eq(b.cap, DNSSEC_CAP_RESPONSE);
+	ck_assert_uint_eq(b.query, DNSSEC_MAX_RESP_CHECKS);
+	/* Per query. */
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i * DNSSEC_MAX_RRSET_CHECKS < DNSSEC_MAX_QUERY_CHECKS; i++) {
+		b.response = 0;
+		ck_assert_int_eq(costly_rrset(&b, i + 1), 0);
+	}
+	b.response = 0;
+	ck_assert_int_eq(costly_rrset(&b, i + 1), -1);
+	ck_assert_int_eq(b.cap, DNSSEC_CAP_QUERY);
+	ck_assert_uint_eq(b.query, DNSSEC_MAX_QUERY_CHECKS);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(keys);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
 /* The DS step on its own: every outcome. */
 START_TEST(test_ds_step)
 {
@@ -853,7 +1415,7 @@ START_TEST(test_ds_step)
 
 	c = dn("ok.test.");
 	p = world_answer("ok.test.", LDNS_RR_TYPE_DS);
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_SECURE);
 	ck_assert_uint_eq(ldns_rr_list_rr_count(ds), 1);
 	ldns_rr_list_deep_free(ds);
@@ -861,7 +1423,7 @@ START_TEST(test_ds_step)
 	{
 		ldns_rr_list *wrong = one(ldns_rr_clone(dnskey_other));
 
-		ck_assert_int_eq(dnssec_ds_step(p, c, zone, wrong, NOW, &ds, err,
+		ck_assert_int_eq(dnssec_ds_step(p, c, zone, wrong, NOW, NULL, &ds, err,
 		    sizeof(err)), DNSSEC_DS_BOGUS);
 		ck_assert_ptr_null(ds);
 		ldns_rr_list_deep_free(wrong);
@@ -871,27 +1433,27 @@ START_TEST(test_ds_step)
 
 	c = dn("ins.test.");
 	p = world_answer("ins.test.", LDNS_RR_TYPE_DS);
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_INSECURE);
 	ldns_pkt_free(p);
 	/* The same NSEC without its signature proves nothing. */
 	p = pkt_new(LDNS_RCODE_NOERROR);
 	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
 	    rr("ins.test. 60 IN NSEC ok.test. NS RRSIG NSEC"));
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_BOGUS);
 	ldns_pkt_free(p);
 	/* NSEC3 alone: not supported, so bogus, never insecure. */
 	p = pkt_new(LDNS_RCODE_NOERROR);
 	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr("0123456789ABCDEFGHIJKLMNOPQRSTUV.test. "
 	    "60 IN NSEC3 1 1 0 - 0123456789ABCDEFGHIJKLMNOPQRSTUU NS"));
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_BOGUS);
 	ck_assert_msg(strstr(err, "NSEC3") != NULL, "%s", err);
 	ldns_pkt_free(p);
 	/* SERVFAIL. */
 	p = pkt_new(LDNS_RCODE_SERVFAIL);
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_BOGUS);
 	ldns_pkt_free(p);
 	ldns_rdf_deep_free(c);
@@ -901,11 +1463,11 @@ START_TEST(test_ds_step)
 	p = pkt_new(LDNS_RCODE_NOERROR);
 	push_signed(p, LDNS_SECTION_AUTHORITY, "a.test. 60 IN NSEC ins.test. "
 	    "A RRSIG NSEC", k_test, DAY);
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_NOCUT);
 	ldns_rdf_deep_free(c);
 	c = dn("b.test.");
-	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+	ck_assert_int_eq(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 	    sizeof(err)), DNSSEC_DS_NXDOMAIN);
 	ldns_pkt_free(p);
 	ldns_rdf_deep_free(c);
@@ -1023,8 +1585,6 @@ START_TEST(test_nsec3_walk)
 	struct dnssec *v = world_validator();
 	ldns_pkt *p = pkt_new(LDNS_RCODE_NOERROR);
 	const char *q = n3_cases[_i].qname;
-	enum dnssec_verdict got;
-	char why[256] = "";
 
 	switch (n3_cases[_i].kind) {
 	case N3_OPTOUT_NXDOMAIN:
@@ -1097,14 +1657,8 @@ START_TEST(test_nsec3_walk)
 		}
 		break;
 	}
-	got = check_answer(v, p, q, n3_cases[_i].qtype, why, sizeof(why));
-	ck_assert_msg(got == n3_cases[_i].want, "case %d: %s (%s)", _i,
-	    dnssec_verdict_name(got), why);
-	if (got == DNSSEC_BOGUS)
-		ck_assert_msg(strstr(why, n3_cases[_i].why) != NULL, "case %d: %s",
-		    _i, why);
-	ldns_pkt_free(p);
-	dnssec_free(v);
+	expect(v, p, q, n3_cases[_i].qtype, n3_cases[_i].want, n3_cases[_i].why,
+	    _i);
 }
 END_TEST
 
@@ -1138,7 +1692,7 @@ START_TEST(test_nsec3_ds)
 		} else {
 			n3_push(p, cases[i].child, 1);
 		}
-		ck_assert_msg(dnssec_ds_step(p, c, zone, keys, NOW, &ds, err,
+		ck_assert_msg(dnssec_ds_step(p, c, zone, keys, NOW, NULL, &ds, err,
 		    sizeof(err)) == cases[i].want, "%s flags %d: %s",
 		    cases[i].child, cases[i].flags, err);
 		/* The same records without their signatures: bogus. */
@@ -1152,7 +1706,7 @@ START_TEST(test_nsec3_ds)
 					ldns_pkt_push_rr(bare, LDNS_SECTION_AUTHORITY,
 					    ldns_rr_clone(ldns_rr_list_rr(l, j)));
 			ck_assert_int_eq(dnssec_ds_step(bare, c, zone, keys, NOW,
-			    &ds, err, sizeof(err)), DNSSEC_DS_BOGUS);
+			    NULL, &ds, err, sizeof(err)), DNSSEC_DS_BOGUS);
 			ldns_pkt_free(bare);
 		}
 		ldns_pkt_free(p);
@@ -1233,6 +1787,17 @@ dnssec_suite(void)
 	    sizeof(walk_cases) / sizeof(walk_cases[0]));
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_servfail);
+	tcase_add_loop_test(tc, test_rcode, 0,
+	    sizeof(rcode_cases) / sizeof(rcode_cases[0]));
+	tcase_add_test(tc, test_error_rcodes);
+	tcase_add_test(tc, test_fetch_rcode);
+	tcase_add_test(tc, test_dnskey_rcode);
+	tcase_add_test(tc, test_keytrap_rrset);
+	tcase_add_loop_test(tc, test_keytrap_walk, 0, 2);
+	tcase_add_test(tc, test_checks_normal);
+	tcase_add_test(tc, test_rollover);
+	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_big_rrset);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("nsec3");
 	tcase_add_checked_fixture(tc, setup_n3, teardown_n3);

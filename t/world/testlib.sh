@@ -35,3 +35,14 @@ ip netns list 2>/dev/null | grep -q "^$WORLD_NETNS\b" || skip_test "namespace $W
 wx() { ip netns exec "$WORLD_NETNS" "$@"; }
 # wdig ARGS: dig through the world resolver, short timeouts
 wdig() { wx dig +time=2 +tries=1 +dnssec "$@"; }
+# pidfile_stop FILE: stop the process of a PID file (TERM, bounded wait,
+# then KILL) and remove the file; nothing when there is no file
+pidfile_stop() {
+	local pid
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null
+	rm -f "$1"
+}

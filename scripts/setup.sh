@@ -1,9 +1,13 @@
 #!/bin/bash
-# tlspolicyd set-up for a fresh Debian 12 machine, run as root from a clone.
+# tlspolicyd set-up for a fresh Debian 12 or 13 machine, run as root from a
+# clone.
 #
 #   scripts/setup.sh          install packages, build, start tlspolicyd in the
 #                             foreground on a working local configuration
 #   scripts/setup.sh --test   install packages, build, run the whole test suite
+#   scripts/setup.sh --list-packages CODENAME run|test
+#                             print the packages it would install on that
+#                             Debian release (scripts/debian13.sh uses it)
 #
 # Idempotent: running it again reuses what is there.
 set -euo pipefail
@@ -13,23 +17,47 @@ MODE=run
 case "${1:-}" in
 	"") ;;
 	--test) MODE=test ;;
+	--list-packages) MODE=list ;;
 	*) echo "usage: $0 [--test]" >&2; exit 2 ;;
 esac
+
+# The package lists: one package a line; "NAME [CODENAME ...]" limits a line
+# to those Debian releases (the lists differ where Debian renamed a package).
+packages() {	# CODENAME FILE...: the packages for that release
+	local codename=$1
+	shift
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@" | while read -r name rel; do
+		rel=${rel#[}
+		rel=${rel%]}
+		if [ -z "$rel" ] || [[ " $rel " == *" $codename "* ]]; then
+			echo "$name"
+		fi
+	done
+}
+
+package_files() {	# MODE: the lists that mode needs
+	echo "$TOP/scripts/packages-build.txt"
+	[ "$1" = test ] && echo "$TOP/scripts/packages-test.txt"
+	return 0
+}
+
+if [ "$MODE" = list ]; then
+	[ $# = 3 ] || { echo "usage: $0 --list-packages CODENAME run|test" >&2; exit 2; }
+	# shellcheck disable=SC2046
+	packages "$2" $(package_files "$3")
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "setup.sh: run as root (it installs Debian packages)" >&2
 	exit 2
 fi
 
-packages() {	# list the packages in the given files, without comments
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@"
-}
-
 install_packages() {
-	local files=("$TOP/scripts/packages-build.txt")
-	[ "$MODE" = test ] && files+=("$TOP/scripts/packages-test.txt")
+	local codename
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	# shellcheck disable=SC2207
-	local want=($(packages "${files[@]}"))
+	local want=($(packages "$codename" $(package_files "$MODE")))
 	local missing=()
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \

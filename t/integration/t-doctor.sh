@@ -103,7 +103,15 @@ sed 's/^dane_enable = no/dane_enable = yes/' "$T/tlspolicyd.conf" > "$T/dane.con
 echo "$GOODMAP" | pf nodnssec
 doc nodnssec "$T/dane.conf"
 has "dane: smtp_dns_support_level missing" nodnssec '^error: smtp_dns_support_level is "": .*; fix: smtp_dns_support_level = dnssec$'
-has "dane: insecure MX policy defaults to may on 3.7" nodnssec '^warning: smtp_tls_dane_insecure_mx_policy is "may".*; fix: smtp_tls_dane_insecure_mx_policy = dane$'
+# Postfix 3.7's default is "may" with any level but dane; 3.10's is "dane".
+if [ "$(postconf -dh mail_version | cut -d. -f1-2)" = 3.7 ]; then
+	has "dane: insecure MX policy defaults to may on 3.7" nodnssec '^warning: smtp_tls_dane_insecure_mx_policy is "may".*; fix: smtp_tls_dane_insecure_mx_policy = dane$'
+else
+	has "dane: insecure MX policy defaults to dane after 3.7" nodnssec '^ok: smtp_tls_dane_insecure_mx_policy = dane$'
+fi
+{ echo "$GOODMAP"; echo "smtp_tls_dane_insecure_mx_policy = may"; } | pf imxmay
+doc imxmay "$T/dane.conf"
+has "dane: insecure MX policy may" imxmay '^warning: smtp_tls_dane_insecure_mx_policy is "may".*; fix: smtp_tls_dane_insecure_mx_policy = dane$'
 has "dane: resolver down is an error" nodnssec '^error: resolver does not answer'
 { echo "$GOODMAP"; echo "smtp_dns_support_level = dnssec"; echo "smtp_tls_dane_insecure_mx_policy = dane"; } | pf dnssec
 doc dnssec "$T/dane.conf"

@@ -653,6 +653,8 @@ main(int argc, char **argv)
 		goto out;
 	if (!foreground) {
 		daemonize();
+		log_set_facility(log_facility_parse(
+		    config_get(d.cf, "syslog_facility")));
 		log_init("tlspolicyd", 0, level);
 	}
 	if (drop_privileges(pw) < 0)

@@ -21,7 +21,7 @@
  *	for errors.  Edits validate the whole new table first, write a
  *	temporary file, fsync it and rename it over the table, under a lock
  *	against concurrent writers, then ask the daemon to reload.  A failing
- *	edit leaves the old file and the live table untouched.  See tlsmap(1).
+ *	edit leaves the old file and the live table untouched.  See tlsmap(8).
  */
 #include "config.h"
 

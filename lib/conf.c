@@ -436,6 +436,16 @@ cf_check_log_level(const char *v, const char **err)
 }
 
 int
+cf_check_syslog_facility(const char *v, const char **err)
+{
+	if (log_facility_parse(v) < 0) {
+		*err = "expected mail, daemon, user or local0 to local7";
+		return -1;
+	}
+	return 0;
+}
+
+int
 cf_check_name(const char *v, const char **err)
 {
 	for (const char *p = v; *p; p++) {

@@ -86,6 +86,7 @@ int cf_check_time(const char *v, const char **err);
 int cf_check_count(const char *v, const char **err);
 int cf_check_bool(const char *v, const char **err);
 int cf_check_log_level(const char *v, const char **err);
+int cf_check_syslog_facility(const char *v, const char **err);
 int cf_check_name(const char *v, const char **err);
 
 #endif

@@ -4,6 +4,9 @@
  * SYNOPSIS
  *	void log_init(const char *prog, int to_stderr, int level);
  *	int  log_level_parse(const char *name);   (-1 when unknown)
+ *	int  log_facility_parse(const char *name); (-1 when unknown)
+ *	void log_set_facility(int facility);
+ *	int  log_stderr_is_journal(void);
  *	log_err(fmt, ...) log_warn(...) log_notice(...) log_info(...) log_debug(...)
  *	LOG_ENABLED(level)
  *	const char *log_safe(const char *s, size_t len, char *buf, size_t buflen);
@@ -13,7 +16,14 @@
  *	asked), warning (trouble it recovers from), notice (state changes:
  *	start, reload), info (one line per answer), debug.  Messages go to
  *	stderr with the program name when to_stderr is set, else to syslog
- *	(facility mail, like Postfix).
+ *	(facility mail, like Postfix, or the one log_set_facility() sets:
+ *	mail, daemon, user, local0 to local7).
+ *
+ *	When stderr is the journal stream systemd names in JOURNAL_STREAM
+ *	(its device and inode match), each line starts with the syslog
+ *	priority in sd-daemon(3) form, "<3>" for err to "<7>" for debug, so
+ *	that "journalctl -p warning" selects by severity.  log_init() looks
+ *	once; children that inherit stderr and the variable do the same.
  *
  *	Callers on hot paths test LOG_ENABLED() before formatting, so a
  *	disabled level costs one comparison.
@@ -41,6 +51,9 @@ extern int log_level_current;
 
 void log_init(const char *prog, int to_stderr, int level);
 void log_set_level(int level);
+void log_set_facility(int facility);
+int log_facility_parse(const char *name);
+int log_stderr_is_journal(void);
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 void log_msg(int level, const char *fmt, ...)

@@ -141,6 +141,7 @@ const struct cfg_def tlspol_params[] = {
 	/* Process. */
 	{ "user", "tlspolicyd", cf_check_name },
 	{ "log_level", "info", cf_check_log_level },
+	{ "syslog_facility", "mail", cf_check_syslog_facility },
 	{ "max_connections", "1000", cf_check_count },
 	{ "idle_timeout", "300s", cf_check_time },
 	{ "query_timeout", "10s", check_positive_time },

@@ -74,7 +74,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tlspolicyd [-f] [-c config_file] [-v]\n"
 	    "       tlspolicyd -n [-c config_file]   (settings that differ from defaults)\n"
-	    "       tlspolicyd -d                    (all defaults)\n");
+	    "       tlspolicyd -d                    (all defaults)\n"
+	    "       tlspolicyd -V                    (version)\n");
 	exit(1);
 }
 
@@ -543,8 +544,11 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	memset(&dc, 0, sizeof(dc));
 	d.cf_path = DEF_CONFIG_FILE;
-	while ((ch = getopt(argc, argv, "c:fndvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fndvVh")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("tlspolicyd %s\n", PACKAGE_VERSION);
+			return 0;
 		case 'c':
 			d.cf_path = optarg;
 			break;
@@ -653,6 +657,8 @@ main(int argc, char **argv)
 		goto out;
 	if (!foreground) {
 		daemonize();
+		log_set_facility(log_facility_parse(
+		    config_get(d.cf, "syslog_facility")));
 		log_init("tlspolicyd", 0, level);
 	}
 	if (drop_privileges(pw) < 0)

@@ -6,7 +6,7 @@
  *	Postfix's queries and returns a JSON trace of every step.  --json
  *	prints that trace; otherwise it is rendered as text here.  Exit 0
  *	when the answer is a policy, 1 for NOTFOUND, 2 for TEMP, PERM and
- *	errors.  See tlsmap(1).
+ *	errors.  See tlsmap(8).
  */
 #include "config.h"
 

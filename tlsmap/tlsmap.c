@@ -21,7 +21,7 @@
  *	for errors.  Edits validate the whole new table first, write a
  *	temporary file, fsync it and rename it over the table, under a lock
  *	against concurrent writers, then ask the daemon to reload.  A failing
- *	edit leaves the old file and the live table untouched.  See tlsmap(1).
+ *	edit leaves the old file and the live table untouched.  See tlsmap(8).
  */
 #include "config.h"
 
@@ -77,7 +77,8 @@ usage(void)
 	    "       tlsmap [-c config_file] status [--json]\n"
 	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
 	    "       tlsmap [-c config_file] explain KEY [--json]\n"
-	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n");
+	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n"
+	    "       tlsmap --version\n");
 	exit(EXIT_ERROR);
 }
 
@@ -600,6 +601,11 @@ main(int argc, char **argv)
 	int ch, show = 0, rc;
 
 	log_init("tlsmap", 1, LOG_LVL_WARN);
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0
+	    || strcmp(argv[1], "-V") == 0)) {
+		printf("tlsmap (tlspolicyd) %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "+c:m:q:sd:h")) != -1) {
 		switch (ch) {
 		case 'c':

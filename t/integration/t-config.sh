@@ -51,4 +51,13 @@ t_contains "-d prints log_level" "$T/defaults" '^log_level = info$'
 "$TLSPOLICYD" -x >/dev/null 2>&1; rc=$?
 t_eq "bad option exits 1" 1 "$rc"
 
+printf 'syslog_facility = kern\n' > "$T/badfac.conf"
+t_eq "bad syslog_facility" "tlspolicyd: $T/badfac.conf:1: bad value for syslog_facility: expected mail, daemon, user or local0 to local7
+exit=1" "$(start_err "$T/badfac.conf")"
+t_contains "-d prints syslog_facility" "$T/defaults" '^syslog_facility = mail$'
+
+version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$TOP_SRCDIR/configure.ac")
+t_eq "tlspolicyd -V" "tlspolicyd $version" "$("$TLSPOLICYD" -V)"
+t_eq "tlsmap --version" "tlsmap (tlspolicyd) $version" "$("$TLSMAP" --version)"
+
 t_done

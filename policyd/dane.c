@@ -724,18 +724,19 @@ dane_mx_eval(const struct dane_target *t, const struct dane_answers *as)
 	memset(hosts, 0, sizeof(hosts));
 	w.as = as;
 	w.ttl = UINT32_MAX;
-	m->kind = t->mx ? DANE_MX_IMPLICIT : DANE_MX_HOST;
-	m->secure = 1;
-	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0) {
-		m->kind = DANE_MX_UNKNOWN;
+	m->kind = DANE_MX_UNKNOWN;	/* and not secure, until known */
+	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0)
 		return m;
-	}
-	if (t->mx) {
+	if (!t->mx) {
+		m->kind = DANE_MX_HOST;
+		m->secure = 1;		/* a [host] is a secure MX of itself */
+	} else {
 		const struct rec *r = answers_find(as, hosts[0].name, LDNS_RR_TYPE_MX);
 
-		m->kind = DANE_MX_UNKNOWN;
 		if (r == NULL)
 			return m;
+		/* What the answer says, whatever it is: a failure is not secure. */
+		m->secure = rec_class(r) != R_ERR && r->secure;
 		switch (rec_class(r)) {
 		case R_ERR:
 			return m;
@@ -756,7 +757,6 @@ dane_mx_eval(const struct dane_target *t, const struct dane_answers *as)
 			m->kind = DANE_MX_LIST;
 			break;
 		}
-		m->secure = r->secure;
 	}
 	m->h = xcalloc((size_t)nhosts, sizeof(*m->h));
 	for (int i = 0; i < nhosts; i++) {

@@ -597,8 +597,8 @@ mx_copy(struct equery *q)
 	}
 }
 
-static json_t *
-mx_json(const struct dane_mx *m)
+json_t *
+engine_mx_json(const struct dane_mx *m)
 {
 	json_t *hosts = json_array();
 
@@ -626,7 +626,7 @@ trace_dane(struct equery *q, const struct dane_result *dr)
 		json_object_set_new(j, "stale_reason", json_string(dr->stale_reason));
 	}
 	if (m != NULL)
-		json_object_set_new(j, "mx", mx_json(m));
+		json_object_set_new(j, "mx", engine_mx_json(m));
 	TRACE_SET(q, "dane", j);
 }
 

@@ -20,6 +20,7 @@
  *	enum verdict engine_decide_dane(const struct engine_policy *pol,
  *	    const struct dane_result *dr, int sts_is_cached,
  *	    struct answer *ans);
+ *	json_t *engine_mx_json(const struct dane_mx *m);
  *
  * DESCRIPTION
  *	engine_query() asks the sources in precedence order: the admin's
@@ -50,6 +51,8 @@
  *	(and, on errors, dns_error_action and whether an MTA-STS policy is
  *	cached) into an answer; its table is in engine.c.  It returns
  *	V_NOINFO when the next source is to be asked.  Pure, for tests.
+ *	engine_mx_json() is the "mx" object of the explain trace's dane
+ *	step (what dane_mx_eval() saw).
  *
  *	engine_explain() runs the same steps for one key (map "tlspolicy")
  *	and records each in trace, a JSON object the caller owns: key,
@@ -145,6 +148,7 @@ int engine_dane_stats(const struct engine *e, unsigned long *queries,
 void engine_policy_from(struct engine_policy *pol, const struct config *cf);
 enum verdict engine_decide_dane(const struct engine_policy *pol,
     const struct dane_result *dr, int sts_is_cached, struct answer *ans);
+json_t *engine_mx_json(const struct dane_mx *m);
 const struct overrides *engine_overrides(const struct engine *e);
 int engine_query(struct engine *e, const char *map, size_t maplen,
     const char *key, size_t keylen, struct answer *ans, engine_cb cb,

@@ -398,9 +398,19 @@ static const struct {
 	{ "NXDOMAIN", "example.com", 1, {
 		NXD("example.com.", MX, SEC, "com."),
 	  }, DANE_MX_NXDOMAIN, 1, "" },
+	/* Not secure unless the answer says so (the explain trace). */
+	{ "NXDOMAIN, insecure", "example.com", 1, {
+		NXD("example.com.", MX, INS, "com."),
+	  }, DANE_MX_NXDOMAIN, 0, "" },
+	{ "null MX, insecure", "example.com", 1, {
+		NOERR("example.com.", MX, INS, "example.com. 300 IN MX 0 ."),
+	  }, DANE_MX_NULL, 0, "" },
 	{ "MX lookup failed", "example.com", 1, {
 		SFAIL("example.com.", MX),
-	  }, DANE_MX_UNKNOWN, 1, "" },
+	  }, DANE_MX_UNKNOWN, 0, "" },
+	{ "MX lookup timed out", "example.com", 1, {
+		TMOUT("example.com.", MX),
+	  }, DANE_MX_UNKNOWN, 0, "" },
 	{ "[host]", "mx.example.com", 0, {
 		HOST4("mx.example.com.", "example.com."),
 		NOERR("_25._tcp.mx.example.com.", TLSA, SEC,
@@ -415,6 +425,7 @@ START_TEST(test_mx_eval)
 	struct dane_result res;
 	struct dane_answers *as;
 	struct dane_mx *m;
+	json_t *j;
 	char got[512] = "";
 	size_t n = 0;
 
@@ -428,8 +439,15 @@ START_TEST(test_mx_eval)
 	m = dane_mx_eval(&t, as);
 	ck_assert_msg(m->kind == mxcases[_i].kind, "%s: kind %s", mxcases[_i].name,
 	    dane_mx_kind_name(m->kind));
-	if (m->kind == DANE_MX_LIST || m->kind == DANE_MX_IMPLICIT)
-		ck_assert_int_eq(m->secure, mxcases[_i].secure);
+	ck_assert_msg(m->secure == mxcases[_i].secure, "%s: secure %d",
+	    mxcases[_i].name, m->secure);
+	/* The explain trace's "mx" object says the same. */
+	j = engine_mx_json(m);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")),
+	    dane_mx_kind_name(mxcases[_i].kind));
+	ck_assert_msg(json_is_true(json_object_get(j, "secure"))
+	    == mxcases[_i].secure, "%s: trace secure", mxcases[_i].name);
+	json_decref(j);
 	for (size_t i = 0; i < m->n; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%d %s %s %d;",
 		    m->h[i].pref, m->h[i].name, dane_hstate_name(m->h[i].state),
@@ -440,6 +458,7 @@ START_TEST(test_mx_eval)
 	m = dane_mx_eval(&t, as = (dane_answers_free(as), dane_answers_new()));
 	ck_assert(m->kind == (t.mx ? DANE_MX_UNKNOWN : DANE_MX_HOST));
 	ck_assert(t.mx ? m->n == 0 : m->h[0].state == DANE_H_PENDING);
+	ck_assert_int_eq(m->secure, !t.mx);
 	dane_mx_free(m);
 	dane_answers_free(as);
 }

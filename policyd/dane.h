@@ -43,7 +43,9 @@
  *	pairs still missing in need[]: the caller looks them up, records
  *	the answers and calls it again.  Each round only asks what the
  *	answers so far make necessary: MX, then A and AAAA of every host,
- *	then TLSA at the CNAME-expanded name, then at the original name.
+ *	then TLSA at the CNAME-expanded name, then at the original name;
+ *	for an alias whose address records are insecure, its own CNAME
+ *	record, and when that is secure, TLSA at the original name only.
  *	See the comment above dane_eval() for the rules.
  *
  *	Results: DANE_DANE_ONLY, DANE_DANE, DANE_NOINFO (DANE does not

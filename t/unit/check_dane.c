@@ -42,6 +42,7 @@ struct canned {
 #define A LDNS_RR_TYPE_A
 #define AAAA LDNS_RR_TYPE_AAAA
 #define TLSA LDNS_RR_TYPE_TLSA
+#define CNAME LDNS_RR_TYPE_CNAME
 
 /* A secure host with one IPv4 address and no IPv6. */
 #define HOST4(h, z) NOERR(h, A, SEC, h " 300 IN A 192.0.2.1"), NODATA(h, AAAA, SEC, z)
@@ -247,6 +248,76 @@ static const struct scenario scenarios[] = {
 		NODATA("mx.example.com.", AAAA, SEC, "provider.net."),
 		SFAIL("_25._tcp.mx.provider.net.", TLSA),
 	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	/*
+	 * RFC 7672 2.2.3: an alias whose own CNAME record is secure, with
+	 * the chain ending in an unsigned zone (the address answer is then
+	 * insecure): TLSA at the original name only, never at the target.
+	 */
+	{ "secure CNAME into an unsigned zone: TLSA at the original name",
+	  "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NOERR("mail.example.com.", AAAA, INS,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		NOERR("mail.example.com.", CNAME, SEC,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
+		    "_25._tcp.mail.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "secure CNAME into an unsigned zone, unusable TLSA: dane",
+	  "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		NOERR("mail.example.com.", CNAME, SEC,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
+		    "_25._tcp.mail.example.com. 300 IN TLSA 1 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "secure CNAME into an unsigned zone, no TLSA at the original name",
+	  "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		NOERR("mail.example.com.", CNAME, SEC,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		NXD("_25._tcp.mail.example.com.", TLSA, SEC, "example.com."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "insecure CNAME: no TLSA lookup", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		NOERR("mail.example.com.", CNAME, INS,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "CNAME status lookup fails, secure MX: error", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		SFAIL("mail.example.com.", CNAME),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	{ "alias gone by the CNAME lookup, secure MX: error", "example.com", 25, 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		NODATA("mail.example.com.", CNAME, SEC, "example.com."),
+	  }, DANE_ERROR, DANE_ERR_TRANSIENT, DANE_TEMP_TTL },
+	{ "insecure MX, secure CNAME into an unsigned zone: dane", "example.org", 25, 1, {
+		NOERR("example.org.", MX, INS, "example.org. 300 IN MX 10 mail.signed.example."),
+		NOERR("mail.signed.example.", A, INS, "mail.signed.example. 300 IN CNAME mx.example.org.|"
+		    "mx.example.org. 300 IN A 192.0.2.1"),
+		NODATA("mail.signed.example.", AAAA, INS, "example.org."),
+		NOERR("mail.signed.example.", CNAME, SEC,
+		    "mail.signed.example. 300 IN CNAME mx.example.org."),
+		NOERR("_25._tcp.mail.signed.example.", TLSA, SEC,
+		    "_25._tcp.mail.signed.example. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
 	{ "CNAME loop in the address answer", "example.com", 25, 1, {
 		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 a.example.com."),
 		NOERR("a.example.com.", A, SEC, "a.example.com. 300 IN CNAME b.example.com.|"
@@ -411,6 +482,16 @@ static const struct {
 	{ "MX lookup timed out", "example.com", 1, {
 		TMOUT("example.com.", MX),
 	  }, DANE_MX_UNKNOWN, 0, "" },
+	{ "secure alias into an unsigned zone", "example.com", 1, {
+		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
+		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
+		NOERR("mail.example.com.", CNAME, SEC,
+		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
+		    "_25._tcp.mail.example.com. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_MX_LIST, 1, "10 mail.example.com tlsa-usable 1;" },
 	{ "[host]", "mx.example.com", 0, {
 		HOST4("mx.example.com.", "example.com."),
 		NOERR("_25._tcp.mx.example.com.", TLSA, SEC,

@@ -587,6 +587,8 @@ walk_error(struct walk *w, struct dane_result *res)
  *  - Every reachable host usable and MX secure: dane-only.  Some host
  *    with secure TLSA (usable or not, MX secure or not): dane.  Else
  *    no DANE.  When hosts were cut at DANE_MAX_HOSTS, never dane-only.
+ *    A dane result does not outrank an MTA-STS enforce policy: the
+ *    engine decides that (engine_decide_dane()).
  */
 int
 dane_eval(const struct dane_target *t, const struct dane_answers *as,

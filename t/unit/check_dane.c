@@ -12,6 +12,7 @@
 
 #include "dane.h"
 #include "engine.h"
+#include "sts.h"
 
 #define H32 "0101010101010101010101010101010101010101010101010101010101010101"
 #define H31 "01010101010101010101010101010101010101010101010101010101010101"
@@ -623,46 +624,47 @@ static const struct {
 	enum dane_status stale;
 	enum error_action act, fallback;
 	int sts;
-	int noinfo;			/* expect V_NOINFO */
-	enum sockmap_status want;
+	enum verdict v;
+	enum sockmap_status want;	/* unless V_NOINFO */
 	const char *text;
 } decide_cases[] = {
 	{ "dane-only", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 0,
-	  0, SM_OK, "dane-only" },
+	  V_ANSWER, SM_OK, "dane-only" },
+	/* dane is held: an MTA-STS enforce policy outranks it. */
 	{ "dane", DANE_DANE, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 1,
-	  0, SM_OK, "dane" },
+	  V_DANE_WEAK, SM_OK, "dane" },
 	{ "no dane: next source", DANE_NOINFO, DANE_ERR_NONE, NONE_, ACT_DANE,
-	  ACT_TEMP, 0, 1, SM_NOTFOUND, NULL },
+	  ACT_TEMP, 0, V_NOINFO, SM_NOTFOUND, NULL },
 	/* Bogus: TEMP whatever the configuration says. */
 	{ "bogus, temp", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_TEMP, ACT_TEMP, 0,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, dane", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 0,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, dane, sts", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 1,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, stale with good", DANE_ERROR, DANE_ERR_BOGUS, DANE_DANE_ONLY,
-	  ACT_STALE, ACT_DANE, 0, 0, SM_TEMP, NULL },
+	  ACT_STALE, ACT_DANE, 0, V_ANSWER, SM_TEMP, NULL },
 	/* Timeout under each dns_error_action, with and without MTA-STS. */
 	{ "timeout, temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP, ACT_TEMP,
-	  0, 0, SM_TEMP, NULL },
+	  0, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, temp, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP,
-	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	  ACT_TEMP, 1, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE, ACT_TEMP,
-	  0, 0, SM_OK, "dane" },
+	  0, V_ANSWER, SM_OK, "dane" },
 	{ "timeout, dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE,
-	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	  ACT_TEMP, 1, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, stale dane-only", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE_ONLY,
-	  ACT_STALE, ACT_TEMP, 0, 0, SM_OK, "dane-only" },
+	  ACT_STALE, ACT_TEMP, 0, V_ANSWER, SM_OK, "dane-only" },
 	{ "timeout, stale dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE,
-	  ACT_STALE, ACT_TEMP, 1, 0, SM_OK, "dane" },
+	  ACT_STALE, ACT_TEMP, 1, V_DANE_WEAK, SM_OK, "dane" },
 	{ "timeout, stale no-dane", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_NOINFO,
-	  ACT_STALE, ACT_DANE, 0, 1, SM_NOTFOUND, NULL },
+	  ACT_STALE, ACT_DANE, 0, V_NOINFO, SM_NOTFOUND, NULL },
 	{ "timeout, stale none, fallback temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
-	  ACT_STALE, ACT_TEMP, 0, 0, SM_TEMP, NULL },
+	  ACT_STALE, ACT_TEMP, 0, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, stale none, fallback dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
-	  ACT_STALE, ACT_DANE, 0, 0, SM_OK, "dane" },
+	  ACT_STALE, ACT_DANE, 0, V_ANSWER, SM_OK, "dane" },
 	{ "timeout, stale none, fallback dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT,
-	  NONE_, ACT_STALE, ACT_DANE, 1, 0, SM_TEMP, NULL },
+	  NONE_, ACT_STALE, ACT_DANE, 1, V_ANSWER, SM_TEMP, NULL },
 };
 
 START_TEST(test_decide)
@@ -680,15 +682,102 @@ START_TEST(test_decide)
 	snprintf(dr.reason, sizeof(dr.reason), "test reason");
 	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
 	v = engine_decide_dane(&pol, &dr, decide_cases[_i].sts, &ans);
-	if (decide_cases[_i].noinfo) {
-		ck_assert_msg(v == V_NOINFO, "%s", decide_cases[_i].name);
+	ck_assert_msg(v == decide_cases[_i].v, "%s: verdict %d, want %d",
+	    decide_cases[_i].name, v, decide_cases[_i].v);
+	if (v == V_NOINFO)
 		return;
-	}
-	ck_assert_msg(v == V_ANSWER, "%s", decide_cases[_i].name);
 	ck_assert_msg(ans.status == decide_cases[_i].want, "%s: status %d",
 	    decide_cases[_i].name, ans.status);
 	if (decide_cases[_i].text)
 		ck_assert_str_eq(ans.text, decide_cases[_i].text);
+	answer_clear(&ans);
+}
+END_TEST
+
+/*
+ * DANE against MTA-STS: engine_decide_dane(), then, as the engine does,
+ * engine_decide_sts() when DANE held a dane answer or had nothing.  Only
+ * dane-only (secure MX, every host usable) outranks an enforce policy;
+ * no row answers less than before MTA-STS was asked (dane stays dane
+ * without an enforce policy).
+ */
+#define STS_VALUE "secure match=mx.example.net servername=hostname"
+#define ENF STS_ENFORCE
+#define NOP STS_NOINFO
+
+static const struct {
+	const char *name;
+	enum dane_status st;
+	enum dane_errclass err;
+	enum dane_status stale;
+	enum sts_status sts;
+	const char *sts_how;		/* why no policy applies */
+	const char *source;		/* NULL: no answer (next source) */
+	const char *text;
+} prec_cases[] = {
+	{ "dane-only beats enforce", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, ENF,
+	  "", "dane", "dane-only" },
+	{ "dane-only without MTA-STS", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, NOP,
+	  "", "dane", "dane-only" },
+	{ "dane (insecure MX or host without TLSA) yields to enforce", DANE_DANE,
+	  DANE_ERR_NONE, NONE_, ENF, "", "mta-sts", STS_VALUE },
+	{ "dane, no MTA-STS policy: dane", DANE_DANE, DANE_ERR_NONE, NONE_, NOP,
+	  "", "dane", "dane" },
+	{ "dane, first contact still fetching: dane", DANE_DANE, DANE_ERR_NONE,
+	  NONE_, NOP, "first contact: policy fetch still running", "dane", "dane" },
+	{ "dane, testing-mode policy (not enforced): dane", DANE_DANE,
+	  DANE_ERR_NONE, NONE_, NOP, "testing", "dane", "dane" },
+	{ "no DANE, enforce", DANE_NOINFO, DANE_ERR_NONE, NONE_, ENF, "",
+	  "mta-sts", STS_VALUE },
+	{ "no DANE, no MTA-STS: next source", DANE_NOINFO, DANE_ERR_NONE, NONE_,
+	  NOP, "", NULL, NULL },
+	{ "stale dane yields to enforce", DANE_ERROR, DANE_ERR_TRANSIENT,
+	  DANE_DANE, ENF, "", "mta-sts", STS_VALUE },
+	{ "stale dane-only beats enforce", DANE_ERROR, DANE_ERR_TRANSIENT,
+	  DANE_DANE_ONLY, ENF, "", "dane", "dane-only" },
+	{ "bogus stays TEMP", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ENF, "",
+	  "dane", "DANE lookup failed" },
+};
+
+START_TEST(test_precedence)
+{
+	struct engine_policy pol = { ACT_STALE, ACT_TEMP };
+	struct dane_result dr;
+	struct sts_result sr;
+	struct answer ans;
+	enum verdict v;
+
+	memset(&dr, 0, sizeof(dr));
+	memset(&sr, 0, sizeof(sr));
+	memset(&ans, 0, sizeof(ans));
+	dr.status = prec_cases[_i].st;
+	dr.err = prec_cases[_i].err;
+	dr.stale_status = prec_cases[_i].stale;
+	snprintf(dr.reason, sizeof(dr.reason), "DANE reason");
+	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
+	sr.status = prec_cases[_i].sts;
+	sr.value = sr.status == STS_ENFORCE ? STS_VALUE : NULL;
+	sr.how = prec_cases[_i].sts_how;
+	if (sr.status == STS_ENFORCE) {
+		snprintf(sr.id, sizeof(sr.id), "id1");
+		sr.mode = "enforce";
+	}
+	v = engine_decide_dane(&pol, &dr, sr.status == STS_ENFORCE, &ans);
+	if (v != V_ANSWER)
+		v = engine_decide_sts(&sr, v == V_DANE_WEAK, &ans);
+	if (prec_cases[_i].source == NULL) {
+		ck_assert_msg(v == V_NOINFO, "%s: answered %s", prec_cases[_i].name,
+		    ans.text);
+		return;
+	}
+	ck_assert_msg(v == V_ANSWER, "%s: no answer", prec_cases[_i].name);
+	ck_assert_str_eq(ans.source, prec_cases[_i].source);
+	ck_assert_str_eq(ans.text, prec_cases[_i].text);
+	/* Outranking a dane answer says so; the reason keeps DANE's. */
+	if (prec_cases[_i].st == DANE_DANE && v == V_ANSWER
+	    && sr.status == STS_ENFORCE)
+		ck_assert_msg(strstr(ans.reason, "outranks DANE's dane: DANE reason")
+		    != NULL, "reason: %s", ans.reason);
 	answer_clear(&ans);
 }
 END_TEST
@@ -728,6 +817,8 @@ dane_suite(void)
 	    sizeof(tlsa_cases) / sizeof(tlsa_cases[0]));
 	tcase_add_loop_test(tc, test_decide, 0,
 	    sizeof(decide_cases) / sizeof(decide_cases[0]));
+	tcase_add_loop_test(tc, test_precedence, 0,
+	    sizeof(prec_cases) / sizeof(prec_cases[0]));
 	tcase_add_test(tc, test_target);
 	suite_add_tcase(s, tc);
 	return s;

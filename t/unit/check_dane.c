@@ -48,6 +48,21 @@ struct canned {
 /* A secure host with one IPv4 address and no IPv6. */
 #define HOST4(h, z) NOERR(h, A, SEC, h " 300 IN A 192.0.2.1"), NODATA(h, AAAA, SEC, z)
 
+/*
+ * The MX host mail.example.com, behind a secure MX RRset, is an alias
+ * into the unsigned zone unsigned.example: insecure address answers.
+ */
+#define ALIAS_RR "mail.example.com. 300 IN CNAME mx.unsigned.example."
+#define ALIAS_MX NOERR("example.com.", MX, SEC, \
+	"example.com. 300 IN MX 10 mail.example.com.")
+#define ALIAS_ADDR \
+	NOERR("mail.example.com.", A, INS, ALIAS_RR "|" \
+	    "mx.unsigned.example. 300 IN A 192.0.2.1"), \
+	NODATA("mail.example.com.", AAAA, INS, "unsigned.example.")
+#define ALIAS_CNAME(ad) NOERR("mail.example.com.", CNAME, ad, ALIAS_RR)
+#define ALIAS_TLSA(rr) NOERR("_25._tcp.mail.example.com.", TLSA, SEC, \
+	"_25._tcp.mail.example.com. 300 IN TLSA " rr)
+
 static void
 push_rrs(ldns_pkt *pkt, ldns_pkt_section sec, const char *text)
 {
@@ -256,58 +271,30 @@ static const struct scenario scenarios[] = {
 	 */
 	{ "secure CNAME into an unsigned zone: TLSA at the original name",
 	  "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
+		ALIAS_MX,
+		NOERR("mail.example.com.", A, INS, ALIAS_RR "|"
 		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NOERR("mail.example.com.", AAAA, INS,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
-		NOERR("mail.example.com.", CNAME, SEC,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
-		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
-		    "_25._tcp.mail.example.com. 300 IN TLSA 3 1 1 " H32),
+		NOERR("mail.example.com.", AAAA, INS, ALIAS_RR),
+		ALIAS_CNAME(SEC),
+		ALIAS_TLSA("3 1 1 " H32),
 	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
 	{ "secure CNAME into an unsigned zone, unusable TLSA: dane",
 	  "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		NOERR("mail.example.com.", CNAME, SEC,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
-		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
-		    "_25._tcp.mail.example.com. 300 IN TLSA 1 1 1 " H32),
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC), ALIAS_TLSA("1 1 1 " H32),
 	  }, DANE_DANE, DANE_ERR_NONE, 0 },
 	{ "secure CNAME into an unsigned zone, no TLSA at the original name",
 	  "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		NOERR("mail.example.com.", CNAME, SEC,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC),
 		NXD("_25._tcp.mail.example.com.", TLSA, SEC, "example.com."),
 	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
 	{ "insecure CNAME: no TLSA lookup", "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		NOERR("mail.example.com.", CNAME, INS,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(INS),
 	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
 	{ "CNAME status lookup fails, secure MX: error", "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		SFAIL("mail.example.com.", CNAME),
+		ALIAS_MX, ALIAS_ADDR, SFAIL("mail.example.com.", CNAME),
 	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
 	{ "alias gone by the CNAME lookup, secure MX: error", "example.com", 25, 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		NODATA("mail.example.com.", CNAME, SEC, "example.com."),
+		ALIAS_MX, ALIAS_ADDR, NODATA("mail.example.com.", CNAME, SEC, "example.com."),
 	  }, DANE_ERROR, DANE_ERR_TRANSIENT, DANE_TEMP_TTL },
 	{ "insecure MX, secure CNAME into an unsigned zone: dane", "example.org", 25, 1, {
 		NOERR("example.org.", MX, INS, "example.org. 300 IN MX 10 mail.signed.example."),
@@ -484,14 +471,7 @@ static const struct {
 		TMOUT("example.com.", MX),
 	  }, DANE_MX_UNKNOWN, 0, "" },
 	{ "secure alias into an unsigned zone", "example.com", 1, {
-		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 mail.example.com."),
-		NOERR("mail.example.com.", A, INS, "mail.example.com. 300 IN CNAME mx.unsigned.example.|"
-		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
-		NODATA("mail.example.com.", AAAA, INS, "unsigned.example."),
-		NOERR("mail.example.com.", CNAME, SEC,
-		    "mail.example.com. 300 IN CNAME mx.unsigned.example."),
-		NOERR("_25._tcp.mail.example.com.", TLSA, SEC,
-		    "_25._tcp.mail.example.com. 300 IN TLSA 3 1 1 " H32),
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC), ALIAS_TLSA("3 1 1 " H32),
 	  }, DANE_MX_LIST, 1, "10 mail.example.com tlsa-usable 1;" },
 	{ "[host]", "mx.example.com", 0, {
 		HOST4("mx.example.com.", "example.com."),
@@ -667,6 +647,19 @@ static const struct {
 	  NONE_, ACT_STALE, ACT_DANE, 1, V_ANSWER, SM_TEMP, NULL },
 };
 
+/* A DANE result as the engine gets it, with its and a stale reason. */
+static void
+dane_result_set(struct dane_result *dr, enum dane_status st,
+    enum dane_errclass err, enum dane_status stale)
+{
+	memset(dr, 0, sizeof(*dr));
+	dr->status = st;
+	dr->err = err;
+	dr->stale_status = stale;
+	snprintf(dr->reason, sizeof(dr->reason), "DANE reason");
+	snprintf(dr->stale_reason, sizeof(dr->stale_reason), "stale reason");
+}
+
 START_TEST(test_decide)
 {
 	struct engine_policy pol = { decide_cases[_i].act, decide_cases[_i].fallback };
@@ -674,13 +667,9 @@ START_TEST(test_decide)
 	struct answer ans;
 	enum verdict v;
 
-	memset(&dr, 0, sizeof(dr));
+	dane_result_set(&dr, decide_cases[_i].st, decide_cases[_i].err,
+	    decide_cases[_i].stale);
 	memset(&ans, 0, sizeof(ans));
-	dr.status = decide_cases[_i].st;
-	dr.err = decide_cases[_i].err;
-	dr.stale_status = decide_cases[_i].stale;
-	snprintf(dr.reason, sizeof(dr.reason), "test reason");
-	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
 	v = engine_decide_dane(&pol, &dr, decide_cases[_i].sts, &ans);
 	ck_assert_msg(v == decide_cases[_i].v, "%s: verdict %d, want %d",
 	    decide_cases[_i].name, v, decide_cases[_i].v);
@@ -747,14 +736,10 @@ START_TEST(test_precedence)
 	struct answer ans;
 	enum verdict v;
 
-	memset(&dr, 0, sizeof(dr));
+	dane_result_set(&dr, prec_cases[_i].st, prec_cases[_i].err,
+	    prec_cases[_i].stale);
 	memset(&sr, 0, sizeof(sr));
 	memset(&ans, 0, sizeof(ans));
-	dr.status = prec_cases[_i].st;
-	dr.err = prec_cases[_i].err;
-	dr.stale_status = prec_cases[_i].stale;
-	snprintf(dr.reason, sizeof(dr.reason), "DANE reason");
-	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
 	sr.status = prec_cases[_i].sts;
 	sr.value = sr.status == STS_ENFORCE ? STS_VALUE : NULL;
 	sr.how = prec_cases[_i].sts_how;

@@ -67,7 +67,10 @@ rdf_name(const ldns_rdf *rdf, char *out, size_t outlen)
 	return rc;
 }
 
-/* Follow the CNAME chain from the question name inside one reply. */
+/*
+ * Follow the CNAME chain from the question name inside one reply; a
+ * question for the CNAME itself wants the alias record, not its target.
+ */
 static void
 rec_extract(struct rec *rec, const ldns_pkt *pkt)
 {
@@ -80,7 +83,8 @@ rec_extract(struct rec *rec, const ldns_pkt *pkt)
 		rec->chain_broken = 1;
 		return;
 	}
-	for (hops = 0; hops <= MAX_CNAME; hops++) {
+	for (hops = 0; hops <= MAX_CNAME && rec->type != LDNS_RR_TYPE_CNAME;
+	    hops++) {
 		ldns_rdf *next = NULL;
 
 		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
@@ -392,6 +396,60 @@ tlsa_at(struct walk *w, const char *base, int port, int *usable)
 	}
 }
 
+/* A host's state from what tlsa_at() found at its TLSA base name. */
+static enum host_state
+tlsa_state(struct walk *w, int st, int usable, int mx_secure)
+{
+	switch (st) {
+	case 2:
+		return H_NEED;
+	case -1:
+		return mx_secure ? H_ERR : H_NONE;
+	case 1:
+		w->last_usable = usable;
+		return usable ? H_USABLE : H_UNUSABLE;
+	}
+	return H_NONE;
+}
+
+/*
+ * A host whose address records are insecure has no DANE, unless its
+ * name is an alias whose own CNAME record is secure: the chain then ends
+ * in an unsigned zone, and only the TLSA records at the original name
+ * apply (RFC 7672 2.2.3).  A CNAME query tells the alias's own status,
+ * as Postfix's qname_secure() asks it.
+ */
+static enum host_state
+insecure_host(struct walk *w, const struct rec *data, const char *host,
+    int port, int mx_secure)
+{
+	const struct rec *c;
+	int usable = 0, st;
+
+	if (strcmp(data->target, data->name) == 0)
+		return H_NONE;	/* no alias: no TLSA lookup for insecure hosts */
+	if ((c = use(w, host, LDNS_RR_TYPE_CNAME)) == NULL)
+		return H_NEED;
+	switch (rec_class(c)) {
+	case R_ERR:
+		note_err(w, c, "CNAME", host);
+		return mx_secure ? H_ERR : H_NONE;
+	case R_DATA:
+		if (!c->secure)
+			return H_NONE;
+		st = tlsa_at(w, host, port, &usable);
+		return tlsa_state(w, st, usable, mx_secure);
+	default:
+		/* The address answer had an alias, this one has none. */
+		if (w->err == DANE_ERR_NONE) {
+			w->err = DANE_ERR_TRANSIENT;
+			snprintf(w->why, sizeof(w->why), "CNAME lookup for %s: "
+			    "no longer a CNAME", host);
+		}
+		return mx_secure ? H_ERR : H_NONE;
+	}
+}
+
 static enum host_state
 host_eval(struct walk *w, const char *host, int port, int mx_secure)
 {
@@ -415,31 +473,17 @@ host_eval(struct walk *w, const char *host, int port, int mx_secure)
 	}
 	if (ca != R_DATA && c6 != R_DATA)
 		return H_SKIP;
-	if ((ca == R_DATA && !a->secure) || (c6 == R_DATA && !aaaa->secure))
-		return H_NONE;	/* no TLSA lookup for insecure hosts */
 	data = ca == R_DATA ? a : aaaa;
+	if ((ca == R_DATA && !a->secure) || (c6 == R_DATA && !aaaa->secure))
+		return insecure_host(w, data, host, port, mx_secure);
 	/* CNAME-expanded name first, then the original (RFC 7672 2.2.3). */
 	if (strcmp(data->target, data->name) != 0) {
 		st = tlsa_at(w, data->target, port, &usable);
-		if (st == 2)
-			return H_NEED;
-		if (st < 0)
-			return mx_secure ? H_ERR : H_NONE;
-		if (st == 1) {
-			w->last_usable = usable;
-			return usable ? H_USABLE : H_UNUSABLE;
-		}
+		if (st != 0)
+			return tlsa_state(w, st, usable, mx_secure);
 	}
 	st = tlsa_at(w, host, port, &usable);
-	if (st == 2)
-		return H_NEED;
-	if (st < 0)
-		return mx_secure ? H_ERR : H_NONE;
-	if (st == 1) {
-		w->last_usable = usable;
-		return usable ? H_USABLE : H_UNUSABLE;
-	}
-	return H_NONE;
+	return tlsa_state(w, st, usable, mx_secure);
 }
 
 struct mxhost {
@@ -536,10 +580,15 @@ walk_error(struct walk *w, struct dane_result *res)
  *    the domain is its own (implicit) MX, secure as the NODATA answer.
  *  - Per host: A and AAAA; failure is an error with a secure MX RRset
  *    and "no DANE" otherwise; no address at all: unreachable, left
- *    out; insecure address records: no DANE.  TLSA as in tlsa_at().
+ *    out; insecure address records: no DANE, unless the host is an
+ *    alias whose own CNAME record is secure: then TLSA at the original
+ *    name only.  Secure ones: TLSA at the CNAME-expanded name, then at
+ *    the original name.  TLSA as in tlsa_at().
  *  - Every reachable host usable and MX secure: dane-only.  Some host
  *    with secure TLSA (usable or not, MX secure or not): dane.  Else
  *    no DANE.  When hosts were cut at DANE_MAX_HOSTS, never dane-only.
+ *    A dane result does not outrank an MTA-STS enforce policy: the
+ *    engine decides that (engine_decide_dane()).
  */
 int
 dane_eval(const struct dane_target *t, const struct dane_answers *as,
@@ -724,18 +773,19 @@ dane_mx_eval(const struct dane_target *t, const struct dane_answers *as)
 	memset(hosts, 0, sizeof(hosts));
 	w.as = as;
 	w.ttl = UINT32_MAX;
-	m->kind = t->mx ? DANE_MX_IMPLICIT : DANE_MX_HOST;
-	m->secure = 1;
-	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0) {
-		m->kind = DANE_MX_UNKNOWN;
+	m->kind = DANE_MX_UNKNOWN;	/* and not secure, until known */
+	if (name_norm(t->host, hosts[0].name, sizeof(hosts[0].name)) < 0)
 		return m;
-	}
-	if (t->mx) {
+	if (!t->mx) {
+		m->kind = DANE_MX_HOST;
+		m->secure = 1;		/* a [host] is a secure MX of itself */
+	} else {
 		const struct rec *r = answers_find(as, hosts[0].name, LDNS_RR_TYPE_MX);
 
-		m->kind = DANE_MX_UNKNOWN;
 		if (r == NULL)
 			return m;
+		/* What the answer says, whatever it is: a failure is not secure. */
+		m->secure = rec_class(r) != R_ERR && r->secure;
 		switch (rec_class(r)) {
 		case R_ERR:
 			return m;
@@ -756,7 +806,6 @@ dane_mx_eval(const struct dane_target *t, const struct dane_answers *as)
 			m->kind = DANE_MX_LIST;
 			break;
 		}
-		m->secure = r->secure;
 	}
 	m->h = xcalloc((size_t)nhosts, sizeof(*m->h));
 	for (int i = 0; i < nhosts; i++) {

@@ -43,7 +43,9 @@
  *	pairs still missing in need[]: the caller looks them up, records
  *	the answers and calls it again.  Each round only asks what the
  *	answers so far make necessary: MX, then A and AAAA of every host,
- *	then TLSA at the CNAME-expanded name, then at the original name.
+ *	then TLSA at the CNAME-expanded name, then at the original name;
+ *	for an alias whose address records are insecure, its own CNAME
+ *	record, and when that is secure, TLSA at the original name only.
  *	See the comment above dane_eval() for the rules.
  *
  *	Results: DANE_DANE_ONLY, DANE_DANE, DANE_NOINFO (DANE does not
@@ -67,7 +69,9 @@
  *
  *	dane_mx_eval() says, from the same recorded answers, what the walk
  *	saw: the MX host list by preference (or the implicit MX, a null MX,
- *	a [host]), whether the MX RRset was secure, and each host's state
+ *	a [host]), whether the MX answer (RRset, NODATA, NXDOMAIN or null
+ *	MX) was secure (never for a failed or missing lookup; always for a
+ *	[host], a secure MX of itself), and each host's state
  *	(DANE_H_*) with its count of usable TLSA records.  Pure; hosts whose
  *	answers are missing are DANE_H_PENDING.  Results of dane_query()
  *	carry it in res->mx (and the last good result's in res->stale_mx):
@@ -134,7 +138,7 @@ struct dane_mxhost {
 
 struct dane_mx {
 	enum dane_mx_kind kind;
-	int secure;			/* MX RRset (or NODATA) validated */
+	int secure;			/* MX answer validated */
 	int truncated;			/* more than DANE_MAX_HOSTS hosts */
 	size_t n;
 	struct dane_mxhost *h;

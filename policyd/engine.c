@@ -349,13 +349,14 @@ sts_cached(struct engine *e, const struct key *k)
 	return e->sts != NULL && k->kind == KEY_DOMAIN && sts_cached_policy(e->sts, k->host);
 }
 
+/* A dane-only answer is final; a dane answer yields to MTA-STS enforce. */
 static enum verdict
 dane_answer(struct answer *ans, enum dane_status st, const char *why,
     const char *how)
 {
 	answer_set(ans, SM_OK, "dane", st == DANE_DANE_ONLY ? "dane-only"
 	    : "dane", "%s%s", how, why);
-	return V_ANSWER;
+	return st == DANE_DANE_ONLY ? V_ANSWER : V_DANE_WEAK;
 }
 
 /*
@@ -365,7 +366,8 @@ dane_answer(struct answer *ans, enum dane_status st, const char *why,
  *  DANE result   error class  dns_error_action  MTA-STS cached  answer
  *  -----------   -----------  ----------------  --------------  ------
  *  dane-only     -            -                 -               OK dane-only
- *  dane          -            -                 -               OK dane
+ *  dane          -            -                 -               MTA-STS enforce
+ *                                                               policy, else OK dane
  *  no DANE       -            -                 -               next source
  *                                                               (MTA-STS, NOTFOUND)
  *  error         bogus        any               any             TEMP
@@ -373,8 +375,8 @@ dane_answer(struct answer *ans, enum dane_status st, const char *why,
  *  error         transient    dane              no              OK dane
  *  error         transient    dane              yes             TEMP
  *  error         transient    stale, last good  any             last good result
- *                             result expired                    (dane-only, dane or
- *                             at most                           next source)
+ *                             result expired                    (dane-only, dane as
+ *                             at most                           above, or next source)
  *                             dns_stale_max ago
  *  error         transient    stale, none       -               as dns_stale_fallback
  *                                                               (temp or dane rows)
@@ -385,6 +387,15 @@ dane_answer(struct answer *ans, enum dane_status st, const char *why,
  *  MTA-STS enforcement off in Postfix, so it is never given while an
  *  MTA-STS policy is cached.  A "no DANE" stale result lets the next
  *  source answer, as it would have when that result was fresh.
+ *
+ *  Only dane-only outranks MTA-STS (RFC 8461 section 2: validated DANE):
+ *  every MX host has usable TLSA and the MX RRset is secure.  A dane
+ *  result (MX RRset insecure, or some host without usable TLSA) leaves
+ *  the hosts without TLSA at opportunistic TLS, and an insecure MX RRset
+ *  can be forged to point at one: weaker than an MTA-STS enforce policy.
+ *  So it comes back as V_DANE_WEAK, *ans holding the dane answer, and
+ *  engine_decide_sts() lets an enforce policy replace it.  Without one
+ *  (none, testing mode, first contact still fetching) dane stands.
  */
 enum verdict
 engine_decide_dane(const struct engine_policy *pol,
@@ -426,6 +437,29 @@ engine_decide_dane(const struct engine_policy *pol,
 }
 
 /*
+ * The MTA-STS result becomes an answer: an enforce policy always, also
+ * over a dane answer held back by engine_decide_dane() (dane_held); else
+ * the held dane answer stands, and without one the next source is asked.
+ */
+enum verdict
+engine_decide_sts(struct sts_result *res, int dane_held, struct answer *ans)
+{
+	char held[sizeof(ans->reason)];
+
+	if (res->status != STS_ENFORCE)
+		return dane_held ? V_ANSWER : V_NOINFO;
+	if (dane_held && !ans->quiet) {
+		snprintf(held, sizeof(held), "%s", ans->reason);
+		answer_set(ans, SM_OK, "mta-sts", res->value,
+		    "%s; outranks DANE's dane: %s", sts_reason(res), held);
+	} else {
+		answer_set(ans, SM_OK, "mta-sts", res->value, "%s",
+		    ans->quiet ? "" : sts_reason(res));
+	}
+	return V_ANSWER;
+}
+
+/*
  * A query moves through the sources in order; each step either finishes
  * at once or waits for a callback that resumes it.  After the
  * asynchronous sources, the rest (MX rules, default_policy, NOTFOUND)
@@ -456,6 +490,7 @@ struct equery {
 	enum step step;
 	char dane_why[200];	/* why DANE did not apply */
 	char sts_why[256];	/* why MTA-STS did not apply; "" not asked */
+	int dane_held;		/* *ans is a dane answer MTA-STS may outrank */
 	const struct dane_mx *mxsrc;	/* MX hosts, borrowed: see keep_mx() */
 	char **mx;		/* MX host names for MX rules (copied) */
 	size_t nmx;
@@ -597,8 +632,8 @@ mx_copy(struct equery *q)
 	}
 }
 
-static json_t *
-mx_json(const struct dane_mx *m)
+json_t *
+engine_mx_json(const struct dane_mx *m)
 {
 	json_t *hosts = json_array();
 
@@ -626,7 +661,7 @@ trace_dane(struct equery *q, const struct dane_result *dr)
 		json_object_set_new(j, "stale_reason", json_string(dr->stale_reason));
 	}
 	if (m != NULL)
-		json_object_set_new(j, "mx", mx_json(m));
+		json_object_set_new(j, "mx", engine_mx_json(m));
 	TRACE_SET(q, "dane", j);
 }
 
@@ -654,9 +689,7 @@ sts_result(struct equery *q, struct sts_result *res)
 		    ? json_string(si.last_error) : json_null());
 		TRACE_SET(q, "mta_sts", j);
 	}
-	if (res->status == STS_ENFORCE) {
-		answer_set(q->ans, SM_OK, "mta-sts", res->value, "%s",
-		    q->ans->quiet ? "" : sts_reason(res));
+	if (engine_decide_sts(res, q->dane_held, q->ans) == V_ANSWER) {
 		q->step = STEP_DONE;
 	} else {
 		why_copy(q->sts_why, sizeof(q->sts_why), sts_reason(res));
@@ -676,13 +709,28 @@ sts_done(void *arg, struct sts_result *res)
 	finish_async(q);
 }
 
+/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
+static int
+sts_applies(const struct equery *q)
+{
+	return q->e->sts != NULL && q->k.kind == KEY_DOMAIN;
+}
+
 static void
 dane_result_in(struct equery *q, const struct dane_result *dr)
 {
+	enum verdict v;
+
 	trace_dane(q, dr);
-	if (engine_decide_dane(&q->e->pol, dr, dr->status == DANE_ERROR
-	    && sts_cached(q->e, &q->k), q->ans) == V_ANSWER) {
+	v = engine_decide_dane(&q->e->pol, dr, dr->status == DANE_ERROR
+	    && sts_cached(q->e, &q->k), q->ans);
+	if (v == V_ANSWER || (v == V_DANE_WEAK && !sts_applies(q))) {
 		q->step = STEP_DONE;
+		return;
+	}
+	if (v == V_DANE_WEAK) {		/* unless MTA-STS enforces */
+		q->dane_held = 1;
+		q->step = STEP_STS;
 		return;
 	}
 	/* A "no DANE" answer, fresh or stale: its MX hosts are the ones. */
@@ -775,8 +823,7 @@ run(struct equery *q)
 		}
 	}
 	if (q->step == STEP_STS) {
-		/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
-		if (e->sts == NULL || q->k.kind != KEY_DOMAIN) {
+		if (!sts_applies(q)) {
 			TRACE_SET(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
 			    "reason", e->sts == NULL ? "MTA-STS disabled"
 			    : "not a domain next-hop"));
@@ -886,6 +933,7 @@ start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
 	q->step = STEP_DANE;
 	q->dane_why[0] = '\0';
 	q->sts_why[0] = '\0';
+	q->dane_held = 0;
 	q->mxsrc = NULL;
 	q->mx = NULL;
 	q->nmx = 0;

@@ -20,12 +20,16 @@
  *	enum verdict engine_decide_dane(const struct engine_policy *pol,
  *	    const struct dane_result *dr, int sts_is_cached,
  *	    struct answer *ans);
+ *	enum verdict engine_decide_sts(struct sts_result *res,
+ *	    int dane_held, struct answer *ans);
+ *	json_t *engine_mx_json(const struct dane_mx *m);
  *
  * DESCRIPTION
  *	engine_query() asks the sources in precedence order: the admin's
  *	overrides (at once, without DNS), then DANE (asynchronous, when
  *	engine_set_dns() gave the engine a resolver), then MTA-STS (when
- *	engine_set_sts() gave it the MTA-STS source; domains only), then
+ *	engine_set_sts() gave it the MTA-STS source; domains only; also
+ *	after a DANE dane answer, which an enforce policy outranks), then
  *	the override table's MX rules (domains only, when every MX host the
  *	DANE walk saw matches; see overrides.h), then default_policy (not
  *	for parent probes: Postfix sends them after a NOTFOUND, and a
@@ -49,7 +53,14 @@
  *	engine_decide_dane() is the one function that turns a DANE result
  *	(and, on errors, dns_error_action and whether an MTA-STS policy is
  *	cached) into an answer; its table is in engine.c.  It returns
- *	V_NOINFO when the next source is to be asked.  Pure, for tests.
+ *	V_NOINFO when the next source is to be asked, and V_DANE_WEAK for
+ *	a dane answer (not dane-only) that an MTA-STS enforce policy
+ *	outranks: only dane-only (secure MX RRset, every host with usable
+ *	TLSA) is validated DANE in the sense of RFC 8461 section 2.  Then
+ *	engine_decide_sts() turns the MTA-STS result into the answer: the
+ *	enforce policy, else the held dane answer (dane_held), else
+ *	V_NOINFO.  Both pure, for tests.  engine_mx_json() is the "mx"
+ *	object of the explain trace's dane step (what dane_mx_eval() saw).
  *
  *	engine_explain() runs the same steps for one key (map "tlspolicy")
  *	and records each in trace, a JSON object the caller owns: key,
@@ -115,6 +126,7 @@ struct engine_stats {
 enum verdict {
 	V_NOINFO,	/* nothing to say: ask the next source */
 	V_ANSWER,	/* *ans is the answer */
+	V_DANE_WEAK	/* *ans is dane, unless MTA-STS enforces: ask it */
 };
 
 enum error_action {
@@ -145,6 +157,10 @@ int engine_dane_stats(const struct engine *e, unsigned long *queries,
 void engine_policy_from(struct engine_policy *pol, const struct config *cf);
 enum verdict engine_decide_dane(const struct engine_policy *pol,
     const struct dane_result *dr, int sts_is_cached, struct answer *ans);
+struct sts_result;
+enum verdict engine_decide_sts(struct sts_result *res, int dane_held,
+    struct answer *ans);
+json_t *engine_mx_json(const struct dane_mx *m);
 const struct overrides *engine_overrides(const struct engine *e);
 int engine_query(struct engine *e, const char *map, size_t maplen,
     const char *key, size_t keylen, struct answer *ans, engine_cb cb,

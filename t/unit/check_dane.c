@@ -12,6 +12,7 @@
 
 #include "dane.h"
 #include "engine.h"
+#include "sts.h"
 
 #define H32 "0101010101010101010101010101010101010101010101010101010101010101"
 #define H31 "01010101010101010101010101010101010101010101010101010101010101"
@@ -42,9 +43,25 @@ struct canned {
 #define A LDNS_RR_TYPE_A
 #define AAAA LDNS_RR_TYPE_AAAA
 #define TLSA LDNS_RR_TYPE_TLSA
+#define CNAME LDNS_RR_TYPE_CNAME
 
 /* A secure host with one IPv4 address and no IPv6. */
 #define HOST4(h, z) NOERR(h, A, SEC, h " 300 IN A 192.0.2.1"), NODATA(h, AAAA, SEC, z)
+
+/*
+ * The MX host mail.example.com, behind a secure MX RRset, is an alias
+ * into the unsigned zone unsigned.example: insecure address answers.
+ */
+#define ALIAS_RR "mail.example.com. 300 IN CNAME mx.unsigned.example."
+#define ALIAS_MX NOERR("example.com.", MX, SEC, \
+	"example.com. 300 IN MX 10 mail.example.com.")
+#define ALIAS_ADDR \
+	NOERR("mail.example.com.", A, INS, ALIAS_RR "|" \
+	    "mx.unsigned.example. 300 IN A 192.0.2.1"), \
+	NODATA("mail.example.com.", AAAA, INS, "unsigned.example.")
+#define ALIAS_CNAME(ad) NOERR("mail.example.com.", CNAME, ad, ALIAS_RR)
+#define ALIAS_TLSA(rr) NOERR("_25._tcp.mail.example.com.", TLSA, SEC, \
+	"_25._tcp.mail.example.com. 300 IN TLSA " rr)
 
 static void
 push_rrs(ldns_pkt *pkt, ldns_pkt_section sec, const char *text)
@@ -247,6 +264,48 @@ static const struct scenario scenarios[] = {
 		NODATA("mx.example.com.", AAAA, SEC, "provider.net."),
 		SFAIL("_25._tcp.mx.provider.net.", TLSA),
 	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	/*
+	 * RFC 7672 2.2.3: an alias whose own CNAME record is secure, with
+	 * the chain ending in an unsigned zone (the address answer is then
+	 * insecure): TLSA at the original name only, never at the target.
+	 */
+	{ "secure CNAME into an unsigned zone: TLSA at the original name",
+	  "example.com", 25, 1, {
+		ALIAS_MX,
+		NOERR("mail.example.com.", A, INS, ALIAS_RR "|"
+		    "mx.unsigned.example. 300 IN A 192.0.2.1"),
+		NOERR("mail.example.com.", AAAA, INS, ALIAS_RR),
+		ALIAS_CNAME(SEC),
+		ALIAS_TLSA("3 1 1 " H32),
+	  }, DANE_DANE_ONLY, DANE_ERR_NONE, 0 },
+	{ "secure CNAME into an unsigned zone, unusable TLSA: dane",
+	  "example.com", 25, 1, {
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC), ALIAS_TLSA("1 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
+	{ "secure CNAME into an unsigned zone, no TLSA at the original name",
+	  "example.com", 25, 1, {
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC),
+		NXD("_25._tcp.mail.example.com.", TLSA, SEC, "example.com."),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "insecure CNAME: no TLSA lookup", "example.com", 25, 1, {
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(INS),
+	  }, DANE_NOINFO, DANE_ERR_NONE, 0 },
+	{ "CNAME status lookup fails, secure MX: error", "example.com", 25, 1, {
+		ALIAS_MX, ALIAS_ADDR, SFAIL("mail.example.com.", CNAME),
+	  }, DANE_ERROR, DANE_ERR_BOGUS, DANE_TEMP_TTL },
+	{ "alias gone by the CNAME lookup, secure MX: error", "example.com", 25, 1, {
+		ALIAS_MX, ALIAS_ADDR, NODATA("mail.example.com.", CNAME, SEC, "example.com."),
+	  }, DANE_ERROR, DANE_ERR_TRANSIENT, DANE_TEMP_TTL },
+	{ "insecure MX, secure CNAME into an unsigned zone: dane", "example.org", 25, 1, {
+		NOERR("example.org.", MX, INS, "example.org. 300 IN MX 10 mail.signed.example."),
+		NOERR("mail.signed.example.", A, INS, "mail.signed.example. 300 IN CNAME mx.example.org.|"
+		    "mx.example.org. 300 IN A 192.0.2.1"),
+		NODATA("mail.signed.example.", AAAA, INS, "example.org."),
+		NOERR("mail.signed.example.", CNAME, SEC,
+		    "mail.signed.example. 300 IN CNAME mx.example.org."),
+		NOERR("_25._tcp.mail.signed.example.", TLSA, SEC,
+		    "_25._tcp.mail.signed.example. 300 IN TLSA 3 1 1 " H32),
+	  }, DANE_DANE, DANE_ERR_NONE, 0 },
 	{ "CNAME loop in the address answer", "example.com", 25, 1, {
 		NOERR("example.com.", MX, SEC, "example.com. 300 IN MX 10 a.example.com."),
 		NOERR("a.example.com.", A, SEC, "a.example.com. 300 IN CNAME b.example.com.|"
@@ -398,9 +457,22 @@ static const struct {
 	{ "NXDOMAIN", "example.com", 1, {
 		NXD("example.com.", MX, SEC, "com."),
 	  }, DANE_MX_NXDOMAIN, 1, "" },
+	/* Not secure unless the answer says so (the explain trace). */
+	{ "NXDOMAIN, insecure", "example.com", 1, {
+		NXD("example.com.", MX, INS, "com."),
+	  }, DANE_MX_NXDOMAIN, 0, "" },
+	{ "null MX, insecure", "example.com", 1, {
+		NOERR("example.com.", MX, INS, "example.com. 300 IN MX 0 ."),
+	  }, DANE_MX_NULL, 0, "" },
 	{ "MX lookup failed", "example.com", 1, {
 		SFAIL("example.com.", MX),
-	  }, DANE_MX_UNKNOWN, 1, "" },
+	  }, DANE_MX_UNKNOWN, 0, "" },
+	{ "MX lookup timed out", "example.com", 1, {
+		TMOUT("example.com.", MX),
+	  }, DANE_MX_UNKNOWN, 0, "" },
+	{ "secure alias into an unsigned zone", "example.com", 1, {
+		ALIAS_MX, ALIAS_ADDR, ALIAS_CNAME(SEC), ALIAS_TLSA("3 1 1 " H32),
+	  }, DANE_MX_LIST, 1, "10 mail.example.com tlsa-usable 1;" },
 	{ "[host]", "mx.example.com", 0, {
 		HOST4("mx.example.com.", "example.com."),
 		NOERR("_25._tcp.mx.example.com.", TLSA, SEC,
@@ -415,6 +487,7 @@ START_TEST(test_mx_eval)
 	struct dane_result res;
 	struct dane_answers *as;
 	struct dane_mx *m;
+	json_t *j;
 	char got[512] = "";
 	size_t n = 0;
 
@@ -428,8 +501,15 @@ START_TEST(test_mx_eval)
 	m = dane_mx_eval(&t, as);
 	ck_assert_msg(m->kind == mxcases[_i].kind, "%s: kind %s", mxcases[_i].name,
 	    dane_mx_kind_name(m->kind));
-	if (m->kind == DANE_MX_LIST || m->kind == DANE_MX_IMPLICIT)
-		ck_assert_int_eq(m->secure, mxcases[_i].secure);
+	ck_assert_msg(m->secure == mxcases[_i].secure, "%s: secure %d",
+	    mxcases[_i].name, m->secure);
+	/* The explain trace's "mx" object says the same. */
+	j = engine_mx_json(m);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")),
+	    dane_mx_kind_name(mxcases[_i].kind));
+	ck_assert_msg(json_is_true(json_object_get(j, "secure"))
+	    == mxcases[_i].secure, "%s: trace secure", mxcases[_i].name);
+	json_decref(j);
 	for (size_t i = 0; i < m->n; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%d %s %s %d;",
 		    m->h[i].pref, m->h[i].name, dane_hstate_name(m->h[i].state),
@@ -440,6 +520,7 @@ START_TEST(test_mx_eval)
 	m = dane_mx_eval(&t, as = (dane_answers_free(as), dane_answers_new()));
 	ck_assert(m->kind == (t.mx ? DANE_MX_UNKNOWN : DANE_MX_HOST));
 	ck_assert(t.mx ? m->n == 0 : m->h[0].state == DANE_H_PENDING);
+	ck_assert_int_eq(m->secure, !t.mx);
 	dane_mx_free(m);
 	dane_answers_free(as);
 }
@@ -523,47 +604,61 @@ static const struct {
 	enum dane_status stale;
 	enum error_action act, fallback;
 	int sts;
-	int noinfo;			/* expect V_NOINFO */
-	enum sockmap_status want;
+	enum verdict v;
+	enum sockmap_status want;	/* unless V_NOINFO */
 	const char *text;
 } decide_cases[] = {
 	{ "dane-only", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 0,
-	  0, SM_OK, "dane-only" },
+	  V_ANSWER, SM_OK, "dane-only" },
+	/* dane is held: an MTA-STS enforce policy outranks it. */
 	{ "dane", DANE_DANE, DANE_ERR_NONE, NONE_, ACT_TEMP, ACT_TEMP, 1,
-	  0, SM_OK, "dane" },
+	  V_DANE_WEAK, SM_OK, "dane" },
 	{ "no dane: next source", DANE_NOINFO, DANE_ERR_NONE, NONE_, ACT_DANE,
-	  ACT_TEMP, 0, 1, SM_NOTFOUND, NULL },
+	  ACT_TEMP, 0, V_NOINFO, SM_NOTFOUND, NULL },
 	/* Bogus: TEMP whatever the configuration says. */
 	{ "bogus, temp", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_TEMP, ACT_TEMP, 0,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, dane", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 0,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, dane, sts", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ACT_DANE, ACT_DANE, 1,
-	  0, SM_TEMP, NULL },
+	  V_ANSWER, SM_TEMP, NULL },
 	{ "bogus, stale with good", DANE_ERROR, DANE_ERR_BOGUS, DANE_DANE_ONLY,
-	  ACT_STALE, ACT_DANE, 0, 0, SM_TEMP, NULL },
+	  ACT_STALE, ACT_DANE, 0, V_ANSWER, SM_TEMP, NULL },
 	/* Timeout under each dns_error_action, with and without MTA-STS. */
 	{ "timeout, temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP, ACT_TEMP,
-	  0, 0, SM_TEMP, NULL },
+	  0, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, temp, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_TEMP,
-	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	  ACT_TEMP, 1, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE, ACT_TEMP,
-	  0, 0, SM_OK, "dane" },
+	  0, V_ANSWER, SM_OK, "dane" },
 	{ "timeout, dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_, ACT_DANE,
-	  ACT_TEMP, 1, 0, SM_TEMP, NULL },
+	  ACT_TEMP, 1, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, stale dane-only", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE_ONLY,
-	  ACT_STALE, ACT_TEMP, 0, 0, SM_OK, "dane-only" },
+	  ACT_STALE, ACT_TEMP, 0, V_ANSWER, SM_OK, "dane-only" },
 	{ "timeout, stale dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_DANE,
-	  ACT_STALE, ACT_TEMP, 1, 0, SM_OK, "dane" },
+	  ACT_STALE, ACT_TEMP, 1, V_DANE_WEAK, SM_OK, "dane" },
 	{ "timeout, stale no-dane", DANE_ERROR, DANE_ERR_TRANSIENT, DANE_NOINFO,
-	  ACT_STALE, ACT_DANE, 0, 1, SM_NOTFOUND, NULL },
+	  ACT_STALE, ACT_DANE, 0, V_NOINFO, SM_NOTFOUND, NULL },
 	{ "timeout, stale none, fallback temp", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
-	  ACT_STALE, ACT_TEMP, 0, 0, SM_TEMP, NULL },
+	  ACT_STALE, ACT_TEMP, 0, V_ANSWER, SM_TEMP, NULL },
 	{ "timeout, stale none, fallback dane", DANE_ERROR, DANE_ERR_TRANSIENT, NONE_,
-	  ACT_STALE, ACT_DANE, 0, 0, SM_OK, "dane" },
+	  ACT_STALE, ACT_DANE, 0, V_ANSWER, SM_OK, "dane" },
 	{ "timeout, stale none, fallback dane, sts", DANE_ERROR, DANE_ERR_TRANSIENT,
-	  NONE_, ACT_STALE, ACT_DANE, 1, 0, SM_TEMP, NULL },
+	  NONE_, ACT_STALE, ACT_DANE, 1, V_ANSWER, SM_TEMP, NULL },
 };
+
+/* A DANE result as the engine gets it, with its and a stale reason. */
+static void
+dane_result_set(struct dane_result *dr, enum dane_status st,
+    enum dane_errclass err, enum dane_status stale)
+{
+	memset(dr, 0, sizeof(*dr));
+	dr->status = st;
+	dr->err = err;
+	dr->stale_status = stale;
+	snprintf(dr->reason, sizeof(dr->reason), "DANE reason");
+	snprintf(dr->stale_reason, sizeof(dr->stale_reason), "stale reason");
+}
 
 START_TEST(test_decide)
 {
@@ -572,23 +667,102 @@ START_TEST(test_decide)
 	struct answer ans;
 	enum verdict v;
 
-	memset(&dr, 0, sizeof(dr));
+	dane_result_set(&dr, decide_cases[_i].st, decide_cases[_i].err,
+	    decide_cases[_i].stale);
 	memset(&ans, 0, sizeof(ans));
-	dr.status = decide_cases[_i].st;
-	dr.err = decide_cases[_i].err;
-	dr.stale_status = decide_cases[_i].stale;
-	snprintf(dr.reason, sizeof(dr.reason), "test reason");
-	snprintf(dr.stale_reason, sizeof(dr.stale_reason), "stale reason");
 	v = engine_decide_dane(&pol, &dr, decide_cases[_i].sts, &ans);
-	if (decide_cases[_i].noinfo) {
-		ck_assert_msg(v == V_NOINFO, "%s", decide_cases[_i].name);
+	ck_assert_msg(v == decide_cases[_i].v, "%s: verdict %d, want %d",
+	    decide_cases[_i].name, v, decide_cases[_i].v);
+	if (v == V_NOINFO)
 		return;
-	}
-	ck_assert_msg(v == V_ANSWER, "%s", decide_cases[_i].name);
 	ck_assert_msg(ans.status == decide_cases[_i].want, "%s: status %d",
 	    decide_cases[_i].name, ans.status);
 	if (decide_cases[_i].text)
 		ck_assert_str_eq(ans.text, decide_cases[_i].text);
+	answer_clear(&ans);
+}
+END_TEST
+
+/*
+ * DANE against MTA-STS: engine_decide_dane(), then, as the engine does,
+ * engine_decide_sts() when DANE held a dane answer or had nothing.  Only
+ * dane-only (secure MX, every host usable) outranks an enforce policy;
+ * no row answers less than before MTA-STS was asked (dane stays dane
+ * without an enforce policy).
+ */
+#define STS_VALUE "secure match=mx.example.net servername=hostname"
+#define ENF STS_ENFORCE
+#define NOP STS_NOINFO
+
+static const struct {
+	const char *name;
+	enum dane_status st;
+	enum dane_errclass err;
+	enum dane_status stale;
+	enum sts_status sts;
+	const char *sts_how;		/* why no policy applies */
+	const char *source;		/* NULL: no answer (next source) */
+	const char *text;
+} prec_cases[] = {
+	{ "dane-only beats enforce", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, ENF,
+	  "", "dane", "dane-only" },
+	{ "dane-only without MTA-STS", DANE_DANE_ONLY, DANE_ERR_NONE, NONE_, NOP,
+	  "", "dane", "dane-only" },
+	{ "dane (insecure MX or host without TLSA) yields to enforce", DANE_DANE,
+	  DANE_ERR_NONE, NONE_, ENF, "", "mta-sts", STS_VALUE },
+	{ "dane, no MTA-STS policy: dane", DANE_DANE, DANE_ERR_NONE, NONE_, NOP,
+	  "", "dane", "dane" },
+	{ "dane, first contact still fetching: dane", DANE_DANE, DANE_ERR_NONE,
+	  NONE_, NOP, "first contact: policy fetch still running", "dane", "dane" },
+	{ "dane, testing-mode policy (not enforced): dane", DANE_DANE,
+	  DANE_ERR_NONE, NONE_, NOP, "testing", "dane", "dane" },
+	{ "no DANE, enforce", DANE_NOINFO, DANE_ERR_NONE, NONE_, ENF, "",
+	  "mta-sts", STS_VALUE },
+	{ "no DANE, no MTA-STS: next source", DANE_NOINFO, DANE_ERR_NONE, NONE_,
+	  NOP, "", NULL, NULL },
+	{ "stale dane yields to enforce", DANE_ERROR, DANE_ERR_TRANSIENT,
+	  DANE_DANE, ENF, "", "mta-sts", STS_VALUE },
+	{ "stale dane-only beats enforce", DANE_ERROR, DANE_ERR_TRANSIENT,
+	  DANE_DANE_ONLY, ENF, "", "dane", "dane-only" },
+	{ "bogus stays TEMP", DANE_ERROR, DANE_ERR_BOGUS, NONE_, ENF, "",
+	  "dane", "DANE lookup failed" },
+};
+
+START_TEST(test_precedence)
+{
+	struct engine_policy pol = { ACT_STALE, ACT_TEMP };
+	struct dane_result dr;
+	struct sts_result sr;
+	struct answer ans;
+	enum verdict v;
+
+	dane_result_set(&dr, prec_cases[_i].st, prec_cases[_i].err,
+	    prec_cases[_i].stale);
+	memset(&sr, 0, sizeof(sr));
+	memset(&ans, 0, sizeof(ans));
+	sr.status = prec_cases[_i].sts;
+	sr.value = sr.status == STS_ENFORCE ? STS_VALUE : NULL;
+	sr.how = prec_cases[_i].sts_how;
+	if (sr.status == STS_ENFORCE) {
+		snprintf(sr.id, sizeof(sr.id), "id1");
+		sr.mode = "enforce";
+	}
+	v = engine_decide_dane(&pol, &dr, sr.status == STS_ENFORCE, &ans);
+	if (v != V_ANSWER)
+		v = engine_decide_sts(&sr, v == V_DANE_WEAK, &ans);
+	if (prec_cases[_i].source == NULL) {
+		ck_assert_msg(v == V_NOINFO, "%s: answered %s", prec_cases[_i].name,
+		    ans.text);
+		return;
+	}
+	ck_assert_msg(v == V_ANSWER, "%s: no answer", prec_cases[_i].name);
+	ck_assert_str_eq(ans.source, prec_cases[_i].source);
+	ck_assert_str_eq(ans.text, prec_cases[_i].text);
+	/* Outranking a dane answer says so; the reason keeps DANE's. */
+	if (prec_cases[_i].st == DANE_DANE && v == V_ANSWER
+	    && sr.status == STS_ENFORCE)
+		ck_assert_msg(strstr(ans.reason, "outranks DANE's dane: DANE reason")
+		    != NULL, "reason: %s", ans.reason);
 	answer_clear(&ans);
 }
 END_TEST
@@ -628,6 +802,8 @@ dane_suite(void)
 	    sizeof(tlsa_cases) / sizeof(tlsa_cases[0]));
 	tcase_add_loop_test(tc, test_decide, 0,
 	    sizeof(decide_cases) / sizeof(decide_cases[0]));
+	tcase_add_loop_test(tc, test_precedence, 0,
+	    sizeof(prec_cases) / sizeof(prec_cases[0]));
 	tcase_add_test(tc, test_target);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
+#include "log.h"
 #include "params.h"
 #include "store.h"
 #include "sts.h"
@@ -150,6 +152,51 @@ START_TEST(test_backoff_bounded)
 }
 END_TEST
 
+/* Lines of f that contain text. */
+static int
+count_lines(FILE *f, const char *text)
+{
+	char line[512];
+	int n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, text) != NULL)
+			n++;
+	return n;
+}
+
+/* Read failures are logged at most once per STS_LOAD_LOG_EVERY, counted. */
+START_TEST(test_failure_log_rate_limited)
+{
+	const char *doms[] = { "example.com", "a.example", "b.example",
+	    "c.example", "d.example" };
+	struct loop *l = loop_new();
+	struct store *st = store_with_policy();
+	struct sts *s = sts_over(l, st);
+	struct sts_result res;
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(fileno(f), 2), 2);
+	log_init("check_sts_store", 1, LOG_LVL_INFO);
+	fail_reads = 1;
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_ptr_null(sts_query(s, doms[i], 0, NULL, NULL, &res));
+		ck_assert_int_eq(res.status, STS_TEMP);
+	}
+	ck_assert_int_eq(count_lines(f, "policy store read failed"), 1);
+	clock_now += STS_LOAD_LOG_EVERY;
+	ck_assert_int_eq(query(s), STS_TEMP);
+	ck_assert_int_eq(count_lines(f, "policy store read failed"), 2);
+	ck_assert_int_eq(count_lines(f, "(4 other read failures"), 1);
+	sts_free(s);
+	store_close(st);
+	loop_free(l);
+}
+END_TEST
+
 /* A store with no entry still means "no policy" (not TEMP). */
 START_TEST(test_missing_is_noinfo)
 {
@@ -208,6 +255,7 @@ sts_store_suite(void)
 	tcase_add_test(tc, test_failed_read_is_temp);
 	tcase_add_test(tc, test_backoff_bounded);
 	tcase_add_test(tc, test_missing_is_noinfo);
+	tcase_add_test(tc, test_failure_log_rate_limited);
 	tcase_add_test(tc, test_engine_temp);
 	suite_add_tcase(s, tc);
 	return s;

@@ -121,6 +121,29 @@ static const struct {
 	{ "", 1, HTTP_ERROR, 0, "premature EOF in HTTP header", NULL },
 };
 
+/* The outcome of table case i is as the table says. */
+static void
+check_case(int i, enum http_result res, const struct http_resp *r,
+    const char *err)
+{
+	ck_assert_msg(res == cases[i].want, "case %d: got %d (%s)", i, res,
+	    err);
+	if (cases[i].status)
+		ck_assert_int_eq(r->status, cases[i].status);
+	if (cases[i].ctype)
+		ck_assert_str_eq(r->content_type, cases[i].ctype);
+	if (res == HTTP_DONE) {
+		ck_assert_uint_eq(r->body_len, strlen(cases[i].body));
+		ck_assert_str_eq(r->body, cases[i].body);
+	} else {
+		ck_assert_ptr_null(r->body);
+	}
+	if (res == HTTP_ERROR)
+		ck_assert_msg(strstr(err, cases[i].body) != NULL,
+		    "case %d: error \"%s\" lacks \"%s\"", i, err,
+		    cases[i].body);
+}
+
 START_TEST(test_table)
 {
 	struct http_resp r;
@@ -131,22 +154,7 @@ START_TEST(test_table)
 	memset(&r, 0, sizeof(r));
 	res = http_resp_parse(in, strlen(in), cases[_i].eof, MAXB, &r, err,
 	    sizeof(err));
-	ck_assert_msg(res == cases[_i].want, "case %d: got %d (%s)", _i, res,
-	    err);
-	if (cases[_i].status)
-		ck_assert_int_eq(r.status, cases[_i].status);
-	if (cases[_i].ctype)
-		ck_assert_str_eq(r.content_type, cases[_i].ctype);
-	if (res == HTTP_DONE) {
-		ck_assert_uint_eq(r.body_len, strlen(cases[_i].body));
-		ck_assert_str_eq(r.body, cases[_i].body);
-	} else {
-		ck_assert_ptr_null(r.body);
-	}
-	if (res == HTTP_ERROR)
-		ck_assert_msg(strstr(err, cases[_i].body) != NULL,
-		    "case %d: error \"%s\" lacks \"%s\"", _i, err,
-		    cases[_i].body);
+	check_case(_i, res, &r, err);
 	http_resp_free(&r);
 }
 END_TEST
@@ -338,22 +346,7 @@ START_TEST(test_table_bytewise)
 	}
 	res = http_resp_parse(in, len, cases[_i].eof, MAXB, &r, err,
 	    sizeof(err));
-	ck_assert_msg(res == cases[_i].want, "case %d: got %d (%s)", _i, res,
-	    err);
-	if (cases[_i].status)
-		ck_assert_int_eq(r.status, cases[_i].status);
-	if (cases[_i].ctype)
-		ck_assert_str_eq(r.content_type, cases[_i].ctype);
-	if (res == HTTP_DONE) {
-		ck_assert_uint_eq(r.body_len, strlen(cases[_i].body));
-		ck_assert_str_eq(r.body, cases[_i].body);
-	} else {
-		ck_assert_ptr_null(r.body);
-	}
-	if (res == HTTP_ERROR)
-		ck_assert_msg(strstr(err, cases[_i].body) != NULL,
-		    "case %d: error \"%s\" lacks \"%s\"", _i, err,
-		    cases[_i].body);
+	check_case(_i, res, &r, err);
 	http_resp_free(&r);
 }
 END_TEST

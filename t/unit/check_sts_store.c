@@ -86,13 +86,34 @@ sts_over(struct loop *l, struct store *st)
 	return sts_new(l, NULL, st, NULL, &cf);
 }
 
+/* The fixture of the sts tests: a loop, the store, sts over them. */
+static struct loop *l;
+static struct store *st;
+static struct sts *s;
+
+static void
+setup(void)
+{
+	l = loop_new();
+	st = store_with_policy();
+	s = sts_over(l, st);
+}
+
+static void
+teardown(void)
+{
+	sts_free(s);
+	store_close(st);
+	loop_free(l);
+}
+
 static enum sts_status
-query(struct sts *s)
+query(struct sts *sts)
 {
 	struct sts_result res;
 
 	memset(&res, 0, sizeof(res));
-	ck_assert_ptr_null(sts_query(s, "example.com", 0, NULL, NULL, &res));
+	ck_assert_ptr_null(sts_query(sts, "example.com", 0, NULL, NULL, &res));
 	return res.status;
 }
 
@@ -102,9 +123,6 @@ query(struct sts *s)
  */
 START_TEST(test_failed_read_is_temp)
 {
-	struct loop *l = loop_new();
-	struct store *st = store_with_policy();
-	struct sts *s = sts_over(l, st);
 	struct sts_stat ss;
 
 	fail_reads = 1;
@@ -127,18 +145,12 @@ START_TEST(test_failed_read_is_temp)
 	ck_assert_int_eq(reads, 3);
 	sts_status(s, &ss);
 	ck_assert_uint_eq(ss.store_failures, 2);
-	sts_free(s);
-	store_close(st);
-	loop_free(l);
 }
 END_TEST
 
 /* The back-off is bounded: at most STS_LOAD_RETRY_MAX between reads. */
 START_TEST(test_backoff_bounded)
 {
-	struct loop *l = loop_new();
-	struct store *st = store_with_policy();
-	struct sts *s = sts_over(l, st);
 
 	fail_reads = 1;
 	for (int i = 0; i < 20; i++) {
@@ -146,9 +158,6 @@ START_TEST(test_backoff_bounded)
 		clock_now += STS_LOAD_RETRY_MAX;
 	}
 	ck_assert_int_eq(reads, 20);
-	sts_free(s);
-	store_close(st);
-	loop_free(l);
 }
 END_TEST
 
@@ -171,9 +180,6 @@ START_TEST(test_failure_log_rate_limited)
 {
 	const char *doms[] = { "example.com", "a.example", "b.example",
 	    "c.example", "d.example" };
-	struct loop *l = loop_new();
-	struct store *st = store_with_policy();
-	struct sts *s = sts_over(l, st);
 	struct sts_result res;
 	FILE *f = tmpfile();
 
@@ -191,39 +197,30 @@ START_TEST(test_failure_log_rate_limited)
 	ck_assert_int_eq(query(s), STS_TEMP);
 	ck_assert_int_eq(count_lines(f, "policy store read failed"), 2);
 	ck_assert_int_eq(count_lines(f, "(4 other read failures"), 1);
-	sts_free(s);
-	store_close(st);
-	loop_free(l);
 }
 END_TEST
 
 /* A store with no entry still means "no policy" (not TEMP). */
 START_TEST(test_missing_is_noinfo)
 {
-	struct loop *l = loop_new();
-	struct store *st = store_with_policy();
-	struct sts *s = sts_over(l, st);
 	struct sts_result res;
 
 	memset(&res, 0, sizeof(res));
 	ck_assert_ptr_null(sts_query(s, "example.org", 0, NULL, NULL, &res));
 	ck_assert_int_eq(res.status, STS_NOINFO);
-	sts_free(s);
-	store_close(st);
-	loop_free(l);
 }
 END_TEST
 
 /* The engine's answer: TEMP, never NOTFOUND, while the store fails. */
 START_TEST(test_engine_temp)
 {
-	struct loop *l = loop_new();
+	struct loop *lp = loop_new();
 	struct config *cf = params_new();
-	struct engine *e = engine_new(l, cf);
-	struct store *st = store_with_policy();
+	struct engine *e = engine_new(lp, cf);
+	struct store *store = store_with_policy();
 	struct answer ans;
 
-	engine_set_sts(e, sts_over(l, st));
+	engine_set_sts(e, sts_over(lp, store));
 	fail_reads = 1;
 	memset(&ans, 0, sizeof(ans));
 	ck_assert_int_eq(engine_query(e, MAP_TLSPOLICY, strlen(MAP_TLSPOLICY),
@@ -239,26 +236,29 @@ START_TEST(test_engine_temp)
 	ck_assert_int_eq(ans.status, SM_OK);
 	ck_assert_ptr_nonnull(strstr(ans.text, "secure match=mx.example.com"));
 	answer_clear(&ans);
-	engine_free(e);
-	store_close(st);
+	engine_free(e);		/* and the sts it owns */
+	store_close(store);
 	config_free(cf);
-	loop_free(l);
+	loop_free(lp);
 }
 END_TEST
 
 static Suite *
 sts_store_suite(void)
 {
-	Suite *s = suite_create("sts_store");
-	TCase *tc = tcase_create("core");
+	Suite *suite = suite_create("sts_store");
+	TCase *tc = tcase_create("sts");
+	TCase *te = tcase_create("engine");
 
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_failed_read_is_temp);
 	tcase_add_test(tc, test_backoff_bounded);
 	tcase_add_test(tc, test_missing_is_noinfo);
 	tcase_add_test(tc, test_failure_log_rate_limited);
-	tcase_add_test(tc, test_engine_temp);
-	suite_add_tcase(s, tc);
-	return s;
+	suite_add_tcase(suite, tc);
+	tcase_add_test(te, test_engine_temp);
+	suite_add_tcase(suite, te);
+	return suite;
 }
 
 int

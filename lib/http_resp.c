@@ -2,7 +2,13 @@
  * http_resp - incremental HTTP/1.x response parser.  The contract is in
  * http_resp.h.
  *
- * Each helper returns 1 (step complete), 0 (need more bytes) or -1
+ * The parser is a state machine over the bytes so far: r->phase says
+ * what comes next, r->pos how far the bytes are consumed, r->scan how
+ * far the current line was searched for its LF.  A call resumes there,
+ * so each byte is looked at a bounded number of times however the
+ * response is cut into reads (r->examined counts them, for tests).
+ *
+ * Each step returns 1 (step complete), 0 (need more bytes) or -1
  * (error, err set); the driver stops at the first non-1.
  */
 #include "config.h"
@@ -33,23 +39,29 @@ is_digit(int c)
 }
 
 /*
- * Find the next line from *pos, ended by LF (a CR before it is
- * dropped).  Returns 1 with line/n set and *pos past the LF, 0 when no
- * LF arrived yet.
+ * The next line from r->pos, ended by LF (a CR before it is dropped).
+ * Returns 1 with line/n set and r->pos past the LF, 0 when no LF arrived
+ * yet (the search resumes at r->scan next time).
  */
 static int
-next_line(const char *buf, size_t len, size_t *pos, const char **line,
+next_line(struct http_resp *r, const char *buf, size_t len, const char **line,
     size_t *n)
 {
-	const char *lf = memchr(buf + *pos, '\n', len - *pos);
+	size_t from = r->scan > r->pos ? r->scan : r->pos;
+	const char *lf = memchr(buf + from, '\n', len - from);
 
-	if (lf == NULL)
+	if (lf == NULL) {
+		r->examined += len - from;
+		r->scan = len;
 		return 0;
-	*line = buf + *pos;
+	}
+	r->examined += (size_t)(lf - (buf + from)) + 1;
+	*line = buf + r->pos;
 	*n = (size_t)(lf - *line);
+	r->examined += *n;	/* the line's parser reads it once */
 	if (*n > 0 && (*line)[*n - 1] == '\r')
 		(*n)--;
-	*pos = (size_t)(lf - buf) + 1;
+	r->pos = r->scan = (size_t)(lf - buf) + 1;
 	return 1;
 }
 
@@ -195,69 +207,78 @@ parse_header(const char *l, size_t n, struct http_resp *r, int *ct_seen,
 static void
 reset_head(struct http_resp *r)
 {
-	r->status = r->minor = r->chunked = 0;
+	r->status = r->minor = r->chunked = r->ct_seen = 0;
 	r->content_type[0] = r->location[0] = '\0';
 	r->content_length = -1;
 }
 
-/* One head from *pos up to and including the empty line. */
+/* Incomplete head: wait for more unless it is already too large. */
 static int
-parse_head(const char *buf, size_t len, size_t *pos, size_t *nlines,
-    struct http_resp *r, char *err, size_t errlen)
+head_need_more(const struct http_resp *r, size_t len, char *err,
+    size_t errlen)
+{
+	if (r->pos <= HTTP_MAX_HEADER && len <= HTTP_MAX_HEADER)
+		return 0;
+	errbuf_set(err, errlen, "HTTP header larger than %d bytes",
+	    HTTP_MAX_HEADER);
+	return -1;
+}
+
+static int
+step_status(struct http_resp *r, const char *buf, size_t len, char *err,
+    size_t errlen)
 {
 	const char *l;
 	size_t n;
-	int ct_seen = 0, rc;
 
+	if (!next_line(r, buf, len, &l, &n))
+		return head_need_more(r, len, err, errlen);
 	reset_head(r);
-	if (!next_line(buf, len, pos, &l, &n))
-		return 0;
 	if (parse_status_line(l, n, r, err, errlen) < 0)
 		return -1;
-	for (;;) {
-		if (!next_line(buf, len, pos, &l, &n))
-			return 0;
-		if (*pos > HTTP_MAX_HEADER || ++*nlines > HTTP_MAX_HEADERS) {
-			errbuf_set(err, errlen, "HTTP header larger than %d bytes "
-			    "or %d lines", HTTP_MAX_HEADER, HTTP_MAX_HEADERS);
-			return -1;
-		}
-		if (n == 0)
-			return 1;
-		if ((rc = parse_header(l, n, r, &ct_seen, err, errlen)) < 1)
-			return rc;
-	}
+	r->phase = HTTP_P_HEADERS;
+	return 1;
 }
 
-/* Heads until a final (non-1xx) one. */
+/* The empty line: a final head starts the body, a 1xx one another head. */
 static int
-parse_heads(const char *buf, size_t len, struct http_resp *r, char *err,
+end_of_head(struct http_resp *r, char *err, size_t errlen)
+{
+	if (r->status == 101) {
+		errbuf_set(err, errlen, "unexpected 101 response");
+		return -1;
+	}
+	if (r->status >= 200) {
+		r->header_len = r->pos;
+		r->headers_done = 1;
+		r->phase = HTTP_P_BODY;
+		return 1;
+	}
+	if (++r->interim > HTTP_MAX_INTERIM) {
+		errbuf_set(err, errlen, "too many 1xx responses");
+		return -1;
+	}
+	r->phase = HTTP_P_STATUS;
+	return 1;
+}
+
+static int
+step_header(struct http_resp *r, const char *buf, size_t len, char *err,
     size_t errlen)
 {
-	size_t pos = 0, nlines = 0;
-	int rc;
+	const char *l;
+	size_t n;
 
-	for (int interim = 0; interim <= HTTP_MAX_INTERIM; interim++) {
-		rc = parse_head(buf, len, &pos, &nlines, r, err, errlen);
-		if (rc == 0 && (pos > HTTP_MAX_HEADER
-		    || len > HTTP_MAX_HEADER)) {
-			errbuf_set(err, errlen, "HTTP header larger than %d bytes",
-			    HTTP_MAX_HEADER);
-			return -1;
-		}
-		if (rc < 1)
-			return rc;
-		if (r->status == 101) {
-			errbuf_set(err, errlen, "unexpected 101 response");
-			return -1;
-		}
-		if (r->status >= 200) {
-			r->header_len = pos;
-			return 1;
-		}
+	if (!next_line(r, buf, len, &l, &n))
+		return head_need_more(r, len, err, errlen);
+	if (r->pos > HTTP_MAX_HEADER || ++r->nlines > HTTP_MAX_HEADERS) {
+		errbuf_set(err, errlen, "HTTP header larger than %d bytes "
+		    "or %d lines", HTTP_MAX_HEADER, HTTP_MAX_HEADERS);
+		return -1;
 	}
-	errbuf_set(err, errlen, "too many 1xx responses");
-	return -1;
+	if (n == 0)
+		return end_of_head(r, err, errlen);
+	return parse_header(l, n, r, &r->ct_seen, err, errlen);
 }
 
 static int
@@ -267,7 +288,6 @@ chunk_size(const char *l, size_t n, size_t *size, char *err, size_t errlen)
 
 	for (; i < n && i <= CHUNK_HEX_MAX; i++) {
 		int c = (unsigned char)l[i], d;
-
 		if (is_digit(c))
 			d = c - '0';
 		else if (c >= 'a' && c <= 'f')
@@ -297,69 +317,104 @@ too_long(size_t have, size_t max, const char *what, char *err, size_t errlen)
 	return -1;
 }
 
-/* Decode a chunked body starting at pos into r->body. */
-static int
-parse_chunked(const char *buf, size_t len, size_t pos, size_t body_max,
-    struct http_resp *r, char *err, size_t errlen)
+/* Room for want more body bytes and a NUL in the decoded body. */
+static void
+body_room(struct http_resp *r, size_t want)
 {
-	const char *l;
-	size_t n, size, start;
+	size_t need = r->acc_len + want + 1;
 
-	r->body = xmalloc(len - pos + 1);
-	for (;;) {
-		start = pos;
-		if (!next_line(buf, len, &pos, &l, &n))
-			return too_long(len - start, CHUNK_LINE_MAX,
-			    "chunk size line", err, errlen);
-		if (chunk_size(l, n, &size, err, errlen) < 0)
-			return -1;
-		if (size == 0)
-			break;
-		if (size > body_max - r->body_len) {
-			errbuf_set(err, errlen, "body larger than %zu bytes",
-			    body_max);
-			return -1;
-		}
-		if (len - pos < size + 1)
-			return 0;
-		memcpy(r->body + r->body_len, buf + pos, size);
-		r->body_len += size;
-		pos += size;
-		if (buf[pos] == '\r') {
-			if (pos + 1 == len)
-				return 0;
-			pos++;
-		}
-		if (buf[pos] != '\n') {
-			errbuf_set(err, errlen, "chunk data not followed by CRLF");
-			return -1;
-		}
-		pos++;
-	}
-	/* Trailer fields, then the empty line. */
-	for (;;) {
-		start = pos;
-		if (!next_line(buf, len, &pos, &l, &n))
-			return too_long(len - start, HTTP_MAX_HEADER,
-			    "chunked trailer", err, errlen);
-		if (n == 0)
-			return 1;
-	}
+	if (need <= r->acc_cap)
+		return;
+	r->acc_cap = need > 2 * r->acc_cap ? need : 2 * r->acc_cap;
+	r->acc = xrealloc(r->acc, r->acc_cap);
 }
 
 static int
-parse_body(const char *buf, size_t len, int eof, size_t body_max,
-    struct http_resp *r, char *err, size_t errlen)
+step_chunk_size(struct http_resp *r, const char *buf, size_t len,
+    size_t body_max, char *err, size_t errlen)
+{
+	const char *l;
+	size_t n, size;
+
+	if (!next_line(r, buf, len, &l, &n))
+		return too_long(len - r->pos, CHUNK_LINE_MAX, "chunk size line",
+		    err, errlen);
+	if (chunk_size(l, n, &size, err, errlen) < 0)
+		return -1;
+	if (size == 0) {
+		r->phase = HTTP_P_TRAILER;
+		return 1;
+	}
+	if (size > body_max - r->acc_len) {
+		errbuf_set(err, errlen, "body larger than %zu bytes", body_max);
+		return -1;
+	}
+	body_room(r, size);
+	r->chunk_left = size;
+	r->phase = HTTP_P_CHUNK_DATA;
+	return 1;
+}
+
+static int
+step_chunk_data(struct http_resp *r, const char *buf, size_t len)
+{
+	size_t k = len - r->pos < r->chunk_left ? len - r->pos : r->chunk_left;
+
+	memcpy(r->acc + r->acc_len, buf + r->pos, k);
+	r->examined += k;
+	r->acc_len += k;
+	r->pos += k;
+	r->chunk_left -= k;
+	if (r->chunk_left > 0)
+		return 0;
+	r->phase = HTTP_P_CHUNK_END;
+	return 1;
+}
+
+/* The CRLF (or LF) after a chunk's data. */
+static int
+step_chunk_end(struct http_resp *r, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	size_t p = r->pos;
+
+	if (p < len && buf[p] == '\r')
+		p++;
+	r->examined += p - r->pos + 1;
+	if (p >= len)
+		return 0;
+	if (buf[p] != '\n') {
+		errbuf_set(err, errlen, "chunk data not followed by CRLF");
+		return -1;
+	}
+	r->pos = r->scan = p + 1;
+	r->phase = HTTP_P_CHUNK_SIZE;
+	return 1;
+}
+
+/* Trailer fields, then the empty line. */
+static int
+step_trailer(struct http_resp *r, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char *l;
+	size_t n;
+
+	if (!next_line(r, buf, len, &l, &n))
+		return too_long(len - r->pos, HTTP_MAX_HEADER, "chunked trailer",
+		    err, errlen);
+	if (n == 0)
+		r->phase = HTTP_P_DONE;
+	return 1;
+}
+
+/* A body framed by Content-Length, or by the end of the connection. */
+static int
+step_plain_body(struct http_resp *r, const char *buf, size_t len, int eof,
+    size_t body_max, char *err, size_t errlen)
 {
 	size_t avail = len - r->header_len;
 
-	if (r->status == 204 || r->status == 304) {
-		r->body = xstrdup("");
-		return 1;
-	}
-	if (r->chunked)
-		return parse_chunked(buf, len, r->header_len, body_max, r, err,
-		    errlen);
 	if (r->content_length >= 0) {
 		if ((unsigned long long)r->content_length > body_max) {
 			errbuf_set(err, errlen, "body larger than %zu bytes "
@@ -367,36 +422,84 @@ parse_body(const char *buf, size_t len, int eof, size_t body_max,
 			    r->content_length);
 			return -1;
 		}
-		avail = avail > (size_t)r->content_length
-		    ? (size_t)r->content_length : avail;
 		if (avail < (size_t)r->content_length)
 			return 0;
+		avail = (size_t)r->content_length;
 	} else if (avail > body_max) {
 		errbuf_set(err, errlen, "body larger than %zu bytes", body_max);
 		return -1;
 	} else if (!eof) {
 		return 0;
 	}
-	r->body = xstrndup(buf + r->header_len, avail);
-	r->body_len = avail;
+	body_room(r, avail);
+	memcpy(r->acc, buf + r->header_len, avail);
+	r->acc_len = avail;
+	r->examined += avail;
+	r->phase = HTTP_P_DONE;
 	return 1;
+}
+
+static int
+step_body(struct http_resp *r, const char *buf, size_t len, int eof,
+    size_t body_max, char *err, size_t errlen)
+{
+	if (r->status == 204 || r->status == 304) {
+		body_room(r, 0);
+		r->phase = HTTP_P_DONE;
+		return 1;
+	}
+	if (r->chunked) {
+		r->phase = HTTP_P_CHUNK_SIZE;
+		return 1;
+	}
+	return step_plain_body(r, buf, len, eof, body_max, err, errlen);
+}
+
+/* One step of the state machine. */
+static int
+step(struct http_resp *r, const char *buf, size_t len, int eof,
+    size_t body_max, char *err, size_t errlen)
+{
+	switch (r->phase) {
+	case HTTP_P_STATUS:
+		return step_status(r, buf, len, err, errlen);
+	case HTTP_P_HEADERS:
+		return step_header(r, buf, len, err, errlen);
+	case HTTP_P_BODY:
+		return step_body(r, buf, len, eof, body_max, err, errlen);
+	case HTTP_P_CHUNK_SIZE:
+		return step_chunk_size(r, buf, len, body_max, err, errlen);
+	case HTTP_P_CHUNK_DATA:
+		return step_chunk_data(r, buf, len);
+	case HTTP_P_CHUNK_END:
+		return step_chunk_end(r, buf, len, err, errlen);
+	case HTTP_P_TRAILER:
+		return step_trailer(r, buf, len, err, errlen);
+	}
+	errbuf_set(err, errlen, "HTTP parser in an unknown state");
+	return -1;
 }
 
 enum http_result
 http_resp_parse(const char *buf, size_t len, int eof, size_t body_max,
     struct http_resp *r, char *err, size_t errlen)
 {
-	int rc;
+	int rc = 1;
 
-	http_resp_free(r);
 	errbuf_set(err, errlen, "%s", "");
-	rc = parse_heads(buf, len, r, err, errlen);
-	if (rc == 1) {
-		r->headers_done = 1;
-		rc = parse_body(buf, len, eof, body_max, r, err, errlen);
+	if (r->phase == HTTP_P_FAILED) {
+		errbuf_set(err, errlen, "%s", r->error);
+		return HTTP_ERROR;
 	}
-	if (rc == 1) {
-		r->body[r->body_len] = '\0';
+	while (rc == 1 && r->phase != HTTP_P_DONE)
+		rc = step(r, buf, len, eof, body_max, err, errlen);
+	if (r->phase == HTTP_P_DONE) {
+		if (r->body == NULL) {
+			r->body = r->acc;
+			r->body_len = r->acc_len;
+			r->body[r->body_len] = '\0';
+			r->acc = NULL;
+		}
 		return HTTP_DONE;
 	}
 	if (rc == 0 && eof) {
@@ -404,17 +507,22 @@ http_resp_parse(const char *buf, size_t len, int eof, size_t body_max,
 		    ? "in HTTP body" : "in HTTP header");
 		rc = -1;
 	}
-	/* The body is valid only when complete. */
-	free(r->body);
-	r->body = NULL;
-	r->body_len = 0;
-	return rc < 0 ? HTTP_ERROR : HTTP_NEED_MORE;
+	if (rc == 0)
+		return HTTP_NEED_MORE;
+	/* Refused: later calls say so again; no partial body is kept. */
+	r->phase = HTTP_P_FAILED;
+	snprintf(r->error, sizeof(r->error), "%s", err);
+	free(r->acc);
+	r->acc = NULL;
+	r->acc_len = r->acc_cap = 0;
+	return HTTP_ERROR;
 }
 
 void
 http_resp_free(struct http_resp *r)
 {
 	free(r->body);
+	free(r->acc);
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 }

@@ -12,8 +12,9 @@
  *	int  http_media_type_is(const struct http_resp *r, const char *type);
  *
  * DESCRIPTION
- *	http_resp_parse() looks at all the bytes of a response received so
- *	far (buf, len; no NUL needed) and says:
+ *	http_resp_parse() is given all the bytes of a response received so
+ *	far (buf, len; no NUL needed; the same bytes as in the previous
+ *	call, with more appended: buf itself may move) and says:
  *
  *	HTTP_NEED_MORE	not complete yet; call again with more bytes.
  *			Once r->headers_done is set the status and headers
@@ -28,11 +29,15 @@
  *	chunked), and turns any other incomplete response into an error
  *	("premature EOF").  Bytes after a complete body are ignored.
  *
- *	It is pure and stateless: each call parses from the start, so the
- *	caller just appends bytes and calls again (responses are small:
- *	HTTP_MAX_HEADER + body_max at most).  *r must be zeroed before the
- *	first call; each call first frees what a previous call left in *r;
- *	call http_resp_free() when done.
+ *	It is pure and incremental: *r keeps the parser's state, and a call
+ *	resumes where the previous one stopped, so each byte is examined a
+ *	bounded number of times however the response is cut into reads
+ *	(r->examined counts the bytes looked at, for tests: at most a small
+ *	multiple of len).  *r must be zeroed before the first call of a
+ *	response (http_resp_free() leaves it so); after HTTP_DONE or
+ *	HTTP_ERROR further calls give the same result.  The body is kept
+ *	apart until complete: r->body is NULL unless HTTP_DONE.  Call
+ *	http_resp_free() when done.
  *
  *	Checked: status line "HTTP/1.x DDD reason" (x = 0 or 1); 1xx
  *	interim responses are skipped; header lines "name: value" (token
@@ -58,6 +63,19 @@
 #define HTTP_MAX_HEADERS	100
 #define HTTP_MAX_INTERIM	5	/* 1xx responses before the real one */
 
+/* Parser phases (struct http_resp, phase). */
+enum {
+	HTTP_P_STATUS = 0,
+	HTTP_P_HEADERS,
+	HTTP_P_BODY,
+	HTTP_P_CHUNK_SIZE,
+	HTTP_P_CHUNK_DATA,
+	HTTP_P_CHUNK_END,
+	HTTP_P_TRAILER,
+	HTTP_P_DONE,
+	HTTP_P_FAILED
+};
+
 enum http_result {
 	HTTP_NEED_MORE,
 	HTTP_DONE,
@@ -75,6 +93,16 @@ struct http_resp {
 	size_t header_len;		/* bytes up to the body */
 	char *body;
 	size_t body_len;
+	unsigned long long examined;	/* bytes looked at, all calls */
+	/* Parser state between calls: http_resp.c's own. */
+	int phase;
+	size_t pos, scan;		/* consumed; LF searched up to */
+	size_t nlines;
+	int interim, ct_seen;
+	size_t chunk_left;
+	char *acc;			/* body so far */
+	size_t acc_len, acc_cap;
+	char error[160];		/* why it failed, for later calls */
 };
 
 enum http_result http_resp_parse(const char *buf, size_t len, int eof,

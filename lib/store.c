@@ -329,16 +329,32 @@ store_entry_decode(const char *domain, const void *buf, size_t len,
 /* Front end */
 
 struct store *
-store_open(const char *spec, const struct store_options *opt, char *err,
-    size_t errlen)
+store_open_ops(const struct store_ops *ops, const char *arg,
+    const struct store_options *opt, char *err, size_t errlen)
 {
 	static const struct store_options defaults;
-	const char *colon = strchr(spec, ':');
 	struct store *s;
 	void *be;
 
 	if (opt == NULL)
 		opt = &defaults;
+	if ((be = ops->open(arg, opt, err, errlen)) == NULL)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->ops = ops;
+	s->be = be;
+	s->name = xmalloc(strlen(ops->name) + strlen(arg) + 2);
+	sprintf(s->name, "%s:%s", ops->name, arg);
+	s->readonly = opt->readonly;
+	return s;
+}
+
+struct store *
+store_open(const char *spec, const struct store_options *opt, char *err,
+    size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+
 	if (colon == NULL) {
 		snprintf(err, errlen, "store \"%s\": expected type:argument",
 		    spec);
@@ -349,14 +365,7 @@ store_open(const char *spec, const struct store_options *opt, char *err,
 		if (strlen(ops->name) != (size_t)(colon - spec)
 		    || strncmp(spec, ops->name, (size_t)(colon - spec)) != 0)
 			continue;
-		if ((be = ops->open(colon + 1, opt, err, errlen)) == NULL)
-			return NULL;
-		s = xcalloc(1, sizeof(*s));
-		s->ops = ops;
-		s->be = be;
-		s->name = xstrdup(spec);
-		s->readonly = opt->readonly;
-		return s;
+		return store_open_ops(ops, colon + 1, opt, err, errlen);
 	}
 	snprintf(err, errlen, "store \"%s\": unknown type \"%.*s\"", spec,
 	    (int)(colon - spec), spec);

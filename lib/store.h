@@ -247,6 +247,13 @@ struct store_ops {
 	void (*close)(void *be);
 };
 
+/*
+ * store_open() with a given backend: arg is what follows "type:" in a
+ * spec.  For tests that wrap a backend (e.g. to make it fail).
+ */
+struct store *store_open_ops(const struct store_ops *ops, const char *arg,
+    const struct store_options *opt, char *err, size_t errlen);
+
 extern const struct store_ops store_lmdb_ops;
 extern const struct store_ops store_mem_ops;
 

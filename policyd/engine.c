@@ -671,7 +671,8 @@ sts_result(struct equery *q, struct sts_result *res)
 	if (q->trace) {
 		struct sts_info si;
 		json_t *j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
-		    res->status == STS_ENFORCE ? "enforce" : "no-policy",
+		    res->status == STS_ENFORCE ? "enforce"
+		    : res->status == STS_TEMP ? "unknown" : "no-policy",
 		    "reason", sts_reason(res));
 
 		sts_info(q->e->sts, q->k.host, &si);
@@ -690,6 +691,11 @@ sts_result(struct equery *q, struct sts_result *res)
 		TRACE_SET(q, "mta_sts", j);
 	}
 	if (engine_decide_sts(res, q->dane_held, q->ans) == V_ANSWER) {
+		q->step = STEP_DONE;
+	} else if (res->status == STS_TEMP) {
+		/* A cached policy may exist: never fall through to NOTFOUND. */
+		answer_set(q->ans, SM_TEMP, "mta-sts", "MTA-STS policy unknown",
+		    "%s", q->ans->quiet ? "" : sts_reason(res));
 		q->step = STEP_DONE;
 	} else {
 		why_copy(q->sts_why, sizeof(q->sts_why), sts_reason(res));

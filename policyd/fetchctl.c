@@ -39,6 +39,8 @@ struct fetchctl {
 	uint64_t backoff;
 	struct loop_timer *restart_timer;
 	struct loop_timer *deadline_timer;
+	struct loop_timer *lost_timer;	/* a write failed: lose it from the loop */
+	char lost_why[128];
 	char *in;
 	size_t inlen, incap;
 	char *out;
@@ -99,6 +101,8 @@ fetchctl_lost(struct fetchctl *f, const char *why)
 	struct freq *r;
 	int status;
 
+	loop_timer_cancel(f->loop, f->lost_timer);
+	f->lost_timer = NULL;
 	if (f->fd >= 0) {
 		loop_del(f->loop, f->fd);
 		close(f->fd);
@@ -230,21 +234,50 @@ read_lines(struct fetchctl *f)
 }
 
 static void
+lost_cb(struct loop *l, void *arg)
+{
+	struct fetchctl *f = arg;
+
+	(void)l;
+	f->lost_timer = NULL;
+	fetchctl_lost(f, f->lost_why);
+}
+
+/*
+ * A write to the fetcher failed.  fetchctl_lost() runs the callbacks of
+ * every pending request, so it must not run inside fetchctl_fetch(): its
+ * caller would get a callback for a request it has not yet heard of, and
+ * the request itself would be freed under it.  The loss happens on the
+ * next turn of the loop instead (unless reading finds the EOF first);
+ * until then nothing more is written and fetchctl_fetch() refuses.
+ */
+static void
+lose_later(struct fetchctl *f, const char *why)
+{
+	if (f->lost_timer != NULL)
+		return;
+	snprintf(f->lost_why, sizeof(f->lost_why), "%s", why);
+	f->lost_timer = loop_timer(f->loop, 0, lost_cb, f);
+}
+
+static void
 flush_out(struct fetchctl *f)
 {
-	while (f->outoff < f->outlen) {
+	while (f->outoff < f->outlen && f->lost_timer == NULL) {
 		ssize_t n = write(f->fd, f->out + f->outoff, f->outlen - f->outoff);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				fetchctl_lost(f, strerror(errno));
+				lose_later(f, strerror(errno));
 			break;
 		}
 		f->outoff += (size_t)n;
 	}
-	if (f->fd < 0)
+	if (f->lost_timer != NULL) {
+		loop_mod(f->loop, f->fd, LOOP_IN);
 		return;
+	}
 	if (f->outoff == f->outlen)
 		f->outoff = f->outlen = 0;
 	loop_mod(f->loop, f->fd, LOOP_IN | (f->outlen ? LOOP_OUT : 0));
@@ -367,7 +400,7 @@ fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
 	char *line;
 	size_t ll;
 
-	if (f->fd < 0)
+	if (f->fd < 0 || f->lost_timer != NULL)
 		return -1;
 	j = json_pack("{s:i, s:s, s:s, s:b}", "id", f->next_id, "domain", domain,
 	    "policy_id", policy_id ? policy_id : "", "force", force);
@@ -396,7 +429,7 @@ fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
 	f->reqs = r;
 	f->st.inflight++;
 	f->st.requests++;
-	flush_out(f);
+	flush_out(f);		/* runs no callback: see lose_later() */
 	return r->id;
 }
 
@@ -440,6 +473,7 @@ fetchctl_free(struct fetchctl *f)
 	}
 	loop_timer_cancel(f->loop, f->restart_timer);
 	loop_timer_cancel(f->loop, f->deadline_timer);
+	loop_timer_cancel(f->loop, f->lost_timer);
 	free(f->in);
 	free(f->out);
 	free(f->path);

@@ -28,7 +28,11 @@
  *	when the fetcher is not running (it is being restarted).  cb is
  *	called once, from the event loop, with the reply, or with ok = 0 and
  *	error "fetcher-unavailable" when the fetcher dies or does not answer
- *	within the reply deadline.  fetchctl_cancel() drops the callback.
+ *	within the reply deadline.  It is never called from inside
+ *	fetchctl_fetch(): when writing the request finds the fetcher gone,
+ *	the request still gets its id, and its failure (with those of all
+ *	pending requests) comes on the next turn of the loop; until then
+ *	fetchctl_fetch() returns -1.  fetchctl_cancel() drops the callback.
  *
  *	Replies are decoded here only as far as routing needs (id, ok,
  *	error, detail); the policy object is passed on untouched for the

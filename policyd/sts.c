@@ -25,6 +25,8 @@ struct sdom {
 	struct sts *s;
 	char *domain;			/* exact size: many domains */
 	int loaded;			/* the store has been read */
+	unsigned load_failures;		/* failed reads in a row */
+	int64_t load_retry_at;		/* no read before then (wall clock) */
 	/* The cached policy (id[0] == 0: none). */
 	char id[STS_ID_MAX + 1];
 	enum sts_mode mode;
@@ -73,6 +75,9 @@ struct sts {
 	struct store_entry *wb;		/* STS_WB_MAX slots, when used */
 	size_t nwb;
 	struct loop_timer *wb_timer;
+	/* Store read failures, logged at most once per STS_LOAD_LOG_EVERY. */
+	int64_t load_log_at;
+	unsigned long load_unlogged;
 };
 
 static int64_t
@@ -221,7 +226,39 @@ wb_del(struct sts *s, const char *domain)
 	store_del(s->store, domain);
 }
 
-/* Read the store once per domain; drop an expired policy. */
+/*
+ * A store read failed: the domain stays unloaded (its queries get
+ * STS_TEMP) and is read again, at the earliest, after a back-off that
+ * doubles from 1 s to STS_LOAD_RETRY_MAX.  One log line per
+ * STS_LOAD_LOG_EVERY seconds, counting the failures it did not log.
+ */
+static void
+load_failed(struct sdom *d, int64_t t)
+{
+	struct sts *s = d->s;
+	int64_t wait = (int64_t)1 << (d->load_failures < 6 ? d->load_failures : 6);
+
+	if (wait > STS_LOAD_RETRY_MAX)
+		wait = STS_LOAD_RETRY_MAX;
+	d->load_failures++;
+	d->load_retry_at = t + wait;
+	s->st.store_failures++;
+	if (s->load_log_at != 0 && t < s->load_log_at + STS_LOAD_LOG_EVERY) {
+		s->load_unlogged++;
+		return;
+	}
+	log_err("domain=%s MTA-STS policy store read failed; answering TEMP, "
+	    "next read in %llds (%lu other read failures since the last such "
+	    "line)", d->domain, (long long)wait, s->load_unlogged);
+	s->load_log_at = t;
+	s->load_unlogged = 0;
+}
+
+/*
+ * Read the store once per domain; drop an expired policy.  A failed
+ * read is not "nothing stored": load_failed() keeps the domain unloaded
+ * and retries later.
+ */
 static void
 load(struct sdom *d)
 {
@@ -229,12 +266,27 @@ load(struct sdom *d)
 	struct store_entry e;
 	struct sts_policy p;
 	char err[256];
+	int64_t t;
+	int rc;
 
 	if (d->loaded)
 		return;
-	d->loaded = 1;
+	t = now(s);
+	if (d->load_failures > 0 && t < d->load_retry_at)
+		return;
 	memset(&e, 0, sizeof(e));
-	if (s->store == NULL || wb_get(s, d->domain, &e) != 1)
+	rc = s->store == NULL ? 0 : wb_get(s, d->domain, &e);
+	if (rc < 0) {
+		load_failed(d, t);
+		return;
+	}
+	d->loaded = 1;
+	if (d->load_failures > 0)
+		log_notice("domain=%s MTA-STS policy store read again after %u "
+		    "failure%s", d->domain, d->load_failures,
+		    d->load_failures == 1 ? "" : "s");
+	d->load_failures = 0;
+	if (rc == 0)
 		return;
 	if (e.expires_at <= now(s)) {
 		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
@@ -304,7 +356,7 @@ answer(struct sdom *d, int tlsrpt, struct sts_result *res, const char *how,
 {
 	struct sts *s = d->s;
 
-	res->status = STS_NOINFO;
+	res->status = d->loaded ? STS_NOINFO : STS_TEMP;
 	res->value = NULL;
 	res->value_copy = NULL;
 	res->how = how;
@@ -340,7 +392,10 @@ sts_reason(struct sts_result *res)
 
 	if (res->reason[0] != '\0')
 		return res->reason;
-	if (res->id[0] == '\0')
+	if (res->status == STS_TEMP)
+		snprintf(res->reason, sizeof(res->reason), "MTA-STS policy "
+		    "unknown: %s", how);
+	else if (res->id[0] == '\0')
 		snprintf(res->reason, sizeof(res->reason), "no MTA-STS policy%s%s",
 		    *how ? ": " : "", how);
 	else if (res->status != STS_ENFORCE)
@@ -496,6 +551,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	    "fetched%s", d->domain, e.id, sts_mode_name(p.mode), p.max_age,
 	    p.nmx, d->id[0] && strcmp(d->id, e.id) != 0 ? " (new id)" : "");
 	set_policy(d, e.id, &p, e.fetched_at, e.expires_at);
+	d->loaded = 1;		/* newer than anything the store holds */
 	set_last_error(d, "");
 	d->failed_id[0] = '\0';
 	sts_policy_free(&p);
@@ -655,6 +711,11 @@ sts_query(struct sts *s, const char *domain, int tlsrpt, sts_cb cb, void *arg,
 	int64_t t = now(s);
 
 	d->last_used = t;
+	/* The store could not be read: what it holds is unknown. */
+	if (!d->loaded) {
+		answer(d, tlsrpt, res, "policy store unreadable", t);
+		return NULL;
+	}
 	/* Fresh discovery: answer from memory at once. */
 	if (t < d->txt_until && d->fetch_id == 0) {
 		answer(d, tlsrpt, res, "", t);

@@ -57,6 +57,17 @@
  *	inject their own clock.  Budgets (first_fetch_wait) run on the
  *	event loop's monotonic clock.
  *
+ *	Store failures: a store read that fails (not "no entry") leaves
+ *	the domain unloaded.  Its queries then answer STS_TEMP at once,
+ *	never STS_NOINFO: a cached enforce policy may be in the store.
+ *	The store is read again on a later query, at the earliest after a
+ *	back-off doubling from 1 s to STS_LOAD_RETRY_MAX seconds; failures
+ *	are logged at most once per STS_LOAD_LOG_EVERY seconds, with a count
+ *	of those not logged.  A policy fetched meanwhile is newer than the
+ *	store's: it answers, and the domain counts as loaded.
+ *	sts_cached_policy() says 0 for an unloaded domain (the engine then
+ *	asks sts_query(), which answers STS_TEMP).
+ *
  *	sts_query() returns NULL when *res is complete at once, else a
  *	handle, and cb(arg, res) follows exactly once from the loop unless
  *	sts_cancel() is called first.  res->value is borrowed: from
@@ -86,6 +97,8 @@
 #define STS_IDLE_FORGET		600	/* forget a policy-less domain */
 #define STS_WB_DELAY_MS		50	/* store writes wait at most this */
 #define STS_WB_MAX		128	/* ... or until this many wait */
+#define STS_LOAD_RETRY_MAX	60	/* seconds between store reads, at most */
+#define STS_LOAD_LOG_EVERY	60	/* seconds between read failure lines */
 
 struct sts_config {
 	long first_fetch_wait_ms;	/* sts_first_fetch_wait */
@@ -99,7 +112,8 @@ struct sts_config {
 
 enum sts_status {
 	STS_ENFORCE,		/* value holds the Postfix policy */
-	STS_NOINFO		/* no policy applies: ask the next source */
+	STS_NOINFO,		/* no policy applies: ask the next source */
+	STS_TEMP		/* unknown (the store could not be read) */
 };
 
 struct sts_result {
@@ -119,6 +133,7 @@ struct sts_stat {
 	unsigned long stored;		/* in the store */
 	unsigned long hits, txt_lookups, fetches, fetch_failures;
 	unsigned long refreshes, first_contact_timeouts;
+	unsigned long store_failures;	/* failed store reads */
 };
 
 typedef void (*sts_cb)(void *arg, struct sts_result *res);

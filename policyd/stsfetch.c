@@ -41,7 +41,8 @@
  *	host name are checked again.
  *	Redirects are not followed; only status 200 with media type
  *	text/plain and a body of at most 65536 bytes is accepted (RFC 8461
- *	3.3).  The response is parsed by http_resp(3), the policy by
+ *	3.3).  The response is judged by fetchproto(3) (over http_resp(3)),
+ *	requests and replies are coded there too, the policy is parsed by
  *	sts_policy(3): this file only moves bytes.
  *
  *	Concurrency: the main thread reads requests; a fixed pool of
@@ -103,6 +104,7 @@
 
 #include "certcache.h"
 #include "domain.h"
+#include "fetchproto.h"
 #include "htable.h"
 #include "http_resp.h"
 #include "log.h"
@@ -123,9 +125,9 @@
 #define GAI_SLICE_MS	2
 #define RECENT_PRUNE	1024	/* prune the recent table above this */
 
-#define ERR_FETCH	"sts-policy-fetch-error"
-#define ERR_INVALID	"sts-policy-invalid"
-#define ERR_WEBPKI	"sts-webpki-invalid"
+#define ERR_FETCH	FETCH_ERR_FETCH
+#define ERR_INVALID	FETCH_ERR_INVALID
+#define ERR_WEBPKI	FETCH_ERR_WEBPKI
 
 static struct {
 	const char *cafile;
@@ -549,16 +551,13 @@ static int
 send_request(struct fetch *f)
 {
 	char req[DOMAIN_MAX + 256];
-	int n = snprintf(req, sizeof(req),
-	    "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
-	    "Host: %s\r\n"
-	    "User-Agent: stsfetch/%s (tlspolicyd)\r\n"
-	    "Accept: text/plain\r\n"
-	    "Connection: close\r\n\r\n", f->host, PACKAGE_VERSION);
+	size_t n = fetchproto_http_request(req, sizeof(req), f->host);
 	size_t off = 0;
 
-	while (off < (size_t)n) {
-		ssize_t w = gnutls_record_send(f->s, req + off, (size_t)n - off);
+	if (n == 0)
+		return fail(f, ERR_FETCH, "request for %s too long", f->host);
+	while (off < n) {
+		ssize_t w = gnutls_record_send(f->s, req + off, n - off);
 
 		if (w >= 0) {
 			off += (size_t)w;
@@ -573,40 +572,18 @@ send_request(struct fetch *f)
 	return 0;
 }
 
-/*
- * Judge what we have once the head is complete: a non-200 status or a
- * wrong media type ends the fetch without waiting for the body.
- */
-static int
-check_head(struct fetch *f)
-{
-	const struct http_resp *r = &f->resp;
-
-	if (r->status >= 300 && r->status < 400)
-		return fail(f, ERR_FETCH, "HTTP status %d (redirect%s%s not "
-		    "followed)", r->status, r->location[0] ? " to " : "",
-		    r->location);
-	if (r->status != 200)
-		return fail(f, ERR_FETCH, "HTTP status %d", r->status);
-	if (!http_media_type_is(r, "text/plain"))
-		return fail(f, ERR_INVALID, "content type %s, not text/plain",
-		    r->content_type[0] ? r->content_type : "missing");
-	return 0;
-}
-
-/* Feed the bytes so far to the parser: 1 done, 0 more, -1 failed. */
+/* Feed the bytes so far to fetchproto: 1 done, 0 more, -1 failed. */
 static int
 parse_so_far(struct fetch *f, int eof)
 {
-	char err[256];
-	enum http_result res = http_resp_parse(f->raw, f->rawlen, eof,
-	    STS_POLICY_MAX_BODY, &f->resp, err, sizeof(err));
+	const char *type = NULL;
+	char detail[256];
+	int rc = fetchproto_response(&f->resp, f->raw, f->rawlen, eof, &type,
+	    detail, sizeof(detail));
 
-	if (f->resp.headers_done && check_head(f) < 0)
-		return -1;
-	if (res == HTTP_ERROR)
-		return fail(f, ERR_FETCH, "%s", err);
-	return res == HTTP_DONE;
+	if (rc < 0)
+		return fail(f, type, "%s", detail);
+	return rc;
 }
 
 static int
@@ -706,39 +683,17 @@ fetch_cleanup(struct fetch *f)
 
 /* Replies ---------------------------------------------------------- */
 
-static json_t *
-jstr(const char *s)
-{
-	json_t *j = json_string(s);
-
-	return j ? j : json_string("(unprintable)");
-}
-
 /* The reply for a fetch, without id, as text after its '{'. */
 static char *
 reply_tail(const struct fetch *f)
 {
-	json_t *o = json_object();
-	char *s, *tail;
+	char *tail = fetchproto_reply_tail(f->domain, f->error == NULL
+	    ? &f->policy : NULL, (int64_t)time(NULL), f->error, f->detail);
 
-	json_object_set_new(o, "domain", jstr(f->domain));
-	json_object_set_new(o, "ok", json_boolean(f->error == NULL));
-	if (f->error == NULL) {
-		json_object_set_new(o, "policy", sts_policy_to_json(&f->policy));
-		json_object_set_new(o, "fetched_at",
-		    json_integer((json_int_t)time(NULL)));
-	} else {
-		json_object_set_new(o, "error", jstr(f->error));
-		json_object_set_new(o, "detail", jstr(f->detail));
-	}
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (s == NULL) {
+	if (tail == NULL) {
 		log_err("cannot encode reply for %s", f->domain);
 		exit(2);
 	}
-	tail = xstrdup(s + 1);
-	free(s);
 	return tail;
 }
 
@@ -919,25 +874,6 @@ worker(void *arg)
 
 /* Requests --------------------------------------------------------- */
 
-/*
- * Policy domain from the request: A-label host name, lower case, one
- * trailing dot dropped, short enough for "mta-sts." in front.
- */
-static int
-domain_ok(const char *in, char *out, size_t outlen)
-{
-	size_t n = strlen(in);
-
-	if (n > 0 && in[n - 1] == '.')
-		n--;
-	if (n == 0 || n + 8 > DOMAIN_MAX || n >= outlen)
-		return 0;
-	memcpy(out, in, n);
-	out[n] = '\0';
-	str_lower(out);
-	return domain_valid(out) && strchr(out, '.') != NULL;
-}
-
 /* Add a request: answer at once, join a fetch, or queue a new one. */
 static void
 submit(long long id, const char *domain, const char *policy_id, int force)
@@ -994,38 +930,21 @@ submit(long long id, const char *domain, const char *policy_id, int force)
 static void
 handle_line(const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *req, *jid;
-	const char *domain = NULL, *policy_id = "";
-	char safe[128], norm[DOMAIN_MAX + 1];
-	long long id;
-	int force = 0;
+	struct fetch_req req;
+	char why[300];
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	jid = json_is_object(req) ? json_object_get(req, "id") : NULL;
-	if (!json_is_integer(jid) || json_integer_value(jid) < 0) {
-		log_warn("request without a readable id skipped: %s",
-		    log_safe(line, len, safe, sizeof(safe)));
-		json_decref(req);
-		return;
+	switch (fetchproto_request(line, len, &req, why, sizeof(why))) {
+	case FETCH_REQ_OK:
+		submit(req.id, req.domain, req.policy_id, req.force);
+		break;
+	case FETCH_REQ_REFUSED:
+		log_warn("%s", why);
+		send_error(req.id, req.domain, ERR_FETCH, req.refusal);
+		break;
+	default:
+		log_warn("%s", why);
+		break;
 	}
-	id = json_integer_value(jid);
-	if (json_unpack_ex(req, &jerr, JSON_STRICT, "{s:I, s:s, s?:s, s?:b}",
-	    "id", &(json_int_t){0}, "domain", &domain, "policy_id", &policy_id,
-	    "force", &force) < 0) {
-		log_warn("request %lld malformed: %s", id, jerr.text);
-		send_error(id, "", ERR_FETCH, "malformed request");
-	} else if (strlen(policy_id) > STS_ID_MAX) {
-		log_warn("request %lld: policy_id too long", id);
-		send_error(id, domain, ERR_FETCH, "malformed request");
-	} else if (!domain_ok(domain, norm, sizeof(norm))) {
-		log_warn("request %lld: invalid domain %s", id,
-		    log_safe(domain, strlen(domain), safe, sizeof(safe)));
-		send_error(id, domain, ERR_FETCH, "invalid domain name");
-	} else {
-		submit(id, norm, policy_id, force);
-	}
-	json_decref(req);
 }
 
 /* Read request lines until EOF; overlong lines are skipped whole. */
@@ -1120,7 +1039,7 @@ one_shot(const char *domain)
 	char norm[DOMAIN_MAX + 1], *tail;
 	int ok;
 
-	if (!domain_ok(domain, norm, sizeof(norm))) {
+	if (!fetchproto_domain(domain, norm, sizeof(norm))) {
 		send_error(0, "", ERR_FETCH, "invalid domain name");
 		return 1;
 	}

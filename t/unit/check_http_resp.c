@@ -121,6 +121,29 @@ static const struct {
 	{ "", 1, HTTP_ERROR, 0, "premature EOF in HTTP header", NULL },
 };
 
+/* The outcome of table case i is as the table says. */
+static void
+check_case(int i, enum http_result res, const struct http_resp *r,
+    const char *err)
+{
+	ck_assert_msg(res == cases[i].want, "case %d: got %d (%s)", i, res,
+	    err);
+	if (cases[i].status)
+		ck_assert_int_eq(r->status, cases[i].status);
+	if (cases[i].ctype)
+		ck_assert_str_eq(r->content_type, cases[i].ctype);
+	if (res == HTTP_DONE) {
+		ck_assert_uint_eq(r->body_len, strlen(cases[i].body));
+		ck_assert_str_eq(r->body, cases[i].body);
+	} else {
+		ck_assert_ptr_null(r->body);
+	}
+	if (res == HTTP_ERROR)
+		ck_assert_msg(strstr(err, cases[i].body) != NULL,
+		    "case %d: error \"%s\" lacks \"%s\"", i, err,
+		    cases[i].body);
+}
+
 START_TEST(test_table)
 {
 	struct http_resp r;
@@ -131,22 +154,7 @@ START_TEST(test_table)
 	memset(&r, 0, sizeof(r));
 	res = http_resp_parse(in, strlen(in), cases[_i].eof, MAXB, &r, err,
 	    sizeof(err));
-	ck_assert_msg(res == cases[_i].want, "case %d: got %d (%s)", _i, res,
-	    err);
-	if (cases[_i].status)
-		ck_assert_int_eq(r.status, cases[_i].status);
-	if (cases[_i].ctype)
-		ck_assert_str_eq(r.content_type, cases[_i].ctype);
-	if (res == HTTP_DONE) {
-		ck_assert_uint_eq(r.body_len, strlen(cases[_i].body));
-		ck_assert_str_eq(r.body, cases[_i].body);
-	} else {
-		ck_assert_ptr_null(r.body);
-	}
-	if (res == HTTP_ERROR)
-		ck_assert_msg(strstr(err, cases[_i].body) != NULL,
-		    "case %d: error \"%s\" lacks \"%s\"", _i, err,
-		    cases[_i].body);
+	check_case(_i, res, &r, err);
 	http_resp_free(&r);
 }
 END_TEST
@@ -171,6 +179,8 @@ START_TEST(test_prefixes)
 			    n, err);
 		ck_assert_int_eq(http_resp_parse(in[k], len, 0, MAXB, &r, err,
 		    sizeof(err)), HTTP_DONE);
+		if (k == 0)
+			http_resp_free(&r);	/* the next response */
 	}
 	ck_assert_str_eq(r.body, "hello!!!");
 	http_resp_free(&r);
@@ -211,12 +221,14 @@ START_TEST(test_body_limit)
 		ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r, err,
 		    sizeof(err)), want);
 		free(buf);
+		http_resp_free(&r);
 
 		buf = response(OK_HEAD "Transfer-Encoding: chunked\r\n\r\n", n,
 		    1, &len);
 		ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r, err,
 		    sizeof(err)), want);
 		free(buf);
+		http_resp_free(&r);
 
 		buf = response(OK_HEAD "\r\n", n, 0, &len);
 		ck_assert_int_eq(http_resp_parse(buf, len, 1, MAXB, &r, err,
@@ -226,10 +238,12 @@ START_TEST(test_body_limit)
 		else
 			ck_assert_ptr_nonnull(strstr(err, "larger than 65536"));
 		/* Without EOF the excess is already an error. */
+		http_resp_free(&r);
 		if (want == HTTP_ERROR)
 			ck_assert_int_eq(http_resp_parse(buf, len, 0, MAXB, &r,
 			    err, sizeof(err)), HTTP_ERROR);
 		free(buf);
+		http_resp_free(&r);
 	}
 	http_resp_free(&r);
 }
@@ -272,12 +286,14 @@ START_TEST(test_header_limits)
 	off += (size_t)sprintf(buf + off, "\r\n");
 	ck_assert_int_eq(http_resp_parse(buf, off, 0, MAXB, &r, err,
 	    sizeof(err)), HTTP_ERROR);
+	http_resp_free(&r);
 	/* One endless header line, no LF yet: refused without waiting. */
 	off = (size_t)sprintf(buf, "HTTP/1.1 200 OK\r\nX: ");
 	memset(buf + off, 'a', HTTP_MAX_HEADER + 1 - off);
 	ck_assert_int_eq(http_resp_parse(buf, HTTP_MAX_HEADER + 1, 0, MAXB, &r,
 	    err, sizeof(err)), HTTP_ERROR);
 	ck_assert_ptr_nonnull(strstr(err, "larger than"));
+	http_resp_free(&r);
 	/* Endless 1xx responses. */
 	off = 0;
 	for (int i = 0; i < 7; i++)
@@ -309,6 +325,121 @@ START_TEST(test_headers_done_early)
 }
 END_TEST
 
+/*
+ * Every table case fed one byte at a time (each call sees one byte more,
+ * EOF only with the whole input) ends as fed at once: same result,
+ * status, media type, body or error.
+ */
+START_TEST(test_table_bytewise)
+{
+	const char *in = cases[_i].in;
+	size_t len = strlen(in);
+	struct http_resp r;
+	enum http_result res;
+	char err[128];
+
+	memset(&r, 0, sizeof(r));
+	for (size_t n = 0; n < len; n++) {
+		res = http_resp_parse(in, n, 0, MAXB, &r, err, sizeof(err));
+		ck_assert_msg(res != HTTP_DONE || cases[_i].want == HTTP_DONE,
+		    "case %d: done at %zu bytes", _i, n);
+	}
+	res = http_resp_parse(in, len, cases[_i].eof, MAXB, &r, err,
+	    sizeof(err));
+	check_case(_i, res, &r, err);
+	http_resp_free(&r);
+}
+END_TEST
+
+/* Feed buf one byte per call; the bytes examined in all calls. */
+static unsigned long long
+examined_bytewise(const char *buf, size_t len, enum http_result want)
+{
+	struct http_resp r;
+	enum http_result res = HTTP_NEED_MORE;
+	unsigned long long n;
+	char err[128];
+
+	memset(&r, 0, sizeof(r));
+	for (size_t k = 1; k <= len && res == HTTP_NEED_MORE; k++)
+		res = http_resp_parse(buf, k, 0, MAXB, &r, err, sizeof(err));
+	ck_assert_msg(res == want, "got %d (%s)", res, err);
+	n = r.examined;
+	http_resp_free(&r);
+	return n;
+}
+
+/*
+ * Linear work: a response that arrives one byte per read is examined a
+ * bounded number of times per byte (the old parser started again at
+ * byte 0 on every read: quadratic).  Counted, not timed.
+ */
+START_TEST(test_bytewise_linear)
+{
+	size_t cap = 4 * MAXB + HTTP_MAX_HEADER, off, bodylen = 36 * 1024;
+	char *buf = malloc(cap);
+	unsigned long long n;
+
+	/* A chunked body in one-byte chunks. */
+	off = (size_t)sprintf(buf, OK_HEAD "Transfer-Encoding: chunked\r\n\r\n");
+	for (size_t i = 0; i < bodylen / 8; i++)
+		off += (size_t)sprintf(buf + off, "1\r\nx\r\n");
+	off += (size_t)sprintf(buf + off, "0\r\n\r\n");
+	n = examined_bytewise(buf, off, HTTP_DONE);
+	ck_assert_msg(n <= 3 * off, "chunked: %llu bytes examined for %zu", n,
+	    off);
+	/* One long chunk. */
+	off = (size_t)sprintf(buf, OK_HEAD "Transfer-Encoding: chunked\r\n\r\n"
+	    "%zx\r\n", bodylen);
+	memset(buf + off, 'y', bodylen);
+	off += bodylen;
+	off += (size_t)sprintf(buf + off, "\r\n0\r\n\r\n");
+	n = examined_bytewise(buf, off, HTTP_DONE);
+	ck_assert_msg(n <= 3 * off, "one chunk: %llu bytes examined for %zu",
+	    n, off);
+	/* Content-Length, after a head of long header lines. */
+	off = (size_t)sprintf(buf, OK_HEAD);
+	for (int i = 0; i < 10; i++) {
+		off += (size_t)sprintf(buf + off, "X-%d: ", i);
+		memset(buf + off, 'h', 1000);
+		off += 1000;
+		off += (size_t)sprintf(buf + off, "\r\n");
+	}
+	off += (size_t)sprintf(buf + off, "Content-Length: %zu\r\n\r\n",
+	    bodylen);
+	memset(buf + off, 'z', bodylen);
+	off += bodylen;
+	n = examined_bytewise(buf, off, HTTP_DONE);
+	ck_assert_msg(n <= 3 * off, "content-length: %llu bytes examined for "
+	    "%zu", n, off);
+	free(buf);
+}
+END_TEST
+
+/* After the verdict, more calls give the same verdict. */
+START_TEST(test_verdict_sticks)
+{
+	const char *bad = "HTTP/2 200 OK\r\n\r\n";
+	const char *good = OK_HEAD "Content-Length: 2\r\n\r\nhi, more";
+	struct http_resp r;
+	char err[128];
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(http_resp_parse(bad, strlen(bad), 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_ERROR);
+	ck_assert_int_eq(http_resp_parse(bad, strlen(bad), 1, MAXB, &r, err,
+	    sizeof(err)), HTTP_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "status line"));
+	http_resp_free(&r);
+	ck_assert_int_eq(http_resp_parse(good, strlen(good), 0, MAXB, &r, err,
+	    sizeof(err)), HTTP_DONE);
+	ck_assert_int_eq(http_resp_parse(good, strlen(good), 1, MAXB, &r, err,
+	    sizeof(err)), HTTP_DONE);
+	ck_assert_str_eq(r.body, "hi");
+	http_resp_free(&r);
+}
+END_TEST
+
 static Suite *
 http_resp_suite(void)
 {
@@ -321,6 +452,10 @@ http_resp_suite(void)
 	tcase_add_test(tc, test_chunked_sum_limit);
 	tcase_add_test(tc, test_header_limits);
 	tcase_add_test(tc, test_headers_done_early);
+	tcase_add_loop_test(tc, test_table_bytewise, 0,
+	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_bytewise_linear);
+	tcase_add_test(tc, test_verdict_sticks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -363,7 +363,14 @@ EOF
 					printf 'x-padding-%04d: %s\n' $i 0123456789abcdef0123456789abcdef0123456789abcdef; i=$((i + 1)); done; } >"$f"
 				printf '\t\troot %s;\n' "$WWW/$dom" ;;
 			404) rm -f "$f"; printf '\t\troot %s;\n' "$WWW/$dom" ;;
-			redirect) printf '\t\tlocation / { return 301 %s; }\n' "$arg" ;;
+			redirect)
+				# A 301 whose body is a valid text/plain policy
+				# (sts/DOMAIN.txt): only the status may refuse it.
+				mkdir -p "$WWW/$dom/r"
+				cp "$(sts_src "$dom" -)" "$WWW/$dom/r/mta-sts.txt" || die "https.tsv: no policy file for $dom"
+				printf '\t\troot %s;\n' "$WWW/$dom"
+				printf '\t\tlocation / { error_page 418 =301 /r/mta-sts.txt; return 418; }\n'
+				printf '\t\tlocation /r/ { internal; add_header Location %s always; }\n' "$arg" ;;
 			stall) printf '\t\tlocation / { proxy_pass http://%s:443; proxy_read_timeout 3600s; proxy_send_timeout 3600s; }\n' "$WORLD_STALL" ;;
 			*) die "https.tsv: unknown kind '$kind' for $dom" ;;
 			esac

@@ -36,7 +36,8 @@ expect sts-selfsigned.test "60 000*" "self-signed certificate rejected"
 # the bad certificates are otherwise fine: insecure fetch works
 out=$(wx curl -sk --max-time 3 -o /dev/null -w '%{http_code}' https://mta-sts.sts-expired.test/.well-known/mta-sts.txt)
 [ "$out" = 200 ] && pass "expired host serves a policy (-k)" || fail "expired host serves a policy (-k): $out"
-expect sts-redirect.test "0 301 *" "redirect is a 301"
+expect sts-redirect.test "0 301 text/plain *" "redirect is a 301 with a text/plain body"
+grep -q '^mode: enforce' "$BODY" && pass "redirect body is a policy" || fail "redirect body is a policy"
 wx curl -s -o /dev/null --max-time 3 --cacert "$WORLD_CA" -D - https://mta-sts.sts-redirect.test/.well-known/mta-sts.txt |
 	grep -qi '^location: https://mta-sts.sts-enforce.test/' && pass "redirect Location" || fail "redirect Location"
 expect sts-404.test "0 404 *" "missing policy is 404"

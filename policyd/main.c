@@ -2,8 +2,8 @@
  * tlspolicyd - TLS policy service for Postfix
  *
  *	Process set-up, in this order: read the configuration, open the
- *	listening sockets and the state directory as root, drop to the
- *	unprivileged user, then run one event loop.  SIGHUP reloads the
+ *	listening sockets and enter the state directory as root, drop to the
+ *	unprivileged user, open the policy store, then run one event loop.  SIGHUP reloads the
  *	override table (a bad table leaves the old one in force); SIGTERM
  *	and SIGINT stop.  See tlspolicyd(8).
  */
@@ -220,41 +220,57 @@ ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
+#define STORE_FILE	"sts.lmdb"	/* in state_directory */
+
 /*
- * Open what the MTA-STS source needs while still root, so that the
- * unprivileged process never needs access to the paths: the store (its
- * files then belong to the service user), the fetcher program and its CA
- * file.  The state directory or the build tree may lie under directories
- * the service user cannot enter.
+ * Open what the fetcher needs while still root, so that the unprivileged
+ * process never needs access to the paths: its program and its CA file.
+ * The build tree may lie under directories the service user cannot enter.
  */
 static int
-open_sts(struct daemon *d, const struct passwd *pw, int *exec_fd, int *ca_fd)
+open_fetcher_files(struct daemon *d, int *exec_fd, int *ca_fd)
 {
 	const char *fetcher = config_get(d->cf, "sts_fetcher");
 	const char *ca = config_get(d->cf, "sts_ca_file");
-	char path[4096], spec[4200], lock[4200], err[512];
 
 	*exec_fd = *ca_fd = -1;
-	snprintf(path, sizeof(path), "%s/sts.lmdb",
-	    config_get(d->cf, "state_directory"));
-	snprintf(spec, sizeof(spec), "lmdb:%s", path);
-	snprintf(lock, sizeof(lock), "%s-lock", path);	/* LMDB's lock file */
-	if ((d->store = store_open(spec, NULL, err, sizeof(err))) == NULL) {
-		log_err("MTA-STS policy store: %s", err);
-		return -1;
-	}
-	if (pw != NULL && (chown(path, pw->pw_uid, pw->pw_gid) < 0
-	    || chown(lock, pw->pw_uid, pw->pw_gid) < 0)) {
-		log_err("cannot give %s to %s: %s", path, pw->pw_name,
-		    strerror(errno));
-		return -1;
-	}
 	if (*fetcher && (*exec_fd = open(fetcher, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("sts_fetcher %s: %s", fetcher, strerror(errno));
 		return -1;
 	}
 	if (*ca && (*ca_fd = open(ca, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("sts_ca_file %s: %s", ca, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the MTA-STS store, after the privilege drop, from inside the state
+ * directory (the current directory since set-up): its files are created
+ * by, and belong to, the service user, and root never touches them.
+ * Symbolic links there are refused, though as the service user they
+ * could only reach what that user may write anyway.
+ */
+static int
+open_store(struct daemon *d)
+{
+	static const char *const files[] = { STORE_FILE, STORE_FILE "-lock" };
+	const char *dir = config_get(d->cf, "state_directory");
+	struct stat st;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (lstat(files[i], &st) == 0 && S_ISLNK(st.st_mode)) {
+			log_err("%s/%s is a symbolic link: refusing to open the "
+			    "MTA-STS policy store (remove it)", dir, files[i]);
+			return -1;
+		}
+	}
+	if ((d->store = store_open("lmdb:" STORE_FILE, NULL, err,
+	    sizeof(err))) == NULL) {
+		log_err("MTA-STS policy store in %s: %s (its files must belong "
+		    "to the service user)", dir, err);
 		return -1;
 	}
 	return 0;
@@ -467,23 +483,37 @@ setup_signals(struct daemon *d)
 	return loop_add(d->loop, d->sigfd, LOOP_IN, on_signal, d);
 }
 
-/* Create the state directory, owned by the service user. */
+/*
+ * Create the state directory, give it to the service user and make it the
+ * current directory, all by its descriptor.  Root touches nothing inside
+ * it: the service user (and so the fetcher) may write there, and a
+ * symbolic link planted there would make root write where it points.
+ */
 static int
 setup_state_dir(const char *dir, const struct passwd *pw)
 {
-	struct stat st;
+	int fd;
 
-	if (stat(dir, &st) < 0) {
-		if (errno != ENOENT || mkdir(dir, 0750) < 0) {
-			log_err("cannot create state directory %s: %s", dir,
-			    strerror(errno));
-			return -1;
-		}
-	}
-	if (pw != NULL && chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
-		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_err("cannot create state directory %s: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_err("cannot open state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (pw != NULL && fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
+		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fchdir(fd) < 0) {
+		log_err("cannot enter state directory %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -653,7 +683,7 @@ main(int argc, char **argv)
 	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
 		goto out;
 	if (config_bool(d.cf, "sts_enable")
-	    && open_sts(&d, pw, &sts_exec_fd, &sts_ca_fd) < 0)
+	    && open_fetcher_files(&d, &sts_exec_fd, &sts_ca_fd) < 0)
 		goto out;
 	if (!foreground) {
 		daemonize();
@@ -662,6 +692,8 @@ main(int argc, char **argv)
 		log_init("tlspolicyd", 0, level);
 	}
 	if (drop_privileges(pw) < 0)
+		goto out;
+	if (config_bool(d.cf, "sts_enable") && open_store(&d) < 0)
 		goto out;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Privilege boundaries of a daemon started as root (issue 12):
+#  - a symbolic link the service user plants in state_directory is never
+#    followed by root (the store is opened after the privilege drop);
+#  - the fetcher inherits no descriptor it must not have (the store above
+#    all), checked from /proc/PID/fd;
+#  - the control socket refuses a uid that is neither root nor in
+#    control_group, and says so in the log;
+#  - out of descriptors (small ulimit -n, more clients than that held
+#    open) the daemon does not spin: bounded CPU and log lines, and it
+#    answers again once the clients are gone.
+# shellcheck source=t/world/testlib.sh
+. "$(dirname "$0")/../testlib.sh"
+# shellcheck source=t/world/daemon.sh
+. "$(dirname "$0")/../daemon.sh"
+getent passwd tlspolicyd >/dev/null || skip_test "no user tlspolicyd"
+command -v runuser >/dev/null || skip_test "no runuser (util-linux)"
+trap 'td_stop t18' EXIT
+
+# The daemon inherits this shell's descriptors: start from 0, 1 and 2 only,
+# so that what the fetcher holds beyond them is the daemon's doing.
+for fd in /proc/$$/fd/*; do
+	fd=${fd##*/}
+	[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+done
+
+STATE=$WORLD_DIR/td/t18/state
+SECRET=$WORLD_DIR/td/t18/secret
+
+# fileid FILE: what must not change about a file root owns
+fileid() { stat -c '%u:%g:%a:%h:%F' "$1"; md5sum < "$1"; }
+
+# plant NAME: as the service user, replace STATE/NAME by a link to SECRET
+plant() {
+	(cd "$STATE" && runuser -u tlspolicyd -- sh -c \
+	    'rm -f "$1" && ln -s "$2" "$1"' sh "$1" "$SECRET")
+}
+
+# --- 6. no symbolic link in state_directory is followed as root ---------
+td_start t18 </dev/null || { fail "daemon started"; done_testing; }
+td_stop t18
+printf 'root only\n' > "$SECRET"
+chmod 600 "$SECRET"
+chown root:root "$SECRET"
+want=$(fileid "$SECRET")
+for name in sts.lmdb-lock sts.lmdb; do
+	plant "$name"
+	[ -L "$STATE/$name" ] && [ "$(stat -c %U "$STATE/$name")" = tlspolicyd ] \
+	    && pass "$name replaced by a link as user tlspolicyd" \
+	    || fail "could not plant the link $name"
+	: > "$WORLD_DIR/td/t18/daemon.log"
+	TD_KEEP_STATE=1 td_start t18 </dev/null >/dev/null 2>&1
+	td_wait_log "is a symbolic link|started: socketmap" 5
+	[ "$(fileid "$SECRET")" = "$want" ] \
+	    && pass "start as root with $name linked: target unchanged (content, owner, mode)" \
+	    || fail "start as root with $name linked changed the target: $(fileid "$SECRET" | tr '\n' ' ')"
+	grep -q "$STATE/$name is a symbolic link: refusing" "$TD_LOG" \
+	    && pass "start refused with a log line naming $name" \
+	    || fail "no refusal for $name in the log: $(tail -3 "$TD_LOG")"
+	td_stop t18
+	rm -f "$STATE/$name"
+done
+TD_KEEP_STATE=1 td_start t18 </dev/null || fail "start after the links are removed"
+lock=$(stat -c '%U %F' "$STATE/sts.lmdb-lock" 2>&1)
+[ "$lock" = "tlspolicyd regular file" ] \
+    && pass "lock file recreated as a regular file of tlspolicyd" \
+    || fail "lock file after restart: [$lock]"
+
+# --- 7. the fetcher inherits only what it needs --------------------------
+dpid=$(cat "$TD_DIR/pid")
+fpid=$(td_ctl status --json | sed -n 's/^ *"pid": \([0-9]*\).*/\1/p')
+if [ -n "$fpid" ] && [ -d "/proc/$fpid/fd" ]; then
+	pass "fetcher running (pid $fpid)"
+else
+	fail "no fetcher pid in status --json"; done_testing
+fi
+dfds=$(for f in /proc/"$dpid"/fd/*; do readlink "$f"; done)
+grep -qx "$STATE/sts.lmdb" <<<"$dfds" \
+    && pass "the daemon holds the store open" || fail "daemon has no store fd"
+ca=$(readlink -f "$WORLD_CA")
+sock0=$(readlink "/proc/$fpid/fd/0")
+bad=
+for f in /proc/"$fpid"/fd/*; do
+	n=${f##*/}
+	t=$(readlink "$f") || continue
+	case "$n:$t" in
+	0:socket:*|1:socket:*) [ "$t" = "$sock0" ] || bad="$bad $n=$t" ;;
+	2:"$TD_LOG") ;;
+	3:"$ca") ;;
+	# its own pipes (stsfetch's stop pipe): not shared with the daemon
+	*:pipe:*) grep -qxF "$t" <<<"$dfds" && bad="$bad $n=$t" ;;
+	*) bad="$bad $n=$t" ;;
+	esac
+done
+[ -z "$bad" ] && pass "fetcher holds only its socket, stderr, the CA file and its own pipes" \
+    || fail "fetcher holds unexpected descriptors:$bad"
+
+done_testing

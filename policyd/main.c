@@ -200,13 +200,23 @@ ctl_refresh(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
-/* clock +SECONDS: move the MTA-STS clock forward (clock_control only). */
+/*
+ * clock +SECONDS: move the MTA-STS clock forward.  A test hook: only with
+ * clock_control (which only test builds accept), and for root only.
+ */
 static void
 ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 {
 	struct daemon *d = arg;
 	long n;
 
+	if (ctl_peer_uid(r) != 0) {
+		log_warn("control: clock refused to uid %ld: root only",
+		    (long)ctl_peer_uid(r));
+		ctl_printf(r, "clock: root only\n");
+		ctl_end(r, 0);
+		return;
+	}
 	if (argc != 2 || argv[1][0] != '+'
 	    || (n = parse_long(argv[1] + 1, 0, 100L * 365 * 86400)) < 0) {
 		ctl_printf(r, "usage: clock +SECONDS\n");
@@ -517,6 +527,23 @@ setup_state_dir(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
+/* The gid of group name; (gid_t)-1 for an empty name. */
+static int
+lookup_group(const char *name, gid_t *gid)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (*name == '\0')
+		return 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		log_err("group \"%s\" does not exist", name);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
 static int
 drop_privileges(const struct passwd *pw)
 {
@@ -567,6 +594,7 @@ main(int argc, char **argv)
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
 	int lfd, cfd = -1, plfd = -1, level, need_dns;
 	int sts_exec_fd = -1, sts_ca_fd = -1, rc = 1;
+	gid_t control_gid = (gid_t)-1;
 	struct overrides *o = NULL;
 	struct dns_config dc;
 	struct inbound *ib = NULL;
@@ -671,7 +699,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (*config_get(d.cf, "control_listen")) {
-		/* Owned by root: only root and control_group may connect. */
+		/* Owned by root: only root and control_group may connect, and
+		 * only they may send commands (control.c checks the peer). */
+		if (lookup_group(config_get(d.cf, "control_group"),
+		    &control_gid) < 0)
+			goto out;
 		cfd = listen_open(config_get(d.cf, "control_listen"),
 		    config_get(d.cf, "control_mode"),
 		    config_get(d.cf, "control_group"), "", "", err, sizeof(err));
@@ -711,7 +743,7 @@ main(int argc, char **argv)
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);
 	if (cfd >= 0) {
-		d.control = control_new(d.loop, cfd);
+		d.control = control_new(d.loop, cfd, control_gid);
 		if (d.control == NULL) {
 			log_err("cannot watch the control socket: %s", strerror(errno));
 			goto out;

@@ -95,4 +95,44 @@ done
 [ -z "$bad" ] && pass "fetcher holds only its socket, stderr, the CA file and its own pipes" \
     || fail "fetcher holds unexpected descriptors:$bad"
 
+# --- 8. the control socket: root and control_group only ----------------
+# A socket anyone may connect to (mode 0666, its directory open): the
+# daemon itself must refuse a uid that is neither root nor in the group.
+td_stop t18
+CG=adm
+CGID=$(getent group "$CG" | cut -d: -f3)
+mkdir -p "$TD_DIR/run"
+chmod 755 "$TD_DIR/run"
+TD_KEEP_STATE=1 td_start t18 <<EOF || fail "start with control_group = $CG"
+control_group = $CG
+control_mode = 0666
+EOF
+as_nobody() { setpriv --reuid=65534 --regid=65534 "$@"; }
+out=$(as_nobody --clear-groups -- "$TLSMAP" -c "$TD_CONF" flush all 2>&1); rc=$?
+[ "$rc" != 0 ] && grep -q "permission denied" <<<"$out" \
+    && pass "uid 65534 outside control_group: flush refused" \
+    || fail "uid 65534 outside control_group: rc=$rc [$out]"
+td_wait_log 'control: uid=65534 command="flush all" refused: not root and not in control_group' 5 \
+    && pass "the refusal is logged with the uid" || fail "no refusal in the log"
+grep -q 'control: uid=65534 command="flush all"$' "$TD_LOG" \
+    && fail "the command was accepted" || pass "the command was not accepted"
+out=$(as_nobody --clear-groups -- "$TLSMAP" -c "$TD_CONF" status 2>&1); rc=$?
+[ "$rc" != 0 ] && pass "uid 65534 outside control_group: status refused too" \
+    || fail "status as a stranger: rc=$rc"
+out=$(as_nobody --groups="$CGID" -- "$TLSMAP" -c "$TD_CONF" status 2>&1); rc=$?
+[ "$rc" = 0 ] && grep -q '^uptime:' <<<"$out" \
+    && pass "uid 65534 with supplementary group $CG: status allowed" \
+    || fail "control_group member refused: rc=$rc [$out]"
+out=$(as_nobody --groups="$CGID" -- "$TLSMAP" -c "$TD_CONF" clock +1 2>&1); rc=$?
+[ "$rc" != 0 ] && grep -q "root only" <<<"$out" \
+    && pass "clock (test hook) refused to a control_group member" \
+    || fail "clock as a group member: rc=$rc [$out]"
+td_ctl clock +1 >/dev/null && pass "clock allowed to root in a test build" \
+    || fail "clock as root refused"
+printf 'control_listen = inet:127.0.0.1:8462\n' > "$TD_DIR/inet.conf"
+out=$("$TLSPOLICYD" -n -c "$TD_DIR/inet.conf" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "$TD_DIR/inet.conf:1: bad value for control_listen: expected unix:PATH" <<<"$out" \
+    && pass "control_listen = inet:... is a configuration error with FILE:LINE" \
+    || fail "inet control_listen: rc=$rc [$out]"
+
 done_testing

@@ -46,6 +46,7 @@ struct ctl_req {
 struct control {
 	struct loop *loop;
 	int lfd;
+	struct listen_pause pause;	/* out of descriptors */
 	struct ctl_cmd cmds[CTL_MAX_CMDS];
 	int ncmds;
 	gid_t group;		/* control_group, (gid_t)-1 for none */
@@ -269,6 +270,8 @@ ctl_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 		int fd = listen_accept(lfd, "control");
 		struct ctl_req *r;
 
+		if (fd == LISTEN_FULL)
+			listen_pause(&c->pause);
 		if (fd < 0)
 			return;
 		r = xcalloc(1, sizeof(*r));
@@ -293,6 +296,8 @@ control_new(struct loop *l, int lfd, gid_t group)
 
 	c->loop = l;
 	c->lfd = lfd;
+	c->pause.loop = l;
+	c->pause.lfd = lfd;
 	c->group = group;
 	if (loop_add(l, lfd, LOOP_IN, ctl_accept, c) < 0) {
 		free(c);
@@ -319,6 +324,7 @@ control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
+	listen_pause_cancel(&c->pause);
 	loop_del(c->loop, c->lfd);
 	close(c->lfd);
 	free(c);

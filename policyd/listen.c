@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -245,13 +246,73 @@ listen_unlink(const char *spec)
 		log_debug("unlink %s: %s", spec + 5, strerror(errno));
 }
 
+/*
+ * Out of descriptors: one line every LISTEN_LOG_INTERVAL seconds at most,
+ * whichever listener meets it.
+ */
+static void
+log_full(const char *what, int err)
+{
+	static struct timespec last;
+	static unsigned long failures;
+	struct timespec now;
+
+	failures++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec != 0 && now.tv_sec - last.tv_sec < LISTEN_LOG_INTERVAL)
+		return;
+	log_warn("%s accept: %s; pausing accepts for %d ms (%lu failures "
+	    "since the last message)", what, strerror(err), LISTEN_PAUSE_MS,
+	    failures);
+	last = now;
+	failures = 0;
+}
+
 int
 listen_accept(int lfd, const char *what)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
-	    && errno != ECONNABORTED)
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+		return -1;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_full(what, errno);
+		return LISTEN_FULL;
+	default:
 		log_warn("%s accept: %s", what, strerror(errno));
-	return fd;
+		return -1;
+	}
+}
+
+static void
+pause_end(struct loop *l, void *arg)
+{
+	struct listen_pause *p = arg;
+
+	p->timer = NULL;
+	loop_mod(l, p->lfd, LOOP_IN);
+}
+
+void
+listen_pause(struct listen_pause *p)
+{
+	if (p->timer != NULL)
+		return;
+	loop_mod(p->loop, p->lfd, 0);
+	p->timer = loop_timer(p->loop, LISTEN_PAUSE_MS, pause_end, p);
+}
+
+void
+listen_pause_cancel(struct listen_pause *p)
+{
+	loop_timer_cancel(p->loop, p->timer);
+	p->timer = NULL;
 }

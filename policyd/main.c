@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -527,6 +528,39 @@ setup_state_dir(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
+#define FD_RESERVE	64	/* DNS sockets, store, fetcher, control */
+
+/*
+ * Raise the soft limit on descriptors to the hard one: every connection
+ * takes one, and running out stalls new clients (the listeners then
+ * pause, listen.c).  Say so when even that is below what
+ * max_connections needs (each of the socketmap and policy services).
+ */
+static void
+raise_fd_limit(const struct config *cf)
+{
+	long need = config_long(cf, "max_connections")
+	    * (*config_get(cf, "policy_listen") ? 2 : 1) + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("cannot raise the open file limit to %llu: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = cur;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need)
+		log_warn("open file limit %llu is below the %ld that "
+		    "max_connections needs: raise it (LimitNOFILE= in the "
+		    "systemd unit, ulimit -n) or lower max_connections",
+		    (unsigned long long)rl.rlim_cur, need);
+}
+
 /* The gid of group name; (gid_t)-1 for an empty name. */
 static int
 lookup_group(const char *name, gid_t *gid)
@@ -680,6 +714,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	raise_fd_limit(d.cf);
 	if ((d.loop = loop_new()) == NULL) {
 		log_err("epoll: %s", strerror(errno));
 		goto out;

@@ -495,10 +495,13 @@ setup_signals(struct daemon *d)
 }
 
 /*
- * Create the state directory, give it to the service user and make it the
- * current directory, all by its descriptor.  Root touches nothing inside
- * it: the service user (and so the fetcher) may write there, and a
- * symbolic link planted there would make root write where it points.
+ * Create the state directory and give it to the service user, by its
+ * descriptor.  Root touches nothing inside it: the service user (and so
+ * the fetcher) may write there, and a symbolic link planted there would
+ * make root write where it points.  O_PATH, because root may not read
+ * the directory (the systemd unit leaves it no CAP_DAC_OVERRIDE); it is
+ * entered after the privilege drop (enter_state_dir()).  Returns the
+ * descriptor or -1.
  */
 static int
 setup_state_dir(const char *dir, const struct passwd *pw)
@@ -510,21 +513,27 @@ setup_state_dir(const char *dir, const struct passwd *pw)
 		    strerror(errno));
 		return -1;
 	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_err("cannot open state directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (pw != NULL && fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
+	if (pw != NULL
+	    && fchownat(fd, "", pw->pw_uid, pw->pw_gid, AT_EMPTY_PATH) < 0) {
 		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* Make the state directory the current one (the store is opened there). */
+static int
+enter_state_dir(int fd, const char *dir)
+{
 	if (fchdir(fd) < 0) {
 		log_err("cannot enter state directory %s: %s", dir, strerror(errno));
-		close(fd);
 		return -1;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -629,6 +638,7 @@ main(int argc, char **argv)
 	int lfd, cfd = -1, plfd = -1, level, need_dns;
 	int sts_exec_fd = -1, sts_ca_fd = -1, rc = 1;
 	gid_t control_gid = (gid_t)-1;
+	int statefd = -1;
 	struct overrides *o = NULL;
 	struct dns_config dc;
 	struct inbound *ib = NULL;
@@ -747,7 +757,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
+	if ((statefd = setup_state_dir(config_get(d.cf, "state_directory"),
+	    pw)) < 0)
 		goto out;
 	if (config_bool(d.cf, "sts_enable")
 	    && open_fetcher_files(&d, &sts_exec_fd, &sts_ca_fd) < 0)
@@ -760,8 +771,11 @@ main(int argc, char **argv)
 	}
 	if (drop_privileges(pw) < 0)
 		goto out;
-	if (config_bool(d.cf, "sts_enable") && open_store(&d) < 0)
+	if (enter_state_dir(statefd, config_get(d.cf, "state_directory")) < 0
+	    || (config_bool(d.cf, "sts_enable") && open_store(&d) < 0))
 		goto out;
+	close(statefd);
+	statefd = -1;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);
 	o = NULL;		/* the engine's now */
@@ -830,6 +844,8 @@ out:
 	store_close(d.store);
 	overrides_free(o);
 	inbound_free(ib);
+	if (statefd >= 0)
+		close(statefd);
 	dnssec_anchors_free(dc.anchors);
 	loop_free(d.loop);
 	return rc;

@@ -67,6 +67,22 @@ lock=$(stat -c '%U %F' "$STATE/sts.lmdb-lock" 2>&1)
     && pass "lock file recreated as a regular file of tlspolicyd" \
     || fail "lock file after restart: [$lock]"
 
+# The same start with only the capabilities the systemd unit leaves root
+# (no CAP_DAC_OVERRIDE: root cannot read or enter the state directory).
+td_stop t18
+printf '#!/bin/sh\nexec setpriv --bounding-set=-all,+chown,+fowner,+setuid,+setgid -- "%s" "$@"\n' \
+    "$TLSPOLICYD" > "$WORLD_DIR/td/t18/capwrap"
+chmod 755 "$WORLD_DIR/td/t18/capwrap"
+: > "$WORLD_DIR/td/t18/daemon.log"
+if TLSPOLICYD=$WORLD_DIR/td/t18/capwrap TD_KEEP_STATE=1 td_start t18 </dev/null \
+    && grep -q '^CapBnd:[[:space:]]*00000000000000c9$' "/proc/$(cat "$TD_DIR/pid")/status"; then
+	pass "starts with the systemd unit's capabilities (chown, fowner, setuid, setgid)"
+else
+	fail "start with the unit's capabilities: $(tail -2 "$TD_LOG")"
+fi
+td_stop t18
+TD_KEEP_STATE=1 td_start t18 </dev/null || fail "restart"
+
 # --- 7. the fetcher inherits only what it needs --------------------------
 dpid=$(cat "$TD_DIR/pid")
 fpid=$(td_ctl status --json | sed -n 's/^ *"pid": \([0-9]*\).*/\1/p')

@@ -80,7 +80,9 @@ static const char rules_text[] =
     "filter=smtp-tls: prepend=yes\n"
     "watch       reverse_client_name=.watch.example require=tls action=warn\n"
     "sasl        sasl_username=alice require=tls min_protocol=TLSv1.3\n"
-    "            action=reject\n";
+    "            action=reject\n"
+    "tls-only    server_port=2526 tls=yes min_protocol=TLSv1.2 action=reject\n"
+    "plain-only  server_port=2527 tls=no\n";
 
 static struct inbound *rules;
 static struct polreq q;
@@ -263,6 +265,21 @@ static const struct eval_case {
 	{ "VRFY: no rule applies", "protocol_state=VRFY\n"
 	    "sender=a@partner.example\n",
 	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	/* tls=yes: TLS 1.2 or newer when TLS is used, plaintext not judged. */
+	{ "tls=yes: plaintext is not judged", "server_port=2526\n",
+	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	{ "tls=yes: plaintext at connect", "protocol_state=CONNECT\n"
+	    "server_port=2526\n", INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	{ "tls=yes: TLS 1.0 refused", "server_port=2526\n" TLS10,
+	    INB_VIOLATION, "tls-only", "550 5.7.0 TLSv1.2 or higher required "
+	    "for this client (rule tls-only)", "protocol TLSv1 < TLSv1.2", NULL },
+	{ "tls=yes: TLS 1.3 passes", "server_port=2526\n" TLS13,
+	    INB_PASS, "tls-only", "DUNNO", NULL, NULL },
+	/* tls=no: plaintext sessions only. */
+	{ "tls=no: plaintext matches", "server_port=2527\n",
+	    INB_PASS, "plain-only", "DUNNO", NULL, NULL },
+	{ "tls=no: a TLS session does not match", "server_port=2527\n" TLS12,
+	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
 };
 
 START_TEST(test_eval)
@@ -418,6 +435,12 @@ static const struct {
 	{ "x require=tls tls\n", "is not key=value" },
 	{ "# comment\n\nok require=tls\n  action=defer\nbad foo=bar\n",
 	    "r:5: rule bad: unknown key" },
+	{ "x tls=maybe\n", "r:1: tls: expected yes or no" },
+	{ "x tls=\n", "empty value for tls" },
+	{ "x tls=yes tls=no\n", "tls given twice" },
+	{ "x tls=no require=tls\n", "tls=no with a requirement" },
+	{ "x tls=no min_protocol=TLSv1.2 action=warn\n",
+	    "tls=no with a requirement" },
 };
 
 START_TEST(test_bad_rules)
@@ -516,82 +539,6 @@ START_TEST(test_protocol_rank)
 }
 END_TEST
 
-/*
- * tls=yes|no: a rule for sessions with or without TLS.  "TLS 1.2 or newer
- * when TLS is used" must leave plaintext sessions alone.
- */
-static const struct tls_cond_case {
-	const char *what;
-	const char *extra;
-	enum inb_outcome outcome;
-	const char *rule;		/* NULL: none */
-	const char *action;
-} tls_cond_cases[] = {
-	{ "tls=yes: plaintext is not judged", "",
-	    INB_NOMATCH, NULL, "DUNNO" },
-	{ "tls=yes: plaintext at connect", "protocol_state=CONNECT\n",
-	    INB_NOMATCH, NULL, "DUNNO" },
-	{ "tls=yes: TLS 1.0 refused", TLS10,
-	    INB_VIOLATION, "modern", "550 5.7.0 TLSv1.2 or higher required "
-	    "for this client (rule modern)" },
-	{ "tls=yes: TLS 1.3 passes", TLS13, INB_PASS, "modern", "DUNNO" },
-	{ "tls=no: plaintext on the port", "server_port=2525\n",
-	    INB_PASS, "plain-2525", "DUNNO" },
-	{ "tls=no: TLS on the same port goes on to the next rule",
-	    "server_port=2525\n" TLS12, INB_PASS, "modern", "DUNNO" },
-};
-
-START_TEST(test_tls_condition)
-{
-	const char *text =
-	    "plain-2525  tls=no server_port=2525\n"
-	    "modern      tls=yes min_protocol=TLSv1.2 action=reject\n";
-	const struct tls_cond_case *c = &tls_cond_cases[_i];
-	struct inbound *saved = rules;
-	struct inb_result res;
-	char err[200];
-
-	rules = inbound_parse(text, strlen(text), "r", err, sizeof(err));
-	ck_assert_msg(rules != NULL, "%s", err);
-	eval(c->extra, &res);
-	ck_assert_msg(res.outcome == c->outcome, "%s: outcome %d", c->what,
-	    res.outcome);
-	if (c->rule)
-		ck_assert_msg(res.rule && strcmp(res.rule, c->rule) == 0,
-		    "%s: rule %s", c->what, res.rule ? res.rule : "none");
-	else
-		ck_assert_msg(res.rule == NULL, "%s: rule %s", c->what, res.rule);
-	ck_assert_msg(strcmp(res.action, c->action) == 0, "%s: action \"%s\"",
-	    c->what, res.action);
-	inbound_free(rules);
-	rules = saved;
-}
-END_TEST
-
-static const struct {
-	const char *text;
-	const char *err;
-} bad_tls_cond[] = {
-	{ "x tls=maybe\n", "r:1: tls: expected yes or no" },
-	{ "x tls=\n", "empty value for tls" },
-	{ "x tls=yes tls=no\n", "tls given twice" },
-	{ "x tls=no require=tls\n", "tls=no with a requirement" },
-	{ "x tls=no min_protocol=TLSv1.2 action=warn\n",
-	    "tls=no with a requirement" },
-};
-
-START_TEST(test_tls_condition_bad)
-{
-	char err[400] = "";
-	struct inbound *ib = inbound_parse(bad_tls_cond[_i].text,
-	    strlen(bad_tls_cond[_i].text), "r", err, sizeof(err));
-
-	ck_assert_msg(ib == NULL, "accepted: %s", bad_tls_cond[_i].text);
-	ck_assert_msg(strstr(err, bad_tls_cond[_i].err) != NULL, "err \"%s\"",
-	    err);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -607,8 +554,6 @@ main(void)
 	tcase_add_test(tc, test_empty_rules);
 	tcase_add_test(tc, test_first_match);
 	tcase_add_test(tc, test_log_line);
-	tcase_add_loop_test(tc, test_tls_condition, 0,
-	    sizeof(tls_cond_cases) / sizeof(tls_cond_cases[0]));
 	suite_add_tcase(s, tc);
 	tcase_add_loop_test(tp, test_bad_rules, 0,
 	    sizeof(bad_rules) / sizeof(bad_rules[0]));
@@ -617,8 +562,6 @@ main(void)
 	tcase_add_test(tp, test_manual_examples);
 	tcase_add_test(tp, test_fp_decode);
 	tcase_add_test(tp, test_protocol_rank);
-	tcase_add_loop_test(tp, test_tls_condition_bad, 0,
-	    sizeof(bad_tls_cond) / sizeof(bad_tls_cond[0]));
 	suite_add_tcase(s, tp);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -23,6 +23,26 @@
 
 #define BACKLOG 1024
 
+/*
+ * Give a directory root just created its group and mode through a
+ * descriptor: its parent may be writable by others, who could swap it
+ * for a symbolic link between mkdir() and a chown() by path.
+ */
+static int
+set_dir_perms(const char *path, mode_t mode, gid_t gid)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
+	    || fchmod(fd, mode) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
 /* mkdir -p with mode for each created directory. */
 static int
 mkdirs(const char *path, mode_t mode, gid_t gid)
@@ -38,11 +58,9 @@ mkdirs(const char *path, mode_t mode, gid_t gid)
 			char c = *p;
 			*p = '\0';
 			if (stat(buf, &st) < 0) {
-				if (errno != ENOENT || mkdir(buf, mode) < 0)
+				if (errno != ENOENT || mkdir(buf, mode) < 0
+				    || set_dir_perms(buf, mode, gid) < 0)
 					return -1;
-				if (gid != (gid_t)-1 && chown(buf, (uid_t)-1, gid) < 0)
-					return -1;
-				chmod(buf, mode);
 			} else if (!S_ISDIR(st.st_mode)) {
 				errno = ENOTDIR;
 				return -1;
@@ -141,8 +159,8 @@ open_unix(const char *path, const char *mode, const char *group,
 	uid_t uid = (uid_t)-1;
 	char dir[PATH_MAX];
 	char *slash;
-	mode_t m = (mode_t)strtol(mode, NULL, 8);
-	int fd;
+	mode_t m = (mode_t)strtol(mode, NULL, 8) & 0777, mask;
+	int fd, rc = -1;
 
 	if (group && *group) {
 		struct group *gr = getgrnam(group);
@@ -176,13 +194,23 @@ open_unix(const char *path, const char *mode, const char *group,
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/*
+	 * The socket is born with its mode (the umask), and lchown() never
+	 * follows a link: nothing is done through a path someone else could
+	 * swap, should the directory be writable by others.
+	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0) {
+		mask = umask(~m & 0777);
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(mask);
+	}
+	if (fd < 0 || rc < 0) {
 		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chown(path, uid, gid) < 0 || chmod(path, m) < 0) {
-		snprintf(err, errlen, "set owner/mode of %s: %s", path, strerror(errno));
+	if (lchown(path, uid, gid) < 0) {
+		snprintf(err, errlen, "set owner of %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (listen(fd, BACKLOG) < 0) {

@@ -18,6 +18,10 @@
  *	(empty: the process's group) and the owner (empty: unchanged); a
  *	missing parent directory is created with mode 0750 and the same
  *	group, so Postfix's user can reach the socket and nobody else.
+ *	Nothing is changed through a path that could be swapped for a
+ *	symbolic link meanwhile: the socket is created with its mode (the
+ *	umask) and given away with lchown(), directories get theirs through
+ *	a descriptor.
  *
  *	Postfix's smtp(8) and smtpd(8) run chrooted in the queue directory
  *	qdir on Debian and connect after the chroot, so an absolute PATH

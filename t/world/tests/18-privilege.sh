@@ -70,16 +70,19 @@ lock=$(stat -c '%U %F' "$STATE/sts.lmdb-lock" 2>&1)
 # The same start with only the capabilities the systemd unit leaves root
 # (no CAP_DAC_OVERRIDE: root cannot read or enter the state directory).
 td_stop t18
-printf '#!/bin/sh\nexec setpriv --bounding-set=-all,+chown,+fowner,+setuid,+setgid -- "%s" "$@"\n' \
+printf '#!/bin/sh\nexec setpriv --bounding-set=-all,+chown,+setuid,+setgid -- "%s" "$@"\n' \
     "$TLSPOLICYD" > "$WORLD_DIR/td/t18/capwrap"
 chmod 755 "$WORLD_DIR/td/t18/capwrap"
 : > "$WORLD_DIR/td/t18/daemon.log"
 if TLSPOLICYD=$WORLD_DIR/td/t18/capwrap TD_KEEP_STATE=1 td_start t18 </dev/null \
-    && grep -q '^CapBnd:[[:space:]]*00000000000000c9$' "/proc/$(cat "$TD_DIR/pid")/status"; then
-	pass "starts with the systemd unit's capabilities (chown, fowner, setuid, setgid)"
+    && grep -q '^CapBnd:[[:space:]]*00000000000000c1$' "/proc/$(cat "$TD_DIR/pid")/status"; then
+	pass "starts with the systemd unit's capabilities (chown, setuid, setgid)"
 else
 	fail "start with the unit's capabilities: $(tail -2 "$TD_LOG")"
 fi
+[ "$(stat -c '%U %a' "$TD_SOCK")" = "tlspolicyd 660" ] \
+    && pass "socketmap socket: owner tlspolicyd, mode 0660" \
+    || fail "socketmap socket: $(stat -c '%U %a' "$TD_SOCK")"
 td_stop t18
 TD_KEEP_STATE=1 td_start t18 </dev/null || fail "restart"
 

@@ -15,7 +15,9 @@
 # shellcheck source=t/world/daemon.sh
 . "$(dirname "$0")/../daemon.sh"
 getent passwd tlspolicyd >/dev/null || skip_test "no user tlspolicyd"
-command -v runuser >/dev/null || skip_test "no runuser (util-linux)"
+command -v runuser >/dev/null && command -v setpriv >/dev/null \
+    || skip_test "no runuser or setpriv (util-linux)"
+getent group adm >/dev/null || skip_test "no group adm (control_group below)"
 trap 'td_stop t18' EXIT
 
 # The daemon inherits this shell's descriptors: start from 0, 1 and 2 only,
@@ -95,9 +97,10 @@ else
 	fail "no fetcher pid in status --json"; done_testing
 fi
 dfds=$(for f in /proc/"$dpid"/fd/*; do readlink "$f"; done)
-grep -qx "$STATE/sts.lmdb" <<<"$dfds" \
+grep -qx "$(readlink -f "$STATE")/sts.lmdb" <<<"$dfds" \
     && pass "the daemon holds the store open" || fail "daemon has no store fd"
 ca=$(readlink -f "$WORLD_CA")
+log=$(readlink -f "$TD_LOG")
 sock0=$(readlink "/proc/$fpid/fd/0")
 bad=
 for f in /proc/"$fpid"/fd/*; do
@@ -105,7 +108,7 @@ for f in /proc/"$fpid"/fd/*; do
 	t=$(readlink "$f") || continue
 	case "$n:$t" in
 	0:socket:*|1:socket:*) [ "$t" = "$sock0" ] || bad="$bad $n=$t" ;;
-	2:"$TD_LOG") ;;
+	2:"$log") ;;
 	3:"$ca") ;;
 	# its own pipes (stsfetch's stop pipe): not shared with the daemon
 	*:pipe:*) grep -qxF "$t" <<<"$dfds" && bad="$bad $n=$t" ;;

@@ -118,6 +118,37 @@ check_workers(const char *v, const char **err)
 	return 0;
 }
 
+/*
+ * The control socket's only authentication is its peer's credentials,
+ * which a TCP socket does not have: unix:PATH or empty only.
+ */
+static int
+check_control_listen(const char *v, const char **err)
+{
+	if (*v != '\0' && strncmp(v, "unix:", 5) != 0) {
+		*err = "expected unix:PATH: the control socket authenticates "
+		    "its clients by their uid, which only a unix socket has";
+		return -1;
+	}
+	return cf_check_listen_list(v, err);
+}
+
+/* Test hooks exist only in builds configured with --enable-test-hooks. */
+static int
+check_clock_control(const char *v, const char **err)
+{
+	if (cf_check_bool(v, err) < 0)
+		return -1;
+#ifndef ENABLE_TEST_HOOKS
+	if (strcmp(v, "yes") == 0) {
+		*err = "only a test build accepts yes (configure "
+		    "--enable-test-hooks)";
+		return -1;
+	}
+#endif
+	return 0;
+}
+
 const struct cfg_def tlspol_params[] = {
 	/* Socketmap service for smtp_tls_policy_maps. */
 	{ "socketmap_listen", "unix:" QDIR "/tlspolicyd/socketmap", cf_check_listen },
@@ -125,7 +156,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "socketmap_group", "postfix", cf_check_name },
 	{ "postfix_queue_directory", QDIR, cf_check_abspath_or_empty },
 	/* Control socket for tlsmap. */
-	{ "control_listen", "unix:/run/tlspolicyd/control", cf_check_listen_list },
+	{ "control_listen", "unix:/run/tlspolicyd/control", check_control_listen },
 	{ "control_mode", "0660", cf_check_mode },
 	{ "control_group", "root", cf_check_name },
 	/* check_policy_service for inbound TLS rules; empty: disabled. */
@@ -168,7 +199,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "sts_enforce_testing", "no", cf_check_bool },
 	{ "sts_in_use", "7d", cf_check_time },
 	/* Testing only. */
-	{ "clock_control", "no", cf_check_bool },
+	{ "clock_control", "no", check_clock_control },
 };
 
 const size_t tlspol_nparams = sizeof(tlspol_params) / sizeof(tlspol_params[0]);

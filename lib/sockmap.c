@@ -27,10 +27,8 @@ sockmap_parse_request(const char *p, size_t len, struct sockmap_req *req,
 		*err = "empty map name";
 		return -1;
 	}
-	if ((size_t)(sp - p) + 1 == len) {
-		*err = "empty key";
-		return -1;
-	}
+	/* An empty key is a lookup like any other: tables answer "not
+	 * found" for it, as Postfix's own tables do. */
 	req->name = p;
 	req->name_len = (size_t)(sp - p);
 	req->key = sp + 1;

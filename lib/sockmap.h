@@ -11,7 +11,8 @@
  *	A request payload is "NAME SP KEY", split at the first space.
  *	sockmap_parse_request() fills req with pointers into p and returns
  *	0, or returns -1 with *err set when the payload has no space, an
- *	empty name or key, or a NUL, CR or LF byte.
+ *	empty name, or a NUL, CR or LF byte.  KEY may be empty (key_len 0):
+ *	like any Postfix table, the server then answers "not found".
  *
  *	sockmap_format_reply() writes a whole reply netstring to out and
  *	returns its length, or 0 when cap is too small.  The payload is

@@ -50,7 +50,10 @@
  *			directory the environment lives inside it
  *			(data.mdb, lock.mdb); otherwise PATH is the data
  *			file itself and PATH-lock its lock file (created
- *			mode 0600).  tlspolicyd uses STATE/sts.lmdb.
+ *			mode 0600).  A relative PATH starts at the
+			current directory: tlspolicyd opens sts.lmdb from
+			inside its state directory, after dropping root.
+			The files are not inherited across exec.
  *	memory:		a private in-memory table, empty at each open (for
  *			tests).
  *

@@ -30,6 +30,8 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -80,6 +82,25 @@ lm_open_dbi(struct lm *l, int readonly)
 	return mdb_txn_commit(txn);
 }
 
+/*
+ * LMDB opens its lock file close-on-exec but not the data file: without
+ * this, a program the owner starts (the fetcher) would inherit
+ * read-write access to the store.
+ */
+static int
+lm_cloexec(MDB_env *env)
+{
+	mdb_filehandle_t fd;
+	int fl, rc;
+
+	if ((rc = mdb_env_get_fd(env, &fd)) != 0)
+		return rc;
+	if ((fl = fcntl(fd, F_GETFD)) < 0
+	    || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return errno;
+	return 0;
+}
+
 static void *
 lm_open(const char *path, const struct store_options *opt, char *err,
     size_t errlen)
@@ -90,9 +111,8 @@ lm_open(const char *path, const struct store_options *opt, char *err,
 	const char *what;
 	int rc, dead;
 
-	if (*path != '/') {
-		snprintf(err, errlen, "store lmdb:%s: needs an absolute path",
-		    path);
+	if (*path == '\0') {
+		snprintf(err, errlen, "store lmdb: needs a path");
 		return NULL;
 	}
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -114,6 +134,9 @@ lm_open(const char *path, const struct store_options *opt, char *err,
 		goto fail;
 	what = "open";
 	if ((rc = mdb_env_open(l->env, path, flags, 0600)) != 0)
+		goto fail;
+	what = "set close-on-exec";
+	if ((rc = lm_cloexec(l->env)) != 0)
 		goto fail;
 	if (!opt->readonly)
 		(void)mdb_reader_check(l->env, &dead);

@@ -17,6 +17,7 @@ struct conn_srv {
 	const struct conn_proto *proto;
 	void *arg;
 	int lfd;
+	struct listen_pause pause;	/* out of descriptors */
 	long max_conns, nconns, idle_ms;
 	unsigned long next_id;
 	struct conn *conns;
@@ -206,6 +207,8 @@ srv_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 	for (int i = 0; i < ACCEPT_BURST; i++) {
 		int fd = listen_accept(lfd, s->proto->name);
 
+		if (fd == LISTEN_FULL)
+			listen_pause(&s->pause);
 		if (fd < 0)
 			return;
 		if (s->nconns >= s->max_conns) {
@@ -228,6 +231,8 @@ conn_srv_new(struct loop *l, int lfd, const struct conn_proto *p, void *arg,
 	s->proto = p;
 	s->arg = arg;
 	s->lfd = lfd;
+	s->pause.loop = l;
+	s->pause.lfd = lfd;
 	s->max_conns = max_conns;
 	s->idle_ms = idle_ms;
 	if (loop_add(l, lfd, LOOP_IN, srv_accept, s) < 0) {
@@ -244,6 +249,7 @@ conn_srv_free(struct conn_srv *s)
 		return;
 	while (s->conns)
 		conn_close(s->conns);
+	listen_pause_cancel(&s->pause);
 	loop_del(s->loop, s->lfd);
 	close(s->lfd);
 	free(s);

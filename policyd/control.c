@@ -15,6 +15,11 @@
 
 #define CTL_TIMEOUT_MS	30000
 #define CTL_MAX_CMDS	16
+#define CTL_MAX_GROUPS	1024	/* peer's supplementary groups looked at */
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS	59	/* Linux 4.13 */
+#endif
 
 struct ctl_cmd {
 	const char *name;
@@ -35,13 +40,16 @@ struct ctl_req {
 	size_t sent;
 	char *head;
 	struct loop_timer *timer;
+	uid_t uid;		/* the peer's, (uid_t)-1 if unknown */
 };
 
 struct control {
 	struct loop *loop;
 	int lfd;
+	struct listen_pause pause;	/* out of descriptors */
 	struct ctl_cmd cmds[CTL_MAX_CMDS];
 	int ncmds;
+	gid_t group;		/* control_group, (gid_t)-1 for none */
 };
 
 static void req_io(struct loop *l, int fd, unsigned ev, void *arg);
@@ -119,21 +127,67 @@ ctl_end(struct ctl_req *r, int ok)
 	req_send(r);
 }
 
+uid_t
+ctl_peer_uid(const struct ctl_req *r)
+{
+	return r->uid;
+}
+
+/* Whether the peer on fd has group gid, as primary or supplementary. */
+static int
+peer_in_group(int fd, gid_t primary, gid_t gid)
+{
+	gid_t groups[CTL_MAX_GROUPS];
+	socklen_t len = sizeof(groups);
+
+	if (primary == gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return 0;	/* e.g. more groups than we look at */
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Root and control_group only, whatever the socket's mode: a peer whose
+ * credentials cannot be read is refused.  Sets r->uid.
+ */
+static int
+peer_allowed(struct ctl_req *r)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	r->uid = (uid_t)-1;
+	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+		return 0;
+	r->uid = cred.uid;
+	return cred.uid == 0 || (r->ctl->group != (gid_t)-1
+	    && peer_in_group(r->fd, cred.gid, r->ctl->group));
+}
+
 static void
 dispatch(struct ctl_req *r)
 {
 	char *argv[CTL_MAX_ARGS + 1], *save = NULL, *p;
-	int argc = 0;
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
+	int argc = 0, allowed;
 	char safe[CTL_MAX_LINE + 1];
 
 	r->dispatched = 1;
 	loop_mod(r->ctl->loop, r->fd, 0);
-	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-		cred.uid = (uid_t)-1;
+	allowed = peer_allowed(r);
 	log_safe(r->line, strlen(r->line), safe, sizeof(safe));
-	log_notice("control: uid=%d command=\"%s\"", (int)cred.uid, safe);
+	if (!allowed) {
+		log_warn("control: uid=%ld command=\"%s\" refused: not root "
+		    "and not in control_group", r->uid == (uid_t)-1 ? -1L
+		    : (long)r->uid, safe);
+		ctl_printf(r, "permission denied\n");
+		ctl_end(r, 0);
+		return;
+	}
+	log_notice("control: uid=%ld command=\"%s\"", (long)r->uid, safe);
 	for (p = strtok_r(r->line, " \t", &save); p && argc < CTL_MAX_ARGS;
 	    p = strtok_r(NULL, " \t", &save))
 		argv[argc++] = p;
@@ -216,6 +270,8 @@ ctl_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 		int fd = listen_accept(lfd, "control");
 		struct ctl_req *r;
 
+		if (fd == LISTEN_FULL)
+			listen_pause(&c->pause);
 		if (fd < 0)
 			return;
 		r = xcalloc(1, sizeof(*r));
@@ -234,12 +290,15 @@ ctl_accept(struct loop *l, int lfd, unsigned ev, void *arg)
 }
 
 struct control *
-control_new(struct loop *l, int lfd)
+control_new(struct loop *l, int lfd, gid_t group)
 {
 	struct control *c = xcalloc(1, sizeof(*c));
 
 	c->loop = l;
 	c->lfd = lfd;
+	c->pause.loop = l;
+	c->pause.lfd = lfd;
+	c->group = group;
 	if (loop_add(l, lfd, LOOP_IN, ctl_accept, c) < 0) {
 		free(c);
 		return NULL;
@@ -265,6 +324,7 @@ control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
+	listen_pause_cancel(&c->pause);
 	loop_del(c->loop, c->lfd);
 	close(c->lfd);
 	free(c);

@@ -61,6 +61,7 @@ struct inb_rule {
 	long *ports;
 	size_t nports;
 	unsigned stages;
+	int tls_cond;			/* tls=: 1 yes, -1 no, 0 either */
 	/* Requirements. */
 	int tls;
 	int ccert;
@@ -332,6 +333,19 @@ add_stage(struct parse_ctx *p, struct inb_rule *r, const char *s)
 	    "data, end-of-message)", s);
 }
 
+/* tls=yes|no: the rule is for sessions with, or without, TLS. */
+static int
+set_tls_cond(struct parse_ctx *p, struct inb_rule *r, const char *s)
+{
+	if (strcmp(s, "yes") == 0)
+		r->tls_cond = 1;
+	else if (strcmp(s, "no") == 0)
+		r->tls_cond = -1;
+	else
+		return perr(p, "tls: expected yes or no");
+	return 0;
+}
+
 static int
 add_require(struct parse_ctx *p, struct inb_rule *r, const char *s)
 {
@@ -436,6 +450,7 @@ static const struct rule_key {
 	{ "sasl_username", 1, add_sasl, ST_FROM_MAIL },
 	{ "server_port", 1, add_port, ST_ALL },
 	{ "stage", 1, add_stage, ST_ALL },
+	{ "tls", 0, set_tls_cond, ST_ALL },
 	{ "require", 1, add_require, ST_ALL },
 	{ "fingerprint", 1, add_pin, ST_ALL },
 	{ "min_protocol", 0, set_min_protocol, ST_ALL },
@@ -512,6 +527,9 @@ check_stages(struct parse_ctx *p, struct inb_rule *r, unsigned avail)
 	if (r->has_action && !has_requirement(r))
 		return perr(p, "rule %s: action= without a requirement (require=, "
 		    "min_protocol=, min_keysize=, fingerprint=)", r->name);
+	if (r->tls_cond < 0 && has_requirement(r))
+		return perr(p, "rule %s: tls=no with a requirement, which "
+		    "implies TLS, can never be met", r->name);
 	return 0;
 }
 
@@ -712,6 +730,10 @@ addr_domain(const char *addr)
 static int
 rule_matches(const struct inb_rule *r, const struct polreq *q)
 {
+	int tls = *polreq_get(q, PR_ENCRYPTION_PROTOCOL) != '\0';
+
+	if ((r->tls_cond > 0 && !tls) || (r->tls_cond < 0 && tls))
+		return 0;
 	if (r->ncidrs) {
 		size_t i;
 		for (i = 0; i < r->ncidrs; i++)

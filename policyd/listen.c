@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -21,6 +22,26 @@
 #include "util.h"
 
 #define BACKLOG 1024
+
+/*
+ * Give a directory root just created its group and mode through a
+ * descriptor: its parent may be writable by others, who could swap it
+ * for a symbolic link between mkdir() and a chown() by path.
+ */
+static int
+set_dir_perms(const char *path, mode_t mode, gid_t gid)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
+	    || fchmod(fd, mode) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
 
 /* mkdir -p with mode for each created directory. */
 static int
@@ -37,11 +58,9 @@ mkdirs(const char *path, mode_t mode, gid_t gid)
 			char c = *p;
 			*p = '\0';
 			if (stat(buf, &st) < 0) {
-				if (errno != ENOENT || mkdir(buf, mode) < 0)
+				if (errno != ENOENT || mkdir(buf, mode) < 0
+				    || set_dir_perms(buf, mode, gid) < 0)
 					return -1;
-				if (gid != (gid_t)-1 && chown(buf, (uid_t)-1, gid) < 0)
-					return -1;
-				chmod(buf, mode);
 			} else if (!S_ISDIR(st.st_mode)) {
 				errno = ENOTDIR;
 				return -1;
@@ -140,8 +159,8 @@ open_unix(const char *path, const char *mode, const char *group,
 	uid_t uid = (uid_t)-1;
 	char dir[PATH_MAX];
 	char *slash;
-	mode_t m = (mode_t)strtol(mode, NULL, 8);
-	int fd;
+	mode_t m = (mode_t)strtol(mode, NULL, 8) & 0777, mask;
+	int fd, rc = -1;
 
 	if (group && *group) {
 		struct group *gr = getgrnam(group);
@@ -175,13 +194,23 @@ open_unix(const char *path, const char *mode, const char *group,
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/*
+	 * The socket is born with its mode (the umask), and lchown() never
+	 * follows a link: nothing is done through a path someone else could
+	 * swap, should the directory be writable by others.
+	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0) {
+		mask = umask(~m & 0777);
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(mask);
+	}
+	if (fd < 0 || rc < 0) {
 		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chown(path, uid, gid) < 0 || chmod(path, m) < 0) {
-		snprintf(err, errlen, "set owner/mode of %s: %s", path, strerror(errno));
+	if (lchown(path, uid, gid) < 0) {
+		snprintf(err, errlen, "set owner of %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (listen(fd, BACKLOG) < 0) {
@@ -245,13 +274,73 @@ listen_unlink(const char *spec)
 		log_debug("unlink %s: %s", spec + 5, strerror(errno));
 }
 
+/*
+ * Out of descriptors: one line every LISTEN_LOG_INTERVAL seconds at most,
+ * whichever listener meets it.
+ */
+static void
+log_full(const char *what, int err)
+{
+	static struct timespec last;
+	static unsigned long failures;
+	struct timespec now;
+
+	failures++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec != 0 && now.tv_sec - last.tv_sec < LISTEN_LOG_INTERVAL)
+		return;
+	log_warn("%s accept: %s; pausing accepts for %d ms (%lu failures "
+	    "since the last message)", what, strerror(err), LISTEN_PAUSE_MS,
+	    failures);
+	last = now;
+	failures = 0;
+}
+
 int
 listen_accept(int lfd, const char *what)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
-	    && errno != ECONNABORTED)
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+		return -1;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_full(what, errno);
+		return LISTEN_FULL;
+	default:
 		log_warn("%s accept: %s", what, strerror(errno));
-	return fd;
+		return -1;
+	}
+}
+
+static void
+pause_end(struct loop *l, void *arg)
+{
+	struct listen_pause *p = arg;
+
+	p->timer = NULL;
+	loop_mod(l, p->lfd, LOOP_IN);
+}
+
+void
+listen_pause(struct listen_pause *p)
+{
+	if (p->timer != NULL)
+		return;
+	loop_mod(p->loop, p->lfd, 0);
+	p->timer = loop_timer(p->loop, LISTEN_PAUSE_MS, pause_end, p);
+}
+
+void
+listen_pause_cancel(struct listen_pause *p)
+{
+	loop_timer_cancel(p->loop, p->timer);
+	p->timer = NULL;
 }

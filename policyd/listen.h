@@ -4,6 +4,9 @@
  * SYNOPSIS
  *	int listen_open(const char *spec, const char *mode, const char *group,
  *	    const char *owner, const char *qdir, char *err, size_t errlen);
+ *	int listen_accept(int lfd, const char *what);
+ *	void listen_pause(struct listen_pause *p);
+ *	void listen_pause_cancel(struct listen_pause *p);
  *
  * DESCRIPTION
  *	spec is unix:/PATH, inet:IPV4:PORT or inet:[IPV6]:PORT (already
@@ -15,6 +18,10 @@
  *	(empty: the process's group) and the owner (empty: unchanged); a
  *	missing parent directory is created with mode 0750 and the same
  *	group, so Postfix's user can reach the socket and nobody else.
+ *	Nothing is changed through a path that could be swapped for a
+ *	symbolic link meanwhile: the socket is created with its mode (the
+ *	umask) and given away with lchown(), directories get theirs through
+ *	a descriptor.
  *
  *	Postfix's smtp(8) and smtpd(8) run chrooted in the queue directory
  *	qdir on Debian and connect after the chroot, so an absolute PATH
@@ -29,17 +36,42 @@
  *
  *	listen_accept() accepts one connection, non-blocking and
  *	close-on-exec; -1 when there is none to take now (errors other than
- *	"try again" are logged, naming the service what).
+ *	"try again" are logged, naming the service what).  It returns
+ *	LISTEN_FULL when the process or the system is out of descriptors or
+ *	memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection stays
+ *	queued and the socket stays ready, so the caller must stop watching
+ *	it for a while with listen_pause(), or the event loop would spin.
+ *	These errors are logged at most once every LISTEN_LOG_INTERVAL
+ *	seconds, with the number of failures since the previous line.
+ *
+ *	listen_pause() stops watching p->lfd (p->loop and p->lfd set by the
+ *	owner, the rest zero) for LISTEN_PAUSE_MS, then watches it again
+ *	for input; listen_pause_cancel() cancels a pause in progress (before
+ *	the owner frees p).
  */
 #ifndef TLSPOL_LISTEN_H
 #define TLSPOL_LISTEN_H
 
 #include <stddef.h>
 
+#include "loop.h"
+
+#define LISTEN_FULL		(-2)
+#define LISTEN_PAUSE_MS		100
+#define LISTEN_LOG_INTERVAL	10
+
+struct listen_pause {
+	struct loop *loop;
+	int lfd;
+	struct loop_timer *timer;
+};
+
 int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
 void listen_unlink(const char *spec);
 int listen_accept(int lfd, const char *what);
+void listen_pause(struct listen_pause *p);
+void listen_pause_cancel(struct listen_pause *p);
 int listen_chroot_link(const char *path, const char *qdir, char *err,
     size_t errlen);
 

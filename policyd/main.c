@@ -2,8 +2,8 @@
  * tlspolicyd - TLS policy service for Postfix
  *
  *	Process set-up, in this order: read the configuration, open the
- *	listening sockets and the state directory as root, drop to the
- *	unprivileged user, then run one event loop.  SIGHUP reloads the
+ *	listening sockets and enter the state directory as root, drop to the
+ *	unprivileged user, open the policy store, then run one event loop.  SIGHUP reloads the
  *	override table (a bad table leaves the old one in force); SIGTERM
  *	and SIGINT stop.  See tlspolicyd(8).
  */
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -200,13 +201,23 @@ ctl_refresh(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
-/* clock +SECONDS: move the MTA-STS clock forward (clock_control only). */
+/*
+ * clock +SECONDS: move the MTA-STS clock forward.  A test hook: only with
+ * clock_control (which only test builds accept), and for root only.
+ */
 static void
 ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 {
 	struct daemon *d = arg;
 	long n;
 
+	if (ctl_peer_uid(r) != 0) {
+		log_warn("control: clock refused to uid %ld: root only",
+		    (long)ctl_peer_uid(r));
+		ctl_printf(r, "clock: root only\n");
+		ctl_end(r, 0);
+		return;
+	}
 	if (argc != 2 || argv[1][0] != '+'
 	    || (n = parse_long(argv[1] + 1, 0, 100L * 365 * 86400)) < 0) {
 		ctl_printf(r, "usage: clock +SECONDS\n");
@@ -220,41 +231,57 @@ ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
+#define STORE_FILE	"sts.lmdb"	/* in state_directory */
+
 /*
- * Open what the MTA-STS source needs while still root, so that the
- * unprivileged process never needs access to the paths: the store (its
- * files then belong to the service user), the fetcher program and its CA
- * file.  The state directory or the build tree may lie under directories
- * the service user cannot enter.
+ * Open what the fetcher needs while still root, so that the unprivileged
+ * process never needs access to the paths: its program and its CA file.
+ * The build tree may lie under directories the service user cannot enter.
  */
 static int
-open_sts(struct daemon *d, const struct passwd *pw, int *exec_fd, int *ca_fd)
+open_fetcher_files(struct daemon *d, int *exec_fd, int *ca_fd)
 {
 	const char *fetcher = config_get(d->cf, "sts_fetcher");
 	const char *ca = config_get(d->cf, "sts_ca_file");
-	char path[4096], spec[4200], lock[4200], err[512];
 
 	*exec_fd = *ca_fd = -1;
-	snprintf(path, sizeof(path), "%s/sts.lmdb",
-	    config_get(d->cf, "state_directory"));
-	snprintf(spec, sizeof(spec), "lmdb:%s", path);
-	snprintf(lock, sizeof(lock), "%s-lock", path);	/* LMDB's lock file */
-	if ((d->store = store_open(spec, NULL, err, sizeof(err))) == NULL) {
-		log_err("MTA-STS policy store: %s", err);
-		return -1;
-	}
-	if (pw != NULL && (chown(path, pw->pw_uid, pw->pw_gid) < 0
-	    || chown(lock, pw->pw_uid, pw->pw_gid) < 0)) {
-		log_err("cannot give %s to %s: %s", path, pw->pw_name,
-		    strerror(errno));
-		return -1;
-	}
 	if (*fetcher && (*exec_fd = open(fetcher, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("sts_fetcher %s: %s", fetcher, strerror(errno));
 		return -1;
 	}
 	if (*ca && (*ca_fd = open(ca, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("sts_ca_file %s: %s", ca, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the MTA-STS store, after the privilege drop, from inside the state
+ * directory (the current directory since set-up): its files are created
+ * by, and belong to, the service user, and root never touches them.
+ * Symbolic links there are refused, though as the service user they
+ * could only reach what that user may write anyway.
+ */
+static int
+open_store(struct daemon *d)
+{
+	static const char *const files[] = { STORE_FILE, STORE_FILE "-lock" };
+	const char *dir = config_get(d->cf, "state_directory");
+	struct stat st;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (lstat(files[i], &st) == 0 && S_ISLNK(st.st_mode)) {
+			log_err("%s/%s is a symbolic link: refusing to open the "
+			    "MTA-STS policy store (remove it)", dir, files[i]);
+			return -1;
+		}
+	}
+	if ((d->store = store_open("lmdb:" STORE_FILE, NULL, err,
+	    sizeof(err))) == NULL) {
+		log_err("MTA-STS policy store in %s: %s (its files must belong "
+		    "to the service user)", dir, err);
 		return -1;
 	}
 	return 0;
@@ -467,23 +494,96 @@ setup_signals(struct daemon *d)
 	return loop_add(d->loop, d->sigfd, LOOP_IN, on_signal, d);
 }
 
-/* Create the state directory, owned by the service user. */
+/*
+ * Create the state directory and give it to the service user, by its
+ * descriptor.  Root touches nothing inside it: the service user (and so
+ * the fetcher) may write there, and a symbolic link planted there would
+ * make root write where it points.  O_PATH, because root may not read
+ * the directory (the systemd unit leaves it no CAP_DAC_OVERRIDE); it is
+ * entered after the privilege drop (enter_state_dir()).  Returns the
+ * descriptor or -1.
+ */
 static int
 setup_state_dir(const char *dir, const struct passwd *pw)
 {
-	struct stat st;
+	int fd;
 
-	if (stat(dir, &st) < 0) {
-		if (errno != ENOENT || mkdir(dir, 0750) < 0) {
-			log_err("cannot create state directory %s: %s", dir,
-			    strerror(errno));
-			return -1;
-		}
-	}
-	if (pw != NULL && chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
-		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_err("cannot create state directory %s: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_err("cannot open state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (pw != NULL
+	    && fchownat(fd, "", pw->pw_uid, pw->pw_gid, AT_EMPTY_PATH) < 0) {
+		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Make the state directory the current one (the store is opened there). */
+static int
+enter_state_dir(int fd, const char *dir)
+{
+	if (fchdir(fd) < 0) {
+		log_err("cannot enter state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+#define FD_RESERVE	64	/* DNS sockets, store, fetcher, control */
+
+/*
+ * Raise the soft limit on descriptors to the hard one: every connection
+ * takes one, and running out stalls new clients (the listeners then
+ * pause, listen.c).  Say so when even that is below what
+ * max_connections needs (each of the socketmap and policy services).
+ */
+static void
+raise_fd_limit(const struct config *cf)
+{
+	long need = config_long(cf, "max_connections")
+	    * (*config_get(cf, "policy_listen") ? 2 : 1) + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("cannot raise the open file limit to %llu: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = cur;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need)
+		log_warn("open file limit %llu is below the %ld that "
+		    "max_connections needs: raise it (LimitNOFILE= in the "
+		    "systemd unit, ulimit -n) or lower max_connections",
+		    (unsigned long long)rl.rlim_cur, need);
+}
+
+/* The gid of group name; (gid_t)-1 for an empty name. */
+static int
+lookup_group(const char *name, gid_t *gid)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (*name == '\0')
+		return 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		log_err("group \"%s\" does not exist", name);
+		return -1;
+	}
+	*gid = gr->gr_gid;
 	return 0;
 }
 
@@ -537,6 +637,8 @@ main(int argc, char **argv)
 	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
 	int lfd, cfd = -1, plfd = -1, level, need_dns;
 	int sts_exec_fd = -1, sts_ca_fd = -1, rc = 1;
+	gid_t control_gid = (gid_t)-1;
+	int statefd = -1;
 	struct overrides *o = NULL;
 	struct dns_config dc;
 	struct inbound *ib = NULL;
@@ -622,6 +724,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	raise_fd_limit(d.cf);
 	if ((d.loop = loop_new()) == NULL) {
 		log_err("epoll: %s", strerror(errno));
 		goto out;
@@ -641,7 +744,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (*config_get(d.cf, "control_listen")) {
-		/* Owned by root: only root and control_group may connect. */
+		/* Owned by root: only root and control_group may connect, and
+		 * only they may send commands (control.c checks the peer). */
+		if (lookup_group(config_get(d.cf, "control_group"),
+		    &control_gid) < 0)
+			goto out;
 		cfd = listen_open(config_get(d.cf, "control_listen"),
 		    config_get(d.cf, "control_mode"),
 		    config_get(d.cf, "control_group"), "", "", err, sizeof(err));
@@ -650,10 +757,11 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (setup_state_dir(config_get(d.cf, "state_directory"), pw) < 0)
+	if ((statefd = setup_state_dir(config_get(d.cf, "state_directory"),
+	    pw)) < 0)
 		goto out;
 	if (config_bool(d.cf, "sts_enable")
-	    && open_sts(&d, pw, &sts_exec_fd, &sts_ca_fd) < 0)
+	    && open_fetcher_files(&d, &sts_exec_fd, &sts_ca_fd) < 0)
 		goto out;
 	if (!foreground) {
 		daemonize();
@@ -663,6 +771,11 @@ main(int argc, char **argv)
 	}
 	if (drop_privileges(pw) < 0)
 		goto out;
+	if (enter_state_dir(statefd, config_get(d.cf, "state_directory")) < 0
+	    || (config_bool(d.cf, "sts_enable") && open_store(&d) < 0))
+		goto out;
+	close(statefd);
+	statefd = -1;
 	d.engine = engine_new(d.loop, d.cf);
 	engine_set_overrides(d.engine, o);
 	o = NULL;		/* the engine's now */
@@ -679,7 +792,7 @@ main(int argc, char **argv)
 	    config_long(d.cf, "max_connections"),
 	    config_time(d.cf, "idle_timeout") * 1000);
 	if (cfd >= 0) {
-		d.control = control_new(d.loop, cfd);
+		d.control = control_new(d.loop, cfd, control_gid);
 		if (d.control == NULL) {
 			log_err("cannot watch the control socket: %s", strerror(errno));
 			goto out;
@@ -731,6 +844,8 @@ out:
 	store_close(d.store);
 	overrides_free(o);
 	inbound_free(ib);
+	if (statefd >= 0)
+		close(statefd);
 	dnssec_anchors_free(dc.anchors);
 	loop_free(d.loop);
 	return rc;

@@ -248,16 +248,28 @@ overrides_path(const struct config *cf)
 	return path;
 }
 
-/* Take the writers' lock next to the table (the table itself is renamed). */
+/*
+ * Take the writers' lock next to the table (the table itself is renamed).
+ * The lock file is never followed through a symbolic link nor opened if
+ * it is not a regular file: whoever can write the directory could plant
+ * one, and tlsmap usually runs as root.
+ */
 static int
 lock_table(const char *path)
 {
 	char lpath[PATH_MAX];
+	struct stat st;
 	int fd;
 
 	snprintf(lpath, sizeof(lpath), "%s.lock", path);
-	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		fprintf(stderr, "tlsmap: open %s: %s\n", lpath, strerror(errno));
+	fd = open(lpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0644);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "tlsmap: open %s: %s\n", lpath, fd < 0
+		    ? (errno == ELOOP ? "is a symbolic link, not followed"
+		    : strerror(errno)) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
@@ -273,7 +285,11 @@ lock_table(const char *path)
 	return fd;
 }
 
-/* Write text to path atomically: temporary file, fsync, rename, fsync dir. */
+/*
+ * Write text to path atomically: a new temporary file of a random name
+ * (mkostemp: O_CREAT|O_EXCL, so nothing planted there is followed or
+ * reused), fsync, rename, fsync the directory.
+ */
 static int
 replace_file(const char *path, const char *text, size_t len)
 {
@@ -284,9 +300,12 @@ replace_file(const char *path, const char *text, size_t len)
 
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path)
+	    >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
 	if (fchmod(fd, mode) < 0 || (len && write(fd, text, len) != (ssize_t)len)
 	    || fsync(fd) < 0) {

@@ -51,6 +51,11 @@ t_eq "A-label key" "dane-only" "$(q 'xn--bcher-kva.example')"
 out=$(q 'bad..key'); rc=$?
 t_eq "invalid key is NOTFOUND" "1:" "$rc:$out"
 t_contains "invalid key is logged" "$T/daemon.log" 'key="bad\.\.key" answer=NOTFOUND reason="invalid key'
+out=$(q ''); rc=$?
+t_eq "empty key is NOTFOUND (exit 1), as in Postfix tables" "1::" "$rc:$out:$(cat "$T/postmap.err")"
+out=$("$SMCLIENT" -n 1 "unix:$SOCK" "$(printf '%d:%s,' 10 'tlspolicy ')")
+t_eq "empty key on the wire gets NOTFOUND, not PERM" "9:NOTFOUND ,
+OPEN" "$out"
 q example.com "socketmap:unix:$SOCK:othermap" >/dev/null; rc=$?
 t_eq "unknown map name fails the lookup" "1" "$rc"
 t_contains "unknown map name is a PERM reply" "$T/postmap.err" 'permanent error: unknown map name'

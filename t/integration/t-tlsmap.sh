@@ -75,6 +75,29 @@ t_eq "20 concurrent edits all in the table" 20 "$(grep -c '^c[0-9]*\.example enc
 t_eq "after concurrent edits the daemon answers each" "encrypt" "$(q c17.example)"
 t_check "no temporary files left" test -z "$(ls "$T" | grep '\.tmp\.')"
 
+# Links planted next to the table are never followed: the temporary file
+# at its old predictable name (TABLE.tmp.PID; the subshell execs tlsmap,
+# so $BASHPID is tlsmap's pid), and the lock file.
+printf 'not a table\n' > "$T/victim"
+chmod 600 "$T/victim"
+victim() { stat -c '%s:%a:%h' "$T/victim"; md5sum < "$T/victim"; }
+want=$(victim)
+(ln -s "$T/victim" "$T/overrides.tmp.$BASHPID"
+ exec "$TLSMAP" -c "$T/tlspolicyd.conf" add planted.example encrypt) >/dev/null 2>&1
+t_eq "edit with a link at the old temporary name succeeds" 0 "$?"
+t_eq "the link at the old temporary name is not written through" "$want" "$(victim)"
+t_check "the table is still a regular file" test -f "$T/overrides" -a ! -L "$T/overrides"
+t_eq "the edit is in the table" 1 "$(grep -c '^planted\.example encrypt$' "$T/overrides")"
+rm -f "$T"/overrides.tmp.*
+rm -f "$T/overrides.lock"
+ln -s "$T/lock-target" "$T/overrides.lock"
+tm add locked.example encrypt >/dev/null 2>"$T/lock.err"; rc=$?
+t_eq "a symbolic link as the lock file: the edit is refused" 2 "$rc"
+t_contains "... saying why" "$T/lock.err" 'overrides\.lock: is a symbolic link, not followed'
+t_check "... and nothing is created through it" test ! -e "$T/lock-target"
+rm -f "$T/overrides.lock"
+t_eq "edits work again once the link is gone" "0:1" "$(tm add locked.example encrypt >/dev/null; echo $?):$(grep -c '^locked\.example encrypt$' "$T/overrides")"
+
 # tlsmap FILE: check a source file; reload when it is the daemon's.
 printf 'a.example encrypt\nb.example secure match=\n' > "$T/broken"
 out=$(tm "$T/broken" 2>&1); rc=$?

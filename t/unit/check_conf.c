@@ -198,6 +198,52 @@ START_TEST(test_resolver_addresses)
 }
 END_TEST
 
+/*
+ * The control socket has no authentication but its peer's uid: only a
+ * unix socket (or none).  clock_control = yes only in a test build.
+ */
+static const struct {
+	const char *text;
+	const char *err;	/* NULL: accepted */
+} control_cases[] = {
+	{ "control_listen = unix:/run/tlspolicyd/control\n", NULL },
+	{ "control_listen =\n", NULL },
+	{ "\ncontrol_listen = inet:127.0.0.1:8462\n", "test.conf:2: bad value "
+	    "for control_listen: expected unix:PATH: the control socket "
+	    "authenticates its clients by their uid, which only a unix socket "
+	    "has" },
+	{ "control_listen = inet:[::1]:8462\n", "test.conf:1: bad value for "
+	    "control_listen: expected unix:PATH" },
+	{ "control_listen = unix:relative\n", "test.conf:1: bad value for "
+	    "control_listen: unix: needs an absolute path" },
+	{ "clock_control = no\n", NULL },
+	{ "clock_control = maybe\n", "test.conf:1: bad value for clock_control: "
+	    "expected yes or no" },
+#ifdef ENABLE_TEST_HOOKS
+	{ "clock_control = yes\n", NULL },
+#else
+	{ "clock_control = yes\n", "test.conf:1: bad value for clock_control: "
+	    "only a test build accepts yes (configure --enable-test-hooks)" },
+#endif
+};
+
+START_TEST(test_control_params)
+{
+	struct config *c = params_new();
+	char err[256] = "";
+	int rc = parse(c, control_cases[_i].text, err, sizeof(err));
+
+	if (control_cases[_i].err == NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", control_cases[_i].text, err);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(strncmp(err, control_cases[_i].err,
+		    strlen(control_cases[_i].err)) == 0, "err \"%s\"", err);
+	}
+	config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -209,6 +255,8 @@ main(void)
 	tcase_add_test(tc, test_syntax);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_valid_listen);
+	tcase_add_loop_test(tc, test_control_params, 0,
+	    sizeof(control_cases) / sizeof(control_cases[0]));
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_params_documented);
 	tcase_add_test(tc, test_defaults_valid);

@@ -80,7 +80,9 @@ static const char rules_text[] =
     "filter=smtp-tls: prepend=yes\n"
     "watch       reverse_client_name=.watch.example require=tls action=warn\n"
     "sasl        sasl_username=alice require=tls min_protocol=TLSv1.3\n"
-    "            action=reject\n";
+    "            action=reject\n"
+    "tls-only    server_port=2526 tls=yes min_protocol=TLSv1.2 action=reject\n"
+    "plain-only  server_port=2527 tls=no\n";
 
 static struct inbound *rules;
 static struct polreq q;
@@ -263,6 +265,21 @@ static const struct eval_case {
 	{ "VRFY: no rule applies", "protocol_state=VRFY\n"
 	    "sender=a@partner.example\n",
 	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	/* tls=yes: TLS 1.2 or newer when TLS is used, plaintext not judged. */
+	{ "tls=yes: plaintext is not judged", "server_port=2526\n",
+	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	{ "tls=yes: plaintext at connect", "protocol_state=CONNECT\n"
+	    "server_port=2526\n", INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
+	{ "tls=yes: TLS 1.0 refused", "server_port=2526\n" TLS10,
+	    INB_VIOLATION, "tls-only", "550 5.7.0 TLSv1.2 or higher required "
+	    "for this client (rule tls-only)", "protocol TLSv1 < TLSv1.2", NULL },
+	{ "tls=yes: TLS 1.3 passes", "server_port=2526\n" TLS13,
+	    INB_PASS, "tls-only", "DUNNO", NULL, NULL },
+	/* tls=no: plaintext sessions only. */
+	{ "tls=no: plaintext matches", "server_port=2527\n",
+	    INB_PASS, "plain-only", "DUNNO", NULL, NULL },
+	{ "tls=no: a TLS session does not match", "server_port=2527\n" TLS12,
+	    INB_NOMATCH, NULL, "DUNNO", NULL, NULL },
 };
 
 START_TEST(test_eval)
@@ -418,6 +435,12 @@ static const struct {
 	{ "x require=tls tls\n", "is not key=value" },
 	{ "# comment\n\nok require=tls\n  action=defer\nbad foo=bar\n",
 	    "r:5: rule bad: unknown key" },
+	{ "x tls=maybe\n", "r:1: tls: expected yes or no" },
+	{ "x tls=\n", "empty value for tls" },
+	{ "x tls=yes tls=no\n", "tls given twice" },
+	{ "x tls=no require=tls\n", "tls=no with a requirement" },
+	{ "x tls=no min_protocol=TLSv1.2 action=warn\n",
+	    "tls=no with a requirement" },
 };
 
 START_TEST(test_bad_rules)

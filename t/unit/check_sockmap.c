@@ -24,8 +24,20 @@ START_TEST(test_parse_ok)
 }
 END_TEST
 
+/* An empty key is parsed (and then not found), not a malformed request. */
+START_TEST(test_parse_empty_key)
+{
+	struct sockmap_req r;
+	const char *err = NULL;
+
+	ck_assert_int_eq(sockmap_parse_request("tlspolicy ", 10, &r, &err), 0);
+	ck_assert_uint_eq(r.name_len, 9);
+	ck_assert_uint_eq(r.key_len, 0);
+}
+END_TEST
+
 static const char *const bad_requests[] = {
-	"tlspolicy", " example.com", "tlspolicy ", "", "tlspolicy a\nb",
+	"tlspolicy", " example.com", "", "tlspolicy a\nb",
 	"tlspolicy a\rb",
 };
 
@@ -108,6 +120,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, test_parse_ok);
+	tcase_add_test(tc, test_parse_empty_key);
 	tcase_add_loop_test(tc, test_parse_bad, 0,
 	    sizeof(bad_requests) / sizeof(bad_requests[0]));
 	tcase_add_test(tc, test_parse_nul);

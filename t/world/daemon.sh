@@ -11,6 +11,9 @@
 #   td_q KEY [MAP]      postmap -q through the socketmap; prints the value,
 #                       or NOTFOUND / TEMP / PERM / ERROR
 #   td_ctl ARGS...      tlsmap -c TD_CONF ARGS...
+#   td_stat SECTION KEY a value of "tlsmap status --json", e.g. td_stat
+#                       mta-sts fetches (counters move before a query or a
+#                       control command returns: no sleeping needed)
 #   td_wait_log REGEX [SECONDS [OFFSET]]   bounded wait (default 10 s)
 #                       for a daemon log line past OFFSET
 #   td_grep REGEX [OFFSET]    grep -E in the daemon log past OFFSET
@@ -107,6 +110,11 @@ td_q() {
 
 td_ctl() {
 	"$TLSMAP" -c "$TD_CONF" "$@"
+}
+
+td_stat() {
+	td_ctl status --json | python3 -c \
+		'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' "$1" "$2"
 }
 
 td_mark() { TD_LOG_MARK=$(fsize "$TD_LOG"); }

@@ -37,13 +37,9 @@ until_txt() {
 	echo "TXT $1: [$(txt "$1")], want [$2]"
 	return 1
 }
-# st SECTION KEY: a counter of "tlsmap status --json"
-st() {
-	td_ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' "$1" "$2"
-}
 # idle: until the fetcher has no fetch in flight (10 s)
 idle() {
-	for _ in $(seq 100); do [ "$(st fetcher inflight)" = 0 ] && return 0; sleep 0.1; done
+	for _ in $(seq 100); do [ "$(td_stat fetcher inflight)" = 0 ] && return 0; sleep 0.1; done
 	return 1
 }
 # until_answer WANT: query until the answer is WANT (bounded: 125 tries,
@@ -59,7 +55,7 @@ until_answer() {
 	echo "last answer: [$got]"
 	return 1
 }
-fetcher_pid() { st fetcher pid; }
+fetcher_pid() { td_stat fetcher pid; }
 
 n0=$(gets)
 [ "$(td_q $D)" = "$V1" ] && pass "first contact: the query waits for the fetch" || fail "first contact answer"
@@ -68,12 +64,12 @@ n1=$(gets)
 # The same id on each new TXT lookup (the daemon's clock moved past the
 # TXT's TTL): a query that looks the TXT up decides on a fetch before it
 # is answered, so the fetch counter shows a wrong fetch at once.
-f0=$(st mta-sts fetches) l0=$(st mta-sts txt_lookups)
+f0=$(td_stat mta-sts fetches) l0=$(td_stat mta-sts txt_lookups)
 for _ in 1 2 3; do td_ctl clock +2 >/dev/null; td_q $D >/dev/null; done
-l1=$(st mta-sts txt_lookups)
+l1=$(td_stat mta-sts txt_lookups)
 [ "$l1" -ge $((l0 + 3)) ] && pass "three TXT lookups ($l0 -> $l1)" || fail "TXT not looked up again: $l0 -> $l1"
-[ "$(st mta-sts fetches)" = "$f0" ] && idle && [ "$(gets)" = "$n1" ] &&
-	pass "same id: no refetch" || fail "refetched with the same id: fetches $f0 -> $(st mta-sts fetches), GETs $n1 -> $(gets)"
+[ "$(td_stat mta-sts fetches)" = "$f0" ] && idle && [ "$(gets)" = "$n1" ] &&
+	pass "same id: no refetch" || fail "refetched with the same id: fetches $f0 -> $(td_stat mta-sts fetches), GETs $n1 -> $(gets)"
 
 # flush: forget DNS, fetch again now (seen in the HTTPS log).
 td_ctl flush $D >/dev/null && pass "flush accepted" || fail "flush"
@@ -83,9 +79,9 @@ n2=$(gets)
 
 # Proactive refresh: not due yet, then due after max_age/2 on the daemon's
 # clock.  The scan starts its fetches before the command returns.
-f0=$(st mta-sts fetches) r0=$(st mta-sts refreshes)
+f0=$(td_stat mta-sts fetches) r0=$(td_stat mta-sts refreshes)
 td_ctl refresh >/dev/null
-[ "$(st mta-sts fetches)" = "$f0" ] && [ "$(st mta-sts refreshes)" = "$r0" ] && [ "$(gets)" = "$n2" ] &&
+[ "$(td_stat mta-sts fetches)" = "$f0" ] && [ "$(td_stat mta-sts refreshes)" = "$r0" ] && [ "$(gets)" = "$n2" ] &&
 	pass "refresh scan before the due time fetches nothing" || fail "early refresh"
 td_ctl clock +43300 >/dev/null && pass "clock moved 43300 s forward" || fail "clock control"
 td_ctl refresh >/dev/null
@@ -135,8 +131,8 @@ g0=$(gets)
 td_stop t12
 TD_KEEP_STATE=1 td_start t12 </dev/null || fail "daemon restarted"
 [ "$(td_q $D)" = "$V2" ] && pass "restart keeps the policy (LMDB store)" || fail "policy lost across a restart"
-[ "$(st mta-sts fetches)" = 0 ] && idle && [ "$(gets)" = "$g0" ] &&
-	pass "restart: answered from the store, no fetch" || fail "restart: fetches $(st mta-sts fetches), GETs $g0 -> $(gets)"
+[ "$(td_stat mta-sts fetches)" = 0 ] && idle && [ "$(gets)" = "$g0" ] &&
+	pass "restart: answered from the store, no fetch" || fail "restart: fetches $(td_stat mta-sts fetches), GETs $g0 -> $(gets)"
 
 # Write-behind: a fetched policy reaches the store within a moment
 # (STS_WB_DELAY_MS) without a clean shutdown; SIGKILL after that keeps it.
@@ -154,8 +150,8 @@ for _ in $(seq 50); do kill -0 "$(cat "$TD_DIR/pid")" 2>/dev/null || break; slee
 g2=$(gets $D2)
 TD_KEEP_STATE=1 td_start t12 </dev/null || fail "daemon restarted after SIGKILL"
 [ "$(td_q $D2)" = "$V3" ] && pass "policy written behind survives SIGKILL" || fail "policy lost after SIGKILL"
-[ "$(st mta-sts fetches)" = 0 ] && idle && [ "$(gets $D2)" = "$g2" ] &&
-	pass "after SIGKILL: answered from the store, no fetch" || fail "after SIGKILL: fetches $(st mta-sts fetches), GETs $g2 -> $(gets $D2)"
+[ "$(td_stat mta-sts fetches)" = 0 ] && idle && [ "$(gets $D2)" = "$g2" ] &&
+	pass "after SIGKILL: answered from the store, no fetch" || fail "after SIGKILL: fetches $(td_stat mta-sts fetches), GETs $g2 -> $(gets $D2)"
 
 # The fetcher killed with SIGKILL: answers continue, it is restarted.
 p1=$(fetcher_pid)
@@ -173,11 +169,10 @@ td_ctl clock +700000 >/dev/null	# the restart reset the offset; expiry was set a
 td_wait_log "domain=$D MTA-STS policy id=2 expired; dropped" 5 && pass "expiry logged" || fail "expiry log line"
 # Domains without a policy are forgotten once idle (bounded memory).
 td_q sts-notxt.test >/dev/null
-doms() { td_ctl status --json | tr -d '\n ' | sed -n 's/.*"mta-sts":{[^}]*"domains":\([0-9]*\).*/\1/p'; }
-before=$(doms)
+before=$(td_stat mta-sts domains)
 [ "${before:-0}" -ge 2 ] && pass "$before domains in memory" || fail "domains in memory: [$before]"
 td_ctl clock +700 >/dev/null
 td_ctl refresh >/dev/null
-after=$(doms)
+after=$(td_stat mta-sts domains)
 [ "$after" = 0 ] && pass "idle domains without a policy forgotten after 600 s" || fail "after the sweep: [$after]"
 done_testing

@@ -44,12 +44,14 @@ expect sts-ctype.test "0 200 text/html *" "wrong content type text/html"
 got=$(fetch sts-oversize.test)
 size=${got##* }
 [ "${got%% *}" = 0 ] && [ "$size" -gt 65536 ] && pass "oversized body ($size bytes)" || fail "oversized body ($got)"
-start=$(date +%s)
+# curl's exit 28: its --max-time ended the wait (no wall-clock check here:
+# timing goals belong in the benchmark)
 expect sts-stall.test "28 000*" "stalling HTTPS server times out"
 expect sts-stall-tcp.test "28 000*" "stalling TCP server times out"
-[ $(($(date +%s) - start)) -le 10 ] && pass "stall tests bounded by --max-time" || fail "stall tests bounded"
 # gnutls-cli agrees on the certificate checks
-if command -v gnutls-cli >/dev/null; then
+if ! command -v gnutls-cli >/dev/null; then
+	skip_check "gnutls-cli checks: gnutls-cli not installed (package gnutls-bin)"
+else
 	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-enforce.test </dev/null >/dev/null 2>&1 &&
 		pass "gnutls-cli verifies good host" || fail "gnutls-cli verifies good host"
 	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-wrongname.test </dev/null >/dev/null 2>&1 &&

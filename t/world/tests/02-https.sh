@@ -22,9 +22,11 @@ expect() { # expect DOMAIN PATTERN DESCRIPTION
 	case $got in $2) pass "$3 ($1: $got)" ;; *) fail "$3 ($1: got '$got', want '$2')" ;; esac
 }
 
+off=$(fsize "$WORLD_NGINX_LOG")
 expect sts-enforce.test "0 200 text/plain *" "good policy host"
 grep -q '^mode: enforce' "$BODY" && pass "policy body served" || fail "policy body served"
-tail -1 "$WORLD_NGINX_LOG" | grep -q 'mta-sts.sts-enforce.test "GET /.well-known/mta-sts.txt' &&
+# nginx logs a request once it has answered it: wait for the line
+log_wait "$WORLD_NGINX_LOG" "$off" 'mta-sts.sts-enforce.test "GET /.well-known/mta-sts.txt' 5 &&
 	pass "fetch visible in nginx access log" || fail "fetch visible in nginx access log"
 expect sts-wildcard.test "0 200 text/plain *" "second good host (SNI)"
 expect sts-crlf.test "0 200 text/plain *" "CRLF policy host"

@@ -18,6 +18,8 @@
  *	tlsmap [-c config_file] probe DOMAIN [--json]  test its MX hosts
  *	tlsmap [-c config_file] explain KEY [--json]   how the daemon decides
  *	tlsmap [-c config_file] doctor [-C dir]   check Postfix's settings
+ *	tlsmap [-c config_file] tlsa [-C dir] [-n host] [--check]
+ *	                                          smtpd's TLSA records
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
  *	for errors.  Edits validate the whole new table first, write a
@@ -80,6 +82,8 @@ usage(void)
 	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
 	    "       tlsmap [-c config_file] explain KEY [--json]\n"
 	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n"
+	    "       tlsmap [-c config_file] tlsa [-C postfix_dir] [-n host] "
+	    "[--next cert_file]... [--check]\n"
 	    "       tlsmap --version\n");
 	exit(EXIT_ERROR);
 }
@@ -734,6 +738,8 @@ run(const struct config *cf, const char *key, const char *map, int show,
 		return probe_main(cf, argc, argv);
 	if (strcmp(argv[0], "explain") == 0)
 		return explain_main(cf, argc, argv);
+	if (strcmp(argv[0], "tlsa") == 0)
+		return tlsa_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

@@ -68,6 +68,16 @@ tlsa_key_matches(const struct tlsa_key *k, const struct probe_tlsa *rr)
 	return 0;
 }
 
+int
+tlsa_ta_covered(const struct tlsa_key *k, const struct probe_tlsa *rrs,
+    size_t nrrs)
+{
+	for (size_t j = 0; j < nrrs; j++)
+		if (rrs[j].usage == 2 && tlsa_key_matches(k, &rrs[j]))
+			return 1;
+	return 0;
+}
+
 enum tlsa_verdict
 tlsa_judge(const struct tlsa_key *keys, size_t nkeys,
     const struct probe_tlsa *rrs, size_t nrrs, int *key_ok, int *rr_ok)

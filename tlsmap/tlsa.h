@@ -10,6 +10,8 @@
  *	    size_t derlen, char *out, size_t outlen);
  *	int tlsa_key_matches(const struct tlsa_key *k,
  *	    const struct probe_tlsa *rr);
+ *	int tlsa_ta_covered(const struct tlsa_key *k,
+ *	    const struct probe_tlsa *rrs, size_t nrrs);
  *	enum tlsa_verdict tlsa_judge(const struct tlsa_key *keys,
  *	    size_t nkeys, const struct probe_tlsa *rrs, size_t nrrs,
  *	    int *key_ok, int *rr_ok);
@@ -32,6 +34,10 @@
  *	authenticates the key as a DANE sender checks it (RFC 7672 3.1):
  *	usage 3 matching the leaf, usage 2 matching a certificate of the
  *	chain after the leaf; else 0.
+ *
+ *	tlsa_ta_covered() is 1 when a usable usage 2 record of the RRset
+ *	matches a certificate of the key's chain: a renewed leaf from the
+ *	same CA still matches, whatever its key.  Else 0.
  *
  *	tlsa_judge() compares the published RRset (secure, already
  *	decoded) with the keys; key_ok[i] says whether key i is matched,
@@ -71,6 +77,8 @@ enum tlsa_verdict {
 int tlsa_record(unsigned usage, const unsigned char *der, size_t derlen,
     char *out, size_t outlen);
 int tlsa_key_matches(const struct tlsa_key *k, const struct probe_tlsa *rr);
+int tlsa_ta_covered(const struct tlsa_key *k, const struct probe_tlsa *rrs,
+    size_t nrrs);
 enum tlsa_verdict tlsa_judge(const struct tlsa_key *keys, size_t nkeys,
     const struct probe_tlsa *rrs, size_t nrrs, int *key_ok, int *rr_ok);
 const char *tlsa_verdict_name(enum tlsa_verdict v);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -44,12 +45,15 @@
 #define MAX_CHAIN	16
 #define MAX_PUBLISHED	64
 #define POSTCONF_MAX	16384
+#define RENEWAL_DAYS	30	/* a certificate this close to expiry is
+				 * about to change */
 
 struct chain {
 	struct probe_der der[MAX_CHAIN];	/* leaf first; gnutls_free() */
 	size_t n;
 	char file[PATH_MAX];
 	char subject[256];
+	time_t not_after;
 };
 
 struct tlsa_ctx {
@@ -190,6 +194,7 @@ finish_keys(struct tlsa_ctx *c)
 			gnutls_x509_crt_deinit(crt[0]);
 			return -1;
 		}
+		ch->not_after = gnutls_x509_crt_get_expiration_time(crt[0]);
 		if (gnutls_x509_crt_get_dn2(crt[0], &dn) == 0)
 			snprintf(ch->subject, sizeof(ch->subject), "%s", dn.data);
 		gnutls_free(dn.data);
@@ -360,6 +365,37 @@ rr_short(const struct probe_tlsa *t, char *out, size_t outlen)
 		snprintf(out + n, outlen - n, "...");
 }
 
+/*
+ * A certificate in use that expires soon is about to change: unless a
+ * published 2 x x record of its CA covers the renewal, a renewal with a
+ * new key breaks DANE senders until the new key's record is published.
+ */
+static void
+renewals(struct tlsa_ctx *c, const struct probe_tlsa *rrs, size_t nrrs,
+    const int *key_ok)
+{
+	time_t now = time(NULL);
+	char date[32];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct chain *ch = &c->chains[i];
+		long days = (long)((ch->not_after - now) / 86400);
+		struct tm *tm;
+		if (!key_ok[i] || c->keys[i].next || ch->not_after == (time_t)-1
+		    || days >= RENEWAL_DAYS
+		    || tlsa_ta_covered(&c->keys[i], rrs, nrrs))
+			continue;
+		tm = gmtime(&ch->not_after);
+		if (tm == NULL || strftime(date, sizeof(date), "%Y-%m-%d", tm) == 0)
+			snprintf(date, sizeof(date), "?");
+		say(c, 1, "renew with the same key, or publish the new key's "
+		    "record first (tlsmap tlsa --next NEW_CERT_FILE)",
+		    "certificate of %s (%s) expires on %s: a renewal with a new "
+		    "key would break DANE senders until its record is published",
+		    ch->file, ch->subject, date);
+	}
+}
+
 /* Say how the published RRset compares with each key. */
 static void
 judge(struct tlsa_ctx *c, const struct probe_tlsa *rrs, size_t nrrs)
@@ -394,6 +430,7 @@ judge(struct tlsa_ctx *c, const struct probe_tlsa *rrs, size_t nrrs)
 			    "DANE senders that get this certificate defer mail",
 			    c->chains[i].file, c->chains[i].subject, c->owner);
 	}
+	renewals(c, rrs, nrrs, key_ok);
 	for (size_t j = 0; j < nrrs; j++)
 		if (!rr_ok[j]) {
 			rr_short(&rrs[j], rec, sizeof(rec));

@@ -216,6 +216,25 @@ START_TEST(test_judge)
 }
 END_TEST
 
+START_TEST(test_ta_covered)
+{
+	struct probe_der chain[1] = { der[CA] };
+	struct tlsa_key with = { der[A], chain, 1, NULL, 0 };
+	struct tlsa_key alone = { der[A], NULL, 0, NULL, 0 };
+	unsigned char buf[2][64];
+	struct probe_tlsa rrs[2];
+
+	rrs[0] = rr("3 1 1 " A_311, buf[0]);
+	rrs[1] = rr("2 1 1 " CA_311, buf[1]);
+	ck_assert_int_eq(tlsa_ta_covered(&with, rrs, 1), 0);	/* EE only */
+	ck_assert_int_eq(tlsa_ta_covered(&with, rrs, 2), 1);
+	ck_assert_int_eq(tlsa_ta_covered(&with, rrs + 1, 1), 1);
+	ck_assert_int_eq(tlsa_ta_covered(&alone, rrs, 2), 0);	/* CA not sent */
+	rrs[1] = rr("2 1 1 " NOMATCH, buf[1]);
+	ck_assert_int_eq(tlsa_ta_covered(&with, rrs, 2), 0);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(tlsa_verdict_name(TLSA_OK), "ok");
@@ -238,6 +257,7 @@ main(void)
 	tcase_add_test(tc, test_record);
 	tcase_add_loop_test(tc, test_judge, 0,
 	    sizeof(judge_cases) / sizeof(judge_cases[0]));
+	tcase_add_test(tc, test_ta_covered);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -5,8 +5,8 @@
 # validation), one with a secure denial (mx2.dane-two-mx.test), one whose
 # TLSA contradicts the certificate (mx.dane-bad.test), one in an unsigned
 # zone (mx.insecure.test), a bogus zone, a next key not yet published and
-# one covered by a 2 0 1 record of its CA (mx.dane-ta.test); and doctor's
-# TLSA findings.  The certificates are the world's MX certificates from
+# one covered by a 2 0 1 record of its CA (mx.dane-ta.test), a certificate
+# about to expire; and doctor's TLSA findings.  The certificates are the world's MX certificates from
 # the test CA, given to tlsmap as the smtpd certificates of a Postfix
 # configuration directory.
 # shellcheck source=t/world/testlib.sh
@@ -116,6 +116,31 @@ pf ta mx.dane-ta.test dane-ta
 tlsa ta --check --next "$PKI/mx-dane-bad.chain"
 status "next key from the same CA, 2 0 1 of the CA published" 0
 has "2 0 1 of the CA covers the next key" "^ok: next key of $PKI/mx-dane-bad\.chain .* matches _25\._tcp\.mx\.dane-ta\.test\. TLSA$"
+
+# A certificate about to expire is about to change: with only its 3 1 1
+# published, a renewal with a new key would break DANE senders; a 2 0 1
+# record of its CA covers the renewal.  Same key as mx-dane-ok, 10 days.
+soon() {	# soon HOST NAME: a configuration directory for the short-lived cert
+	openssl req -new -key "$PKI/mx-dane-ok.key" -subj "/CN=$1" 2>/dev/null |
+	    openssl x509 -req -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -set_serial 19 \
+	    -days 10 -out "$D/soon.pem" 2>/dev/null
+	cat "$D/soon.pem" "$PKI/ca.pem" > "$D/soon.chain"
+	mkdir -p "$D/$2"
+	: > "$D/$2/master.cf"
+	printf 'myhostname = %s\nsmtpd_tls_chain_files = %s, %s\n' "$1" \
+	    "$PKI/mx-dane-ok.key" "$D/soon.chain" > "$D/$2/main.cf"
+}
+soon mx.dane-ok.test soon
+tlsa soon --check
+status "certificate expiring, only its 3 1 1 published" 1
+has "expiring: the key matches" "^ok: key of $D/soon\.chain "
+has "expiring: a renewal with a new key would break senders" "^warning: certificate of $D/soon\.chain \(CN=mx\.dane-ok\.test\) expires on [0-9-]{10}: a renewal with a new key would break DANE senders .*; fix: renew with the same key, or publish the new key's record first"
+tlsa ok --check
+hasnt "a certificate valid for years: no renewal warning" 'expires on'
+soon mx.dane-ta.test soonta
+tlsa soonta --check
+status "certificate expiring, 2 0 1 of its CA published" 0
+hasnt "expiring under a CA record: no renewal warning" 'expires on'
 
 # tlsmap doctor checks the TLSA records of smtpd's certificate.
 wx "$TLSMAP" -c "$D/tlspolicyd.conf" doctor -C "$D/ok" > "$OUT" 2>&1

@@ -29,7 +29,7 @@ EOF
 # pf NAME HOST MX...: a Postfix configuration directory whose smtpd uses
 # the certificates of the world's MX instances MX... (key, then chain).
 pf() {
-	local name=$1 host=$2 files= mx
+	local name=$1 host=$2 files='' mx
 	shift 2
 	for mx in "$@"; do files="$files $PKI/mx-$mx.key, $PKI/mx-$mx.chain,"; done
 	mkdir -p "$D/$name"

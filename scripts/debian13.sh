@@ -91,6 +91,9 @@ flock -u 9
 # this tree; build products stay on the host.
 mkdir -p "$ROOT/src"
 SRC=$(mktemp -d "$ROOT/src/tlspolicyd.XXXXXX")
+# Reachable by the test world's unprivileged users (postfix, nobody), as a
+# clone on the host is.
+chmod 755 "$SRC"
 SRC=${SRC#"$ROOT"}
 trap 'rm -rf "${ROOT:?}$SRC"' EXIT
 (cd "$TOP" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) \

@@ -903,7 +903,7 @@ struct dane_req {
 
 struct dane {
 	struct loop *loop;
-	struct dns *dns;
+	struct dns_port dns;
 	struct dane_config cf;
 	struct htable *cache;
 	struct dentry *head, *tail;
@@ -912,12 +912,13 @@ struct dane {
 };
 
 struct dane *
-dane_new(struct loop *l, struct dns *d, const struct dane_config *cf)
+dane_new(struct loop *l, const struct dns_port *d,
+    const struct dane_config *cf)
 {
 	struct dane *dn = xcalloc(1, sizeof(*dn));
 
 	dn->loop = l;
-	dn->dns = d;
+	dn->dns = *d;
 	dn->cf = *cf;
 	if (dn->cf.cache_size == 0)
 		dn->cf.cache_size = 1;
@@ -993,7 +994,7 @@ dentry_get(struct dane *dn, const char *key, int create)
 void
 dane_flush(struct dane *dn, const char *host)
 {
-	uint64_t now = loop_now(dn->loop);
+	uint64_t now = dns_port_now(&dn->dns);
 	size_t hl = host ? strlen(host) : 0;
 
 	for (struct dentry *e = dn->head; e; e = e->next) {
@@ -1012,7 +1013,7 @@ dane_flush(struct dane *dn, const char *host)
 static void
 attach_stale(struct dane *dn, const struct dentry *e, struct dane_result *res)
 {
-	uint64_t now = loop_now(dn->loop);
+	uint64_t now = dns_port_now(&dn->dns);
 
 	res->stale_status = DANE_ERROR;
 	res->stale_mx = NULL;
@@ -1032,7 +1033,7 @@ cache_store(struct dane *dn, const char *key, struct dane_result *res,
     struct dane_mx *mx)
 {
 	struct dentry *e = dentry_get(dn, key, 1);
-	uint64_t now = loop_now(dn->loop);
+	uint64_t now = dns_port_now(&dn->dns);
 	struct dane_mx *old = e->mx, *old_good = e->good_mx;
 
 	res->mx = mx;
@@ -1056,7 +1057,7 @@ static void
 req_cancel_lookups(struct dane_req *r)
 {
 	for (int i = 0; i < r->nlk; i++) {
-		dns_cancel(r->dn->dns, r->lk[i]->q);
+		dns_port_cancel(&r->dn->dns, r->lk[i]->q);
 		free(r->lk[i]);
 	}
 	r->nlk = 0;
@@ -1144,7 +1145,7 @@ req_step(struct dane_req *r)
 	}
 	/* Start them only now: the array is complete when answers come. */
 	for (int i = 0; i < r->nlk; i++)
-		r->lk[i]->q = dns_lookup(r->dn->dns, r->lk[i]->name,
+		r->lk[i]->q = dns_port_lookup(&r->dn->dns, r->lk[i]->name,
 		    r->lk[i]->type, lookup_done, r->lk[i]);
 }
 
@@ -1209,7 +1210,7 @@ dane_query(struct dane *dn, const struct dane_target *t, dane_cb cb,
 	cache_key(t, key, sizeof(key));
 	e = dentry_get(dn, key, 0);
 	dn->queries++;
-	if (e != NULL && loop_now(dn->loop) < e->expires) {
+	if (e != NULL && dns_port_now(&dn->dns) < e->expires) {
 		dn->hits++;
 		*res = e->res;
 		res->mx = e->mx;

@@ -17,7 +17,7 @@
  *	    const struct dane_answers *as);
  *	void dane_mx_free(struct dane_mx *m);
  *
- *	struct dane *dane_new(struct loop *l, struct dns *d,
+ *	struct dane *dane_new(struct loop *l, const struct dns_port *d,
  *	    const struct dane_config *cf);
  *	struct dane_req *dane_query(struct dane *dn,
  *	    const struct dane_target *t, dane_cb cb, void *arg,
@@ -58,8 +58,9 @@
  *	the minimum TTL of the answers used, clamped to [DANE_MIN_TTL,
  *	DANE_MAX_TTL], or DANE_TEMP_TTL for errors.
  *
- *	dane_query() runs dane_eval() against DNS.  Results are cached per
- *	target for their ttl.  It returns NULL when *res is complete at
+ *	dane_query() runs dane_eval() against the DNS port given to
+ *	dane_new() (dnsport.h; copied).  Results are cached per target for
+ *	their ttl, on the port's clock.  It returns NULL when *res is complete at
  *	once (from the cache), else a handle, and cb(arg, res) follows
  *	exactly once from the loop, unless dane_cancel() is called first.
  *	The walk has an overall budget (query_timeout_ms); past it the
@@ -196,7 +197,7 @@ void dane_mx_free(struct dane_mx *m);
 const char *dane_hstate_name(enum dane_hstate st);
 const char *dane_mx_kind_name(enum dane_mx_kind k);
 
-struct dane *dane_new(struct loop *l, struct dns *d,
+struct dane *dane_new(struct loop *l, const struct dns_port *d,
     const struct dane_config *cf);
 struct dane_req *dane_query(struct dane *dn, const struct dane_target *t,
     dane_cb cb, void *arg, struct dane_result *res);

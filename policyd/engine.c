@@ -131,20 +131,32 @@ engine_dns(const struct engine *e)
 }
 
 void
-engine_set_dns(struct engine *e, struct dns *d)
+engine_set_dns_port(struct engine *e, const struct dns_port *p)
 {
 	struct dane_config dc;
 
 	dane_free(e->dane);
-	dns_free(e->dns);
-	e->dns = d;
 	e->dane = NULL;
-	if (d == NULL)
+	if (p == NULL)
 		return;
 	dc.query_timeout_ms = config_time(e->cf, "query_timeout") * 1000;
 	dc.stale_max = config_time(e->cf, "dns_stale_max");
 	dc.cache_size = (size_t)config_long(e->cf, "dns_cache_size");
-	e->dane = dane_new(e->loop, d, &dc);
+	e->dane = dane_new(e->loop, p, &dc);
+}
+
+void
+engine_set_dns(struct engine *e, struct dns *d)
+{
+	struct dns_port p;
+
+	engine_set_dns_port(e, NULL);
+	dns_free(e->dns);
+	e->dns = d;
+	if (d == NULL)
+		return;
+	dns_port_of(d, &p);
+	engine_set_dns_port(e, &p);
 }
 
 void

@@ -5,6 +5,8 @@
  *	struct engine *engine_new(struct loop *l, const struct config *cf);
  *	void engine_set_overrides(struct engine *e, struct overrides *o);
  *	void engine_set_dns(struct engine *e, struct dns *d);
+ *	void engine_set_dns_port(struct engine *e, const struct dns_port *p);
+void engine_set_dns_port(struct engine *e, const struct dns_port *p);
  *	void engine_set_sts(struct engine *e, struct sts *s);
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
  *	    const char *key, size_t keylen, struct answer *ans,
@@ -41,6 +43,10 @@
  *	only this module turns that into a reply, so the precedence and
  *	every decision to answer less than the strongest policy live in one
  *	place.
+ *
+ *	engine_set_dns() gives the engine a resolver it owns; DANE uses it
+ *	through its DNS port (dnsport.h).  engine_set_dns_port() gives DANE
+ *	a port only (the engine owns nothing): unit tests script DNS so.
  *
  *	Map names: "tlspolicy" (plain values, Postfix 3.7 to 3.9) and
  *	"tlspolicy-tlsrpt" (MTA-STS answers carry Postfix 3.10 TLSRPT
@@ -146,6 +152,7 @@ struct engine *engine_new(struct loop *l, const struct config *cf);
 void engine_free(struct engine *e);
 void engine_set_overrides(struct engine *e, struct overrides *o);
 void engine_set_dns(struct engine *e, struct dns *d);
+void engine_set_dns_port(struct engine *e, const struct dns_port *p);
 struct sts;
 void engine_set_sts(struct engine *e, struct sts *s);
 struct sts *engine_sts(const struct engine *e);

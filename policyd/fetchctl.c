@@ -441,6 +441,27 @@ fetchctl_cancel(struct fetchctl *f, int id)
 			r->cb = NULL;	/* the reply will be dropped */
 }
 
+static int
+port_fetch(void *impl, const char *domain, const char *policy_id, int force,
+    fetch_cb cb, void *arg)
+{
+	return fetchctl_fetch(impl, domain, policy_id, force, cb, arg);
+}
+
+static void
+port_cancel(void *impl, int id)
+{
+	fetchctl_cancel(impl, id);
+}
+
+void
+fetchctl_port_of(struct fetchctl *f, struct fetch_port *p)
+{
+	p->fetch = port_fetch;
+	p->cancel = port_cancel;
+	p->impl = f;
+}
+
 void
 fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st)
 {

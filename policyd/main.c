@@ -292,6 +292,8 @@ static void
 setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 {
 	struct sts_config sc;
+	struct dns_port dp = { 0 };
+	struct fetch_port fp = { 0 };
 
 	if (exec_fd >= 0)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
@@ -304,8 +306,11 @@ setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 	sc.enforce_testing = config_bool(d->cf, "sts_enforce_testing");
 	sc.now = daemon_clock;
 	sc.now_arg = d;
-	engine_set_sts(d->engine, sts_new(d->loop, engine_dns(d->engine),
-	    d->store, d->fetch, &sc));
+	if (engine_dns(d->engine) != NULL)
+		dns_port_of(engine_dns(d->engine), &dp);
+	if (d->fetch != NULL)
+		fetchctl_port_of(d->fetch, &fp);
+	engine_set_sts(d->engine, sts_new(d->loop, &dp, d->store, &fp, &sc));
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 

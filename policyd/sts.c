@@ -7,6 +7,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dns.h"
 #include "htable.h"
 #include "log.h"
 #include "sts.h"
@@ -63,9 +64,9 @@ struct sts {
 	struct loop *loop;
 	int sweeping;
 	size_t sweep_at;		/* domains in memory that trigger a sweep */
-	struct dns *dns;
+	struct dns_port dns;		/* lookup NULL: no resolver */
 	struct store *store;
-	struct fetchctl *fetch;
+	struct fetch_port fetch;	/* fetch NULL: no fetcher */
 	struct sts_config cf;
 	struct htable *doms;
 	struct sts_stat st;
@@ -564,12 +565,13 @@ start_fetch(struct sdom *d, const char *id, int force)
 {
 	struct sts *s = d->s;
 
-	if (d->fetch_id > 0 || s->fetch == NULL)
+	if (d->fetch_id > 0 || s->fetch.fetch == NULL)
 		return;
 	if (strcmp(d->failed_id, id) == 0 && now(s) < d->failed_until)
 		return;
 	snprintf(d->fetching_for, sizeof(d->fetching_for), "%s", id);
-	d->fetch_id = fetchctl_fetch(s->fetch, d->domain, id, force, fetch_done, d);
+	d->fetch_id = fetch_port_fetch(&s->fetch, d->domain, id, force,
+	    fetch_done, d);
 	if (d->fetch_id < 0) {
 		d->fetch_id = 0;
 		log_warn("domain=%s MTA-STS fetcher unavailable", d->domain);
@@ -695,11 +697,12 @@ lookup_txt(struct sdom *d)
 {
 	char qname[DNS_NAME_MAX + 16];
 
-	if (d->txtq != NULL || d->s->dns == NULL)
+	if (d->txtq != NULL || d->s->dns.lookup == NULL)
 		return;
 	snprintf(qname, sizeof(qname), "_mta-sts.%s.", d->domain);
 	d->s->st.txt_lookups++;
-	d->txtq = dns_lookup(d->s->dns, qname, LDNS_RR_TYPE_TXT, txt_done, d);
+	d->txtq = dns_port_lookup(&d->s->dns, qname, LDNS_RR_TYPE_TXT,
+	    txt_done, d);
 }
 
 struct sts_req *
@@ -784,10 +787,10 @@ flush_one(const char *key, void *value, void *arg)
 	d->txt_until = 0;
 	d->failed_until = 0;
 	d->failed_id[0] = '\0';
-	if (d->s->dns) {
+	if (d->s->dns.lookup != NULL) {
 		char qname[DNS_NAME_MAX + 16];
 		snprintf(qname, sizeof(qname), "_mta-sts.%s", d->domain);
-		dns_flush(d->s->dns, qname);
+		dns_port_flush(&d->s->dns, qname);
 	}
 	/* Fetch again now, whatever the id and the fetcher's rate limit. */
 	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
@@ -964,15 +967,17 @@ wall_clock(void *arg)
 }
 
 struct sts *
-sts_new(struct loop *l, struct dns *d, struct store *st, struct fetchctl *f,
-    const struct sts_config *cf)
+sts_new(struct loop *l, const struct dns_port *d, struct store *st,
+    const struct fetch_port *f, const struct sts_config *cf)
 {
 	struct sts *s = xcalloc(1, sizeof(*s));
 
 	s->loop = l;
-	s->dns = d;
+	if (d != NULL)
+		s->dns = *d;
 	s->store = st;
-	s->fetch = f;
+	if (f != NULL)
+		s->fetch = *f;
 	s->cf = *cf;
 	if (s->cf.now == NULL)
 		s->cf.now = wall_clock;
@@ -988,9 +993,9 @@ free_dom(void *p)
 	struct sts_req *r;
 
 	if (d->txtq)
-		dns_cancel(d->s->dns, d->txtq);
-	if (d->fetch_id > 0 && d->s->fetch)
-		fetchctl_cancel(d->s->fetch, d->fetch_id);
+		dns_port_cancel(&d->s->dns, d->txtq);
+	if (d->fetch_id > 0 && d->s->fetch.fetch != NULL)
+		fetch_port_cancel(&d->s->fetch, d->fetch_id);
 	while ((r = d->waiting) != NULL) {
 		d->waiting = r->next;
 		loop_timer_cancel(d->s->loop, r->timer);

@@ -3,7 +3,7 @@
  * MTA-STS code through their ports: scripted DNS (fakes.c), a fake
  * fetcher, an injected clock.  Precedence (override, DANE, MTA-STS, MX
  * rule, default), DANE against MTA-STS, every dns_error_action row,
- * report-only.  No root, no network.
+ * report-only; and engine_decide() alone, row by row of its table.  No root, no network.
  */
 #include "config.h"
 
@@ -313,12 +313,141 @@ START_TEST(test_error_action)
 }
 END_TEST
 
+
+/*
+ * engine_decide() alone, over facts made by hand: every row of its table
+ * and each "ask" it returns.
+ */
+enum { OV_NONE, OV_APPLIED, OV_REPORT };
+
+static const struct decide_case {
+	const char *name;
+	enum key_kind kind;
+	int ov;
+	enum fact_state dane;
+	enum dane_status ds;
+	enum dane_errclass de;
+	enum error_action act;
+	int sts_cached, sts_applies;
+	enum fact_state sts;
+	enum sts_status ss;
+	enum fact_state rest;
+	int mx_rule, dflt;
+	enum decision want;
+	enum sockmap_status st;
+	const char *source, *text;
+} decide_cases[] = {
+	{ "override", KEY_DOMAIN, OV_APPLIED, FACT_UNKNOWN, 0, 0, ACT_TEMP, 0, 1,
+	  FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_OK, "override",
+	  "encrypt" },
+	{ "parent asks rest", KEY_PARENT, OV_REPORT, FACT_UNKNOWN, 0, 0,
+	  ACT_TEMP, 0, 0, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 1, DECIDE_ASK_REST,
+	  0, NULL, NULL },
+	{ "parent", KEY_PARENT, OV_REPORT, FACT_UNKNOWN, 0, 0, ACT_TEMP, 0, 0,
+	  FACT_UNKNOWN, 0, FACT_KNOWN, 0, 1, DECIDE_ANSWER, SM_NOTFOUND, "none",
+	  NULL },
+	{ "asks dane", KEY_DOMAIN, OV_REPORT, FACT_UNKNOWN, 0, 0, ACT_TEMP, 0, 1,
+	  FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ASK_DANE, 0, NULL, NULL },
+	{ "dane-only", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE_ONLY, 0,
+	  ACT_TEMP, 0, 1, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_OK, "dane", "dane-only" },
+	{ "dane asks sts", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE, 0,
+	  ACT_TEMP, 0, 1, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ASK_STS,
+	  0, NULL, NULL },
+	{ "dane, enforce", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE, 0,
+	  ACT_TEMP, 0, 1, FACT_KNOWN, STS_ENFORCE, FACT_UNKNOWN, 0, 0,
+	  DECIDE_ANSWER, SM_OK, "mta-sts", "secure match=mx.example.com" },
+	{ "dane, no policy", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE, 0,
+	  ACT_TEMP, 0, 1, FACT_KNOWN, STS_NOINFO, FACT_UNKNOWN, 0, 0,
+	  DECIDE_ANSWER, SM_OK, "dane", "dane" },
+	{ "dane, policy unknown", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE, 0,
+	  ACT_TEMP, 0, 1, FACT_KNOWN, STS_TEMP, FACT_UNKNOWN, 0, 0,
+	  DECIDE_ANSWER, SM_OK, "dane", "dane" },
+	{ "dane, no MTA-STS", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_DANE, 0,
+	  ACT_TEMP, 0, 0, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_OK, "dane", "dane" },
+	{ "bogus", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_ERROR, DANE_ERR_BOGUS,
+	  ACT_DANE, 0, 1, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_TEMP, "dane", NULL },
+	{ "transient, dane", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_ERROR,
+	  DANE_ERR_TRANSIENT, ACT_DANE, 0, 1, FACT_UNKNOWN, 0, FACT_UNKNOWN, 0,
+	  0, DECIDE_ANSWER, SM_OK, "dane", "dane" },
+	{ "transient, dane, sts cached", KEY_DOMAIN, OV_NONE, FACT_KNOWN,
+	  DANE_ERROR, DANE_ERR_TRANSIENT, ACT_DANE, 1, 1, FACT_UNKNOWN, 0,
+	  FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_TEMP, "dane", NULL },
+	{ "no DANE, enforce", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_NOINFO, 0,
+	  ACT_TEMP, 0, 1, FACT_KNOWN, STS_ENFORCE, FACT_UNKNOWN, 0, 0,
+	  DECIDE_ANSWER, SM_OK, "mta-sts", "secure match=mx.example.com" },
+	{ "no DANE, unknown", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_NOINFO, 0,
+	  ACT_TEMP, 0, 1, FACT_KNOWN, STS_TEMP, FACT_KNOWN, 0, 1, DECIDE_ANSWER,
+	  SM_TEMP, "mta-sts", NULL },
+	{ "no DANE asks rest", KEY_DOMAIN, OV_NONE, FACT_NONE, 0, 0, ACT_TEMP, 0,
+	  0, FACT_NONE, 0, FACT_UNKNOWN, 0, 0, DECIDE_ASK_REST, 0, NULL, NULL },
+	{ "MX rule", KEY_DOMAIN, OV_NONE, FACT_KNOWN, DANE_NOINFO, 0, ACT_TEMP, 0,
+	  1, FACT_KNOWN, STS_NOINFO, FACT_KNOWN, 1, 1, DECIDE_ANSWER, SM_OK,
+	  "mx-rule", "verify" },
+	{ "report-only MX rule, default", KEY_DOMAIN, OV_NONE, FACT_KNOWN,
+	  DANE_NOINFO, 0, ACT_TEMP, 0, 1, FACT_KNOWN, STS_NOINFO, FACT_KNOWN, 2,
+	  1, DECIDE_ANSWER, SM_OK, "default", "may" },
+	{ "nothing", KEY_NEXTHOP, OV_REPORT, FACT_NONE, 0, 0, ACT_TEMP, 0, 0,
+	  FACT_NONE, 0, FACT_KNOWN, 0, 0, DECIDE_ANSWER, SM_NOTFOUND, "none",
+	  NULL },
+};
+
+START_TEST(test_decide)
+{
+	const struct decide_case *c = &decide_cases[_i];
+	struct override ov = { 0 }, rule = { 0 };
+	struct engine_policy pol = { c->act, ACT_TEMP };
+	struct facts f;
+	struct answer ans;
+
+	memset(&f, 0, sizeof(f));
+	memset(&ans, 0, sizeof(ans));
+	ov.key = (char *)"example.com";
+	ov.value = (char *)"encrypt";
+	ov.report_only = c->ov == OV_REPORT;
+	rule.key = (char *)"mx:.example.com";
+	rule.value = (char *)"verify";
+	rule.report_only = c->mx_rule == 2;
+	f.kind = c->kind;
+	f.override = c->ov == OV_NONE ? NULL : &ov;
+	f.pol = &pol;
+	f.dane = c->dane;
+	f.dane_why = "";
+	f.dr.status = c->ds;
+	f.dr.err = c->de;
+	f.dr.stale_status = DANE_ERROR;
+	f.sts_cached = c->sts_cached;
+	f.sts_applies = c->sts_applies;
+	f.sts = c->sts;
+	f.sr.status = c->ss;
+	f.sr.how = "";
+	f.sr.mode = "enforce";
+	f.sr.value = c->ss == STS_ENFORCE ? "secure match=mx.example.com" : NULL;
+	f.rest = c->rest;
+	f.mx_rule = c->mx_rule ? &rule : NULL;
+	f.nmx = 1;
+	f.default_policy = c->dflt ? "may" : NULL;
+	ck_assert_msg(engine_decide(&f, &ans) == c->want, "%s", c->name);
+	if (c->want == DECIDE_ANSWER) {
+		ck_assert_msg(ans.status == c->st, "%s: status %d", c->name,
+		    ans.status);
+		ck_assert_str_eq(ans.source, c->source);
+		if (c->text)
+			ck_assert_str_eq(ans.text, c->text);
+	}
+	answer_clear(&ans);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
 	Suite *suite = suite_create("engine");
 	TCase *tp = tcase_create("precedence");
 	TCase *te = tcase_create("dns_error_action");
+	TCase *td = tcase_create("decide");
 
 	tcase_add_test(tp, test_override_first);
 	tcase_add_test(tp, test_dane_only_outranks_sts);
@@ -330,6 +459,9 @@ engine_suite(void)
 	tcase_add_loop_test(te, test_error_action, 0,
 	    sizeof(error_cases) / sizeof(error_cases[0]));
 	suite_add_tcase(suite, te);
+	tcase_add_loop_test(td, test_decide, 0,
+	    sizeof(decide_cases) / sizeof(decide_cases[0]));
+	suite_add_tcase(suite, td);
 	return suite;
 }
 

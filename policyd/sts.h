@@ -16,6 +16,11 @@
  *	void sts_free(struct sts *s);
  *
  * DESCRIPTION
+ *	The module is split by job: sts.c (domain state, queries, fetch
+ *	results, explain data), sts_discover.c (the TXT record and its
+ *	CNAMEs), sts_refresh.c (refresh scheduling, memory sweep); they
+ *	share sts_int.h.  Store writes go through lib/store_wb.h.
+ *
  *	sts_new() takes the DNS port d (dnsport.h) and the fetcher port f
  *	(fetchport.h), both copied; NULL or a port without lookup / fetch
  *	means no resolver / no fetcher.  The daemon passes its resolver and
@@ -101,8 +106,7 @@
 #define STS_FETCHER_RETRY	10	/* after the fetcher died */
 #define STS_MAX_DOMAINS		100000	/* in memory, before a sweep */
 #define STS_IDLE_FORGET		600	/* forget a policy-less domain */
-#define STS_WB_DELAY_MS		50	/* store writes wait at most this */
-#define STS_WB_MAX		128	/* ... or until this many wait */
+#define STS_WB_DELAY_MS		50	/* store writes wait at most this (store_wb.h) */
 #define STS_LOAD_RETRY_MAX	60	/* seconds between store reads, at most */
 #define STS_LOAD_LOG_EVERY	60	/* seconds between read failure lines */
 

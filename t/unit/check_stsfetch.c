@@ -1,5 +1,5 @@
 /*
- * Unit tests for policyd/fetchproto.c, stsfetch's pure parts: the HTTP
+ * Unit tests for stsfetch/fetchproto.c, stsfetch's pure parts: the HTTP
  * request, the judgement of a response (framing, status, media type),
  * and the JSON request and reply lines.  Every response is judged fed at
  * once and fed one byte per call, with the same verdict.

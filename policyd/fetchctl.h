@@ -37,8 +37,9 @@
  *	fetchctl_port_of() gives the two as the fetcher port (fetchport.h)
  *	that the MTA-STS module uses.
  *
- *	Replies are decoded here only as far as routing needs (id, ok,
- *	error, detail); the policy object is passed on untouched for the
+ *	Requests and replies are encoded and decoded by lib/fetchipc.h, the
+ *	codec stsfetch uses too.  Replies are read only as far as routing
+ *	needs (id, ok, error, detail); the policy object is passed on untouched for the
  *	MTA-STS module to re-validate: nothing from the network is trusted
  *	because it crossed a process boundary.  A line that is not such a
  *	reply is logged and dropped; a line longer than FETCH_MAX_LINE kills

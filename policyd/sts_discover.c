@@ -1,7 +1,8 @@
 /*
  * sts_discover.c - MTA-STS policy discovery: the _mta-sts TXT record
- * (RFC 8461 section 3.1), reached through CNAMEs, and what its id
- * starts: an answer from the cached policy, or a fetch.  See sts.h.
+ * (RFC 8461 section 3.1), reached through CNAMEs (read by
+ * libnet/sts_dns.c, as tlsmap probe reads it), and what its id starts:
+ * an answer from the cached policy, or a fetch.  See sts.h.
  */
 #include "config.h"
 
@@ -14,78 +15,17 @@
 #include "dns.h"
 #include "htable.h"
 #include "log.h"
+#include "sts_dns.h"
 #include "sts_int.h"
-#include "sts_txt.h"
-
-#define TXT_MAX_RECORDS	16
-#define TXT_MAX_BYTES	4096
-#define CNAME_MAX	8
-
-/* TXT records at the end of the CNAME chain from qname. */
-static size_t
-txt_records(const ldns_pkt *pkt, const char *qname, char bufs[][TXT_MAX_BYTES],
-    struct sts_txt_rec *recs, size_t max)
-{
-	ldns_rr_list *an = ldns_pkt_answer(pkt);
-	ldns_rdf *name = ldns_dname_new_frm_str(qname);
-	size_t n = 0;
-
-	if (name == NULL || an == NULL) {
-		ldns_rdf_deep_free(name);
-		return 0;
-	}
-	for (int hop = 0; hop < CNAME_MAX; hop++) {
-		int moved = 0;
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME
-			    && ldns_dname_compare(ldns_rr_owner(rr), name) == 0
-			    && ldns_rr_rd_count(rr) == 1) {
-				ldns_rdf_deep_free(name);
-				name = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-				moved = 1;
-				break;
-			}
-		}
-		if (!moved)
-			break;
-	}
-	for (size_t i = 0; i < ldns_rr_list_rr_count(an) && n < max; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		size_t len = 0;
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT
-		    || ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
-			continue;
-		/* One record: its character-strings, joined without spaces. */
-		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
-			const ldns_rdf *rdf = ldns_rr_rdf(rr, j);
-			const uint8_t *data = ldns_rdf_data(rdf);
-			size_t sz = ldns_rdf_size(rdf);
-			if (sz < 1 || (size_t)data[0] + 1 > sz
-			    || len + data[0] > TXT_MAX_BYTES)
-				break;
-			memcpy(bufs[n] + len, data + 1, data[0]);
-			len += data[0];
-		}
-		recs[n].data = bufs[n];
-		recs[n].len = len;
-		n++;
-	}
-	ldns_rdf_deep_free(name);
-	return n;
-}
 
 static void
 txt_done(void *arg, const struct dns_result *r)
 {
 	struct sdom *d = arg;
 	struct sts *s = d->s;
-	static char bufs[TXT_MAX_RECORDS][TXT_MAX_BYTES];
-	struct sts_txt_rec recs[TXT_MAX_RECORDS];
 	char qname[DNS_NAME_MAX + 16], id[STS_ID_MAX + 1], err[200];
 	enum sts_txt_status ts;
 	int64_t t = sts_now(s);
-	size_t n;
 
 	d->txtq = NULL;
 	if (r->status != DNS_OK || (r->rcode != LDNS_RCODE_NOERROR
@@ -98,9 +38,8 @@ txt_done(void *arg, const struct dns_result *r)
 		return;
 	}
 	snprintf(qname, sizeof(qname), "_mta-sts.%s.", d->domain);
-	n = r->rcode == LDNS_RCODE_NOERROR
-	    ? txt_records(r->pkt, qname, bufs, recs, TXT_MAX_RECORDS) : 0;
-	ts = sts_txt_parse(recs, n, id, err, sizeof(err));
+	ts = sts_dns_txt(r->rcode == LDNS_RCODE_NOERROR ? r->pkt : NULL, qname,
+	    id, err, sizeof(err));
 	d->txt_until = t + (r->ttl < STS_TXT_RECHECK ? r->ttl : STS_TXT_RECHECK);
 	if (ts != STS_TXT_OK) {
 		d->txt_id[0] = '\0';

@@ -43,8 +43,10 @@
 #include "conf.h"
 #include "doctor.h"
 #include "domain.h"
+#include "fetchipc.h"
 #include "probe.h"
 #include "sockmap.h"
+#include "sts_dns.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "tlsmap.h"
@@ -243,35 +245,30 @@ sts_fetch(char *const argv[], struct sts_policy *pol, char *status,
     size_t len)
 {
 	char *out = xmalloc(STS_POLICY_MAX_JSON + 1024), err[256];
+	struct fetchipc_reply rep;
+	const char *nl;
 	size_t n;
-	json_error_t je;
-	json_t *j = NULL, *pj;
 	int rc = -1;
 
 	doctor_run(argv, out, STS_POLICY_MAX_JSON + 1024, &n);
-	if ((j = json_loadb(out, n, JSON_DISABLE_EOF_CHECK, &je)) == NULL
-	    || !json_is_object(j)) {
+	if ((nl = memchr(out, '\n', n)) != NULL)	/* the one reply line */
+		n = (size_t)(nl - out);
+	if (fetchipc_reply_decode(out, n, &rep, err, sizeof(err)) < 0) {
 		snprintf(status, len, "no answer from %s", argv[0]);
-		goto out;
+		free(out);
+		return -1;
 	}
-	if (!json_is_true(json_object_get(j, "ok"))) {
-		snprintf(status, len, "policy fetch failed: %s: %s",
-		    json_string_value(json_object_get(j, "error"))
-		    ? json_string_value(json_object_get(j, "error")) : "?",
-		    json_string_value(json_object_get(j, "detail"))
-		    ? json_string_value(json_object_get(j, "detail")) : "");
-		goto out;
-	}
-	pj = json_object_get(j, "policy");
-	if (sts_policy_from_json(pj, pol, err, sizeof(err)) < 0) {
+	if (!rep.ok)
+		snprintf(status, len, "policy fetch failed: %s: %s", rep.error,
+		    rep.detail);
+	else if (sts_policy_from_json(rep.policy, pol, err, sizeof(err)) < 0)
 		snprintf(status, len, "bad policy from the fetcher: %s", err);
-		goto out;
-	}
-	snprintf(status, len, "policy mode %s, %zu mx pattern%s",
-	    sts_mode_name(pol->mode), pol->nmx, pol->nmx == 1 ? "" : "s");
-	rc = 0;
-out:
-	json_decref(j);
+	else
+		rc = 0;
+	if (rc == 0)
+		snprintf(status, len, "policy mode %s, %zu mx pattern%s",
+		    sts_mode_name(pol->mode), pol->nmx, pol->nmx == 1 ? "" : "s");
+	fetchipc_reply_clear(&rep);
 	free(out);
 	return rc;
 }
@@ -282,12 +279,9 @@ lookup_sts(struct probe *p)
 {
 	const char *fetcher = config_get(p->cf, "sts_fetcher");
 	const char *ca = config_get(p->cf, "sts_ca_file");
-	struct sts_txt_rec recs[8];
 	struct blockdns_result r;
 	char owner[DOMAIN_MAX + 16], id[STS_ID_MAX + 1], err[256];
-	char *texts[8] = { NULL };
-	size_t n = 0;
-	ldns_rr_list *l;
+	enum sts_txt_status ts;
 
 	if (!config_bool(p->cf, "sts_enable") || !*fetcher) {
 		snprintf(p->sts_status, sizeof(p->sts_status), "not checked "
@@ -302,27 +296,11 @@ lookup_sts(struct probe *p)
 		ldns_pkt_free(r.pkt);
 		return;
 	}
-	l = ldns_pkt_rr_list_by_type(r.pkt, LDNS_RR_TYPE_TXT, LDNS_SECTION_ANSWER);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && n < 8; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		size_t len = 0;
-		/* The character-strings, concatenated without separators. */
-		texts[n] = xmalloc(65536);
-		for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
-			ldns_rdf *f = ldns_rr_rdf(rr, k);
-			size_t sl = ldns_rdf_size(f) ? ldns_rdf_data(f)[0] : 0;
-			if (sl + 1 > ldns_rdf_size(f) || len + sl > 65535)
-				break;
-			memcpy(texts[n] + len, ldns_rdf_data(f) + 1, sl);
-			len += sl;
-		}
-		recs[n].data = texts[n];
-		recs[n].len = len;
-		n++;
-	}
-	ldns_rr_list_deep_free(l);
+	/* As the daemon reads it: at the end of the CNAME chain. */
+	ts = sts_dns_txt(r.rcode == LDNS_RCODE_NOERROR ? r.pkt : NULL, owner, id,
+	    err, sizeof(err));
 	ldns_pkt_free(r.pkt);
-	switch (sts_txt_parse(recs, n, id, err, sizeof(err))) {
+	switch (ts) {
 	case STS_TXT_NONE:
 		snprintf(p->sts_status, sizeof(p->sts_status), "no _mta-sts TXT "
 		    "record");
@@ -341,8 +319,6 @@ lookup_sts(struct probe *p)
 		break;
 	}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(texts[i]);
 }
 
 /* SMTP and TLS ------------------------------------------------------- */

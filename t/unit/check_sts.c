@@ -3,7 +3,7 @@
  * fetcher, an injected wall clock, no store.  RFC 8461 section 5 caching:
  * first contact (wait, timeout), a TXT id change, a failed refetch that
  * keeps the policy, refresh before expiry, expiry, a TXT record reached
- * through a CNAME.  No root, no network.
+ * through a CNAME, read alike by tlsmap probe.  No root, no network.
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 #include "fakes.h"
 #include "log.h"
 #include "sts.h"
+#include "sts_dns.h"
 
 #define T0	1700000000
 #define TXTNAME	"_mta-sts.example.com."
@@ -304,6 +305,45 @@ START_TEST(test_txt_through_cname)
 }
 END_TEST
 
+/*
+ * tlsmap probe reads the TXT reply with sts_dns_txt(), the daemon's own
+ * reading: on a record reached through a CNAME, with a stray TXT record
+ * of another name in the answer, both find the same id.
+ */
+#define CNAME_ANSWER TXTNAME " IN CNAME _mta-sts.provider.example.\n" \
+	"_mta-sts.provider.example. IN TXT \"v=STSv1; id=cn1;\"\n" \
+	"_mta-sts.other.example. IN TXT \"v=STSv1; id=stray;\""
+
+START_TEST(test_probe_agrees)
+{
+	ldns_pkt *pkt = ldns_pkt_query_new(ldns_dname_new_frm_str(TXTNAME),
+	    LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, LDNS_RD);
+	char text[] = CNAME_ANSWER, *line, *save = NULL;
+	char id[STS_ID_MAX + 1], err[200];
+	struct got g;
+
+	for (line = strtok_r(text, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ldns_rr *rr = NULL;
+		ck_assert_int_eq(ldns_rr_new_frm_str(&rr, line, 300, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	/* What tlsmap probe reads (probe_cmd.c lookup_sts()). */
+	ck_assert_int_eq(sts_dns_txt(pkt, "_mta-sts.example.com", id, err,
+	    sizeof(err)), STS_TXT_OK);
+	ldns_pkt_free(pkt);
+	/* What the daemon reads from the same answer. */
+	fake_dns_set(fd, TXTNAME, LDNS_RR_TYPE_TXT, DNS_OK, LDNS_RCODE_NOERROR,
+	    0, 300, CNAME_ANSWER);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
+	ask(&g);
+	ck_assert_int_eq(g.res.status, STS_ENFORCE);
+	ck_assert_str_eq(g.res.id, id);
+	ck_assert_str_eq(id, "cn1");
+}
+END_TEST
+
 static Suite *
 sts_suite(void)
 {
@@ -319,6 +359,7 @@ sts_suite(void)
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_testing_mode);
 	tcase_add_test(tc, test_txt_through_cname);
+	tcase_add_test(tc, test_probe_agrees);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

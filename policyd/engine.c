@@ -641,7 +641,7 @@ static void finish_async(struct equery *q);
 /*
  * A query's state, from the spare list: an xcalloc and free per query
  * (the struct is over 1 KiB) showed in the profile of a cache hit.
- * query_start() sets every field the steps read.
+ * start() sets every field the collectors and engine_decide() read.
  */
 static struct equery *
 query_get(struct engine *e)

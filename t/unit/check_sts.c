@@ -273,6 +273,25 @@ START_TEST(test_expiry)
 }
 END_TEST
 
+/* The TXT record disappears: an unexpired policy still applies. */
+START_TEST(test_txt_gone_keeps_policy)
+{
+	struct got g;
+
+	txt("id1", 60);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
+	ask(&g);
+	fake_dns_set(fd, TXTNAME, LDNS_RR_TYPE_TXT, DNS_OK, LDNS_RCODE_NXDOMAIN,
+	    0, 60, NULL);
+	clock_now += 61;
+	ask(&g);
+	ck_assert_uint_eq(fake_dns_asked(fd, TXTNAME, LDNS_RR_TYPE_TXT), 2);
+	ck_assert_int_eq(g.res.status, STS_ENFORCE);
+	ck_assert_str_eq(g.res.id, "id1");
+	ck_assert_uint_eq(fake_fetch_requests(ff), 1);
+}
+END_TEST
+
 /* Testing mode answers only with enforce_testing. */
 START_TEST(test_testing_mode)
 {
@@ -357,6 +376,7 @@ sts_suite(void)
 	tcase_add_test(tc, test_failed_refetch_keeps_policy);
 	tcase_add_test(tc, test_refresh_before_expiry);
 	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_txt_gone_keeps_policy);
 	tcase_add_test(tc, test_testing_mode);
 	tcase_add_test(tc, test_txt_through_cname);
 	tcase_add_test(tc, test_probe_agrees);

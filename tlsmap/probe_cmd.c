@@ -12,8 +12,11 @@
  *	fetcher (sts_fetcher -1 DOMAIN) after the _mta-sts TXT lookup.
  *	The daemon is asked over its socketmap socket, as Postfix asks it.
  *	DNS goes to the daemon's resolvers (blockdns.h); the program
- *	talks to nothing else than what DNS names.  The judging is in
- *	probe.c.
+ *	talks to nothing else than what DNS names.  The answers are read
+ *	with the daemon's own discovery code, so that probe and daemon
+ *	agree: the MX walk of libnet/dane_walk.h (preference order,
+ *	duplicates, CNAME, null MX) and the TXT reading of
+ *	libnet/sts_dns.h (CNAME chain).  The judging is in probe.c.
  *
  *	Exit 0 when no host would be deferred, 1 when some host would be,
  *	2 for errors (bad domain, no MX, DNS failure, null MX, daemon not
@@ -41,6 +44,7 @@
 
 #include "blockdns.h"
 #include "conf.h"
+#include "dane_walk.h"
 #include "doctor.h"
 #include "domain.h"
 #include "fetchipc.h"
@@ -96,24 +100,49 @@ struct probe {
 
 /* DNS ---------------------------------------------------------------- */
 
+/*
+ * The MX hosts as the daemon's DANE walk reads the MX answer
+ * (dane_mx_eval(), libnet/dane_walk.h): by preference, without
+ * duplicates, at the end of a CNAME chain; a null MX; else the domain
+ * itself (implicit MX).  0, or -1 with err.
+ */
 static int
-cmp_pref(const void *a, const void *b)
+mx_walk(struct probe *p, const struct blockdns_result *r, char *err,
+    size_t errlen)
 {
-	return ((const struct host *)a)->pref - ((const struct host *)b)->pref;
-}
+	struct dns_result dr = { DNS_OK, r->rcode, r->secure, 0, r->pkt };
+	struct dane_answers *as = dane_answers_new();
+	struct dane_target t;
+	struct dane_mx *m;
 
-static void
-rdf_name(const ldns_rdf *rdf, char *out, size_t len)
-{
-	char *s = ldns_rdf2str(rdf);
-	size_t l;
-
-	snprintf(out, len, "%s", s ? s : "");
-	free(s);
-	l = strlen(out);
-	if (l > 1 && out[l - 1] == '.')
-		out[l - 1] = '\0';
-	str_lower(out);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.host, sizeof(t.host), "%s", p->domain);
+	t.port = 25;
+	t.mx = 1;
+	dane_answers_add(as, p->domain, LDNS_RR_TYPE_MX, &dr);
+	m = dane_mx_eval(&t, as);
+	dane_answers_free(as);
+	p->mx_secure = m->secure;
+	if (m->kind == DANE_MX_NULL) {
+		snprintf(err, errlen, "%s has a null MX: it accepts no mail",
+		    p->domain);
+		dane_mx_free(m);
+		return -1;
+	}
+	for (size_t i = 0; m->kind == DANE_MX_LIST && i < m->n
+	    && p->nhosts < MAX_HOSTS; i++) {
+		p->hosts[p->nhosts].pref = m->h[i].pref;
+		snprintf(p->hosts[p->nhosts].name, sizeof(p->hosts[0].name), "%s",
+		    m->h[i].name);
+		p->nhosts++;
+	}
+	dane_mx_free(m);
+	if (p->nhosts == 0) {
+		snprintf(p->hosts[0].name, sizeof(p->hosts[0].name), "%s",
+		    p->domain);
+		p->nhosts = 1;
+	}
+	return 0;
 }
 
 /* The MX hosts, or the domain itself (implicit MX). 0, or -1 with err. */
@@ -121,7 +150,7 @@ static int
 lookup_mx(struct probe *p, char *err, size_t errlen)
 {
 	struct blockdns_result r;
-	ldns_rr_list *mx;
+	int rc;
 
 	if (blockdns_query(p->dns, p->domain, LDNS_RR_TYPE_MX, &r) < 0) {
 		snprintf(err, errlen, "MX lookup for %s failed: %s", p->domain,
@@ -135,32 +164,9 @@ lookup_mx(struct probe *p, char *err, size_t errlen)
 		ldns_pkt_free(r.pkt);
 		return -1;
 	}
-	p->mx_secure = r.secure;
-	mx = ldns_pkt_rr_list_by_type(r.pkt, LDNS_RR_TYPE_MX, LDNS_SECTION_ANSWER);
-	for (size_t i = 0; mx && i < ldns_rr_list_rr_count(mx) && p->nhosts
-	    < MAX_HOSTS; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(mx, i);
-		struct host *h = &p->hosts[p->nhosts];
-		h->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-		rdf_name(ldns_rr_rdf(rr, 1), h->name, sizeof(h->name));
-		if (strcmp(h->name, ".") == 0 || *h->name == '\0') {
-			snprintf(err, errlen, "%s has a null MX: it accepts no "
-			    "mail", p->domain);
-			ldns_rr_list_deep_free(mx);
-			ldns_pkt_free(r.pkt);
-			return -1;
-		}
-		p->nhosts++;
-	}
-	ldns_rr_list_deep_free(mx);
+	rc = mx_walk(p, &r, err, errlen);
 	ldns_pkt_free(r.pkt);
-	if (p->nhosts == 0) {
-		snprintf(p->hosts[0].name, sizeof(p->hosts[0].name), "%s",
-		    p->domain);
-		p->nhosts = 1;
-	}
-	qsort(p->hosts, (size_t)p->nhosts, sizeof(p->hosts[0]), cmp_pref);
-	return 0;
+	return rc;
 }
 
 /* First address of the host (A, then AAAA); secure when both are. */

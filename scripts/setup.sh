@@ -147,7 +147,7 @@ control_listen = unix:$dir/control
 overrides_file = $dir/overrides
 state_directory = $dir/state
 # Run from the clone: the fetcher is not installed in libexec.
-sts_fetcher = $BUILD_DIR/policyd/stsfetch
+sts_fetcher = $BUILD_DIR/stsfetch/stsfetch
 log_level = info
 CONF
 	cat <<MSG

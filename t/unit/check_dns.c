@@ -1,5 +1,5 @@
 /*
- * Unit tests for the pure parts of policyd/dns.c: resolver address and
+ * Unit tests for the pure parts of libnet/dns.c: resolver address and
  * resolv.conf parsing, the cache (with the clock passed in), TTLs, reply
  * validation and hostile packets.  No network.
  */

@@ -27,7 +27,7 @@
 # Processes are tracked by PID files, never found by name.
 
 TLSPOLICYD=${TOP_BUILDDIR:?}/policyd/tlspolicyd
-STSFETCH=$TOP_BUILDDIR/policyd/stsfetch
+STSFETCH=$TOP_BUILDDIR/stsfetch/stsfetch
 TLSMAP=$TOP_BUILDDIR/tlsmap/tlsmap
 
 td_start() {

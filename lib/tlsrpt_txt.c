@@ -201,13 +201,29 @@ add_uri(struct tlsrpt_txt *out, const char *uri, size_t n)
 	out->nrua++;
 }
 
+/* *WSP sep *WSP (sep ";" between fields, "," between URIs); 0 if none. */
+static int
+skip_sep(struct scan *s, int sep)
+{
+	size_t save = s->pos;
+
+	skip_wsp(s);
+	if (cur(s) != sep) {
+		s->pos = save;
+		return 0;
+	}
+	s->pos++;
+	skip_wsp(s);
+	return 1;
+}
+
 /* uri *(*WSP "," *WSP uri) */
 static int
 parse_rua(struct scan *s, struct tlsrpt_txt *out, char *err, size_t errlen)
 {
-	size_t start, save;
+	size_t start;
 
-	for (;;) {
+	do {
 		start = s->pos;
 		while (is_uri_char(cur(s)))
 			s->pos++;
@@ -217,15 +233,8 @@ parse_rua(struct scan *s, struct tlsrpt_txt *out, char *err, size_t errlen)
 			return -1;
 		}
 		add_uri(out, s->buf + start, s->pos - start);
-		save = s->pos;
-		skip_wsp(s);
-		if (cur(s) != ',') {
-			s->pos = save;
-			return 0;
-		}
-		s->pos++;
-		skip_wsp(s);
-	}
+	} while (skip_sep(s, ','));
+	return 0;
 }
 
 /* ext-name "=" ext-value, or the rua field (first one counts). */
@@ -266,22 +275,6 @@ parse_field(struct scan *s, struct tlsrpt_txt *out, int *have_rua,
 	return 0;
 }
 
-/* *WSP ";" *WSP; 0 when none here. */
-static int
-skip_delim(struct scan *s)
-{
-	size_t save = s->pos;
-
-	skip_wsp(s);
-	if (cur(s) != ';') {
-		s->pos = save;
-		return 0;
-	}
-	s->pos++;
-	skip_wsp(s);
-	return 1;
-}
-
 static enum tlsrpt_txt_status
 fail(struct tlsrpt_txt *out)
 {
@@ -309,7 +302,7 @@ tlsrpt_txt_parse_record(const char *buf, size_t len, struct tlsrpt_txt *out,
 		return fail(out);
 	}
 	while (s.pos < s.len) {
-		if (!skip_delim(&s)) {
+		if (!skip_sep(&s, ';')) {
 			errbuf_set(err, errlen, "';' expected at offset %zu",
 			    s.pos);
 			return fail(out);

@@ -370,6 +370,7 @@ decode_result(const json_t *po, struct tlsrpt_policy *p, unsigned *flags,
 	if (get_int(po, "t", 0, 1000000, &t, err, errlen) < 0
 	    || get_int(po, "f", 0, 1, &f, err, errlen) < 0)
 		return -1;
+	p->t = t;
 	p->failed = f >= 0 ? (int)f : p->ndetails > 0;
 	if ((t >= 0 && (size_t)t != p->ndetails)
 	    || (p->failed && p->ndetails == 0))

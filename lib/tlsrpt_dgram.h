@@ -41,9 +41,11 @@
  *	tlsrpt_dgram_free(); or a negative status with a reason in err and
  *	*dg zeroed:
  *
- *	TLSRPT_DG_BAD		not JSON, wrong member types, bad domain,
- *				no policies, unknown policy-type, or a
- *				bound below exceeded.
+ *	TLSRPT_DG_BAD		not JSON, a duplicate member, wrong member
+ *				types, bad domain, no policies, unknown
+ *				policy-type, "f" other than 0 or 1, a
+ *				detail without "c", or a bound below
+ *				exceeded.
  *	TLSRPT_DG_VERSION	"dpv" other than "1" (or the number 1): a
  *				newer protocol; the caller logs and drops.
  *
@@ -91,7 +93,8 @@
  *	bytes >= 0x80 raw, "t" = number of details).  NULL members and
  *	empty arrays are left out, as libtlsrpt does.  Returns a heap
  *	string (caller frees) and its length in *lenp (may be NULL).  For
- *	tests and the test collector; decode(encode(x)) == x.
+ *	tests and the test collector; decode(encode(x)) == x (with t set
+ *	to the number of details).
  *
  *	tlsrpt_dgram_fuzz_one() decodes and frees; returns 0.  A fuzzing
  *	harness calls it with each input.
@@ -174,6 +177,7 @@ struct tlsrpt_policy {
 	struct tlsrpt_detail *details;
 	size_t ndetails;
 	int failed;			/* f: 0 success, 1 failure */
+	long t;				/* t as received; -1 when absent */
 };
 
 struct tlsrpt_dgram {

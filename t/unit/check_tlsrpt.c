@@ -83,6 +83,7 @@ START_TEST(test_dgram_example_success)
 	ck_assert_str_eq(p->mx[0], "mx.example.com");
 	ck_assert_uint_eq(p->ndetails, 0);
 	ck_assert_int_eq(p->failed, 0);
+	ck_assert_int_eq(p->t, 0);
 	tlsrpt_dgram_free(&dg);
 }
 END_TEST
@@ -271,6 +272,7 @@ START_TEST(test_dgram_defaults)
 	p = &dg.policies[0];
 	ck_assert_str_eq(p->domain, "example.com");	/* d */
 	ck_assert_int_eq(p->failed, 1);		/* no f, has details */
+	ck_assert_int_eq(p->t, -1);
 	ck_assert_ptr_null(p->details[0].s);
 	p = &dg.policies[1];
 	ck_assert_int_eq(p->type, TLSRPT_POLICY_TLSA);

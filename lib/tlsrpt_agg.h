@@ -152,10 +152,12 @@
  *
  * DAEMON INTEGRATION (design note for the next step)
  *	Collector.  tlspolicyd binds an AF_UNIX SOCK_DGRAM socket at
- *	tlsrpt_listen (default $queue_directory/tlsrpt/tlsrpt.sock, so a
- *	chrooted smtp(8) reaches it with smtp_tlsrpt_socket_name =
- *	tlsrpt/tlsrpt.sock; the directory owned by the daemon, the socket
- *	writable by the postfix group), non-blocking, SO_RCVBUF raised
+ *	tlsrpt_listen, by default /var/spool/postfix/tlspolicyd/tlsrpt
+ *	next to the socketmap socket, so the same directory, ownership
+ *	and chroot link apply (main.cf: smtp_tlsrpt_socket_name =
+ *	/var/spool/postfix/tlspolicyd/tlsrpt, reachable before and after
+ *	smtp(8)'s chroot; sendto() needs write permission on the socket
+ *	file as connect() does), non-blocking, SO_RCVBUF raised
  *	(>= 256 KiB).  The event loop reads it with recv(MSG_TRUNC) into a
  *	TLSRPT_DGRAM_MAX + 1 buffer, up to a fixed number of datagrams a
  *	turn so the socketmap answer path never waits; a truncated

@@ -209,22 +209,33 @@ tlsrpt_gzip(const void *in, size_t len, size_t *outlen)
 	return out;
 }
 
+/* The output grows by doubling up to max + 1 bytes (one more tells "too big"). */
 unsigned char *
 tlsrpt_gunzip(const void *in, size_t len, size_t max, size_t *outlen)
 {
-	z_stream zs;
+	size_t cap = len < max / 4 ? 4 * len + 1024 : max + 1;
 	unsigned char *out;
-	int rc;
+	z_stream zs;
+	int rc = Z_OK;
 
 	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+	if (len > UINT32_MAX || max > TLSRPT_REPORT_MAX
+	    || inflateInit2(&zs, 15 + 16) != Z_OK)
 		return NULL;
-	out = xmalloc(max + 1);
+	out = xmalloc(cap);
 	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)max + 1;
-	rc = inflate(&zs, Z_FINISH);
+	while (rc == Z_OK) {
+		if (zs.total_out == cap) {
+			if (cap == max + 1)
+				break;
+			cap = cap > max / 2 ? max + 1 : 2 * cap;
+			out = xrealloc(out, cap);
+		}
+		zs.next_out = out + zs.total_out;
+		zs.avail_out = (uInt)(cap - zs.total_out);
+		rc = inflate(&zs, Z_NO_FLUSH);
+	}
 	*outlen = zs.total_out;
 	inflateEnd(&zs);
 	if (rc != Z_STREAM_END || zs.avail_in != 0 || *outlen > max) {

@@ -70,9 +70,10 @@
  *
  *	tlsrpt_gzip() compresses to the gzip format (RFC 1952; header
  *	mtime 0, so the output depends on the input only).
- *	tlsrpt_gunzip() inflates one gzip member of at most max bytes of
- *	output; NULL when the input is not exactly that (bad data,
- *	truncated, trailing bytes, or larger than max).
+ *	tlsrpt_gunzip() inflates one gzip member of at most max (at most
+ *	TLSRPT_REPORT_MAX) bytes of output, growing its buffer as it goes;
+ *	NULL when the input is not exactly that (bad data, truncated,
+ *	trailing bytes, or larger than max).
  *
  *	tlsrpt_report_filename() gives RFC 8460 section 5.1's
  *	"submitter!domain!begin!end!idx.json.gz": begin is the day's

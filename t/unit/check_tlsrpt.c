@@ -1124,6 +1124,29 @@ START_TEST(test_gzip_round_trip)
 }
 END_TEST
 
+/* Output far larger than the input: grown to fit, and capped. */
+START_TEST(test_gunzip_growth)
+{
+	size_t n = 1 << 20, gzlen, blen;
+	char *big = malloc(n);
+	unsigned char *gz, *back;
+
+	memset(big, 'a', n);
+	gz = tlsrpt_gzip(big, n, &gzlen);
+	ck_assert_uint_lt(gzlen, n / 100);
+	back = tlsrpt_gunzip(gz, gzlen, n, &blen);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(blen, n);
+	ck_assert(memcmp(back, big, n) == 0);
+	free(back);
+	ck_assert_ptr_null(tlsrpt_gunzip(gz, gzlen, 100000, &blen));
+	ck_assert_ptr_null(tlsrpt_gunzip(gz, gzlen, TLSRPT_REPORT_MAX + 1,
+	    &blen));
+	free(gz);
+	free(big);
+}
+END_TEST
+
 /* File name (RFC 8460 5.1) and Subject (5.3). */
 START_TEST(test_report_names)
 {
@@ -1395,6 +1418,7 @@ tlsrpt_suite(void)
 	tcase_add_test(rep, test_report_json);
 	tcase_add_test(rep, test_report_by_record);
 	tcase_add_test(rep, test_gzip_round_trip);
+	tcase_add_test(rep, test_gunzip_growth);
 	tcase_add_test(rep, test_report_names);
 	tcase_add_test(rep, test_mail);
 	tcase_add_test(rep, test_mail_refuses);

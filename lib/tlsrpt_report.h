@@ -134,7 +134,8 @@ struct tlsrpt_mail {
 	const char *from;		/* sender address */
 	const char *to;			/* the mailto: address */
 	const char *domain;		/* TLS-Report-Domain */
-	const char *submitter;		/* TLS-Report-Submitter */
+	const char *submitter;		/* TLS-Report-Submitter: the
+					 * domain of contact-info (5.3) */
 	const char *report_id;
 	const char *filename;
 	const char *organization;	/* for the text part */

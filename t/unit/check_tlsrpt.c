@@ -440,6 +440,8 @@ static const struct {
 	  NULL, 0 },
 	{ "v=TLSRPTv1; rua=mailto:a@x.example extra", TLSRPT_TXT_INVALID, 0,
 	  NULL, 0 },
+	{ "v=TLSRPTv1; rua=mailto:a@x.example ", TLSRPT_TXT_INVALID, 0,
+	  NULL, 0 },			/* WSP without ";", as sts_txt */
 	/* Not TLSRPT records at all (Postfix's test). */
 	{ "v=TLSRPTv1", TLSRPT_TXT_NONE, 0, NULL, 0 },
 	{ "v=TLSRPTv10; rua=mailto:a@x.example", TLSRPT_TXT_NONE, 0, NULL, 0 },

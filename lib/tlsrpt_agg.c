@@ -20,7 +20,8 @@
 
 struct day_count {
 	int64_t day;
-	size_t domains;
+	size_t domains;			/* records */
+	size_t details;			/* distinct details in them */
 	uint64_t dropped;
 };
 
@@ -219,10 +220,14 @@ policy_append(struct tlsrpt_agg_rec *r, const char *pr,
 	return ap;
 }
 
-/* Count one occurrence of detail d; 0, or 1 when the cap dropped it. */
+/*
+ * Count one occurrence of detail d; 0, or 1 when a cap dropped it: the
+ * policy's cap, or room (the day's budget of distinct details; NULL
+ * for none), which a new detail uses up by one.
+ */
 static int
 detail_count(struct tlsrpt_agg_policy *ap, const struct tlsrpt_detail *d,
-    uint64_t n, size_t cap)
+    uint64_t n, size_t cap, size_t *room)
 {
 	struct tlsrpt_agg_detail *ad;
 	size_t i;
@@ -233,10 +238,12 @@ detail_count(struct tlsrpt_agg_policy *ap, const struct tlsrpt_detail *d,
 			return 0;
 		}
 	}
-	if (ap->ndetails >= cap) {
+	if (ap->ndetails >= cap || (room != NULL && *room == 0)) {
 		ap->details_dropped = sat_add(ap->details_dropped, n);
 		return 1;
 	}
+	if (room != NULL)
+		(*room)--;
 	ap->details = xrealloc(ap->details,
 	    (ap->ndetails + 1) * sizeof(*ap->details));
 	ad = &ap->details[ap->ndetails++];
@@ -252,9 +259,10 @@ limit_or(size_t v, size_t def)
 	return v > 0 ? v : def;
 }
 
-int
-tlsrpt_agg_rec_add(struct tlsrpt_agg_rec *r, const char *pr,
-    const struct tlsrpt_policy *p, const struct tlsrpt_agg_limits *lim)
+static int
+rec_add_room(struct tlsrpt_agg_rec *r, const char *pr,
+    const struct tlsrpt_policy *p, const struct tlsrpt_agg_limits *lim,
+    size_t *room)
 {
 	size_t maxpol = limit_or(lim ? lim->policies : 0,
 	    TLSRPT_AGG_POLICIES_DEF);
@@ -276,9 +284,16 @@ tlsrpt_agg_rec_add(struct tlsrpt_agg_rec *r, const char *pr,
 	ap->total = sat_add(ap->total, 1);
 	ap->failures = sat_add(ap->failures, p->failed ? 1 : 0);
 	for (i = 0; i < p->ndetails; i++)
-		capped |= detail_count(ap, &p->details[i], 1, maxdet);
+		capped |= detail_count(ap, &p->details[i], 1, maxdet, room);
 	r->dirty = 1;
 	return capped ? TLSRPT_AGG_CAPPED : TLSRPT_AGG_OK;
+}
+
+int
+tlsrpt_agg_rec_add(struct tlsrpt_agg_rec *r, const char *pr,
+    const struct tlsrpt_policy *p, const struct tlsrpt_agg_limits *lim)
+{
+	return rec_add_room(r, pr, p, lim, NULL);
 }
 
 /* Encoding */
@@ -574,6 +589,8 @@ tlsrpt_agg_new(const struct tlsrpt_agg_limits *lim)
 	a->lim.domains = limit_or(a->lim.domains, TLSRPT_AGG_DOMAINS_DEF);
 	a->lim.policies = limit_or(a->lim.policies, TLSRPT_AGG_POLICIES_DEF);
 	a->lim.details = limit_or(a->lim.details, TLSRPT_AGG_DETAILS_DEF);
+	a->lim.day_details = limit_or(a->lim.day_details,
+	    TLSRPT_AGG_DAY_DETAILS_DEF);
 	a->recs = htable_new(64);
 	return a;
 }
@@ -634,23 +651,25 @@ tlsrpt_agg_add(struct tlsrpt_agg *a, const struct tlsrpt_dgram *dg,
     int64_t now)
 {
 	struct tlsrpt_agg_rec *r;
-	int64_t day;
-	size_t i;
+	struct day_count *dc;
+	size_t i, room, before;
 	int rc = TLSRPT_AGG_OK;
 
 	if (now < 0)
 		return -1;
-	day = tlsrpt_day(now);
-	if ((r = rec_for(a, day, dg->d)) == NULL) {
-		struct day_count *dc = day_count(a, day);
-
+	r = rec_for(a, tlsrpt_day(now), dg->d);
+	dc = day_count(a, tlsrpt_day(now));
+	if (r == NULL) {
 		dc->dropped = sat_add(dc->dropped, dg->npolicies);
 		return TLSRPT_AGG_DROPPED;
 	}
+	room = before = dc->details < a->lim.day_details
+	    ? a->lim.day_details - dc->details : 0;
 	for (i = 0; i < dg->npolicies; i++)
-		if (tlsrpt_agg_rec_add(r, dg->pr, &dg->policies[i], &a->lim)
+		if (rec_add_room(r, dg->pr, &dg->policies[i], &a->lim, &room)
 		    != TLSRPT_AGG_OK)
 			rc = TLSRPT_AGG_CAPPED;
+	dc->details += before - room;
 	return rc;
 }
 
@@ -659,6 +678,8 @@ tlsrpt_agg_load(struct tlsrpt_agg *a, const char *key, const void *buf,
     size_t len, char *err, size_t errlen)
 {
 	struct tlsrpt_agg_rec *r;
+	struct day_count *dc;
+	size_t i;
 
 	if (tlsrpt_agg_rec_decode(key, buf, len, &r, err, errlen)
 	    != TLSRPT_AGG_DEC_OK)
@@ -668,7 +689,10 @@ tlsrpt_agg_load(struct tlsrpt_agg *a, const char *key, const void *buf,
 		tlsrpt_agg_rec_free(r);
 		return -1;
 	}
-	day_count(a, r->day)->domains++;
+	dc = day_count(a, r->day);
+	dc->domains++;
+	for (i = 0; i < r->npol; i++)
+		dc->details += r->pol[i].ndetails;
 	return 0;
 }
 

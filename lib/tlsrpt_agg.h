@@ -132,7 +132,7 @@
  *	with a reason in err.  It is pure and fuzzable.
  *
  * BOUNDS
- *	struct tlsrpt_agg_limits, 0 for a default:
+ *	struct tlsrpt_agg_limits (members below), 0 for a default:
  *	domains	  TLSRPT_AGG_DOMAINS_DEF (10000) records a day; sessions
  *		  for further domains are counted in tlsrpt_agg_dropped()
  *		  only (the daemon logs it once a day).
@@ -142,12 +142,20 @@
  *	details	  TLSRPT_AGG_DETAILS_DEF (100) distinct failure details a
  *		  policy; a further one adds to its details_dropped (its
  *		  session still counts in failures).
+ *	day_details TLSRPT_AGG_DAY_DETAILS_DEF (100000) distinct failure
+ *		  details a day in all records of the working set, the
+ *		  same way (tlsrpt_agg_rec_add() alone applies only the
+ *		  per-policy cap).
  *	Decoding refuses more than TLSRPT_AGG_POLICIES_MAX (1000)
- *	policies or TLSRPT_AGG_DETAILS_MAX (10000) details.  With Postfix's
- *	sizes (a record line, 4 policy strings, a 200-byte detail) a
- *	record takes about 1 KB plus 250 bytes a detail; the defaults keep
- *	a worst day below 10000 x 16 x 100 x 250 B, and a usual one (a few
- *	hundred domains, a handful of details) well under a megabyte.
+ *	policies or TLSRPT_AGG_DETAILS_MAX (10000) details.  Memory: a
+ *	detail takes about 250 bytes with Postfix's strings (an EHLO reply
+ *	up to ~4 KB), so the day's details stay near 25 MB at worst; a
+ *	policy about 1 KB (its strings are the STS policy or TLSA records
+ *	the site's own lookups produced, an STS policy at most 64 KiB), a
+ *	usual day (a few hundred domains, a handful of details) well
+ *	under a megabyte.  Every detail and policy needs a real TLS
+ *	handshake by the local Postfix: remote parties can vary them only
+ *	as fast as mail is sent to them.
  *	Counters saturate at UINT64_MAX.
  *
  * DAEMON INTEGRATION (design note for the next step)
@@ -215,6 +223,7 @@
 #define TLSRPT_AGG_DOMAINS_DEF	10000
 #define TLSRPT_AGG_POLICIES_DEF	16
 #define TLSRPT_AGG_DETAILS_DEF	100
+#define TLSRPT_AGG_DAY_DETAILS_DEF	100000
 #define TLSRPT_AGG_POLICIES_MAX	1000
 #define TLSRPT_AGG_DETAILS_MAX	10000
 
@@ -234,6 +243,7 @@ struct tlsrpt_agg_limits {
 	size_t domains;			/* records a day */
 	size_t policies;		/* policies a record */
 	size_t details;			/* distinct details a policy */
+	size_t day_details;		/* distinct details a day, in all */
 };
 
 struct tlsrpt_agg_detail {

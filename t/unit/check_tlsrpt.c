@@ -683,7 +683,7 @@ END_TEST
 
 START_TEST(test_agg_caps)
 {
-	struct tlsrpt_agg_limits lim = { 2, 2, 2 };
+	struct tlsrpt_agg_limits lim = { 2, 2, 2, 0 };
 	struct tlsrpt_agg *a = tlsrpt_agg_new(&lim);
 	const struct tlsrpt_agg_rec *r;
 	struct tlsrpt_dgram *dg;
@@ -891,6 +891,49 @@ START_TEST(test_agg_flush_load)
 	tlsrpt_agg_drop_day(b, 20454);
 	ck_assert_ptr_null(tlsrpt_agg_get(b, 20454, "example.com"));
 	free(p.buf);
+	tlsrpt_agg_free(a);
+	tlsrpt_agg_free(b);
+}
+END_TEST
+
+/* A put that loads into another working set (a restart). */
+static int
+put_load(const char *key, const void *buf, size_t len, void *arg)
+{
+	char err[128];
+
+	return tlsrpt_agg_load(arg, key, buf, len, err, sizeof(err));
+}
+
+/* The day's budget of distinct details spans domains; loads count. */
+START_TEST(test_agg_day_details)
+{
+	struct tlsrpt_agg_limits lim = { 0, 0, 0, 3 };
+	struct tlsrpt_agg *a = tlsrpt_agg_new(&lim), *b;
+	struct tlsrpt_dgram *dg;
+	const char *pr = "v=TLSRPTv1;rua=mailto:r@example.com";
+
+	tlsrpt_agg_add(a, fail_dgram(201, NULL, pr), 0);
+	tlsrpt_agg_add(a, fail_dgram(202, NULL, pr), 0);
+	dg = fail_dgram(201, NULL, pr);
+	dg->d = "two.example";
+	ck_assert_int_eq(tlsrpt_agg_add(a, dg, 0), TLSRPT_AGG_OK);
+	dg = fail_dgram(203, NULL, pr);
+	dg->d = "two.example";
+	ck_assert_int_eq(tlsrpt_agg_add(a, dg, 0), TLSRPT_AGG_CAPPED);
+	ck_assert_uint_eq(tlsrpt_agg_get(a, 0, "two.example")->pol[0]
+	    .details_dropped, 1);
+	/* Known details still count; the next day has room. */
+	ck_assert_int_eq(tlsrpt_agg_add(a, fail_dgram(201, NULL, pr), 0),
+	    TLSRPT_AGG_OK);
+	ck_assert_int_eq(tlsrpt_agg_add(a, dg, 86400), TLSRPT_AGG_OK);
+	/* A restarted collector counts what it loaded. */
+	b = tlsrpt_agg_new(&lim);
+	ck_assert_int_eq(tlsrpt_agg_flush(a, put_load, b), 3);
+	dg = fail_dgram(204, NULL, pr);
+	ck_assert_int_eq(tlsrpt_agg_add(b, dg, 0), TLSRPT_AGG_CAPPED);
+	ck_assert_int_eq(tlsrpt_agg_add(b, fail_dgram(202, NULL, pr), 0),
+	    TLSRPT_AGG_OK);
 	tlsrpt_agg_free(a);
 	tlsrpt_agg_free(b);
 }
@@ -1413,6 +1456,7 @@ tlsrpt_suite(void)
 	tcase_add_test(agg, test_agg_merge_identical);
 	tcase_add_test(agg, test_agg_no_merge_different);
 	tcase_add_test(agg, test_agg_caps);
+	tcase_add_test(agg, test_agg_day_details);
 	tcase_add_test(agg, test_agg_encode_round_trip);
 	tcase_add_test(agg, test_agg_decode_corrupt);
 	tcase_add_test(agg, test_agg_flush_load);

@@ -88,6 +88,41 @@ START_TEST(test_dgram_example_success)
 }
 END_TEST
 
+/*
+ * A datagram captured from real Postfix 3.10.13 with Debian 13's
+ * libtlsrpt 0.5.0rc1 (t/world/tests/50-postfix310.sh): no "dpv" member,
+ * unlike the spec digest's examples.
+ */
+static const char EX_CAPTURED[] =
+    "{\"d\": \"sts-enforce.test\",\"pr\": \"v=TLSRPTv1; "
+    "rua=mailto:tlsrpt@world.test\",\"policies\":[{\"policy-type\":2,"
+    "\"policy-domain\": \"sts-enforce.test\",\"policy-string\":"
+    "[\"version: STSv1\",\"mode: enforce\",\"mx: mx.sts-enforce.test\","
+    "\"max_age: 86400\"],\"mx-host\":[\"mx.sts-enforce.test\"],"
+    "\"t\":0,\"f\":0}]}";
+
+START_TEST(test_dgram_captured_postfix310)
+{
+	struct tlsrpt_dgram dg;
+	struct tlsrpt_policy *p;
+
+	ck_assert_int_eq(decode(EX_CAPTURED, &dg), TLSRPT_DG_OK);
+	ck_assert_str_eq(dg.d, "sts-enforce.test");
+	ck_assert_str_eq(dg.pr, "v=TLSRPTv1; rua=mailto:tlsrpt@world.test");
+	ck_assert_uint_eq(dg.npolicies, 1);
+	ck_assert_uint_eq(dg.flags, TLSRPT_DGF_NO_DPV);
+	p = &dg.policies[0];
+	ck_assert_int_eq(p->type, TLSRPT_POLICY_STS);
+	ck_assert_str_eq(p->domain, "sts-enforce.test");
+	ck_assert_uint_eq(p->nstrings, 4);
+	ck_assert_str_eq(p->strings[2], "mx: mx.sts-enforce.test");
+	ck_assert_uint_eq(p->nmx, 1);
+	ck_assert_str_eq(p->mx[0], "mx.sts-enforce.test");
+	ck_assert_int_eq(p->failed, 0);
+	tlsrpt_dgram_free(&dg);
+}
+END_TEST
+
 START_TEST(test_dgram_example_failure)
 {
 	struct tlsrpt_dgram dg;
@@ -1435,6 +1470,7 @@ tlsrpt_suite(void)
 
 	tcase_add_test(dg, test_dgram_example_success);
 	tcase_add_test(dg, test_dgram_example_failure);
+	tcase_add_test(dg, test_dgram_captured_postfix310);
 	tcase_add_test(dg, test_dgram_round_trip);
 	tcase_add_test(dg, test_dgram_escapes);
 	tcase_add_loop_test(dg, test_dgram_tolerance, 0,

@@ -790,7 +790,8 @@ main(int argc, char **argv)
 		setup_sts(&d, sts_exec_fd, sts_ca_fd);
 	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
 	    config_long(d.cf, "max_connections"),
-	    config_time(d.cf, "idle_timeout") * 1000);
+	    config_time(d.cf, "idle_timeout") * 1000,
+	    config_time(d.cf, "request_timeout") * 1000);
 	if (cfd >= 0) {
 		d.control = control_new(d.loop, cfd, control_gid);
 		if (d.control == NULL) {
@@ -808,7 +809,8 @@ main(int argc, char **argv)
 	if (plfd >= 0)
 		d.policy = policy_srv_new(d.loop, plfd, ib,
 		    config_long(d.cf, "max_connections"),
-		    config_time(d.cf, "policy_idle_timeout") * 1000);
+		    config_time(d.cf, "policy_idle_timeout") * 1000,
+		    config_time(d.cf, "request_timeout") * 1000);
 	if (d.policy != NULL)
 		ib = NULL;	/* the server's now */
 	inbound_free(ib);

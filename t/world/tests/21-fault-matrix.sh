@@ -209,7 +209,7 @@ is dane-ok.test dane-only "store read failed: other sources still answer"
 td_ctl clock +61 >/dev/null
 is $R TEMP "store read failed: TEMP a minute later"
 # Without a back-off each of the 7 queries would read (next read in 60 s
-# by then); with it, the 5 quick ones read at most once (the clock counts
+# by then); with it, the 5 quick ones read at most twice (the clock counts
 # seconds, and postmap takes its time), so the line a minute
 # later says 2, 4 or 8 s.
 td_grep "domain=$R MTA-STS policy store read failed; answering TEMP, next read in 1s \\(0 other" &&

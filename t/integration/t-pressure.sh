@@ -168,45 +168,46 @@ PREQ='request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@b.test\n\n'
 t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
 for _ in $(seq 100); do [ -S "$PSOCK" ] && break; sleep 0.05; done
 
-# 1. 2,000 idle socketmap connections, 100 times the limit, held while
-# real postmap queries run: each query is answered, the held connections
-# closed oldest first, and the evictions fill one warning line (two if
-# a 10 s interval ends meanwhile), not 2,000.
-mark_log
-press hold "$SOCK" 2000 "$T/ready1" 4 > "$T/hold1.out" & hp=$!
-if wait_file "$T/ready1"; then
-	ok=0
+# pressure WHAT SOCK N SECS CHECK: hold N idle connections for SECS seconds
+# on SOCK while CHECK (a function) runs the real queries; then the held
+# connections beyond the limit are closed, the oldest first, and the
+# evictions fill one warning line (two if a 10 s interval ends
+# meanwhile), not one each.
+pressure() {
+	local what=$1 sock=$2 n=$3 secs=$4 check=$5 hp closed first lines
+	mark_log
+	rm -f "$T/ready"
+	press hold "$sock" "$n" "$T/ready" "$secs" > "$T/hold.out" & hp=$!
+	if wait_file "$T/ready"; then
+		$check
+	else
+		t_fail "$what: the idle connections were not opened"
+	fi
+	wait $hp
+	read -r closed first <<<"$(sed 's/[a-z_]*=//g' "$T/hold.out")"
+	t_check "$what: idle connections beyond the limit closed ($closed of $n)" \
+		test "${closed:-0}" -ge $((n - LIMIT))
+	t_check "$what: the oldest closed first (first open: ${first:-?})" \
+		test "${first:-0}" -ge $((n - LIMIT - 5))
+	lines=$(count_log "$what connection limit $LIMIT reached")
+	t_check "$what: evictions logged once an interval ($lines lines)" \
+		test "$lines" -ge 1 -a "$lines" -le 2
+}
+postmap_answers() {
+	local ok=0
 	for _ in 1 2 3 4 5; do [ "$(q example.com)" = encrypt ] && ok=$((ok + 1)); done
 	t_eq "socketmap: postmap answers with 2,000 idle connections held" 5 "$ok"
-else
-	t_fail "socketmap: the idle connections were not opened"
-fi
-wait $hp
-read -r closed first <<<"$(sed 's/[a-z_]*=//g' "$T/hold1.out")"
-t_check "socketmap: idle connections beyond the limit closed ($closed of 2000)" \
-	test "${closed:-0}" -ge $((2000 - LIMIT))
-t_check "socketmap: the oldest closed first (first open: ${first:-?})" \
-	test "${first:-0}" -ge $((2000 - LIMIT - 5))
-n=$(count_log 'socketmap connection limit 20 reached')
-t_check "socketmap: evictions logged once an interval ($n lines)" \
-	test "$n" -ge 1 -a "$n" -le 2
-
-# 2. The same on the policy service: 200 idle connections, then a request.
-mark_log
-press hold "$PSOCK" 200 "$T/ready2" 2 > "$T/hold2.out" & hp=$!
-if wait_file "$T/ready2"; then
+}
+policy_answers() {
 	t_eq "policy: answered with 200 idle connections held" \
 		"$(printf 'action=DUNNO\n\n\nOPEN')" "$("$SMCLIENT" -t 300 "unix:$PSOCK" "$PREQ")"
-else
-	t_fail "policy: the idle connections were not opened"
-fi
-wait $hp
-read -r closed first <<<"$(sed 's/[a-z_]*=//g' "$T/hold2.out")"
-t_check "policy: idle connections beyond the limit closed ($closed of 200)" \
-	test "${closed:-0}" -ge $((200 - LIMIT))
-n=$(count_log 'policy connection limit 20 reached')
-t_check "policy: evictions logged once an interval ($n lines)" \
-	test "$n" -ge 1 -a "$n" -le 2
+}
+
+# 1. 2,000 idle socketmap connections, 100 times the limit, held while
+# real postmap queries run.
+pressure socketmap "$SOCK" 2000 4 postmap_answers
+# 2. The same on the policy service: 200 idle connections, then a request.
+pressure policy "$PSOCK" 200 2 policy_answers
 
 # 3. One byte every 0.4 s: the whole request would take 10 s; the idle
 # timeout (120 s) never ends, request_timeout (2 s) does.

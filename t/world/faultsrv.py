@@ -107,19 +107,24 @@ def dns_answer(m, query, upstream, tcp):
     return relay(query, upstream, tcp)
 
 
+def bound(kind, addr, port):
+    """A socket bound to addr:port, listening if a stream."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    if kind == socket.SOCK_STREAM:
+        s.listen(16)
+    return s
+
+
 def udp_reply(sock, peer, a):
     if a is not None:
         sock.sendto(a, peer)
 
 
 def dns(listen, modefile, upstream):
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    udp.bind((listen, 53))
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind((listen, 53))
-    tcp.listen(16)
+    udp = bound(socket.SOCK_DGRAM, listen, 53)
+    tcp = bound(socket.SOCK_STREAM, listen, 53)
     yield
     while True:
         r, _, _ = select.select([udp, tcp], [], [], 1)
@@ -200,10 +205,7 @@ def https_serve(c, m, ctx):
 def https(listen, modefile, cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((listen, 443))
-    srv.listen(16)
+    srv = bound(socket.SOCK_STREAM, listen, 443)
     yield
     while True:
         r, _, _ = select.select([srv], [], [], 1)

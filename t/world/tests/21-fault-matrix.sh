@@ -53,6 +53,7 @@ kill9() {
 	local pid
 	pid=$(cat "$TD_DIR/pid")
 	kill -9 "$pid"
+	wait "$pid" 2>/dev/null	# our child: reaped without a "Killed" line
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	rm -f "$TD_DIR/pid"
 }
@@ -114,8 +115,12 @@ else
 	td_mark
 	full_mark=$TD_LOG_MARK
 	# New policies (fetches, writes that fail), then 40 cached answers.
+	# A status request writes waiting policies out: one write each.
 	bad=
-	for d in ${DOMS#* }; do [ "$(td_q "$d")" = "${WANT[$d]}" ] || bad="$bad $d"; done
+	for d in ${DOMS#* }; do
+		[ "$(td_q "$d")" = "${WANT[$d]}" ] || bad="$bad $d"
+		td_ctl status >/dev/null
+	done
 	[ -z "$bad" ] && pass "full: new policies answered from memory" ||
 		fail "full: wrong answers for$bad"
 	td_wait_log 'could not be stored|store lmdb.*(space|full)' 5 &&
@@ -123,7 +128,7 @@ else
 	for _ in $(seq 8); do all_answered "full, cached" >/dev/null; done
 	all_answered "full, after 40 more queries"
 	n=$(td_count 'could not be stored|store lmdb' "$full_mark")
-	# 4 fetched policies: one batch each, so up to 4 write failures.
+	# 4 fetched policies, 4 failed writes.
 	# TODO(issue 19): the store error is logged for every failed write
 	# batch (policyd/sts.c wb_flush(), lib/store_lmdb.c), not once an
 	# interval; sts.c/store are being refactored: expected failure.
@@ -219,10 +224,12 @@ td_grep "domain=$R MTA-STS policy store read failed; answering TEMP, next read i
 	fail "store read failed: retries: $(log_from "$TD_LOG" "$TD_LOG_MARK" | grep 'store read failed' | tail -1)"
 td_stop $N
 # Random data pages: page numbers beyond the file.
-# TODO(issue 19): LMDB follows them into the unmapped end of the map and
-# the daemon dies of SIGBUS at start or at the first read (lib/store_lmdb.c
-# does not check the store, e.g. with a read-only walk, before use); the
-# store code is being refactored: expected failure.
+# TODO(issue 19): the daemon dies at start, of SIGBUS (LMDB follows a
+# page number into the unmapped end of the map) or of LMDB's assertion
+# "mp->mp_upper >= mp->mp_lower" in mdb_node_add(): lib/store_lmdb.c does
+# not check the store before use (a read-only walk, then moving a bad
+# file aside and starting empty); the store code is being refactored:
+# expected failure.
 cp "$TDIR/sts.lmdb.good" "$STORE"
 pages=$(( $(stat -c %s "$STORE") / 4096 ))
 dd if=/dev/urandom of="$STORE" bs=4096 seek=2 count=$((pages - 2)) conv=notrunc 2>/dev/null

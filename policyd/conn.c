@@ -91,7 +91,7 @@ close_why(struct conn *c, enum conn_why why, int err)
 	s->proto->closed(c, why, err);
 	loop_del(s->loop, c->fd);
 	close(c->fd);
-	loop_timer_cancel(s->loop, c->idle_timer);
+	loop_timer_cancel(s->loop, c->timer);
 	list_unlink(s, c);
 	s->nconns--;
 	free(c->out);
@@ -277,12 +277,12 @@ conn_timer(struct loop *l, void *arg)
 	enum conn_why why;
 	uint64_t due = conn_deadline(c, &why);
 
-	c->idle_timer = NULL;
+	c->timer = NULL;
 	if (due <= now) {
 		close_why(c, why, 0);
 		return;
 	}
-	c->idle_timer = loop_timer(l, due - now < period ? due - now : period,
+	c->timer = loop_timer(l, due - now < period ? due - now : period,
 	    conn_timer, c);
 }
 
@@ -305,7 +305,7 @@ conn_new(struct conn_srv *s, int fd)
 		free(c);
 		return;
 	}
-	c->idle_timer = loop_timer(s->loop, (uint64_t)(s->idle_ms < s->request_ms
+	c->timer = loop_timer(s->loop, (uint64_t)(s->idle_ms < s->request_ms
 	    ? s->idle_ms : s->request_ms), conn_timer, c);
 	list_push(s, c);
 	s->nconns++;

@@ -113,7 +113,7 @@ struct conn {
 	uint64_t last_active;
 	uint64_t req_start;		/* first byte of the input in c->in */
 	uint64_t out_since;		/* unsent output's last progress */
-	struct loop_timer *idle_timer;
+	struct loop_timer *timer;
 	struct conn *prev, *next;
 };
 

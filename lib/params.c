@@ -175,6 +175,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "syslog_facility", "mail", cf_check_syslog_facility },
 	{ "max_connections", "1000", cf_check_count },
 	{ "idle_timeout", "300s", cf_check_time },
+	{ "request_timeout", "10s", check_positive_time },
 	{ "query_timeout", "10s", check_positive_time },
 	/* DNS and DANE. */
 	{ "dane_enable", "yes", cf_check_bool },

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	struct conn_srv *conn_srv_new(struct loop *l, int listen_fd,
  *	    const struct conn_proto *p, void *arg, long max_conns,
- *	    long idle_ms);
+ *	    long idle_ms, long request_ms);
  *	void conn_srv_free(struct conn_srv *s);
  *
  *	void conn_reserve(struct conn *c, size_t n);
@@ -12,15 +12,18 @@
  *	int  conn_flush(struct conn *c);
  *	void conn_touch(struct conn *c);
  *	void conn_close(struct conn *c);
+const char *conn_why_str(enum conn_why why);
  *
  * DESCRIPTION
  *	The connection bookkeeping that the socketmap and the policy
  *	delegation servers share; each protocol keeps only its protocol.
  *	conn_srv_new() accepts connections on listen_fd (listen_accept(),
- *	up to 64 a wake-up) and keeps at most max_conns: beyond that a new
- *	connection is closed at once with one warning "NAME connection limit
- *	N reached; closing new connection".  It returns NULL when the loop
- *	cannot watch listen_fd (listen_fd is then still the caller's).
+ *	up to 64 a wake-up) and keeps at most max_conns: at the limit, the
+ *	connection that has been quiet longest (no byte read, no answer
+ *	given) is closed to admit the new one, so that idle or slow clients
+ *	cannot lock Postfix out (its clients reconnect when they need to).
+ *	It returns NULL when the loop cannot watch listen_fd (listen_fd is
+ *	then still the caller's).
  *	conn_srv_free() closes every connection, then listen_fd.
  *
  *	Each connection is one block of p->size bytes, which begins with
@@ -59,14 +62,29 @@
  *	clock, for activity the module does not see (an answer that came
  *	later).
  *
+ *	Slow: every received byte restarts the idle clock, so two more
+ *	bounds keep a slow client from holding its place: a request must
+ *	be whole within request_ms of its first byte (input left in c->in
+ *	while no answer is owed: conn_consume() starts the clock again for
+ *	what remains), and unsent output must make progress within
+ *	request_ms (a client that never reads its replies).
+ *
+ *	Evictions and slow closes are logged by the module, as one warning
+ *	at most every LISTEN_LOG_INTERVAL seconds for each kind and server,
+ *	with the number of connections it covers; the protocols learn the
+ *	reason in closed() and log a single connection at debug level.
+ *
  *	Closing: conn_close() and every close the module decides call
  *	p->closed(c, why, err) once, before c is freed: the protocol logs
  *	why in its own words (the module logs nothing about a single
  *	connection) and frees what it keeps beside c.  why is CONN_EOF (the
  *	client closed, or a read error; c->inlen bytes of a partial request
  *	are left), CONN_WRITE (write error errno err), CONN_FULL (input
- *	buffer full at a read), CONN_IDLE, or CONN_DONE (the
+ *	buffer full at a read), CONN_IDLE, CONN_SLOW (a request not whole
+ *	within request_ms), CONN_STALL (output unread for request_ms),
+ *	CONN_EVICT (closed for a new connection at the limit), or CONN_DONE (the
  *	protocol's own conn_close(), c->closing, or conn_srv_free()).
+ *	conn_why_str() names a reason for log lines.
  *	Callbacks must not touch c after conn_flush() returned -1 or after
  *	conn_close().
  */
@@ -93,11 +111,16 @@ struct conn {
 	int closing;			/* close once output is flushed */
 	/* The module's own. */
 	uint64_t last_active;
-	struct loop_timer *idle_timer;
+	uint64_t req_start;		/* first byte of the input in c->in */
+	uint64_t out_since;		/* unsent output's last progress */
+	struct loop_timer *timer;
 	struct conn *prev, *next;
 };
 
-enum conn_why { CONN_DONE, CONN_EOF, CONN_WRITE, CONN_FULL, CONN_IDLE };
+enum conn_why {
+	CONN_DONE, CONN_EOF, CONN_WRITE, CONN_FULL, CONN_IDLE, CONN_SLOW,
+	CONN_STALL, CONN_EVICT
+};
 
 struct conn_proto {
 	const char *name;		/* "socketmap": in log lines */
@@ -110,7 +133,8 @@ struct conn_proto {
 };
 
 struct conn_srv *conn_srv_new(struct loop *l, int listen_fd,
-    const struct conn_proto *p, void *arg, long max_conns, long idle_ms);
+    const struct conn_proto *p, void *arg, long max_conns, long idle_ms,
+    long request_ms);
 void conn_srv_free(struct conn_srv *s);
 
 void conn_reserve(struct conn *c, size_t n);
@@ -118,5 +142,6 @@ void conn_consume(struct conn *c, size_t n);
 int conn_flush(struct conn *c);
 void conn_touch(struct conn *c);
 void conn_close(struct conn *c);
+const char *conn_why_str(enum conn_why why);
 
 #endif

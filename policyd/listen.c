@@ -274,26 +274,33 @@ listen_unlink(const char *spec)
 		log_debug("unlink %s: %s", spec + 5, strerror(errno));
 }
 
-/*
- * Out of descriptors: one line every LISTEN_LOG_INTERVAL seconds at most,
- * whichever listener meets it.
- */
+int
+log_rate_due(struct log_rate *r, unsigned long *n)
+{
+	struct timespec now;
+
+	r->n++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((r->last.tv_sec != 0 || r->last.tv_nsec != 0)
+	    && now.tv_sec - r->last.tv_sec < LISTEN_LOG_INTERVAL)
+		return 0;
+	*n = r->n;
+	r->last = now;
+	r->n = 0;
+	return 1;
+}
+
+/* Out of descriptors: one line an interval, whichever listener meets it. */
 static void
 log_full(const char *what, int err)
 {
-	static struct timespec last;
-	static unsigned long failures;
-	struct timespec now;
+	static struct log_rate rate;
+	unsigned long n;
 
-	failures++;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (last.tv_sec != 0 && now.tv_sec - last.tv_sec < LISTEN_LOG_INTERVAL)
-		return;
-	log_warn("%s accept: %s; pausing accepts for %d ms (%lu failures "
-	    "since the last message)", what, strerror(err), LISTEN_PAUSE_MS,
-	    failures);
-	last = now;
-	failures = 0;
+	if (log_rate_due(&rate, &n))
+		log_warn("%s accept: %s; pausing accepts for %d ms (%lu failures "
+		    "since the last message)", what, strerror(err),
+		    LISTEN_PAUSE_MS, n);
 }
 
 int

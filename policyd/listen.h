@@ -5,8 +5,10 @@
  *	int listen_open(const char *spec, const char *mode, const char *group,
  *	    const char *owner, const char *qdir, char *err, size_t errlen);
  *	int listen_accept(int lfd, const char *what);
- *	void listen_pause(struct listen_pause *p);
+ *	int log_rate_due(struct log_rate *r, unsigned long *n);
+void listen_pause(struct listen_pause *p);
  *	void listen_pause_cancel(struct listen_pause *p);
+ *	int log_rate_due(struct log_rate *r, unsigned long *n);
  *
  * DESCRIPTION
  *	spec is unix:/PATH, inet:IPV4:PORT or inet:[IPV6]:PORT (already
@@ -44,6 +46,12 @@
  *	These errors are logged at most once every LISTEN_LOG_INTERVAL
  *	seconds, with the number of failures since the previous line.
  *
+ *	log_rate_due() counts one event of a kind that must not log a line
+ *	each (refused or closed connections): it returns 1 when a line is
+ *	due, at most once every LISTEN_LOG_INTERVAL seconds, with *n set to
+ *	the events since the previous line (this one included), else 0.
+ *	A struct log_rate starts zeroed.
+ *
  *	listen_pause() stops watching p->lfd (p->loop and p->lfd set by the
  *	owner, the rest zero) for LISTEN_PAUSE_MS, then watches it again
  *	for input; listen_pause_cancel() cancels a pause in progress (before
@@ -53,12 +61,18 @@
 #define TLSPOL_LISTEN_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "loop.h"
 
 #define LISTEN_FULL		(-2)
 #define LISTEN_PAUSE_MS		100
 #define LISTEN_LOG_INTERVAL	10
+
+struct log_rate {
+	struct timespec last;		/* of the last line; 0: none yet */
+	unsigned long n;		/* events since */
+};
 
 struct listen_pause {
 	struct loop *loop;
@@ -70,6 +84,7 @@ int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
 void listen_unlink(const char *spec);
 int listen_accept(int lfd, const char *what);
+int log_rate_due(struct log_rate *r, unsigned long *n);
 void listen_pause(struct listen_pause *p);
 void listen_pause_cancel(struct listen_pause *p);
 int listen_chroot_link(const char *path, const char *qdir, char *err,

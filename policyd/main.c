@@ -888,13 +888,15 @@ step_services(struct daemon *d, struct startup *su)
 {
 	d->sockmap = sockmap_srv_new(d->loop, d->engine, su->lfd,
 	    config_long(d->cf, "max_connections"),
-	    config_time(d->cf, "idle_timeout") * 1000);
+	    config_time(d->cf, "idle_timeout") * 1000,
+	    config_time(d->cf, "request_timeout") * 1000);
 	if (su->cfd >= 0 && setup_control(d, su) < 0)
 		return -1;
 	if (su->plfd >= 0)
 		d->policy = policy_srv_new(d->loop, su->plfd, su->ib,
 		    config_long(d->cf, "max_connections"),
-		    config_time(d->cf, "policy_idle_timeout") * 1000);
+		    config_time(d->cf, "policy_idle_timeout") * 1000,
+		    config_time(d->cf, "request_timeout") * 1000);
 	if (d->policy != NULL)
 		su->ib = NULL;	/* the server's now */
 	inbound_free(su->ib);

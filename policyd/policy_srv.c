@@ -57,6 +57,12 @@ policy_closed(struct conn *c, enum conn_why why, int err)
 	case CONN_IDLE:
 		log_debug("policy client #%lu: idle, closing", c->id);
 		break;
+	case CONN_SLOW:
+	case CONN_STALL:
+	case CONN_EVICT:	/* conn.c logs these, rate-limited */
+		log_debug("policy client #%lu closed: %s", c->id,
+		    conn_why_str(why));
+		break;
 	case CONN_DONE:
 		break;
 	}
@@ -157,12 +163,13 @@ policy_input(struct conn *c, size_t fresh)
 
 struct policy_srv *
 policy_srv_new(struct loop *l, int lfd, struct inbound *rules, long max_conns,
-    long idle_ms)
+    long idle_ms, long request_ms)
 {
 	struct policy_srv *s = xcalloc(1, sizeof(*s));
 
 	s->rules = rules;
-	s->cs = conn_srv_new(l, lfd, &policy_proto, s, max_conns, idle_ms);
+	s->cs = conn_srv_new(l, lfd, &policy_proto, s, max_conns, idle_ms,
+	    request_ms);
 	if (s->cs == NULL) {
 		free(s);
 		return NULL;

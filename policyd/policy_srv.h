@@ -3,7 +3,8 @@
  *
  * SYNOPSIS
  *	struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
- *	    struct inbound *rules, long max_conns, long idle_ms);
+ *	    struct inbound *rules, long max_conns, long idle_ms,
+ *	    long request_ms);
  *	void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
  *	void policy_srv_free(struct policy_srv *s);
  *
@@ -28,8 +29,10 @@
  *	key=value line at notice level; other answers at debug level.
  *	Connections idle for idle_ms are closed (Postfix keeps idle
  *	connections for up to smtpd_policy_service_max_idle, 300s, and
- *	reconnects transparently).  Beyond max_conns, new connections are
- *	closed at once and logged.
+ *	reconnects transparently); so are connections whose request is not
+ *	whole within request_ms, or whose replies go unread that long.  At
+ *	max_conns, the connection quiet longest is closed to admit a new
+ *	one (conn(3)).
  *
  *	policy_srv_new() and policy_srv_set_rules() take ownership of rules;
  *	set_rules frees the previous set (requests are answered at once, so
@@ -50,7 +53,8 @@
 struct policy_srv;
 
 struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
-    struct inbound *rules, long max_conns, long idle_ms);
+    struct inbound *rules, long max_conns, long idle_ms,
+    long request_ms);
 void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
 void policy_srv_free(struct policy_srv *s);
 struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);

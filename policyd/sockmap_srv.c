@@ -75,6 +75,12 @@ sm_closed(struct conn *c, enum conn_why why, int err)
 	case CONN_IDLE:
 		log_debug("closing idle socketmap connection");
 		break;
+	case CONN_SLOW:
+	case CONN_STALL:
+	case CONN_EVICT:	/* conn.c logs these, rate-limited */
+		log_debug("socketmap connection #%lu closed: %s", c->id,
+		    conn_why_str(why));
+		break;
 	case CONN_DONE:
 		break;
 	}
@@ -253,12 +259,13 @@ sm_input(struct conn *c, size_t fresh)
 
 struct sockmap_srv *
 sockmap_srv_new(struct loop *l, struct engine *e, int lfd, long max_conns,
-    long idle_ms)
+    long idle_ms, long request_ms)
 {
 	struct sockmap_srv *s = xcalloc(1, sizeof(*s));
 
 	s->engine = e;
-	s->cs = conn_srv_new(l, lfd, &sm_proto, s, max_conns, idle_ms);
+	s->cs = conn_srv_new(l, lfd, &sm_proto, s, max_conns, idle_ms,
+	    request_ms);
 	if (s->cs == NULL) {
 		free(s);
 		return NULL;

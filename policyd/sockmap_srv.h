@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	struct sockmap_srv *sockmap_srv_new(struct loop *l, struct engine *e,
- *	    int listen_fd, long max_conns, long idle_ms);
+ *	    int listen_fd, long max_conns, long idle_ms, long request_ms);
  *	void sockmap_srv_free(struct sockmap_srv *s);
  *
  * DESCRIPTION
@@ -14,8 +14,10 @@
  *	closes the connection after one log line (the stream cannot be
  *	resynchronised); a well-framed request the codec refuses gets PERM.
  *	Connections idle for idle_ms are closed (Postfix reconnects
- *	transparently), but never between a request and its reply.  Beyond
- *	max_conns, new connections are closed at once and logged.
+ *	transparently), but never between a request and its reply; so are
+ *	connections whose request is not whole within request_ms, or whose
+ *	replies go unread that long.  At max_conns, the connection quiet
+ *	longest is closed to admit a new one (conn(3)).
  */
 #ifndef TLSPOL_SOCKMAP_SRV_H
 #define TLSPOL_SOCKMAP_SRV_H
@@ -26,7 +28,8 @@
 struct sockmap_srv;
 
 struct sockmap_srv *sockmap_srv_new(struct loop *l, struct engine *e,
-    int listen_fd, long max_conns, long idle_ms);
+    int listen_fd, long max_conns, long idle_ms,
+    long request_ms);
 void sockmap_srv_free(struct sockmap_srv *s);
 
 #endif

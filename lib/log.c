@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -152,4 +153,30 @@ log_safe(const char *s, size_t len, char *buf, size_t buflen)
 	}
 	buf[i] = '\0';
 	return buf;
+}
+
+int
+log_limit_ok_at(struct log_limit *ll, long long now_ms, long interval_ms,
+    unsigned long *held)
+{
+	if (ll->started && now_ms < ll->next_ms) {
+		ll->held++;
+		return 0;
+	}
+	ll->started = 1;
+	ll->next_ms = now_ms + interval_ms;
+	if (held != NULL)
+		*held = ll->held;
+	ll->held = 0;
+	return 1;
+}
+
+int
+log_limit_ok(struct log_limit *ll, long interval_ms, unsigned long *held)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return log_limit_ok_at(ll, (long long)ts.tv_sec * 1000
+	    + ts.tv_nsec / 1000000, interval_ms, held);
 }

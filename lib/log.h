@@ -10,6 +10,8 @@
  *	log_err(fmt, ...) log_warn(...) log_notice(...) log_info(...) log_debug(...)
  *	LOG_ENABLED(level)
  *	const char *log_safe(const char *s, size_t len, char *buf, size_t buflen);
+ *	int  log_limit_ok(struct log_limit *ll, long interval_ms,
+ *	         unsigned long *held);
  *
  * DESCRIPTION
  *	One ladder for every program: err (the program cannot do what was
@@ -59,6 +61,24 @@ const char *log_level_name(int level);
 void log_msg(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *log_safe(const char *s, size_t len, char *buf, size_t buflen);
+
+/*
+ * A rate limit for a repeated log line: log_limit_ok() is 1 when the line
+ * may be written now (at most one per interval_ms), with *held set to the
+ * number of lines held back since the last one written; 0 when it is held
+ * back (and counted).  log_limit_ok_at() takes the time (milliseconds of
+ * any monotonic clock) for tests; log_limit_ok() reads CLOCK_MONOTONIC.
+ * A zeroed struct log_limit is ready for use.
+ */
+struct log_limit {
+	long long next_ms;
+	unsigned long held;
+	int started;
+};
+
+int log_limit_ok_at(struct log_limit *ll, long long now_ms, long interval_ms,
+    unsigned long *held);
+int log_limit_ok(struct log_limit *ll, long interval_ms, unsigned long *held);
 
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -22,6 +22,17 @@
  * process that grew the map shows up as MDB_MAP_RESIZED, after which
  * we adopt the size recorded in the environment.
  *
+ * Damage: LMDB trusts the page numbers in its file, so a damaged file
+ * (a bad disk, a foreign writer) makes a reader fault or abort.  A writer
+ * opening an existing data file first walks it in a child process
+ * (lm_verify); a file that does not read back is moved aside and the
+ * store starts empty (its policies are fetched again), logged at error.
+ * The walk touches every page once: tens of milliseconds per 100,000
+ * policies at start-up.
+ *
+ * A read-only file system: the writer opens the file read-only without
+ * the lock file and fails (and logs, once a minute) every write.
+ *
  * Stale reader slots left by killed readers (tlsmap) are cleared at
  * open by the writer.  An environment must not be used across fork():
  * a child opens its own.
@@ -29,6 +40,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -45,6 +59,7 @@
 #define LM_DBNAME	"sts-policy"
 #define LM_KEYMAX	511		/* LMDB's default key limit */
 #define LM_TRIES	8		/* write retries after a resize */
+#define LM_WRITE_LOG_MS	60000		/* a failed write: a line a minute */
 
 struct lm {
 	MDB_env *env;
@@ -52,6 +67,8 @@ struct lm {
 	MDB_txn *rtxn;			/* reset between lookups, or NULL */
 	char *path;			/* for log lines */
 	uint64_t map_max;
+	int readonly_fs;		/* opened read-only: the file system is */
+	struct log_limit write_log;	/* failed writes: a line a minute */
 };
 
 static void
@@ -101,6 +118,114 @@ lm_cloexec(MDB_env *env)
 	return 0;
 }
 
+/*
+ * Walk every record of an existing environment in a child process, read
+ * only and without the lock file: LMDB trusts the page numbers it finds,
+ * so a damaged file (bad disk, a foreign writer) makes a reader fault
+ * (SIGBUS past the end of the file) or abort on an assertion.  The child
+ * takes that; the caller learns 0 (sound, or nothing there yet) or -1
+ * with the reason in why.  Only for a file lm_is_lmdb() recognises.
+ */
+static int
+lm_verify(const char *path, unsigned int flags, size_t map_size, char *why,
+    size_t whylen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+	pid_t pid;
+	int rc, status;
+
+	if ((pid = fork()) < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		rc = mdb_env_create(&env);
+		if (rc == 0)
+			rc = mdb_env_set_mapsize(env, map_size);
+		if (rc == 0)
+			rc = mdb_env_set_maxdbs(env, 4);
+		if (rc == 0)
+			rc = mdb_env_open(env, path, (flags & MDB_NOSUBDIR)
+			    | MDB_RDONLY | MDB_NOLOCK, 0600);
+		if (rc == 0)
+			rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+		if (rc == 0 && (rc = mdb_dbi_open(txn, LM_DBNAME, 0, &dbi))
+		    == MDB_NOTFOUND)
+			_exit(0);	/* never written: nothing to check */
+		if (rc == 0)
+			rc = mdb_cursor_open(txn, dbi, &c);
+		while (rc == 0)
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		_exit(rc == MDB_NOTFOUND ? 0 : 10);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, whylen, "reading it ends in signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(why, whylen, "it does not read back (LMDB error)");
+	return -1;
+}
+
+/*
+ * Does the file start with an LMDB meta page (its magic after the page
+ * header)?  Only such a file is walked and, when damaged, moved aside:
+ * anything else may be another program's file named by mistake, and the
+ * real open refuses it with its own message.
+ */
+static int
+lm_is_lmdb(const char *path)
+{
+	unsigned char head[24];
+	uint32_t magic;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(head))
+		return 0;
+	memcpy(&magic, head + 16, sizeof(magic));
+	return magic == 0xBEEFC0DEu;
+}
+
+/*
+ * A damaged store is moved aside (PATH.damaged-TIME, for the admin to
+ * look at), with its lock file removed, so that the daemon starts with an
+ * empty one and fetches policies again instead of crashing at every
+ * start.  Only for a data file (MDB_NOSUBDIR), as tlspolicyd uses.
+ */
+static int
+lm_set_aside(const char *path, const char *why, char *err, size_t errlen)
+{
+	char aside[4096], lock[4096];
+
+	snprintf(aside, sizeof(aside), "%s.damaged-%lld", path,
+	    (long long)time(NULL));
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	if (rename(path, aside) < 0) {
+		snprintf(err, errlen, "store lmdb:%s: damaged (%s), and moving "
+		    "it aside failed: %s", path, why, strerror(errno));
+		return -1;
+	}
+	(void)unlink(lock);
+	log_err("store lmdb:%s: damaged (%s): moved to %s; starting with an "
+	    "empty store, policies are fetched again", path, why, aside);
+	return 0;
+}
+
 static void *
 lm_open(const char *path, const struct store_options *opt, char *err,
     size_t errlen)
@@ -109,6 +234,7 @@ lm_open(const char *path, const struct store_options *opt, char *err,
 	struct stat st;
 	unsigned int flags = MDB_NOTLS;
 	const char *what;
+	char why[128];
 	int rc, dead;
 
 	if (*path == '\0') {
@@ -119,6 +245,11 @@ lm_open(const char *path, const struct store_options *opt, char *err,
 		flags |= MDB_NOSUBDIR;	/* PATH is the data file */
 	if (opt->readonly)
 		flags |= MDB_RDONLY;
+	else if ((flags & MDB_NOSUBDIR) && S_ISREG(st.st_mode) && lm_is_lmdb(path)
+	    && lm_verify(path, flags, opt->map_size ? opt->map_size
+	    : STORE_MAP_SIZE_DEF, why, sizeof(why)) < 0
+	    && lm_set_aside(path, why, err, errlen) < 0)
+		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->path = xstrdup(path);
 	l->map_max = opt->map_max ? opt->map_max : STORE_MAP_MAX_DEF;
@@ -133,15 +264,38 @@ lm_open(const char *path, const struct store_options *opt, char *err,
 	if ((rc = mdb_env_set_maxdbs(l->env, 4)) != 0)
 		goto fail;
 	what = "open";
-	if ((rc = mdb_env_open(l->env, path, flags, 0600)) != 0)
+	rc = mdb_env_open(l->env, path, flags, 0600);
+	if (rc == EROFS && !(flags & MDB_RDONLY)) {
+		/*
+		 * A read-only file system: read the policies it holds
+		 * (without the lock file, which cannot be written; this
+		 * process is the store's only writer), and log failed
+		 * writes, once a minute, until a restart on a writable one.
+		 */
+		mdb_env_close(l->env);
+		l->env = NULL;
+		if ((rc = mdb_env_create(&l->env)) != 0
+		    || (rc = mdb_env_set_mapsize(l->env, opt->map_size
+		    ? opt->map_size : STORE_MAP_SIZE_DEF)) != 0
+		    || (rc = mdb_env_set_maxdbs(l->env, 4)) != 0)
+			goto fail;
+		flags |= MDB_RDONLY | MDB_NOLOCK;
+		rc = mdb_env_open(l->env, path, flags, 0600);
+		l->readonly_fs = 1;
+		if (rc == 0)
+			log_err("store lmdb:%s: read-only file system: stored "
+			    "policies are read, new ones are not written until "
+			    "a restart on a writable one", path);
+	}
+	if (rc != 0)
 		goto fail;
 	what = "set close-on-exec";
 	if ((rc = lm_cloexec(l->env)) != 0)
 		goto fail;
-	if (!opt->readonly)
+	if (!(flags & MDB_RDONLY))
 		(void)mdb_reader_check(l->env, &dead);
 	what = "open table " LM_DBNAME;
-	if ((rc = lm_open_dbi(l, opt->readonly)) != 0)
+	if ((rc = lm_open_dbi(l, (flags & MDB_RDONLY) != 0)) != 0)
 		goto fail;
 	return l;
 
@@ -247,6 +401,7 @@ lm_write(struct lm *l, const char *what, const char *key,
     int (*op)(struct lm *, MDB_txn *, void *), void *arg)
 {
 	MDB_txn *txn;
+	unsigned long held;
 	int rc = 0;
 
 	for (int tries = 0; tries < LM_TRIES; tries++) {
@@ -265,8 +420,11 @@ lm_write(struct lm *l, const char *what, const char *key,
 	}
 	if (rc == 0)
 		return 0;
-	log_err("store lmdb:%s: %s%s%s: %s", l->path, what, key ? " " : "",
-	    key ? key : "", mdb_strerror(rc));
+	if (log_limit_ok(&l->write_log, LM_WRITE_LOG_MS, &held))
+		log_err("store lmdb:%s: %s%s%s: %s (%lu failed writes not "
+		    "logged before this one)", l->path, what, key ? " " : "",
+		    key ? key : "", l->readonly_fs ? "read-only file system"
+		    : mdb_strerror(rc), held);
 	return -1;
 }
 

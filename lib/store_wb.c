@@ -10,6 +10,8 @@
 
 struct store_wb {
 	struct store *store;
+	struct log_limit failed_log;	/* one line a minute while writes fail */
+	size_t failed;			/* records not stored since that line */
 	struct store_entry *e;		/* STORE_WB_MAX slots, when used */
 	size_t n;
 };
@@ -43,9 +45,18 @@ store_wb_flush(struct store_wb *wb)
 	if (n > 0)
 		log_info("stored %ld MTA-STS policy record%s in one write", n,
 		    n == 1 ? "" : "s");
-	if (n < (long)wb->n)
-		log_err("%zu MTA-STS policy records could not be stored; the "
-		    "policies apply until restart", wb->n - (n < 0 ? 0 : n));
+	if (n < (long)wb->n) {
+		unsigned long held;
+
+		wb->failed += wb->n - (n < 0 ? 0 : n);
+		if (log_limit_ok(&wb->failed_log, STORE_WB_LOG_MS, &held)) {
+			log_err("%zu MTA-STS policy records could not be stored "
+			    "(%lu failed writes not logged before this one); "
+			    "the policies apply until restart", wb->failed,
+			    held);
+			wb->failed = 0;
+		}
+	}
 	for (size_t i = 0; i < wb->n; i++)
 		store_entry_clear(&wb->e[i]);
 	wb->n = 0;

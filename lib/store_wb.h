@@ -28,6 +28,11 @@
  *	are store_get() and store_del() that see the waiting entries
  *	first.  store_wb_free() writes out what waits.  No event loop
  *	here: the owner decides when.
+ *
+ *	A write that fails (disk full, read-only file system) is logged at
+ *	most once every STORE_WB_LOG_MS, with the number of records not
+ *	stored and of failed writes held back since the last line; the
+ *	policies keep applying from memory, and the next write tries again.
  */
 #ifndef TLSPOL_STORE_WB_H
 #define TLSPOL_STORE_WB_H
@@ -37,6 +42,7 @@
 #include "store.h"
 
 #define STORE_WB_MAX	128	/* entries waiting, at most */
+#define STORE_WB_LOG_MS	60000	/* a failed write is logged once a minute */
 
 struct store_wb;
 

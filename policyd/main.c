@@ -527,9 +527,19 @@ setup_state_dir(const char *dir, const struct passwd *pw)
 	}
 	if (pw != NULL
 	    && fchownat(fd, "", pw->pw_uid, pw->pw_gid, AT_EMPTY_PATH) < 0) {
-		log_err("cannot chown state directory %s: %s", dir, strerror(errno));
-		close(fd);
-		return -1;
+		struct stat st;
+
+		/* A read-only file system with the directory already the
+		 * user's: run on, the store reads and logs failed writes. */
+		if (errno != EROFS || fstat(fd, &st) < 0
+		    || st.st_uid != pw->pw_uid) {
+			log_err("cannot chown state directory %s: %s", dir,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		log_warn("state directory %s is on a read-only file system",
+		    dir);
 	}
 	return fd;
 }

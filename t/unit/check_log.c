@@ -92,6 +92,31 @@ START_TEST(test_facility_parse)
 }
 END_TEST
 
+START_TEST(test_limit)
+{
+	struct log_limit ll = { 0 };
+	unsigned long held = 99;
+
+	/* The first line passes; more within the interval are held back
+	 * and counted; the next one after it passes with that count. */
+	ck_assert_int_eq(log_limit_ok_at(&ll, 1000, 60000, &held), 1);
+	ck_assert_uint_eq(held, 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(log_limit_ok_at(&ll, 1000 + i * 1000, 60000,
+		    &held), 0);
+	ck_assert_int_eq(log_limit_ok_at(&ll, 60999, 60000, &held), 0);
+	ck_assert_int_eq(log_limit_ok_at(&ll, 61000, 60000, &held), 1);
+	ck_assert_uint_eq(held, 6);
+	ck_assert_int_eq(log_limit_ok_at(&ll, 61001, 60000, &held), 0);
+	ck_assert_int_eq(log_limit_ok_at(&ll, 200000, 60000, &held), 1);
+	ck_assert_uint_eq(held, 1);
+	/* A clock that starts at 0 or below still passes the first line. */
+	memset(&ll, 0, sizeof(ll));
+	ck_assert_int_eq(log_limit_ok_at(&ll, -5, 1000, NULL), 1);
+	ck_assert_int_eq(log_limit_ok_at(&ll, -4, 1000, NULL), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -103,6 +128,7 @@ main(void)
 	tcase_add_test(tc, test_journal_prefix);
 	tcase_add_test(tc, test_plain_stderr);
 	tcase_add_test(tc, test_facility_parse);
+	tcase_add_test(tc, test_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

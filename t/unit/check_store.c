@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/wait.h>
 
 #include <check.h>
@@ -753,6 +754,50 @@ START_TEST(test_persistence)
 }
 END_TEST
 
+
+/*
+ * A data file whose pages after the two meta pages are damaged: LMDB
+ * would fault or abort on the first read.  Opening it for writing moves
+ * it aside (PATH.damaged-TIME) and starts empty; a read-only open (tlsmap)
+ * moves nothing.
+ */
+START_TEST(test_damaged_set_aside)
+{
+	struct store *s = open_ok(spec, NULL);
+	char d[32], aside[256] = "";
+	struct stat st;
+	FILE *f;
+	DIR *dir;
+	struct dirent *de;
+
+	for (int n = 0; n < 300; n++) {
+		snprintf(d, sizeof(d), "d%d.example", n);
+		put_n(s, d, n);
+	}
+	store_close(s);
+	ck_assert_int_eq(stat(dbfile, &st), 0);
+	f = fopen(dbfile, "r+");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 2 * 4096, SEEK_SET), 0);
+	for (long i = 2 * 4096; i < st.st_size; i++)
+		fputc((int)((i * 2654435761u) >> 13) & 0xff, f);
+	fclose(f);
+
+	s = open_ok(spec, NULL);
+	ck_assert_uint_eq(store_count(s), 0);
+	put_n(s, "after.example", 1);
+	assert_stored(s, "after.example", 1);
+	store_close(s);
+	dir = opendir(tmpdir);
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, "sts.lmdb.damaged-", 17) == 0)
+			snprintf(aside, sizeof(aside), "%s", de->d_name);
+	closedir(dir);
+	ck_assert_str_ne(aside, "");
+}
+END_TEST
+
 /* Writes raw values with LMDB itself, bypassing the store. */
 static void
 raw_put(const char *key, const void *val, size_t len)
@@ -1145,6 +1190,7 @@ store_suite(void)
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_corrupt_values);
+	tcase_add_test(tc, test_damaged_set_aside);
 	tcase_add_test(tc, test_map_growth);
 	tcase_add_test(tc, test_reader_sees_growth);
 	suite_add_tcase(s, tc);

@@ -119,8 +119,9 @@ lm_cloexec(MDB_env *env)
 }
 
 /*
- * Walk every record of an existing environment in a child process, read
- * only and without the lock file: LMDB trusts the page numbers it finds,
+ * Walk every record of an existing environment in a child process,
+ * without the lock file, and try (without committing) to add a record:
+ * LMDB trusts the page numbers and page headers it finds,
  * so a damaged file (bad disk, a foreign writer) makes a reader fault
  * (SIGBUS past the end of the file) or abort on an assertion.  The child
  * takes that; the caller learns 0 (sound, or nothing there yet) or -1
@@ -148,19 +149,39 @@ lm_verify(const char *path, unsigned int flags, size_t map_size, char *why,
 			rc = mdb_env_set_mapsize(env, map_size);
 		if (rc == 0)
 			rc = mdb_env_set_maxdbs(env, 4);
+		/* Without the lock file: nobody else has it open yet. */
 		if (rc == 0)
 			rc = mdb_env_open(env, path, (flags & MDB_NOSUBDIR)
-			    | MDB_RDONLY | MDB_NOLOCK, 0600);
+			    | MDB_NOLOCK, 0600);
 		if (rc == 0)
-			rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-		if (rc == 0 && (rc = mdb_dbi_open(txn, LM_DBNAME, 0, &dbi))
-		    == MDB_NOTFOUND)
-			_exit(0);	/* never written: nothing to check */
+			rc = mdb_txn_begin(env, NULL, 0, &txn);
+		/* Creating the table (never committed) is a write too. */
+		if (rc == 0)
+			rc = mdb_dbi_open(txn, LM_DBNAME, MDB_CREATE, &dbi);
 		if (rc == 0)
 			rc = mdb_cursor_open(txn, dbi, &c);
 		while (rc == 0)
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		_exit(rc == MDB_NOTFOUND ? 0 : 10);
+		if (rc != MDB_NOTFOUND)
+			_exit(10);
+		/*
+		 * And a trial write, never committed: a damaged page that
+		 * reads back may still fail LMDB's checks when a record is
+		 * added (an assertion, which aborts).
+		 */
+		rc = 0;
+		for (int i = 0; i < 5 && (rc == 0 || rc == MDB_KEYEXIST); i++) {
+			char key[32];	/* spread over the key space */
+
+			k.mv_size = (size_t)snprintf(key, sizeof(key),
+			    "%c.verify.invalid", "0am.z"[i]);
+			k.mv_data = key;
+			v.mv_size = 1;
+			v.mv_data = key;
+			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+		}
+		mdb_txn_abort(txn);
+		_exit(rc == 0 || rc == MDB_KEYEXIST ? 0 : 11);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {

@@ -27,8 +27,8 @@
  * opening an existing data file first walks it in a child process
  * (lm_verify); a file that does not read back is moved aside and the
  * store starts empty (its policies are fetched again), logged at error.
- * The walk touches every page once: tens of milliseconds per 100,000
- * policies at start-up.
+ * The walk touches every page once: about 0.1 s at start-up for a
+ * million stored policies (measured with bench/stsfill).
  *
  * A read-only file system: the writer opens the file read-only without
  * the lock file and fails (and logs, once a minute) every write.

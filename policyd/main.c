@@ -6,9 +6,11 @@
  *	opened before the privilege drop (sockets, state directory, fetcher
  *	files); detach; privileges (drop, then the state directory and the
  *	policy store as the service user); the sources (engine, resolver,
- *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP reloads the
- *	override table (a bad table leaves the old one in force); SIGTERM
- *	and SIGINT stop.  See tlspolicyd(8).
+ *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP
+ *	and the control command "reload" reload the override table and the
+ *	inbound rules (both or neither: a bad file leaves the old ones in
+ *	force), with RELOADING=1 and READY=1 for systemd; SIGTERM and SIGINT
+ *	stop.  See tlspolicyd(8).
  */
 #include "config.h"
 
@@ -61,6 +63,7 @@ struct daemon {
 	int64_t clock_offset;		/* clock_control: seconds added */
 	time_t started;
 	struct policy_srv *policy;
+	size_t inbound_rules;		/* in force, for STATUS= */
 	int sigfd;
 };
 
@@ -98,33 +101,107 @@ load_overrides(const struct config *cf, char *err, size_t errlen)
 	return overrides_load(path, err, errlen);
 }
 
-/* Reload the tables; on failure keep the old ones and say why in err. */
-static int
-reload(struct daemon *d, char *err, size_t errlen)
+/*
+ * Tell the service manager (NOTIFY_SOCKET) the daemon's state; a no-op
+ * without systemd.  STATUS= carries the counts an admin checks after a
+ * reload: overrides, inbound rules, MTA-STS policies cached.
+ */
+static void
+notify_state(struct daemon *d, const char *state)
 {
-	struct overrides *o = load_overrides(d->cf, err, errlen);
+#ifdef HAVE_SYSTEMD
+	struct sts_stat ss;
+	struct timespec ts;
 
-	if (d->policy)
-		policy_srv_reload(d->policy, config_get(d->cf, "inbound_rules_file"));
-	if (o == NULL) {
-		log_err("reload failed, keeping the previous table: %s", err);
+	memset(&ss, 0, sizeof(ss));
+	if (engine_sts(d->engine))
+		sts_status(engine_sts(d->engine), &ss);
+	if (strcmp(state, "RELOADING=1") == 0) {
+		/* sd_notify(3): a reload names the monotonic time it began. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL
+		    + (unsigned long long)ts.tv_nsec / 1000);
+		return;
+	}
+	sd_notifyf(0, "%s\nSTATUS=%zu overrides, %zu inbound rules, %lu MTA-STS "
+	    "policies cached", state,
+	    overrides_count(engine_overrides(d->engine)), d->inbound_rules,
+	    ss.domains);
+#else
+	(void)d;
+	(void)state;
+#endif
+}
+
+/*
+ * Load the new override table and, with the policy service, the new
+ * inbound rules; install both, or neither.  On failure the tables in
+ * force stay and err says why ("FILE:LINE: message"); on success err
+ * has the counts.
+ */
+static int
+reload_tables(struct daemon *d, char *err, size_t errlen)
+{
+	char ierr[512] = "";
+	struct overrides *o = load_overrides(d->cf, err, errlen);
+	struct inbound *ib = NULL;
+
+	if (d->policy != NULL && (ib = policy_rules_load(config_get(d->cf,
+	    "inbound_rules_file"), ierr, sizeof(ierr))) == NULL) {
+		if (o != NULL)
+			snprintf(err, errlen, "%s", ierr);
+		else
+			snprintf(err + strlen(err), errlen - strlen(err), "; %s",
+			    ierr);
+	}
+	if (o == NULL || (d->policy != NULL && ib == NULL)) {
+		overrides_free(o);
+		inbound_free(ib);
 		return -1;
 	}
 	engine_set_overrides(d->engine, o);
-	log_notice("reloaded: %zu overrides", overrides_count(o));
-	snprintf(err, errlen, "reloaded: %zu overrides", overrides_count(o));
+	if (ib != NULL) {
+		d->inbound_rules = inbound_count(ib);
+		policy_srv_set_rules(d->policy, ib);
+		snprintf(err, errlen, "reloaded: %zu overrides, %zu inbound rules",
+		    overrides_count(o), d->inbound_rules);
+	} else {
+		snprintf(err, errlen, "reloaded: %zu overrides", overrides_count(o));
+	}
 	return 0;
+}
+
+/*
+ * Reload (SIGHUP, tlsmap reload, so systemctl reload): the service
+ * manager hears RELOADING=1, then READY=1 with the counts.  Returns -1
+ * when the reload was refused, with the reason in err.
+ */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
+{
+	int rc;
+
+	notify_state(d, "RELOADING=1");
+	if ((rc = reload_tables(d, err, errlen)) < 0)
+		log_err("reload failed, keeping the previous tables: %s",
+		    err);
+	else
+		log_notice("%s", err);
+	notify_state(d, "READY=1");
+	return rc;
 }
 
 static void
 ctl_reload(struct ctl_req *r, int argc, char **argv, void *arg)
 {
-	char msg[512];
+	char msg[1100];
 	int ok = reload(arg, msg, sizeof(msg)) == 0;
 
 	(void)argc;
 	(void)argv;
-	ctl_printf(r, "%s\n", msg);
+	ctl_printf(r, "%s%s\n", ok ? "" : "reload failed, nothing changed: ",
+	    msg);
 	ctl_end(r, ok);
 }
 
@@ -469,7 +546,8 @@ on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP: {
-			char err[512];
+			char err[1100];
+			log_notice("reloading on SIGHUP");
 			reload(d, err, sizeof(err));
 			break;
 		}
@@ -907,8 +985,10 @@ step_services(struct daemon *d, struct startup *su)
 		    config_long(d->cf, "max_connections"),
 		    config_time(d->cf, "policy_idle_timeout") * 1000,
 		    config_time(d->cf, "request_timeout") * 1000);
-	if (d->policy != NULL)
+	if (d->policy != NULL) {
+		d->inbound_rules = inbound_count(su->ib);
 		su->ib = NULL;	/* the server's now */
+	}
 	inbound_free(su->ib);
 	su->ib = NULL;
 	d->started = time(NULL);
@@ -927,9 +1007,7 @@ run(struct daemon *d)
 	log_notice("started: socketmap %s, %zu overrides",
 	    config_get(d->cf, "socketmap_listen"),
 	    overrides_count(engine_overrides(d->engine)));
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-#endif
+	notify_state(d, "READY=1");
 	if (loop_run(d->loop) < 0)
 		return 1;
 	/* Sockets vanish with the daemon (after the privilege drop this may

@@ -193,21 +193,6 @@ policy_rules_load(const char *path, char *err, size_t errlen)
 }
 
 void
-policy_srv_reload(struct policy_srv *s, const char *path)
-{
-	char err[512];
-	struct inbound *ib = policy_rules_load(path, err, sizeof(err));
-
-	if (ib == NULL) {
-		log_err("inbound rules reload failed, keeping the previous "
-		    "rules: %s", err);
-		return;
-	}
-	policy_srv_set_rules(s, ib);
-	log_notice("reloaded: %zu inbound rules", inbound_count(ib));
-}
-
-void
 policy_srv_free(struct policy_srv *s)
 {
 	if (s == NULL)

@@ -10,7 +10,6 @@
  *
  *	struct inbound *policy_rules_load(const char *path, char *err,
  *	    size_t errlen);
- *	void policy_srv_reload(struct policy_srv *s, const char *path);
  *
  * DESCRIPTION
  *	Accepts Postfix smtpd(8) connections on listen_fd and answers each
@@ -40,9 +39,9 @@
  *
  *	policy_rules_load() loads the rules file named by inbound_rules_file:
  *	an empty path gives no rules (every request DUNNO); a named file must
- *	exist and be valid, else NULL with "FILE:LINE: message" in err.
- *	policy_srv_reload() does that on SIGHUP and installs the result; on
- *	failure it logs the error and keeps the rules in force.
+ *	exist and be valid, else NULL with "FILE:LINE: message" in err.  The
+ *	daemon's reload (main.c) loads with it and installs the result with
+ *	policy_srv_set_rules() only when every table loaded.
  */
 #ifndef TLSPOL_POLICY_SRV_H
 #define TLSPOL_POLICY_SRV_H
@@ -58,6 +57,5 @@ struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
 void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
 void policy_srv_free(struct policy_srv *s);
 struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
-void policy_srv_reload(struct policy_srv *s, const char *path);
 
 #endif

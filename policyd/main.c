@@ -82,7 +82,8 @@ usage(void)
 	    "usage: tlspolicyd [-f] [-c config_file] [-v]\n"
 	    "       tlspolicyd -n [-c config_file]   (settings that differ from defaults)\n"
 	    "       tlspolicyd -d                    (all defaults)\n"
-	    "       tlspolicyd -V                    (version)\n");
+	    "       tlspolicyd -V                    (version)\n"
+	    "       tlspolicyd -x [-c config_file]   (remove a stopped daemon's sockets)\n");
 	exit(1);
 }
 
@@ -743,17 +744,39 @@ struct startup {
 };
 
 /*
+ * -x, once the daemon stopped (the unit's ExecStopPost=, as root): remove
+ * the unix sockets it listened on and the chroot link it made, which the
+ * daemon itself, no longer root, may lack the rights to remove.  Sockets
+ * a daemon still listens on stay (exit 1).
+ */
+static int
+remove_sockets(const struct config *cf)
+{
+	static const char *const names[] = {
+		"socketmap_listen", "policy_listen", "control_listen"
+	};
+	const char *qdir = config_get(cf, "postfix_queue_directory");
+
+	/* The control socket is for tlsmap: it has no chroot link. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (listen_remove_stale(config_get(cf, names[i]),
+		    i < 2 ? qdir : "") < 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The command line, and the configuration file it names.  Returns the
  * exit code for -V, -d, -n and errors, or -1 to go on.
  */
 static int
 options(int argc, char **argv, struct daemon *d, struct startup *su)
 {
-	int ch, print_set = 0, print_defaults = 0, verbose = 0;
+	int ch, print_set = 0, print_defaults = 0, verbose = 0, remove = 0;
 	char err[512];
 
 	d->cf_path = DEF_CONFIG_FILE;
-	while ((ch = getopt(argc, argv, "c:fndvVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fndvVhx")) != -1) {
 		switch (ch) {
 		case 'V':
 			printf("tlspolicyd %s\n", PACKAGE_VERSION);
@@ -772,6 +795,9 @@ options(int argc, char **argv, struct daemon *d, struct startup *su)
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 'x':
+			remove = 1;
 			break;
 		default:
 			usage();
@@ -800,6 +826,8 @@ options(int argc, char **argv, struct daemon *d, struct startup *su)
 		config_print(stdout, d->cf, 1);
 		return 0;
 	}
+	if (remove)
+		return remove_sockets(d->cf);
 	su->level = verbose ? LOG_LVL_DEBUG
 	    : log_level_parse(config_get(d->cf, "log_level"));
 	return -1;

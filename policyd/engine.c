@@ -312,30 +312,35 @@ engine_stats(const struct engine *e)
 	return &e->stats;
 }
 
+const char *const engine_source_names[ANS_SOURCES] = {
+	"override", "dane", "mta-sts", "mx-rule", "default", "error", "none"
+};
+const char *const engine_result_names[ANS_RESULTS] = {
+	"ok", "notfound", "temp", "perm"
+};
+
+unsigned long
+engine_answers(const struct engine_stats *st, int source, int result)
+{
+	unsigned long n = 0;
+
+	for (int s = 0; s < ANS_SOURCES; s++)
+		for (int r = 0; r < ANS_RESULTS; r++)
+			if ((source < 0 || s == source) && (result < 0 || r == result))
+				n += st->answers[s][r];
+	return n;
+}
+
 static void
 count_answer(struct engine_stats *st, const struct answer *a)
 {
+	int s = 0, r = a->status == SM_OK ? ANS_OK : a->status == SM_NOTFOUND
+	    ? ANS_NOTFOUND : a->status == SM_PERM ? ANS_PERM : ANS_TEMP;
+
+	while (s < ANS_NONE && strcmp(a->source, engine_source_names[s]) != 0)
+		s++;
 	st->queries++;
-	switch (a->status) {
-	case SM_OK: st->ok++; break;
-	case SM_NOTFOUND: st->notfound++; break;
-	case SM_TEMP: case SM_TIMEOUT: st->temp++; break;
-	case SM_PERM: st->perm++; break;
-	}
-	if (strcmp(a->source, "override") == 0)
-		st->by_override++;
-	else if (strcmp(a->source, "dane") == 0)
-		st->by_dane++;
-	else if (strcmp(a->source, "mta-sts") == 0)
-		st->by_sts++;
-	else if (strcmp(a->source, "mx-rule") == 0)
-		st->by_mx_rule++;
-	else if (strcmp(a->source, "default") == 0)
-		st->by_default++;
-	else if (strcmp(a->source, "error") == 0)
-		st->by_error++;
-	else
-		st->by_none++;
+	st->answers[s][r]++;
 }
 
 static void

@@ -43,6 +43,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics_srv.h"
 #include "domain.h"
 #include "overrides.h"
 #include "params.h"
@@ -64,6 +65,8 @@ struct daemon {
 	time_t started;
 	struct policy_srv *policy;
 	size_t inbound_rules;		/* in force, for STATUS= */
+	struct metrics_srv *metrics;
+	struct metrics_src msrc;	/* what the metrics read */
 	int sigfd;
 };
 
@@ -184,7 +187,12 @@ reload(struct daemon *d, char *err, size_t errlen)
 	int rc;
 
 	notify_state(d, "RELOADING=1");
-	if ((rc = reload_tables(d, err, errlen)) < 0)
+	rc = reload_tables(d, err, errlen);
+	if (rc < 0)
+		d->msrc.reloads_failed++;
+	else
+		d->msrc.reloads_ok++;
+	if (rc < 0)
 		log_err("reload failed, keeping the previous tables: %s",
 		    err);
 	else
@@ -395,6 +403,10 @@ setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 
+/* Answers of one result, or of one source: sums of engine_stats. */
+#define RESULT(res)	engine_answers(st, -1, (res))
+#define SOURCE(src)	engine_answers(st, (src), -1)
+
 static void
 ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 {
@@ -421,13 +433,17 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "version", PACKAGE_VERSION, "uptime", (json_int_t)uptime,
 		    "overrides", (json_int_t)overrides_count(engine_overrides(d->engine)),
 		    "answers", "total", (json_int_t)st->queries,
-		    "ok", (json_int_t)st->ok, "notfound", (json_int_t)st->notfound,
-		    "temp", (json_int_t)st->temp, "perm", (json_int_t)st->perm,
-		    "sources", "override", (json_int_t)st->by_override,
-		    "dane", (json_int_t)st->by_dane, "mta-sts", (json_int_t)st->by_sts,
-		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error,
-		    "mx-rule", (json_int_t)st->by_mx_rule,
-		    "default", (json_int_t)st->by_default);
+		    "ok", (json_int_t)RESULT(ANS_OK),
+		    "notfound", (json_int_t)RESULT(ANS_NOTFOUND),
+		    "temp", (json_int_t)RESULT(ANS_TEMP),
+		    "perm", (json_int_t)RESULT(ANS_PERM),
+		    "sources", "override", (json_int_t)SOURCE(ANS_OVERRIDE),
+		    "dane", (json_int_t)SOURCE(ANS_DANE),
+		    "mta-sts", (json_int_t)SOURCE(ANS_STS),
+		    "none", (json_int_t)SOURCE(ANS_NONE),
+		    "error", (json_int_t)SOURCE(ANS_ERROR),
+		    "mx-rule", (json_int_t)SOURCE(ANS_MX_RULE),
+		    "default", (json_int_t)SOURCE(ANS_DEFAULT));
 		if (j && sts)
 			json_object_set_new(j, "mta-sts", json_pack(
 			    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -467,11 +483,12 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_printf(r, "version: %s\nuptime: %lds\noverrides: %zu\n",
 	    PACKAGE_VERSION, uptime, overrides_count(engine_overrides(d->engine)));
 	ctl_printf(r, "answers: %lu (ok %lu, notfound %lu, temp %lu, perm %lu)\n",
-	    st->queries, st->ok, st->notfound, st->temp, st->perm);
+	    st->queries, RESULT(ANS_OK), RESULT(ANS_NOTFOUND), RESULT(ANS_TEMP),
+	    RESULT(ANS_PERM));
 	ctl_printf(r, "sources: override %lu, dane %lu, mta-sts %lu, none %lu, "
-	    "error %lu, mx-rule %lu, default %lu\n", st->by_override,
-	    st->by_dane, st->by_sts, st->by_none, st->by_error,
-	    st->by_mx_rule, st->by_default);
+	    "error %lu, mx-rule %lu, default %lu\n", SOURCE(ANS_OVERRIDE),
+	    SOURCE(ANS_DANE), SOURCE(ANS_STS), SOURCE(ANS_NONE),
+	    SOURCE(ANS_ERROR), SOURCE(ANS_MX_RULE), SOURCE(ANS_DEFAULT));
 	if (engine_dns(d->engine)) {
 		struct dns_stat ds;
 		dns_stats(engine_dns(d->engine), &ds);
@@ -738,6 +755,7 @@ struct startup {
 	struct dns_config dc;
 	/* Opened as root (open_as_root()). */
 	int lfd, plfd, cfd;		/* socketmap, policy, control sockets */
+	int mfd;			/* metrics_listen */
 	gid_t control_gid;
 	int statefd;			/* the state directory, O_PATH */
 	int sts_exec_fd, sts_ca_fd;	/* the fetcher and its CA file */
@@ -753,7 +771,8 @@ static int
 remove_sockets(const struct config *cf)
 {
 	static const char *const names[] = {
-		"socketmap_listen", "policy_listen", "control_listen"
+		"socketmap_listen", "policy_listen", "control_listen",
+		"metrics_listen"
 	};
 	const char *qdir = config_get(cf, "postfix_queue_directory");
 
@@ -883,6 +902,19 @@ open_listener(struct daemon *d, const char *name, const char *mode,
 	return fd;
 }
 
+/* The metrics listener: a unix socket anyone may connect to, or inet. */
+static int
+open_metrics(struct daemon *d)
+{
+	char err[512];
+	int fd = listen_open(config_get(d->cf, "metrics_listen"), "0666", "",
+	    "", "", err, sizeof(err));
+
+	if (fd < 0)
+		log_err("metrics_listen: %s", err);
+	return fd;
+}
+
 /*
  * Step 2, sockets and files, as root.  This is the one place where
  * anything is opened before the privilege drop; everything else is
@@ -891,6 +923,8 @@ open_listener(struct daemon *d, const char *name, const char *mode,
  *   - the event loop (epoll);
  *   - socketmap_listen, policy_listen (when set): created for Postfix,
  *     with their modes and groups;
+ *   - metrics_listen (when set): mode 0666, what it tells is no secret
+ *     (anyone on the host reaches an inet: one);
  *   - control_listen (when set): owned by root, control_group may
  *     connect (control.c checks every peer);
  *   - state_directory: created and given to the service user, held by
@@ -919,6 +953,9 @@ open_as_root(struct daemon *d, struct startup *su)
 	    && (lookup_group(config_get(d->cf, "control_group"),
 	    &su->control_gid) < 0 || (su->cfd = open_listener(d,
 	    "control_listen", "control_mode", "control_group", "", "")) < 0))
+		return -1;
+	if (*config_get(d->cf, "metrics_listen") && (su->mfd = open_metrics(d))
+	    < 0)
 		return -1;
 	if ((su->statefd = setup_state_dir(config_get(d->cf, "state_directory"),
 	    su->pw)) < 0)
@@ -998,6 +1035,23 @@ setup_control(struct daemon *d, struct startup *su)
 	return 0;
 }
 
+/* The metrics endpoint, reading the services' and sources' counters. */
+static int
+setup_metrics(struct daemon *d, struct startup *su)
+{
+	d->msrc.engine = d->engine;
+	d->msrc.sockmap = d->sockmap;
+	d->msrc.policy = d->policy;
+	d->msrc.fetch = d->fetch;
+	d->msrc.started = d->started;
+	if ((d->metrics = metrics_srv_new(d->loop, su->mfd, &d->msrc)) == NULL) {
+		log_err("cannot watch the metrics socket: %s", strerror(errno));
+		return -1;
+	}
+	su->mfd = -1;		/* the server's now */
+	return 0;
+}
+
 /* Step 6, the services on the sockets, and the signals. */
 static int
 step_services(struct daemon *d, struct startup *su)
@@ -1020,6 +1074,8 @@ step_services(struct daemon *d, struct startup *su)
 	inbound_free(su->ib);
 	su->ib = NULL;
 	d->started = time(NULL);
+	if (su->mfd >= 0 && d->sockmap != NULL && setup_metrics(d, su) < 0)
+		return -1;
 	if (d->sockmap == NULL || (su->plfd >= 0 && d->policy == NULL)
 	    || setup_signals(d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
@@ -1043,6 +1099,7 @@ run(struct daemon *d)
 	listen_unlink(config_get(d->cf, "socketmap_listen"));
 	listen_unlink(config_get(d->cf, "control_listen"));
 	listen_unlink(config_get(d->cf, "policy_listen"));
+	listen_unlink(config_get(d->cf, "metrics_listen"));
 	return 0;
 }
 
@@ -1050,6 +1107,7 @@ run(struct daemon *d)
 static void
 cleanup(struct daemon *d, struct startup *su)
 {
+	metrics_srv_free(d->metrics);
 	control_free(d->control);
 	sockmap_srv_free(d->sockmap);
 	loop_timer_cancel(d->loop, d->refresh_timer);
@@ -1061,6 +1119,8 @@ cleanup(struct daemon *d, struct startup *su)
 	inbound_free(su->ib);
 	if (su->statefd >= 0)
 		close(su->statefd);
+	if (su->mfd >= 0)
+		close(su->mfd);
 	dnssec_anchors_free(su->dc.anchors);
 	loop_free(d->loop);
 }
@@ -1074,7 +1134,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	memset(&su, 0, sizeof(su));
-	su.lfd = su.plfd = su.cfd = su.statefd = -1;
+	su.lfd = su.plfd = su.cfd = su.statefd = su.mfd = -1;
 	su.sts_exec_fd = su.sts_ca_fd = -1;
 	su.control_gid = (gid_t)-1;
 	if ((rc = options(argc, argv, &d, &su)) >= 0)

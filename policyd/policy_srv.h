@@ -6,6 +6,9 @@
  *	    struct inbound *rules, long max_conns, long idle_ms,
  *	    long request_ms);
  *	void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+ *	const struct inbound *policy_srv_rules(const struct policy_srv *s);
+ *	const struct metrics_hist *policy_srv_latency(
+ *	    const struct policy_srv *s);
  *	void policy_srv_free(struct policy_srv *s);
  *
  *	struct inbound *policy_rules_load(const char *path, char *err,
@@ -35,7 +38,10 @@
  *
  *	policy_srv_new() and policy_srv_set_rules() take ownership of rules;
  *	set_rules frees the previous set (requests are answered at once, so
- *	no request is using it).
+ *	no request is using it).  For metrics: policy_srv_rules() is the set
+ *	in force, whose rules count the requests they decide
+ *	(inbound_tally()); policy_srv_latency() the time from a whole
+ *	request to its reply, per request.
  *
  *	policy_rules_load() loads the rules file named by inbound_rules_file:
  *	an empty path gives no rules (every request DUNNO); a named file must
@@ -48,6 +54,7 @@
 
 #include "inbound.h"
 #include "loop.h"
+#include "metrics.h"
 
 struct policy_srv;
 
@@ -55,6 +62,8 @@ struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
     struct inbound *rules, long max_conns, long idle_ms,
     long request_ms);
 void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+const struct inbound *policy_srv_rules(const struct policy_srv *s);
+const struct metrics_hist *policy_srv_latency(const struct policy_srv *s);
 void policy_srv_free(struct policy_srv *s);
 struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
 

@@ -396,6 +396,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		sdom_wake(d, "policy refused");
 		return;
 	}
+	s->st.fetch_ok++;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.domain, sizeof(e.domain), "%.253s", d->domain);
 	snprintf(e.id, sizeof(e.id), "%s", d->fetching_for);
@@ -520,6 +521,8 @@ sts_status(struct sts *s, struct sts_stat *st)
 	if (s->store)
 		wb_flush(s);
 	st->stored = s->store ? store_count(s->store) : 0;
+	if (s->store)
+		store_wb_stats(s->wb, &st->store_writes, &st->store_write_failures);
 }
 
 int

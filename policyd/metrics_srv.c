@@ -35,6 +35,7 @@ one(struct mtext *t, const char *name, const char *type, const char *help,
 static void
 write_answers(struct mtext *t, const struct metrics_src *src)
 {
+	static const struct metrics_hist none;
 	const struct engine_stats *st = engine_stats(src->engine);
 	char labels[96];
 
@@ -52,44 +53,41 @@ write_answers(struct mtext *t, const struct metrics_src *src)
 	    "Time from a whole request to its reply, by protocol.");
 	metrics_hist_write(t, P "request_duration_seconds",
 	    "protocol=\"socketmap\"", sockmap_srv_latency(src->sockmap));
-	if (src->policy)
-		metrics_hist_write(t, P "request_duration_seconds",
-		    "protocol=\"policy\"", policy_srv_latency(src->policy));
+	metrics_hist_write(t, P "request_duration_seconds",
+	    "protocol=\"policy\"", src->policy
+	    ? policy_srv_latency(src->policy) : &none);
 }
 
 static void
 write_dns(struct mtext *t, const struct metrics_src *src)
 {
 	struct dns *dns = engine_dns(src->engine);
-	unsigned long dq, dh;
+	unsigned long dq = 0, dh = 0;
 	struct dns_stat ds;
 	char labels[48];
-	size_t dc;
+	size_t dc = 0;
 
-	if (dns != NULL) {
+	memset(&ds, 0, sizeof(ds));
+	if (dns != NULL)
 		dns_stats(dns, &ds);
-		one(t, P "dns_lookups_total", "counter", "DNS lookups asked of "
-		    "the resolver module.", ds.lookups);
-		one(t, P "dns_cache_hits_total", "counter", "DNS lookups "
-		    "answered from the cache.", ds.cache_hits);
-		one(t, P "dns_cache_entries", "gauge", "DNS answers cached.",
-		    ds.cached);
-		metrics_family(t, P "dns_errors_total", "counter",
-		    "Failed upstream DNS lookups by class.");
-		for (int c = 0; c < DNS_EC_CLASSES; c++) {
-			snprintf(labels, sizeof(labels), "class=\"%s\"",
-			    dns_error_class_names[c]);
-			metrics_sample(t, P "dns_errors_total", labels,
-			    ds.errors[c]);
-		}
+	one(t, P "dns_lookups_total", "counter", "DNS lookups asked of the "
+	    "resolver module.", ds.lookups);
+	one(t, P "dns_cache_hits_total", "counter", "DNS lookups answered "
+	    "from the cache.", ds.cache_hits);
+	one(t, P "dns_cache_entries", "gauge", "DNS answers cached.",
+	    ds.cached);
+	metrics_family(t, P "dns_errors_total", "counter",
+	    "Failed upstream DNS lookups by class.");
+	for (int c = 0; c < DNS_EC_CLASSES; c++) {
+		snprintf(labels, sizeof(labels), "class=\"%s\"",
+		    dns_error_class_names[c]);
+		metrics_sample(t, P "dns_errors_total", labels, ds.errors[c]);
 	}
-	if (engine_dane_stats(src->engine, &dq, &dh, &dc) == 0) {
-		one(t, P "dane_lookups_total", "counter", "DANE lookups.", dq);
-		one(t, P "dane_cache_hits_total", "counter", "DANE lookups "
-		    "answered from the cache.", dh);
-		one(t, P "dane_cache_entries", "gauge", "DANE results cached.",
-		    dc);
-	}
+	engine_dane_stats(src->engine, &dq, &dh, &dc);
+	one(t, P "dane_lookups_total", "counter", "DANE lookups.", dq);
+	one(t, P "dane_cache_hits_total", "counter", "DANE lookups answered "
+	    "from the cache.", dh);
+	one(t, P "dane_cache_entries", "gauge", "DANE results cached.", dc);
 }
 
 static void
@@ -98,9 +96,9 @@ write_sts(struct mtext *t, const struct metrics_src *src)
 	struct sts *sts = engine_sts(src->engine);
 	struct sts_stat ss;
 
-	if (sts == NULL)
-		return;
-	sts_status(sts, &ss);
+	memset(&ss, 0, sizeof(ss));
+	if (sts != NULL)
+		sts_status(sts, &ss);
 	one(t, P "sts_policies_cached", "gauge", "MTA-STS domains in memory.",
 	    ss.domains);
 	one(t, P "sts_policies_stored", "gauge", "MTA-STS policies in the "
@@ -134,9 +132,9 @@ write_fetcher(struct mtext *t, const struct metrics_src *src)
 {
 	struct fetchctl_stat fs;
 
-	if (src->fetch == NULL)
-		return;
-	fetchctl_status(src->fetch, &fs);
+	memset(&fs, 0, sizeof(fs));
+	if (src->fetch != NULL)
+		fetchctl_status(src->fetch, &fs);
 	one(t, P "fetcher_restarts_total", "counter", "Fetcher process "
 	    "restarts.", fs.restarts);
 	one(t, P "fetcher_requests_total", "counter", "Requests sent to the "
@@ -150,17 +148,19 @@ write_fetcher(struct mtext *t, const struct metrics_src *src)
 static void
 write_inbound(struct mtext *t, const struct metrics_src *src)
 {
-	const struct inbound *ib = policy_srv_rules(src->policy);
+	const struct inbound *ib = src->policy ? policy_srv_rules(src->policy)
+	    : NULL;
 	const unsigned long *counts;
 	const char *name;
 	char rule[200], labels[260];
 
 	one(t, P "inbound_rules", "gauge", "Inbound rules in force.",
-	    inbound_count(ib));
+	    ib ? inbound_count(ib) : 0);
 	metrics_family(t, P "inbound_rule_matches_total", "counter",
 	    "Policy requests each inbound rule decided, by action (since the "
 	    "rules were loaded).");
-	for (size_t i = 0; (name = inbound_rule_tally(ib, i, &counts)); i++) {
+	for (size_t i = 0; ib && (name = inbound_rule_tally(ib, i, &counts));
+	    i++) {
 		metrics_label(name, rule, sizeof(rule));
 		for (int a = 0; a < INB_TALLIES; a++) {
 			snprintf(labels, sizeof(labels),
@@ -190,8 +190,7 @@ metrics_write(struct mtext *t, const struct metrics_src *src)
 	write_dns(t, src);
 	write_sts(t, src);
 	write_fetcher(t, src);
-	if (src->policy)
-		write_inbound(t, src);
+	write_inbound(t, src);
 }
 
 /* ---------------------------------------------------------------- */

@@ -23,7 +23,9 @@
  *	loop thread increments; a scrape only reads them (and flushes the
  *	MTA-STS store's write-behind queue, as status does).  src names
  *	where they live; it must outlive the server.  Every metric is listed
- *	in tlspolicyd(8).
+ *	in tlspolicyd(8).  Every family is there whatever the configuration
+ *	(zero for a source that is off), so dashboards and alerts need not
+ *	tell "off" from "absent".
  */
 #ifndef TLSPOL_METRICS_SRV_H
 #define TLSPOL_METRICS_SRV_H

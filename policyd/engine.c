@@ -289,7 +289,8 @@ answer_set(struct answer *a, enum sockmap_status st, const char *source,
 	} else {
 		a->text = xstrdup(text);
 	}
-	if (a->quiet) {
+	/* TEMP is logged at notice too (log_answer()): it keeps its reason. */
+	if (a->quiet && st != SM_TEMP && st != SM_TIMEOUT) {
 		a->reason[0] = '\0';	/* the reason was half of this function */
 		return;
 	}
@@ -343,19 +344,26 @@ count_answer(struct engine_stats *st, const struct answer *a)
 	st->answers[s][r]++;
 }
 
+/*
+ * One line per answer at info; a TEMP (or TIMEOUT) answer, which makes
+ * Postfix defer mail, at notice, so that log_level = notice still shows
+ * it (see tlspolicyd.conf(5), log_level).
+ */
 static void
 log_answer(const char *key, const struct answer *a)
 {
+	int level = a->status == SM_TEMP || a->status == SM_TIMEOUT
+	    ? LOG_LVL_NOTICE : LOG_LVL_INFO;
 	char safe[300];
 
-	if (!LOG_ENABLED(LOG_LVL_INFO))
+	if (!LOG_ENABLED(level))
 		return;
 	log_safe(key, strlen(key), safe, sizeof(safe));
 	if (a->status == SM_OK)
-		log_msg(LOG_LVL_INFO, "key=%s answer=\"%s\" source=%s reason=\"%s\"",
+		log_msg(level, "key=%s answer=\"%s\" source=%s reason=\"%s\"",
 		    safe, a->text, a->source, a->reason);
 	else
-		log_msg(LOG_LVL_INFO, "key=%s answer=%s source=%s reason=\"%s\"",
+		log_msg(level, "key=%s answer=%s source=%s reason=\"%s\"",
 		    safe, sockmap_status_name(a->status), a->source, a->reason);
 }
 

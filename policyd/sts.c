@@ -153,7 +153,7 @@ load(struct sdom *d)
 	if (rc == 0)
 		return;
 	if (e.expires_at <= sts_now(s)) {
-		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
+		log_notice("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, e.id);
 		store_wb_del(s->wb, d->domain);
 	} else if (sts_policy_from_json_text(e.policy, strlen(e.policy), &p,
@@ -197,7 +197,7 @@ sdom_get(struct sts *s, const char *domain, int create)
 	if (d)
 		load(d);
 	if (d && d->id[0] && d->expires_at <= sts_now(s)) {
-		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
+		log_notice("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, d->id);
 		drop_policy(d);
 		if (s->store)

@@ -23,14 +23,39 @@ struct metrics_srv {
 };
 
 
-/* One counter or gauge family with a single unlabelled sample. */
+/* A counter or gauge family with one unlabelled sample. */
+struct fam {
+	const char *name, *type, *help;
+	unsigned long long v;
+};
+
 static void
-one(struct mtext *t, const char *name, const char *type, const char *help,
-    unsigned long long v)
+write_fams(struct mtext *t, const struct fam *f, size_t n)
 {
-	metrics_family(t, name, type, help);
-	metrics_sample(t, name, NULL, v);
+	for (size_t i = 0; i < n; i++) {
+		metrics_family(t, f[i].name, f[i].type, f[i].help);
+		metrics_sample(t, f[i].name, NULL, f[i].v);
+	}
 }
+
+#define FAMS(t, f)	write_fams((t), (f), sizeof(f) / sizeof((f)[0]))
+
+/* A counter family with one sample per value of one label. */
+static void
+write_by(struct mtext *t, const char *name, const char *help,
+    const char *label, const char *const *values, const unsigned long *v,
+    int n)
+{
+	char labels[64];
+
+	metrics_family(t, name, "counter", help);
+	for (int i = 0; i < n; i++) {
+		snprintf(labels, sizeof(labels), "%s=\"%s\"", label, values[i]);
+		metrics_sample(t, name, labels, v[i]);
+	}
+}
+
+static const char *const ok_failed[] = { "ok", "failed" };
 
 static void
 write_answers(struct mtext *t, const struct metrics_src *src)
@@ -64,30 +89,28 @@ write_dns(struct mtext *t, const struct metrics_src *src)
 	struct dns *dns = engine_dns(src->engine);
 	unsigned long dq = 0, dh = 0;
 	struct dns_stat ds;
-	char labels[48];
 	size_t dc = 0;
 
 	memset(&ds, 0, sizeof(ds));
 	if (dns != NULL)
 		dns_stats(dns, &ds);
-	one(t, P "dns_lookups_total", "counter", "DNS lookups asked of the "
-	    "resolver module.", ds.lookups);
-	one(t, P "dns_cache_hits_total", "counter", "DNS lookups answered "
-	    "from the cache.", ds.cache_hits);
-	one(t, P "dns_cache_entries", "gauge", "DNS answers cached.",
-	    ds.cached);
-	metrics_family(t, P "dns_errors_total", "counter",
-	    "Failed upstream DNS lookups by class.");
-	for (int c = 0; c < DNS_EC_CLASSES; c++) {
-		snprintf(labels, sizeof(labels), "class=\"%s\"",
-		    dns_error_class_names[c]);
-		metrics_sample(t, P "dns_errors_total", labels, ds.errors[c]);
-	}
 	engine_dane_stats(src->engine, &dq, &dh, &dc);
-	one(t, P "dane_lookups_total", "counter", "DANE lookups.", dq);
-	one(t, P "dane_cache_hits_total", "counter", "DANE lookups answered "
-	    "from the cache.", dh);
-	one(t, P "dane_cache_entries", "gauge", "DANE results cached.", dc);
+	const struct fam f[] = {
+		{ P "dns_lookups_total", "counter",
+		    "DNS lookups asked of the resolver module.", ds.lookups },
+		{ P "dns_cache_hits_total", "counter",
+		    "DNS lookups answered from the cache.", ds.cache_hits },
+		{ P "dns_cache_entries", "gauge", "DNS answers cached.",
+		    ds.cached },
+		{ P "dane_lookups_total", "counter", "DANE lookups.", dq },
+		{ P "dane_cache_hits_total", "counter",
+		    "DANE lookups answered from the cache.", dh },
+		{ P "dane_cache_entries", "gauge", "DANE results cached.", dc },
+	};
+	FAMS(t, f);
+	write_by(t, P "dns_errors_total", "Failed upstream DNS lookups by "
+	    "class.", "class", dns_error_class_names, ds.errors,
+	    DNS_EC_CLASSES);
 }
 
 static void
@@ -99,32 +122,34 @@ write_sts(struct mtext *t, const struct metrics_src *src)
 	memset(&ss, 0, sizeof(ss));
 	if (sts != NULL)
 		sts_status(sts, &ss);
-	one(t, P "sts_policies_cached", "gauge", "MTA-STS domains in memory.",
-	    ss.domains);
-	one(t, P "sts_policies_stored", "gauge", "MTA-STS policies in the "
-	    "store.", ss.stored);
-	one(t, P "sts_cache_hits_total", "counter", "MTA-STS answers from a "
-	    "cached policy.", ss.hits);
-	one(t, P "sts_txt_lookups_total", "counter", "MTA-STS TXT lookups.",
-	    ss.txt_lookups);
-	metrics_family(t, P "sts_fetches_total", "counter",
-	    "MTA-STS policy fetches by outcome.");
-	metrics_sample(t, P "sts_fetches_total", "outcome=\"ok\"", ss.fetch_ok);
-	metrics_sample(t, P "sts_fetches_total", "outcome=\"failed\"",
-	    ss.fetch_failures);
-	one(t, P "sts_refreshes_total", "counter", "Proactive MTA-STS "
-	    "refreshes.", ss.refreshes);
-	one(t, P "sts_first_contact_timeouts_total", "counter", "Queries "
-	    "answered before a first policy fetch ended.",
-	    ss.first_contact_timeouts);
-	one(t, P "store_writes_total", "counter", "MTA-STS policy records "
-	    "written to the store.", ss.store_writes);
-	metrics_family(t, P "store_errors_total", "counter",
-	    "MTA-STS store failures by operation.");
-	metrics_sample(t, P "store_errors_total", "op=\"read\"",
-	    ss.store_failures);
-	metrics_sample(t, P "store_errors_total", "op=\"write\"",
-	    ss.store_write_failures);
+	const struct fam f[] = {
+		{ P "sts_policies_cached", "gauge",
+		    "MTA-STS domains in memory.", ss.domains },
+		{ P "sts_policies_stored", "gauge",
+		    "MTA-STS policies in the store.", ss.stored },
+		{ P "sts_cache_hits_total", "counter",
+		    "MTA-STS answers from a cached policy.", ss.hits },
+		{ P "sts_txt_lookups_total", "counter", "MTA-STS TXT lookups.",
+		    ss.txt_lookups },
+		{ P "sts_refreshes_total", "counter",
+		    "Proactive MTA-STS refreshes.", ss.refreshes },
+		{ P "sts_first_contact_timeouts_total", "counter",
+		    "Queries answered before a first policy fetch ended.",
+		    ss.first_contact_timeouts },
+		{ P "store_writes_total", "counter",
+		    "MTA-STS policy records written to the store.",
+		    ss.store_writes },
+	};
+	static const char *const ops[] = { "read", "write" };
+	const unsigned long fetches[] = { ss.fetch_ok, ss.fetch_failures };
+	const unsigned long errors[] = { ss.store_failures,
+	    ss.store_write_failures };
+
+	FAMS(t, f);
+	write_by(t, P "sts_fetches_total", "MTA-STS policy fetches by outcome.",
+	    "outcome", ok_failed, fetches, 2);
+	write_by(t, P "store_errors_total", "MTA-STS store failures by "
+	    "operation.", "op", ops, errors, 2);
 }
 
 static void
@@ -135,14 +160,17 @@ write_fetcher(struct mtext *t, const struct metrics_src *src)
 	memset(&fs, 0, sizeof(fs));
 	if (src->fetch != NULL)
 		fetchctl_status(src->fetch, &fs);
-	one(t, P "fetcher_restarts_total", "counter", "Fetcher process "
-	    "restarts.", fs.restarts);
-	one(t, P "fetcher_requests_total", "counter", "Requests sent to the "
-	    "fetcher.", fs.requests);
-	one(t, P "fetcher_failures_total", "counter", "Fetcher requests that "
-	    "failed.", fs.failures);
-	one(t, P "fetcher_inflight", "gauge", "Fetcher requests in flight.",
-	    fs.inflight);
+	const struct fam f[] = {
+		{ P "fetcher_restarts_total", "counter",
+		    "Fetcher process restarts.", fs.restarts },
+		{ P "fetcher_requests_total", "counter",
+		    "Requests sent to the fetcher.", fs.requests },
+		{ P "fetcher_failures_total", "counter",
+		    "Fetcher requests that failed.", fs.failures },
+		{ P "fetcher_inflight", "gauge", "Fetcher requests in flight.",
+		    fs.inflight },
+	};
+	FAMS(t, f);
 }
 
 static void
@@ -154,8 +182,12 @@ write_inbound(struct mtext *t, const struct metrics_src *src)
 	const char *name;
 	char rule[200], labels[260];
 
-	one(t, P "inbound_rules", "gauge", "Inbound rules in force.",
-	    ib ? inbound_count(ib) : 0);
+	const struct fam f[] = {
+		{ P "inbound_rules", "gauge", "Inbound rules in force.",
+		    ib ? inbound_count(ib) : 0 },
+	};
+
+	FAMS(t, f);
 	metrics_family(t, P "inbound_rule_matches_total", "counter",
 	    "Policy requests each inbound rule decided, by action (since the "
 	    "rules were loaded).");
@@ -175,17 +207,20 @@ write_inbound(struct mtext *t, const struct metrics_src *src)
 void
 metrics_write(struct mtext *t, const struct metrics_src *src)
 {
+	const struct fam f[] = {
+		{ P "start_time_seconds", "gauge",
+		    "Start time, seconds since the epoch.",
+		    (unsigned long long)src->started },
+		{ P "overrides", "gauge", "Override table entries in force.",
+		    overrides_count(engine_overrides(src->engine)) },
+	};
+	const unsigned long reloads[] = { src->reloads_ok, src->reloads_failed };
+
 	metrics_family(t, P "info", "gauge", "The daemon's version.");
 	mtext_printf(t, P "info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	one(t, P "start_time_seconds", "gauge", "Start time, seconds since "
-	    "the epoch.", (unsigned long long)src->started);
-	one(t, P "overrides", "gauge", "Override table entries in force.",
-	    overrides_count(engine_overrides(src->engine)));
-	metrics_family(t, P "reloads_total", "counter",
-	    "Reloads of the override table and inbound rules, by result.");
-	metrics_sample(t, P "reloads_total", "result=\"ok\"", src->reloads_ok);
-	metrics_sample(t, P "reloads_total", "result=\"failed\"",
-	    src->reloads_failed);
+	FAMS(t, f);
+	write_by(t, P "reloads_total", "Reloads of the override table and "
+	    "inbound rules, by result.", "result", ok_failed, reloads, 2);
 	write_answers(t, src);
 	write_dns(t, src);
 	write_sts(t, src);

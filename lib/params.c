@@ -165,6 +165,8 @@ const struct cfg_def tlspol_params[] = {
 	{ "policy_group", "postfix", cf_check_name },
 	{ "policy_idle_timeout", "300s", cf_check_time },
 	{ "inbound_rules_file", "", cf_check_abspath_or_empty },
+	/* Prometheus metrics (GET /metrics); empty: disabled. */
+	{ "metrics_listen", "", cf_check_listen_list },
 	/* Tables and state. */
 	{ "overrides_file", SYSCONFDIR "/tlspolicyd/overrides", cf_check_abspath_or_empty },
 	{ "default_policy", "", check_default_policy },

@@ -14,6 +14,7 @@ struct store_wb {
 	size_t failed;			/* records not stored since that line */
 	struct store_entry *e;		/* STORE_WB_MAX slots, when used */
 	size_t n;
+	unsigned long written, unstored;	/* records, since start */
 };
 
 struct store_wb *
@@ -45,6 +46,8 @@ store_wb_flush(struct store_wb *wb)
 	if (n > 0)
 		log_info("stored %ld MTA-STS policy record%s in one write", n,
 		    n == 1 ? "" : "s");
+	wb->written += n > 0 ? (unsigned long)n : 0;
+	wb->unstored += wb->n - (n < 0 ? 0 : (size_t)n);
 	if (n < (long)wb->n) {
 		unsigned long held;
 
@@ -105,6 +108,14 @@ store_wb_del(struct store_wb *wb, const char *domain)
 		memset(&wb->e[wb->n], 0, sizeof(wb->e[wb->n]));
 	}
 	store_del(wb->store, domain);
+}
+
+void
+store_wb_stats(const struct store_wb *wb, unsigned long *written,
+    unsigned long *failed)
+{
+	*written = wb->written;
+	*failed = wb->unstored;
 }
 
 void

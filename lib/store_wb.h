@@ -8,6 +8,8 @@
  *	    struct store_entry *out);
  *	void store_wb_del(struct store_wb *wb, const char *domain);
  *	void store_wb_flush(struct store_wb *wb);
+ *	void store_wb_stats(const struct store_wb *wb, unsigned long *written,
+ *	    unsigned long *failed);
  *	void store_wb_free(struct store_wb *wb);
  *
  * DESCRIPTION
@@ -26,7 +28,9 @@
  *	after).  It returns 1 when the queue was empty before (the owner
  *	arms its flush timer), else 0.  store_wb_get() and store_wb_del()
  *	are store_get() and store_del() that see the waiting entries
- *	first.  store_wb_free() writes out what waits.  No event loop
+ *	first.  store_wb_stats() counts the records flushed since start:
+ *	written, and failed (not stored).  store_wb_free() writes out what
+ *	waits.  No event loop
  *	here: the owner decides when.
  *
  *	A write that fails (disk full, read-only file system) is logged at
@@ -52,6 +56,8 @@ int store_wb_get(struct store_wb *wb, const char *domain,
     struct store_entry *out);
 void store_wb_del(struct store_wb *wb, const char *domain);
 void store_wb_flush(struct store_wb *wb);
+void store_wb_stats(const struct store_wb *wb, unsigned long *written,
+    unsigned long *failed);
 void store_wb_free(struct store_wb *wb);
 
 #endif

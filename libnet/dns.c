@@ -634,6 +634,31 @@ query_push(struct dns_query **head, struct dns_query *q)
  * Deliver to every waiter; waiters' callbacks may cancel others.
  * Those that want local validation get it first.
  */
+const char *const dns_error_class_names[DNS_EC_CLASSES] = {
+	"timeout", "network", "malformed", "servfail", "refused", "other",
+	"bogus"
+};
+
+/* Count a finished upstream lookup that failed, by its class. */
+static void
+count_error(struct dns_stat *st, enum dns_status status, const ldns_pkt *pkt)
+{
+	ldns_pkt_rcode rc = pkt ? ldns_pkt_get_rcode(pkt) : LDNS_RCODE_NOERROR;
+
+	if (status == DNS_TIMEOUT)
+		st->errors[DNS_EC_TIMEOUT]++;
+	else if (status == DNS_NETERR)
+		st->errors[DNS_EC_NETWORK]++;
+	else if (status == DNS_FORMERR)
+		st->errors[DNS_EC_MALFORMED]++;
+	else if (rc == LDNS_RCODE_SERVFAIL)
+		st->errors[DNS_EC_SERVFAIL]++;
+	else if (rc == LDNS_RCODE_REFUSED)
+		st->errors[DNS_EC_REFUSED]++;
+	else if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
+		st->errors[DNS_EC_OTHER]++;
+}
+
 static void
 finish(struct inflight *inf, enum dns_status st, ldns_pkt *pkt)
 {
@@ -651,6 +676,7 @@ finish(struct inflight *inf, enum dns_status st, ldns_pkt *pkt)
 		r.pkt = pkt;
 		serial = cache_put(d->cache, inf->name, inf->type, pkt, dns_now(d));
 	}
+	count_error(&d->st, st, pkt);
 	log_debug("dns %s/%d: %s rcode=%d ad=%d ttl=%u", inf->name, inf->type,
 	    dns_status_name(st), r.rcode, pkt ? ldns_pkt_ad(pkt) : 0, r.ttl);
 	io_close(inf);
@@ -930,6 +956,8 @@ deliver_verdict(struct dns_query *q, const ldns_pkt *pkt, int verdict,
 	if (q->serial && q->verdict == 0)
 		cache_set_verdict(d->cache, q->name, q->type, q->serial, verdict,
 		    dns_now(d));
+	if (verdict == DNSSEC_BOGUS && q->verdict == 0)
+		d->st.errors[DNS_EC_BOGUS]++;
 	if (verdict == DNSSEC_BOGUS && q->verdict == 0)
 		log_notice("dnssec: %s/%d is bogus: %s", q->name,
 		    q->type, why ? why : "");

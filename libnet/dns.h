@@ -131,11 +131,23 @@ struct dns_config {
 };
 
 /* Counters since start, for status output. */
+/*
+ * Failed upstream lookups by class (dns_error_class_names[]): timeout,
+ * network, malformed (DNS_FORMERR), servfail, refused, other (another
+ * error rcode), bogus (failed local DNSSEC validation).  NXDOMAIN is an
+ * answer, not an error.
+ */
+enum { DNS_EC_TIMEOUT, DNS_EC_NETWORK, DNS_EC_MALFORMED, DNS_EC_SERVFAIL,
+	DNS_EC_REFUSED, DNS_EC_OTHER, DNS_EC_BOGUS, DNS_EC_CLASSES };
+
 struct dns_stat {
 	unsigned long lookups;		/* dns_lookup() calls */
 	unsigned long cache_hits;	/* answered from the cache */
 	size_t cached;			/* entries in the cache now */
+	unsigned long errors[DNS_EC_CLASSES];
 };
+
+extern const char *const dns_error_class_names[DNS_EC_CLASSES];
 
 struct dns;
 struct dns_cache;

@@ -289,7 +289,8 @@ answer_set(struct answer *a, enum sockmap_status st, const char *source,
 	} else {
 		a->text = xstrdup(text);
 	}
-	if (a->quiet) {
+	/* TEMP is logged at notice too (log_answer()): it keeps its reason. */
+	if (a->quiet && st != SM_TEMP && st != SM_TIMEOUT) {
 		a->reason[0] = '\0';	/* the reason was half of this function */
 		return;
 	}
@@ -312,45 +313,57 @@ engine_stats(const struct engine *e)
 	return &e->stats;
 }
 
-static void
-count_answer(struct engine_stats *st, const struct answer *a)
+const char *const engine_source_names[ANS_SOURCES] = {
+	"override", "dane", "mta-sts", "mx-rule", "default", "error", "none"
+};
+const char *const engine_result_names[ANS_RESULTS] = {
+	"ok", "notfound", "temp", "perm"
+};
+
+unsigned long
+engine_answers(const struct engine_stats *st, int source, int result)
 {
-	st->queries++;
-	switch (a->status) {
-	case SM_OK: st->ok++; break;
-	case SM_NOTFOUND: st->notfound++; break;
-	case SM_TEMP: case SM_TIMEOUT: st->temp++; break;
-	case SM_PERM: st->perm++; break;
-	}
-	if (strcmp(a->source, "override") == 0)
-		st->by_override++;
-	else if (strcmp(a->source, "dane") == 0)
-		st->by_dane++;
-	else if (strcmp(a->source, "mta-sts") == 0)
-		st->by_sts++;
-	else if (strcmp(a->source, "mx-rule") == 0)
-		st->by_mx_rule++;
-	else if (strcmp(a->source, "default") == 0)
-		st->by_default++;
-	else if (strcmp(a->source, "error") == 0)
-		st->by_error++;
-	else
-		st->by_none++;
+	unsigned long n = 0;
+
+	for (int s = 0; s < ANS_SOURCES; s++)
+		for (int r = 0; r < ANS_RESULTS; r++)
+			if ((source < 0 || s == source) && (result < 0 || r == result))
+				n += st->answers[s][r];
+	return n;
 }
 
 static void
+count_answer(struct engine_stats *st, const struct answer *a)
+{
+	int s = 0, r = a->status == SM_OK ? ANS_OK : a->status == SM_NOTFOUND
+	    ? ANS_NOTFOUND : a->status == SM_PERM ? ANS_PERM : ANS_TEMP;
+
+	while (s < ANS_NONE && strcmp(a->source, engine_source_names[s]) != 0)
+		s++;
+	st->queries++;
+	st->answers[s][r]++;
+}
+
+/*
+ * One line per answer at info; a TEMP (or TIMEOUT) answer, which makes
+ * Postfix defer mail, at notice, so that log_level = notice still shows
+ * it (see tlspolicyd.conf(5), log_level).
+ */
+static void
 log_answer(const char *key, const struct answer *a)
 {
+	int level = a->status == SM_TEMP || a->status == SM_TIMEOUT
+	    ? LOG_LVL_NOTICE : LOG_LVL_INFO;
 	char safe[300];
 
-	if (!LOG_ENABLED(LOG_LVL_INFO))
+	if (!LOG_ENABLED(level))
 		return;
 	log_safe(key, strlen(key), safe, sizeof(safe));
 	if (a->status == SM_OK)
-		log_msg(LOG_LVL_INFO, "key=%s answer=\"%s\" source=%s reason=\"%s\"",
+		log_msg(level, "key=%s answer=\"%s\" source=%s reason=\"%s\"",
 		    safe, a->text, a->source, a->reason);
 	else
-		log_msg(LOG_LVL_INFO, "key=%s answer=%s source=%s reason=\"%s\"",
+		log_msg(level, "key=%s answer=%s source=%s reason=\"%s\"",
 		    safe, sockmap_status_name(a->status), a->source, a->reason);
 }
 

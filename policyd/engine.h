@@ -131,13 +131,26 @@ struct answer {
 
 typedef void (*engine_cb)(void *arg, struct answer *ans);
 
-/* Counters since start, for status output. */
+/*
+ * Counters since start, for status output and metrics: answers by source
+ * (engine_source_names[]: override, dane, mta-sts, mx-rule, default,
+ * error, none) and result (engine_result_names[]: ok, notfound, temp,
+ * perm; a TIMEOUT counts as temp).  engine_answers() sums them: -1 for
+ * a source or a result means all.
+ */
+enum { ANS_OVERRIDE, ANS_DANE, ANS_STS, ANS_MX_RULE, ANS_DEFAULT, ANS_ERROR,
+	ANS_NONE, ANS_SOURCES };
+enum { ANS_OK, ANS_NOTFOUND, ANS_TEMP, ANS_PERM, ANS_RESULTS };
+
 struct engine_stats {
 	unsigned long queries;
-	unsigned long ok, notfound, temp, perm;
-	unsigned long by_override, by_dane, by_sts, by_none, by_error;
-	unsigned long by_mx_rule, by_default;
+	unsigned long answers[ANS_SOURCES][ANS_RESULTS];
 };
+
+extern const char *const engine_source_names[ANS_SOURCES];
+extern const char *const engine_result_names[ANS_RESULTS];
+unsigned long engine_answers(const struct engine_stats *st, int source,
+    int result);
 
 /* What a source says about a key. */
 enum verdict {

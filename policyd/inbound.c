@@ -75,6 +75,7 @@ struct inb_rule {
 	int prepend;
 	char *filter;
 	unsigned seen;			/* keys given, to refuse repeats */
+	unsigned long tally[INB_TALLIES];	/* requests it decided */
 };
 
 struct inbound {
@@ -1014,10 +1015,41 @@ inbound_eval(const struct inbound *ib, const struct polreq *q,
 	for (size_t i = 0; i < ib->n; i++) {
 		const struct inb_rule *r = &ib->rules[i];
 		if ((r->stages & SB(stage)) && rule_matches(r, q)) {
+			res->index = i;
 			apply_rule(r, stage, q, res);
 			return;
 		}
 	}
+}
+
+const char *const inbound_tally_names[INB_TALLIES] = {
+	"pass", "wait", "defer", "reject", "warn"
+};
+
+void
+inbound_tally(struct inbound *ib, const struct inb_result *res)
+{
+	int t = INB_TALLY_PASS;
+
+	if (res->rule == NULL || res->index >= ib->n)
+		return;
+	if (res->outcome == INB_WAIT)
+		t = INB_TALLY_WAIT;
+	else if (res->outcome == INB_VIOLATION && res->verdict != NULL)
+		while (t < INB_TALLY_WARN
+		    && strcmp(res->verdict, inbound_tally_names[t]) != 0)
+			t++;
+	ib->rules[res->index].tally[t]++;
+}
+
+const char *
+inbound_rule_tally(const struct inbound *ib, size_t i,
+    const unsigned long **counts)
+{
+	if (i >= ib->n)
+		return NULL;
+	*counts = ib->rules[i].tally;
+	return ib->rules[i].name;
 }
 
 /* ---------------------------------------------------------------- */

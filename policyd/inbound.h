@@ -14,6 +14,9 @@
  *	    struct inb_result *res);
  *	size_t inbound_log_line(const struct polreq *req,
  *	    const struct inb_result *res, char *buf, size_t buflen);
+ *	void inbound_tally(struct inbound *ib, const struct inb_result *res);
+ *	const char *inbound_rule_tally(const struct inbound *ib, size_t i,
+ *	    const unsigned long **counts);
  *
  * DESCRIPTION
  *	The rules file syntax and semantics are documented in
@@ -39,6 +42,12 @@
  *
  *	inbound_log_line() formats the one structured log line for res:
  *	key=value fields, untrusted values made printable and quoted.
+ *	inbound_tally() counts res against its rule (res->index) by action
+ *	(inbound_tally_names[]: pass, wait, and the verdicts defer, reject,
+ *	warn), for metrics; nothing when no rule matched.
+ *	inbound_rule_tally() returns the name of rule i (NULL past the
+ *	last) and points *counts at its INB_TALLIES counters.  The counters
+ *	live with the rules: a reload starts them at zero.
  */
 #ifndef TLSPOL_INBOUND_H
 #define TLSPOL_INBOUND_H
@@ -62,6 +71,7 @@ enum inb_outcome {
 struct inb_result {
 	enum inb_outcome outcome;
 	const char *rule;		/* rule name, NULL when none matched */
+	size_t index;			/* of the rule, when one matched */
 	int lineno;			/* of the rule */
 	const char *verdict;		/* defer, reject, warn or NULL */
 	int log;
@@ -74,6 +84,12 @@ struct inbound *inbound_parse(const char *text, size_t len, const char *fname,
     char *err, size_t errlen);
 struct inbound *inbound_load(const char *path, char *err, size_t errlen);
 struct inbound *inbound_empty(void);
+enum { INB_TALLY_PASS, INB_TALLY_WAIT, INB_TALLY_DEFER, INB_TALLY_REJECT,
+	INB_TALLY_WARN, INB_TALLIES };
+extern const char *const inbound_tally_names[INB_TALLIES];
+void inbound_tally(struct inbound *ib, const struct inb_result *res);
+const char *inbound_rule_tally(const struct inbound *ib, size_t i,
+    const unsigned long **counts);
 size_t inbound_count(const struct inbound *ib);
 void inbound_free(struct inbound *ib);
 void inbound_eval(const struct inbound *ib, const struct polreq *req,

@@ -74,21 +74,22 @@ mkdirs(const char *path, mode_t mode, gid_t gid)
 }
 
 /*
- * PATH = qdir/SUB/NAME.  Inside the chroot PATH is qdir + PATH, so make
- * qdir + dirname(PATH) a link to qdir/SUB.  The link's target climbs out
- * of qdir + dirname(dirname(PATH)) with one ".." per component of that
- * directory, which ends at qdir outside the chroot and at "/" inside.
+ * PATH = qdir/SUB/NAME.  Inside the chroot PATH is qdir + PATH, so
+ * qdir + dirname(PATH) is to be a link to qdir/SUB.  The link's target
+ * climbs out of qdir + dirname(dirname(PATH)) with one ".." per component
+ * of that directory, which ends at qdir outside the chroot and at "/"
+ * inside.  Fills linkpath and target (PATH_MAX each) and returns 1; 0
+ * when PATH needs no link; -1 with err when it is too long.
  */
-int
-listen_chroot_link(const char *path, const char *qdir, char *err, size_t errlen)
+static int
+chroot_link_paths(const char *path, const char *qdir, char *linkpath,
+    char *target, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], linkpath[PATH_MAX], target[PATH_MAX], cur[PATH_MAX];
-	char parent[PATH_MAX];
+	char dir[PATH_MAX], parent[PATH_MAX];
 	size_t ql = strlen(qdir);
 	const char *sub;
 	char *slash;
 	int depth = 0;
-	ssize_t n;
 
 	while (ql > 1 && qdir[ql - 1] == '/')
 		ql--;
@@ -105,7 +106,7 @@ listen_chroot_link(const char *path, const char *qdir, char *err, size_t errlen)
 		    path, (int)ql, qdir);
 		return 0;
 	}
-	if (ql + strlen(dir) >= sizeof(linkpath)) {
+	if (ql + strlen(dir) >= PATH_MAX) {
 		snprintf(err, errlen, "path %s too long for the chroot link", path);
 		return -1;
 	}
@@ -119,9 +120,23 @@ listen_chroot_link(const char *path, const char *qdir, char *err, size_t errlen)
 			depth++;
 	target[0] = '\0';
 	for (int i = 0; i < depth; i++)
-		strncat(target, "../", sizeof(target) - strlen(target) - 1);
-	strncat(target, sub + 1, sizeof(target) - strlen(target) - 1);
+		strncat(target, "../", PATH_MAX - strlen(target) - 1);
+	strncat(target, sub + 1, PATH_MAX - strlen(target) - 1);
+	return 1;
+}
 
+int
+listen_chroot_link(const char *path, const char *qdir, char *err, size_t errlen)
+{
+	char linkpath[PATH_MAX], target[PATH_MAX], cur[PATH_MAX];
+	char parent[PATH_MAX];
+	char *slash;
+	ssize_t n;
+	int rc;
+
+	if ((rc = chroot_link_paths(path, qdir, linkpath, target, err,
+	    errlen)) <= 0)
+		return rc;
 	n = readlink(linkpath, cur, sizeof(cur) - 1);
 	if (n >= 0) {
 		cur[n] = '\0';
@@ -147,6 +162,74 @@ fail:
 	snprintf(err, errlen, "cannot link %s for the Postfix chroot: %s",
 	    linkpath, strerror(errno));
 	return -1;
+}
+
+/*
+ * The chroot link of a socket that is gone: removed only when it is the
+ * link listen_chroot_link() makes (same target), so an admin's own link
+ * or directory stays.
+ */
+static void
+chroot_unlink(const char *path, const char *qdir)
+{
+	char linkpath[PATH_MAX], target[PATH_MAX], cur[PATH_MAX], err[256];
+	ssize_t n;
+
+	if (chroot_link_paths(path, qdir, linkpath, target, err,
+	    sizeof(err)) <= 0
+	    || (n = readlink(linkpath, cur, sizeof(cur) - 1)) < 0)
+		return;
+	cur[n] = '\0';
+	if (strcmp(cur, target) != 0)
+		return;
+	if (unlink(linkpath) < 0)
+		log_warn("cannot remove %s: %s", linkpath, strerror(errno));
+	else
+		log_notice("removed %s", linkpath);
+}
+
+/* Does a process listen on the unix socket at path? */
+static int
+socket_in_use(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;	/* cannot tell: keep it */
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0 || errno != ECONNREFUSED;
+}
+
+int
+listen_remove_stale(const char *spec, const char *qdir)
+{
+	const char *path = spec + 5;
+	struct stat st;
+
+	if (strncmp(spec, "unix:", 5) != 0)
+		return 0;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return 0;	/* not ours: listen_open() refuses it */
+		if (socket_in_use(path)) {
+			log_err("%s: a daemon still listens there: not removed",
+			    path);
+			return -1;
+		}
+		if (unlink(path) < 0) {
+			log_err("cannot remove %s: %s", path, strerror(errno));
+			return -1;
+		}
+		log_notice("removed %s", path);
+	}
+	if (qdir && *qdir)
+		chroot_unlink(path, qdir);
+	return 0;
 }
 
 static int

@@ -35,6 +35,12 @@ void listen_pause(struct listen_pause *p);
  *	and for postmap(1) run from a shell.
  *
  *	listen_unlink() removes a unix socket at exit (nothing for inet).
+ *	After the privilege drop it may lack the rights to; so
+ *	listen_remove_stale(), run as root once the daemon stopped
+ *	("tlspolicyd -x", the unit's ExecStopPost=), removes the unix
+ *	socket at spec unless a process still listens there (then -1, with
+ *	a log line), and the chroot link listen_open() made for it (only a
+ *	link with the very target it makes).
  *
  *	listen_accept() accepts one connection, non-blocking and
  *	close-on-exec; -1 when there is none to take now (errors other than
@@ -83,6 +89,7 @@ struct listen_pause {
 int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
 void listen_unlink(const char *spec);
+int listen_remove_stale(const char *spec, const char *qdir);
 int listen_accept(int lfd, const char *what);
 int log_rate_due(struct log_rate *r, unsigned long *n);
 void listen_pause(struct listen_pause *p);

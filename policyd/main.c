@@ -6,9 +6,11 @@
  *	opened before the privilege drop (sockets, state directory, fetcher
  *	files); detach; privileges (drop, then the state directory and the
  *	policy store as the service user); the sources (engine, resolver,
- *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP reloads the
- *	override table (a bad table leaves the old one in force); SIGTERM
- *	and SIGINT stop.  See tlspolicyd(8).
+ *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP
+ *	and the control command "reload" reload the override table and the
+ *	inbound rules (both or neither: a bad file leaves the old ones in
+ *	force), with RELOADING=1 and READY=1 for systemd; SIGTERM and SIGINT
+ *	stop.  See tlspolicyd(8).
  */
 #include "config.h"
 
@@ -41,6 +43,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics_srv.h"
 #include "domain.h"
 #include "overrides.h"
 #include "params.h"
@@ -61,6 +64,9 @@ struct daemon {
 	int64_t clock_offset;		/* clock_control: seconds added */
 	time_t started;
 	struct policy_srv *policy;
+	size_t inbound_rules;		/* in force, for STATUS= */
+	struct metrics_srv *metrics;
+	struct metrics_src msrc;	/* what the metrics read */
 	int sigfd;
 };
 
@@ -79,7 +85,8 @@ usage(void)
 	    "usage: tlspolicyd [-f] [-c config_file] [-v]\n"
 	    "       tlspolicyd -n [-c config_file]   (settings that differ from defaults)\n"
 	    "       tlspolicyd -d                    (all defaults)\n"
-	    "       tlspolicyd -V                    (version)\n");
+	    "       tlspolicyd -V                    (version)\n"
+	    "       tlspolicyd -x [-c config_file]   (remove a stopped daemon's sockets)\n");
 	exit(1);
 }
 
@@ -98,33 +105,112 @@ load_overrides(const struct config *cf, char *err, size_t errlen)
 	return overrides_load(path, err, errlen);
 }
 
-/* Reload the tables; on failure keep the old ones and say why in err. */
-static int
-reload(struct daemon *d, char *err, size_t errlen)
+/*
+ * Tell the service manager (NOTIFY_SOCKET) the daemon's state; a no-op
+ * without systemd.  STATUS= carries the counts an admin checks after a
+ * reload: overrides, inbound rules, MTA-STS policies cached.
+ */
+static void
+notify_state(struct daemon *d, const char *state)
 {
-	struct overrides *o = load_overrides(d->cf, err, errlen);
+#ifdef HAVE_SYSTEMD
+	struct sts_stat ss;
+	struct timespec ts;
 
-	if (d->policy)
-		policy_srv_reload(d->policy, config_get(d->cf, "inbound_rules_file"));
-	if (o == NULL) {
-		log_err("reload failed, keeping the previous table: %s", err);
+	memset(&ss, 0, sizeof(ss));
+	if (engine_sts(d->engine))
+		sts_status(engine_sts(d->engine), &ss);
+	if (strcmp(state, "RELOADING=1") == 0) {
+		/* sd_notify(3): a reload names the monotonic time it began. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL
+		    + (unsigned long long)ts.tv_nsec / 1000);
+		return;
+	}
+	sd_notifyf(0, "%s\nSTATUS=%zu overrides, %zu inbound rules, %lu MTA-STS "
+	    "policies cached", state,
+	    overrides_count(engine_overrides(d->engine)), d->inbound_rules,
+	    ss.domains);
+#else
+	(void)d;
+	(void)state;
+#endif
+}
+
+/*
+ * Load the new override table and, with the policy service, the new
+ * inbound rules; install both, or neither.  On failure the tables in
+ * force stay and err says why ("FILE:LINE: message"); on success err
+ * has the counts.
+ */
+static int
+reload_tables(struct daemon *d, char *err, size_t errlen)
+{
+	char ierr[512] = "";
+	struct overrides *o = load_overrides(d->cf, err, errlen);
+	struct inbound *ib = NULL;
+
+	if (d->policy != NULL && (ib = policy_rules_load(config_get(d->cf,
+	    "inbound_rules_file"), ierr, sizeof(ierr))) == NULL) {
+		if (o != NULL)
+			snprintf(err, errlen, "%s", ierr);
+		else
+			snprintf(err + strlen(err), errlen - strlen(err), "; %s",
+			    ierr);
+	}
+	if (o == NULL || (d->policy != NULL && ib == NULL)) {
+		overrides_free(o);
+		inbound_free(ib);
 		return -1;
 	}
 	engine_set_overrides(d->engine, o);
-	log_notice("reloaded: %zu overrides", overrides_count(o));
-	snprintf(err, errlen, "reloaded: %zu overrides", overrides_count(o));
+	if (ib != NULL) {
+		d->inbound_rules = inbound_count(ib);
+		policy_srv_set_rules(d->policy, ib);
+		snprintf(err, errlen, "reloaded: %zu overrides, %zu inbound rules",
+		    overrides_count(o), d->inbound_rules);
+	} else {
+		snprintf(err, errlen, "reloaded: %zu overrides", overrides_count(o));
+	}
 	return 0;
+}
+
+/*
+ * Reload (SIGHUP, tlsmap reload, so systemctl reload): the service
+ * manager hears RELOADING=1, then READY=1 with the counts.  Returns -1
+ * when the reload was refused, with the reason in err.
+ */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
+{
+	int rc;
+
+	notify_state(d, "RELOADING=1");
+	rc = reload_tables(d, err, errlen);
+	if (rc < 0)
+		d->msrc.reloads_failed++;
+	else
+		d->msrc.reloads_ok++;
+	if (rc < 0)
+		log_err("reload failed, keeping the previous tables: %s",
+		    err);
+	else
+		log_notice("%s", err);
+	notify_state(d, "READY=1");
+	return rc;
 }
 
 static void
 ctl_reload(struct ctl_req *r, int argc, char **argv, void *arg)
 {
-	char msg[512];
+	char msg[1100];
 	int ok = reload(arg, msg, sizeof(msg)) == 0;
 
 	(void)argc;
 	(void)argv;
-	ctl_printf(r, "%s\n", msg);
+	ctl_printf(r, "%s%s\n", ok ? "" : "reload failed, nothing changed: ",
+	    msg);
 	ctl_end(r, ok);
 }
 
@@ -317,6 +403,10 @@ setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 
+/* Answers of one result, or of one source: sums of engine_stats. */
+#define RESULT(res)	engine_answers(st, -1, (res))
+#define SOURCE(src)	engine_answers(st, (src), -1)
+
 static void
 ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 {
@@ -343,13 +433,17 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "version", PACKAGE_VERSION, "uptime", (json_int_t)uptime,
 		    "overrides", (json_int_t)overrides_count(engine_overrides(d->engine)),
 		    "answers", "total", (json_int_t)st->queries,
-		    "ok", (json_int_t)st->ok, "notfound", (json_int_t)st->notfound,
-		    "temp", (json_int_t)st->temp, "perm", (json_int_t)st->perm,
-		    "sources", "override", (json_int_t)st->by_override,
-		    "dane", (json_int_t)st->by_dane, "mta-sts", (json_int_t)st->by_sts,
-		    "none", (json_int_t)st->by_none, "error", (json_int_t)st->by_error,
-		    "mx-rule", (json_int_t)st->by_mx_rule,
-		    "default", (json_int_t)st->by_default);
+		    "ok", (json_int_t)RESULT(ANS_OK),
+		    "notfound", (json_int_t)RESULT(ANS_NOTFOUND),
+		    "temp", (json_int_t)RESULT(ANS_TEMP),
+		    "perm", (json_int_t)RESULT(ANS_PERM),
+		    "sources", "override", (json_int_t)SOURCE(ANS_OVERRIDE),
+		    "dane", (json_int_t)SOURCE(ANS_DANE),
+		    "mta-sts", (json_int_t)SOURCE(ANS_STS),
+		    "none", (json_int_t)SOURCE(ANS_NONE),
+		    "error", (json_int_t)SOURCE(ANS_ERROR),
+		    "mx-rule", (json_int_t)SOURCE(ANS_MX_RULE),
+		    "default", (json_int_t)SOURCE(ANS_DEFAULT));
 		if (j && sts)
 			json_object_set_new(j, "mta-sts", json_pack(
 			    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -389,11 +483,12 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_printf(r, "version: %s\nuptime: %lds\noverrides: %zu\n",
 	    PACKAGE_VERSION, uptime, overrides_count(engine_overrides(d->engine)));
 	ctl_printf(r, "answers: %lu (ok %lu, notfound %lu, temp %lu, perm %lu)\n",
-	    st->queries, st->ok, st->notfound, st->temp, st->perm);
+	    st->queries, RESULT(ANS_OK), RESULT(ANS_NOTFOUND), RESULT(ANS_TEMP),
+	    RESULT(ANS_PERM));
 	ctl_printf(r, "sources: override %lu, dane %lu, mta-sts %lu, none %lu, "
-	    "error %lu, mx-rule %lu, default %lu\n", st->by_override,
-	    st->by_dane, st->by_sts, st->by_none, st->by_error,
-	    st->by_mx_rule, st->by_default);
+	    "error %lu, mx-rule %lu, default %lu\n", SOURCE(ANS_OVERRIDE),
+	    SOURCE(ANS_DANE), SOURCE(ANS_STS), SOURCE(ANS_NONE),
+	    SOURCE(ANS_ERROR), SOURCE(ANS_MX_RULE), SOURCE(ANS_DEFAULT));
 	if (engine_dns(d->engine)) {
 		struct dns_stat ds;
 		dns_stats(engine_dns(d->engine), &ds);
@@ -469,7 +564,8 @@ on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP: {
-			char err[512];
+			char err[1100];
+			log_notice("reloading on SIGHUP");
 			reload(d, err, sizeof(err));
 			break;
 		}
@@ -659,10 +755,34 @@ struct startup {
 	struct dns_config dc;
 	/* Opened as root (open_as_root()). */
 	int lfd, plfd, cfd;		/* socketmap, policy, control sockets */
+	int mfd;			/* metrics_listen */
 	gid_t control_gid;
 	int statefd;			/* the state directory, O_PATH */
 	int sts_exec_fd, sts_ca_fd;	/* the fetcher and its CA file */
 };
+
+/*
+ * -x, once the daemon stopped (the unit's ExecStopPost=, as root): remove
+ * the unix sockets it listened on and the chroot link it made, which the
+ * daemon itself, no longer root, may lack the rights to remove.  Sockets
+ * a daemon still listens on stay (exit 1).
+ */
+static int
+remove_sockets(const struct config *cf)
+{
+	static const char *const names[] = {
+		"socketmap_listen", "policy_listen", "control_listen",
+		"metrics_listen"
+	};
+	const char *qdir = config_get(cf, "postfix_queue_directory");
+
+	/* The control socket is for tlsmap: it has no chroot link. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (listen_remove_stale(config_get(cf, names[i]),
+		    i < 2 ? qdir : "") < 0)
+			return 1;
+	return 0;
+}
 
 /*
  * The command line, and the configuration file it names.  Returns the
@@ -671,11 +791,11 @@ struct startup {
 static int
 options(int argc, char **argv, struct daemon *d, struct startup *su)
 {
-	int ch, print_set = 0, print_defaults = 0, verbose = 0;
+	int ch, print_set = 0, print_defaults = 0, verbose = 0, remove = 0;
 	char err[512];
 
 	d->cf_path = DEF_CONFIG_FILE;
-	while ((ch = getopt(argc, argv, "c:fndvVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fndvVhx")) != -1) {
 		switch (ch) {
 		case 'V':
 			printf("tlspolicyd %s\n", PACKAGE_VERSION);
@@ -694,6 +814,9 @@ options(int argc, char **argv, struct daemon *d, struct startup *su)
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 'x':
+			remove = 1;
 			break;
 		default:
 			usage();
@@ -722,6 +845,8 @@ options(int argc, char **argv, struct daemon *d, struct startup *su)
 		config_print(stdout, d->cf, 1);
 		return 0;
 	}
+	if (remove)
+		return remove_sockets(d->cf);
 	su->level = verbose ? LOG_LVL_DEBUG
 	    : log_level_parse(config_get(d->cf, "log_level"));
 	return -1;
@@ -777,6 +902,19 @@ open_listener(struct daemon *d, const char *name, const char *mode,
 	return fd;
 }
 
+/* The metrics listener: a unix socket anyone may connect to, or inet. */
+static int
+open_metrics(struct daemon *d)
+{
+	char err[512];
+	int fd = listen_open(config_get(d->cf, "metrics_listen"), "0666", "",
+	    "", "", err, sizeof(err));
+
+	if (fd < 0)
+		log_err("metrics_listen: %s", err);
+	return fd;
+}
+
 /*
  * Step 2, sockets and files, as root.  This is the one place where
  * anything is opened before the privilege drop; everything else is
@@ -785,6 +923,8 @@ open_listener(struct daemon *d, const char *name, const char *mode,
  *   - the event loop (epoll);
  *   - socketmap_listen, policy_listen (when set): created for Postfix,
  *     with their modes and groups;
+ *   - metrics_listen (when set): mode 0666, what it tells is no secret
+ *     (anyone on the host reaches an inet: one);
  *   - control_listen (when set): owned by root, control_group may
  *     connect (control.c checks every peer);
  *   - state_directory: created and given to the service user, held by
@@ -813,6 +953,9 @@ open_as_root(struct daemon *d, struct startup *su)
 	    && (lookup_group(config_get(d->cf, "control_group"),
 	    &su->control_gid) < 0 || (su->cfd = open_listener(d,
 	    "control_listen", "control_mode", "control_group", "", "")) < 0))
+		return -1;
+	if (*config_get(d->cf, "metrics_listen") && (su->mfd = open_metrics(d))
+	    < 0)
 		return -1;
 	if ((su->statefd = setup_state_dir(config_get(d->cf, "state_directory"),
 	    su->pw)) < 0)
@@ -892,6 +1035,23 @@ setup_control(struct daemon *d, struct startup *su)
 	return 0;
 }
 
+/* The metrics endpoint, reading the services' and sources' counters. */
+static int
+setup_metrics(struct daemon *d, struct startup *su)
+{
+	d->msrc.engine = d->engine;
+	d->msrc.sockmap = d->sockmap;
+	d->msrc.policy = d->policy;
+	d->msrc.fetch = d->fetch;
+	d->msrc.started = d->started;
+	if ((d->metrics = metrics_srv_new(d->loop, su->mfd, &d->msrc)) == NULL) {
+		log_err("cannot watch the metrics socket: %s", strerror(errno));
+		return -1;
+	}
+	su->mfd = -1;		/* the server's now */
+	return 0;
+}
+
 /* Step 6, the services on the sockets, and the signals. */
 static int
 step_services(struct daemon *d, struct startup *su)
@@ -907,11 +1067,15 @@ step_services(struct daemon *d, struct startup *su)
 		    config_long(d->cf, "max_connections"),
 		    config_time(d->cf, "policy_idle_timeout") * 1000,
 		    config_time(d->cf, "request_timeout") * 1000);
-	if (d->policy != NULL)
+	if (d->policy != NULL) {
+		d->inbound_rules = inbound_count(su->ib);
 		su->ib = NULL;	/* the server's now */
+	}
 	inbound_free(su->ib);
 	su->ib = NULL;
 	d->started = time(NULL);
+	if (su->mfd >= 0 && d->sockmap != NULL && setup_metrics(d, su) < 0)
+		return -1;
 	if (d->sockmap == NULL || (su->plfd >= 0 && d->policy == NULL)
 	    || setup_signals(d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
@@ -927,9 +1091,7 @@ run(struct daemon *d)
 	log_notice("started: socketmap %s, %zu overrides",
 	    config_get(d->cf, "socketmap_listen"),
 	    overrides_count(engine_overrides(d->engine)));
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-#endif
+	notify_state(d, "READY=1");
 	if (loop_run(d->loop) < 0)
 		return 1;
 	/* Sockets vanish with the daemon (after the privilege drop this may
@@ -937,6 +1099,7 @@ run(struct daemon *d)
 	listen_unlink(config_get(d->cf, "socketmap_listen"));
 	listen_unlink(config_get(d->cf, "control_listen"));
 	listen_unlink(config_get(d->cf, "policy_listen"));
+	listen_unlink(config_get(d->cf, "metrics_listen"));
 	return 0;
 }
 
@@ -944,6 +1107,7 @@ run(struct daemon *d)
 static void
 cleanup(struct daemon *d, struct startup *su)
 {
+	metrics_srv_free(d->metrics);
 	control_free(d->control);
 	sockmap_srv_free(d->sockmap);
 	loop_timer_cancel(d->loop, d->refresh_timer);
@@ -955,6 +1119,8 @@ cleanup(struct daemon *d, struct startup *su)
 	inbound_free(su->ib);
 	if (su->statefd >= 0)
 		close(su->statefd);
+	if (su->mfd >= 0)
+		close(su->mfd);
 	dnssec_anchors_free(su->dc.anchors);
 	loop_free(d->loop);
 }
@@ -968,7 +1134,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	memset(&su, 0, sizeof(su));
-	su.lfd = su.plfd = su.cfd = su.statefd = -1;
+	su.lfd = su.plfd = su.cfd = su.statefd = su.mfd = -1;
 	su.sts_exec_fd = su.sts_ca_fd = -1;
 	su.control_gid = (gid_t)-1;
 	if ((rc = options(argc, argv, &d, &su)) >= 0)

@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "inbound.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy_srv.h"
 #include "polreq.h"
 #include "util.h"
@@ -22,6 +23,7 @@ struct policy_srv {
 	struct conn_srv *cs;
 	struct inbound *rules;
 	struct polreq req;		/* scratch: requests are answered at once */
+	struct metrics_hist latency;	/* request read to reply written */
 };
 
 static void policy_input(struct conn *c, size_t fresh);
@@ -90,11 +92,14 @@ log_result(const struct conn *c, const struct polreq *q,
 static int
 answer(struct conn *c, const struct polreq *q)
 {
+	struct policy_srv *s = c->arg;
 	struct inb_result res;
 	const char *why;
+	uint64_t start = metrics_now_us();
 	size_t n;
 
-	inbound_eval(((struct policy_srv *)c->arg)->rules, q, &res);
+	inbound_eval(s->rules, q, &res);
+	inbound_tally(s->rules, &res);
 	log_result(c, q, &res);
 	conn_reserve(c, POLREQ_MAX_ACTION + 16);
 	n = polreq_format_reply(c->out + c->outlen, c->outcap - c->outlen,
@@ -107,6 +112,7 @@ answer(struct conn *c, const struct polreq *q)
 		return -1;
 	}
 	c->outlen += n;
+	metrics_hist_observe(&s->latency, metrics_now_us() - start);
 	return 0;
 }
 
@@ -192,19 +198,16 @@ policy_rules_load(const char *path, char *err, size_t errlen)
 	return inbound_load(path, err, errlen);
 }
 
-void
-policy_srv_reload(struct policy_srv *s, const char *path)
+const struct inbound *
+policy_srv_rules(const struct policy_srv *s)
 {
-	char err[512];
-	struct inbound *ib = policy_rules_load(path, err, sizeof(err));
+	return s->rules;
+}
 
-	if (ib == NULL) {
-		log_err("inbound rules reload failed, keeping the previous "
-		    "rules: %s", err);
-		return;
-	}
-	policy_srv_set_rules(s, ib);
-	log_notice("reloaded: %zu inbound rules", inbound_count(ib));
+const struct metrics_hist *
+policy_srv_latency(const struct policy_srv *s)
+{
+	return &s->latency;
 }
 
 void

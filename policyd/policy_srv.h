@@ -6,11 +6,13 @@
  *	    struct inbound *rules, long max_conns, long idle_ms,
  *	    long request_ms);
  *	void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+ *	const struct inbound *policy_srv_rules(const struct policy_srv *s);
+ *	const struct metrics_hist *policy_srv_latency(
+ *	    const struct policy_srv *s);
  *	void policy_srv_free(struct policy_srv *s);
  *
  *	struct inbound *policy_rules_load(const char *path, char *err,
  *	    size_t errlen);
- *	void policy_srv_reload(struct policy_srv *s, const char *path);
  *
  * DESCRIPTION
  *	Accepts Postfix smtpd(8) connections on listen_fd and answers each
@@ -36,19 +38,23 @@
  *
  *	policy_srv_new() and policy_srv_set_rules() take ownership of rules;
  *	set_rules frees the previous set (requests are answered at once, so
- *	no request is using it).
+ *	no request is using it).  For metrics: policy_srv_rules() is the set
+ *	in force, whose rules count the requests they decide
+ *	(inbound_tally()); policy_srv_latency() the time from a whole
+ *	request to its reply, per request.
  *
  *	policy_rules_load() loads the rules file named by inbound_rules_file:
  *	an empty path gives no rules (every request DUNNO); a named file must
- *	exist and be valid, else NULL with "FILE:LINE: message" in err.
- *	policy_srv_reload() does that on SIGHUP and installs the result; on
- *	failure it logs the error and keeps the rules in force.
+ *	exist and be valid, else NULL with "FILE:LINE: message" in err.  The
+ *	daemon's reload (main.c) loads with it and installs the result with
+ *	policy_srv_set_rules() only when every table loaded.
  */
 #ifndef TLSPOL_POLICY_SRV_H
 #define TLSPOL_POLICY_SRV_H
 
 #include "inbound.h"
 #include "loop.h"
+#include "metrics.h"
 
 struct policy_srv;
 
@@ -56,8 +62,9 @@ struct policy_srv *policy_srv_new(struct loop *l, int listen_fd,
     struct inbound *rules, long max_conns, long idle_ms,
     long request_ms);
 void policy_srv_set_rules(struct policy_srv *s, struct inbound *rules);
+const struct inbound *policy_srv_rules(const struct policy_srv *s);
+const struct metrics_hist *policy_srv_latency(const struct policy_srv *s);
 void policy_srv_free(struct policy_srv *s);
 struct inbound *policy_rules_load(const char *path, char *err, size_t errlen);
-void policy_srv_reload(struct policy_srv *s, const char *path);
 
 #endif

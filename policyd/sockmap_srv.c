@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "netstring.h"
 #include "sockmap.h"
 #include "sockmap_srv.h"
@@ -23,6 +24,7 @@ struct pending {
 	struct pending *next;
 	struct smconn *conn;		/* NULL once the connection is gone */
 	int done;
+	uint64_t start;			/* metrics_now_us() at arrival */
 	struct answer ans;
 };
 
@@ -37,6 +39,7 @@ struct smconn {
 struct sockmap_srv {
 	struct conn_srv *cs;
 	struct engine *engine;
+	struct metrics_hist latency;	/* request read to reply written */
 };
 
 static void sm_input(struct conn *c, size_t fresh);
@@ -145,6 +148,8 @@ drain_pending(struct smconn *sc)
 			sc->tail = NULL;
 		sc->c.held--;
 		out_answer(&sc->c, &p->ans);
+		metrics_hist_observe(&((struct sockmap_srv *)sc->c.arg)->latency,
+		    metrics_now_us() - p->start);
 		answer_clear(&p->ans);
 		pending_release(sc, p);
 	}
@@ -189,6 +194,7 @@ pending_new(struct smconn *sc)
 		p = xcalloc(1, sizeof(*p));
 	}
 	p->conn = sc;
+	p->start = metrics_now_us();
 	if (sc->tail)
 		sc->tail->next = p;
 	else
@@ -271,6 +277,12 @@ sockmap_srv_new(struct loop *l, struct engine *e, int lfd, long max_conns,
 		return NULL;
 	}
 	return s;
+}
+
+const struct metrics_hist *
+sockmap_srv_latency(const struct sockmap_srv *s)
+{
+	return &s->latency;
 }
 
 void

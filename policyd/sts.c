@@ -153,7 +153,7 @@ load(struct sdom *d)
 	if (rc == 0)
 		return;
 	if (e.expires_at <= sts_now(s)) {
-		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
+		log_notice("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, e.id);
 		store_wb_del(s->wb, d->domain);
 	} else if (sts_policy_from_json_text(e.policy, strlen(e.policy), &p,
@@ -197,7 +197,7 @@ sdom_get(struct sts *s, const char *domain, int create)
 	if (d)
 		load(d);
 	if (d && d->id[0] && d->expires_at <= sts_now(s)) {
-		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
+		log_notice("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, d->id);
 		drop_policy(d);
 		if (s->store)
@@ -396,6 +396,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		sdom_wake(d, "policy refused");
 		return;
 	}
+	s->st.fetch_ok++;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.domain, sizeof(e.domain), "%.253s", d->domain);
 	snprintf(e.id, sizeof(e.id), "%s", d->fetching_for);
@@ -520,6 +521,8 @@ sts_status(struct sts *s, struct sts_stat *st)
 	if (s->store)
 		wb_flush(s);
 	st->stored = s->store ? store_count(s->store) : 0;
+	if (s->store)
+		store_wb_stats(s->wb, &st->store_writes, &st->store_write_failures);
 }
 
 int

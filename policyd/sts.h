@@ -142,8 +142,10 @@ struct sts_stat {
 	unsigned long domains;		/* in memory */
 	unsigned long stored;		/* in the store */
 	unsigned long hits, txt_lookups, fetches, fetch_failures;
+	unsigned long fetch_ok;		/* fetched policies accepted */
 	unsigned long refreshes, first_contact_timeouts;
 	unsigned long store_failures;	/* failed store reads */
+	unsigned long store_writes, store_write_failures;	/* records */
 };
 
 typedef void (*sts_cb)(void *arg, struct sts_result *res);

@@ -48,7 +48,7 @@ idle_timeout = 60s" "$("$TLSPOLICYD" -n -c "$T/n.conf")"
 "$TLSPOLICYD" -d > "$T/defaults"
 t_contains "-d prints all defaults" "$T/defaults" '^socketmap_listen = unix:/var/spool/postfix/tlspolicyd/socketmap$'
 t_contains "-d prints log_level" "$T/defaults" '^log_level = info$'
-"$TLSPOLICYD" -x >/dev/null 2>&1; rc=$?
+"$TLSPOLICYD" -Z >/dev/null 2>&1; rc=$?
 t_eq "bad option exits 1" 1 "$rc"
 
 printf 'syslog_facility = kern\n' > "$T/badfac.conf"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The examples shipped in /usr/share/doc/tlspolicyd/examples: every
 # commented entry of the override table and the inbound rules is one the
-# daemon accepts once uncommented, and main.cf.example is valid Postfix.
+# daemon accepts once uncommented, main.cf.example is valid Postfix, and
+# the Grafana dashboard uses only metrics the daemon exposes.
 . "$(dirname "$0")/../lib.sh"
 t_init examples
 EX=$TOP_SRCDIR/examples
@@ -27,6 +28,7 @@ state_directory = $T/state
 user = $T_USER
 dane_enable = no
 sts_enable = no
+metrics_listen = unix:$T/run/metrics
 CONF
 if t_daemon_start "$T/tlspolicyd.conf"; then
 	t_ok "daemon starts on the examples"
@@ -49,6 +51,26 @@ print(s.recv(4096).decode().split("\n")[0])' "$T/run/policy" "$1"
 	# Everyone else: report only (DUNNO), the violation logged.
 	t_eq "inbound example: others pass" "action=DUNNO" "$(ask other.example)"
 	t_contains "inbound example: others logged" "$T/daemon.log" 'rule=everyone missing="tls" action=warn'
+# The Grafana dashboard: valid JSON, and every metric name its queries
+# use is one the daemon exposes (every family is there, even for the
+# sources this configuration turns off).
+DASH=$EX/grafana-dashboard.json
+if command -v jq >/dev/null && command -v curl >/dev/null; then
+	jq -r '.. | .expr? // empty' "$DASH" | grep -o 'tlspolicyd_[a-z_]*' \
+		| sort -u > "$T/dash-names"
+	t_check "dashboard: queries name metrics" test -s "$T/dash-names"
+	curl -sf --max-time 5 --unix-socket "$T/run/metrics" \
+		http://localhost/metrics > "$T/metrics"
+	sed -n 's/^\(tlspolicyd_[a-z_]*\)[{ ].*/\1/p' "$T/metrics" | sort -u \
+		> "$T/exposed"
+	t_check "the daemon exposes metrics" test -s "$T/exposed"
+	t_eq "dashboard: every metric it uses is exposed" "" \
+		"$(comm -23 "$T/dash-names" "$T/exposed" | tr '\n' ' ')"
+	t_eq "dashboard: in the package's examples" 1 \
+		"$(grep -cx 'examples/grafana-dashboard.json' "$TOP_SRCDIR/debian/tlspolicyd.examples")"
+else
+	t_skip_check "jq or curl missing: the dashboard is not checked"
+fi
 t_check "no error logged" bash -c "! grep -Eq 'error|warning' '$T/daemon.log'"
 # The main.cf lines: postconf reads them without complaint.
 mkdir -p "$T/pf"

@@ -120,7 +120,7 @@ t_eq "changed entry answers after reload" "dane-only" "$(q example.com)"
 printf 'example.com dane-only\nbroken.example optional\n' > "$T/overrides"
 t_daemon_reload
 for _ in $(seq 50); do grep -q 'reload failed' "$T/daemon.log" && break; sleep 0.1; done
-t_contains "bad reload is refused with FILE:LINE" "$T/daemon.log" "reload failed, keeping the previous table: $T/overrides:2: bad policy for broken.example: unknown security level"
+t_contains "bad reload is refused with FILE:LINE" "$T/daemon.log" "reload failed, keeping the previous tables: $T/overrides:2: bad policy for broken.example: unknown security level"
 t_eq "old table still answers after a bad reload" "encrypt" "$(q new.example)"
 if wait "$flow"; then t_ok "300 queries during reloads all answered"; else t_fail "queries during reloads: $(cat "$T/flow.log")"; fi
 t_check "daemon still running" kill -0 "$(cat "$T/daemon.pid")"

@@ -108,6 +108,7 @@
 #include "htable.h"
 #include "http_resp.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "util.h"
@@ -1096,6 +1097,7 @@ int
 main(int argc, char **argv)
 {
 	const char *once = NULL;
+	char err[256];
 	int c, level = LOG_LVL_NOTICE, rc = 0;
 
 	while ((c = getopt(argc, argv, "1:C:c:t:r:w:q:v")) != -1) {
@@ -1121,6 +1123,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	load_trust();
+	if (sandbox_enter(err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 2;
+	}
 	if (once != NULL)
 		rc = one_shot(once);
 	else

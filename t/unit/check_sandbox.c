@@ -1,6 +1,6 @@
 /*
- * Unit tests for stsfetch/sandbox.c: what the fetcher's system call
- * filter lets through and what it refuses.  Each test enters the sandbox
+ * Unit tests for stsfetch/sandbox.c: what the fetcher's Landlock rules
+ * and system call filter let through and what they refuse.  Each test enters the sandbox
  * in a forked child (the filter cannot be removed) and reports through
  * its exit status.
  */
@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,28 +50,39 @@ in_sandbox(int (*fn)(void))
 /* 1 unless the call failed with EPERM. */
 #define REFUSED(call)	((call) < 0 && errno == EPERM ? 0 : 1)
 
-static int
-proc_status_shows_filter(void)
-{
-	char line[256];
-	int seccomp = 0, nnp = 0;
-	FILE *fp = fopen("/proc/self/status", "r");
-
-	if (fp == NULL)
-		return 1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strcmp(line, "Seccomp:\t2\n") == 0)
-			seccomp = 1;
-		if (strcmp(line, "NoNewPrivs:\t1\n") == 0)
-			nnp = 1;
-	}
-	fclose(fp);
-	return seccomp && nnp ? 0 : 2;
-}
-
+/* The parent reads the child's /proc/PID/status (the child may not). */
 START_TEST(test_status)
 {
-	ck_assert_int_eq(in_sandbox(proc_status_shows_filter), 0);
+	char err[256], path[64], line[256], c;
+	int seccomp = 0, nnp = 0, p[2], status;
+	FILE *fp;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		close(p[1]);
+		if (sandbox_enter(err, sizeof(err)) < 0)
+			_exit(100);
+		_exit(read(p[0], &c, 1) == 0 ? 0 : 1);	/* until closed */
+	}
+	close(p[0]);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; i < 500 && !seccomp; i++) {	/* until it is in */
+		ck_assert((fp = fopen(path, "r")) != NULL);
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			seccomp |= strcmp(line, "Seccomp:\t2\n") == 0;
+			nnp |= strcmp(line, "NoNewPrivs:\t1\n") == 0;
+		}
+		fclose(fp);
+		if (!seccomp)
+			usleep(10000);
+	}
+	close(p[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(seccomp && nnp, "Seccomp 2 %d, NoNewPrivs 1 %d", seccomp,
+	    nnp);
 }
 END_TEST
 
@@ -112,6 +125,38 @@ reads_allowed(void)
 START_TEST(test_reads)
 {
 	ck_assert_int_eq(in_sandbox(reads_allowed), 0);
+}
+END_TEST
+
+/* Landlock: a readable file outside the list cannot be read. */
+static int
+other_files_unreadable(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/conf", tmpdir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 && errno == EACCES ? 0 : 1;
+}
+
+START_TEST(test_landlock)
+{
+	char path[64];
+	FILE *fp;
+
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) < 0) {
+		fprintf(stderr, "SKIP: no Landlock in this kernel\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/conf", tmpdir);
+	ck_assert((fp = fopen(path, "w")) != NULL);
+	fputs("user = tlspolicyd\n", fp);
+	fclose(fp);
+	chmod(path, 0644);
+	ck_assert_int_eq(in_sandbox(other_files_unreadable), 0);
+	unlink(path);
 }
 END_TEST
 
@@ -185,6 +230,7 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_no_writes);
 	tcase_add_test(tc, test_reads);
+	tcase_add_test(tc, test_landlock);
 	tcase_add_test(tc, test_sockets);
 	tcase_add_test(tc, test_processes);
 	suite_add_tcase(s, tc);

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,24 +65,6 @@ close_all_but(int *keep, size_t n)
 		lo = (unsigned)keep[i] + 1;
 	}
 	close_range(lo, ~0U, 0);
-}
-
-static int
-drop_to(const struct passwd *pw)
-{
-	if (pw == NULL)
-		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0) {
-		log_err("fetcher spawner: cannot become %s: %s", pw->pw_name,
-		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		log_err("fetcher spawner: root could be regained");
-		return -1;
-	}
-	return 0;
 }
 
 /* In the new child: become stsfetch on sock, the CA file on 3. */
@@ -233,8 +214,10 @@ fetchspawn_new(const struct fetchspawn_config *c, char *err, size_t errlen)
 		int keep[] = { sv[1], c->exec_fd, c->ca_fd };
 
 		close_all_but(keep, sizeof(keep) / sizeof(keep[0]));
-		if (drop_to(c->pw) < 0)
+		if (c->pw != NULL && become_user(c->pw, err, errlen) < 0) {
+			log_err("fetcher spawner: %s", err);
 			_exit(1);
+		}
 		spawner_main(c, sv[1]);
 	}
 	close(sv[1]);

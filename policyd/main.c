@@ -613,16 +613,12 @@ lookup_group(const char *name, gid_t *gid)
 static int
 drop_privileges(const struct passwd *pw)
 {
+	char err[256];
+
 	if (pw == NULL)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0) {
-		log_err("cannot drop privileges to %s: %s", pw->pw_name,
-		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them");
+	if (become_user(pw, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return -1;
 	}
 	return 0;

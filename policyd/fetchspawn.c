@@ -67,6 +67,14 @@ close_all_but(int *keep, size_t n)
 	close_range(lo, ~0U, 0);
 }
 
+/*
+ * Signals that stop a whole service (systemd signals every process of
+ * the unit; Ctrl-C the terminal's process group): the spawner ignores
+ * them and leaves when the daemon's end closes, so that the daemon can
+ * still stop its fetcher through it while stopping.
+ */
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+
 /* In the new child: become stsfetch on sock, the CA file on 3. */
 static void
 exec_fetcher(const struct fetchspawn_config *c, int sock)
@@ -78,6 +86,8 @@ exec_fetcher(const struct fetchspawn_config *c, int sock)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t k = 0; k < sizeof(stop_signals) / sizeof(stop_signals[0]); k++)
+		signal(stop_signals[k], SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	dup2(sock, 0);
 	dup2(sock, 1);
@@ -176,6 +186,8 @@ spawner_main(const struct fetchspawn_config *c, int fd)
 	pid_t current = 0;
 	int status;
 
+	for (size_t k = 0; k < sizeof(stop_signals) / sizeof(stop_signals[0]); k++)
+		signal(stop_signals[k], SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		ssize_t n = recv(fd, &q, sizeof(q), 0);

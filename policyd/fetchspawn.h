@@ -29,7 +29,9 @@
  *	user, and the fetcher is its child, so it may signal and reap it
  *	(the daemon, another user, may do neither).  Nothing stays root.
  *	The spawner exits when the daemon's end closes, after stopping its
- *	fetcher the same way.  c->pw NULL: no change of user (the daemon
+ *	fetcher the same way; it ignores SIGTERM, SIGINT and SIGHUP (sent
+ *	to every process of the service at a stop), so that the daemon's
+ *	own stop can still go through it.  c->pw NULL: no change of user (the daemon
  *	does not run as root).
  *
  *	fetchspawn_start() returns the daemon's end of the fetcher's socket

@@ -12,6 +12,8 @@
 #  - fetches work (a policy on first contact);
 #  - killed with SIGKILL, the fetcher is restarted, confined again, and
 #    fetches again;
+#  - SIGTERM to every process at once (a systemd stop): all gone, and the
+#    daemon still stopped its fetcher through the spawner;
 #  - sts_fetcher_user = the daemon's user, or a user that does not
 #    exist, stops the start with a clear error.
 # shellcheck source=t/world/testlib.sh
@@ -113,6 +115,19 @@ done
     && pass "fetcher restarted as $P2" || { fail "fetcher not restarted"; done_testing; }
 confined "$P2" "restarted fetcher"
 policy_answer sts-multi.test "after the restart"
+
+# --- a stop as systemd does it: SIGTERM to every process of the service --
+SP=$(field "$P2" PPid)
+DPID=$(cat "$TD_DIR/pid")
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+kill -TERM "$DPID" "$SP" "$P2"
+for _ in $(seq 100); do gone "$DPID" && gone "$SP" && gone "$P2" && break; sleep 0.1; done
+gone "$DPID" && gone "$SP" && gone "$P2" \
+    && pass "SIGTERM to daemon, spawner and fetcher: all three gone" \
+    || fail "left running after SIGTERM: $(for p in $DPID $SP $P2; do gone $p || echo $p; done)"
+td_grep "stopping on signal 15" && ! td_grep "spawner .*does not answer" \
+    && pass "the daemon stopped its fetcher through the spawner (no error)" \
+    || fail "stop: $(log_from "$TD_LOG" "$TD_LOG_MARK" | grep -E 'spawner|stopping' | head -3)"
 
 # --- start refused for a fetcher user that is not a user of its own ------
 td_stop t23

@@ -82,8 +82,13 @@ exec_fetcher(const struct fetchspawn_config *c, int sock)
 	extern char **environ;
 	char workers[24], *argv[6];
 	sigset_t none;
-	int i = 0;
+	int i = 0, exec_fd = c->exec_fd, ca_fd = c->ca_fd;
 
+	/* Out of the way of the descriptors 0, 1 and 3 set below. */
+	if (exec_fd <= 3)
+		exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 4);
+	if (ca_fd >= 0 && ca_fd < 3)
+		ca_fd = fcntl(ca_fd, F_DUPFD_CLOEXEC, 4);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (size_t k = 0; k < sizeof(stop_signals) / sizeof(stop_signals[0]); k++)
@@ -95,13 +100,13 @@ exec_fetcher(const struct fetchspawn_config *c, int sock)
 	argv[i++] = (char *)c->path;
 	argv[i++] = (char *)"-w";
 	argv[i++] = workers;
-	if (c->ca_fd >= 0 && dup2(c->ca_fd, 3) == 3
+	if (ca_fd >= 0 && dup2(ca_fd, 3) == 3
 	    && fcntl(3, F_SETFD, 0) == 0) {	/* dup2 onto itself keeps CLOEXEC */
 		argv[i++] = (char *)"-C";
 		argv[i++] = (char *)"/dev/fd/3";
 	}
 	argv[i] = NULL;
-	fexecve(c->exec_fd, argv, environ);
+	fexecve(exec_fd, argv, environ);
 	fprintf(stderr, "tlspolicyd: cannot run %s: %s\n", c->path,
 	    strerror(errno));
 	_exit(127);

@@ -65,7 +65,9 @@
  *	this rule (an admin's flush).
  *
  *	stsfetch writes no files and holds no state beyond those short
- *	tables; the CA file is read once at start.  Malformed request
+ *	tables; the CA file is read once at start.  Then, before any thread
+ *	exists, it confines itself for good: Landlock and a seccomp
+ *	allow-list (sandbox.h); tlspolicyd runs it as a user of its own.  Malformed request
  *	lines are answered with an error when their id can be read, else
  *	logged and skipped.  When stdin closes, queued requests are
  *	dropped, running fetches are aborted, and it exits 0.  Logs go to

@@ -194,6 +194,7 @@ const struct cfg_def tlspol_params[] = {
 	/* MTA-STS. */
 	{ "sts_enable", "yes", cf_check_bool },
 	{ "sts_fetcher", LIBEXECDIR "/stsfetch", cf_check_abspath_or_empty },
+	{ "sts_fetcher_user", "tlspolicyd-fetch", cf_check_name },
 	{ "sts_ca_file", "", cf_check_abspath_or_empty },
 	{ "sts_fetch_workers", "32", check_workers },
 	{ "sts_first_fetch_wait", "5s", cf_check_time },

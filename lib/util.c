@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -120,4 +123,21 @@ errbuf_set(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+int
+become_user(const struct passwd *pw, char *err, size_t errlen)
+{
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0
+	    || setuid(pw->pw_uid) < 0) {
+		errbuf_set(err, errlen, "cannot drop privileges to %s: %s",
+		    pw->pw_name, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		errbuf_set(err, errlen, "privileges could be regained after "
+		    "dropping them");
+		return -1;
+	}
+	return 0;
 }

@@ -9,6 +9,9 @@
  *	str_lower(): ASCII lower-case in place.
  *	errbuf_set(): format an error message into a caller's buffer of
  *	errlen bytes (nothing when errlen is 0), for the pure parsers.
+ *	become_user(): as root, take pw's uid and gid for good, without
+ *	supplementary groups, and check that root cannot be regained; 0,
+ *	or -1 with the reason in err.
  */
 #ifndef TLSPOL_UTIL_H
 #define TLSPOL_UTIL_H
@@ -25,5 +28,7 @@ long parse_long(const char *s, long min, long max);
 void str_lower(char *s);
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+struct passwd;
+int become_user(const struct passwd *pw, char *err, size_t errlen);
 
 #endif

@@ -2,16 +2,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fetchctl.h"
 #include "fetchipc.h"
+#include "fetchspawn.h"
 #include "log.h"
 #include "util.h"
 
@@ -31,9 +30,7 @@ struct freq {
 struct fetchctl {
 	struct loop *loop;
 	char *path;
-	int exec_fd;
-	int ca_fd;
-	char workers[24];
+	struct fetchspawn *spawn;
 	pid_t pid;
 	int fd;
 	uint64_t started;
@@ -110,8 +107,7 @@ fetchctl_lost(struct fetchctl *f, const char *why)
 		f->fd = -1;
 	}
 	if (f->pid > 0) {
-		kill(f->pid, SIGKILL);
-		if (waitpid(f->pid, &status, 0) == f->pid) {
+		if (fetchspawn_kill(f->spawn, f->pid, 0, &status) == 0) {
 			if (WIFSIGNALED(status))
 				log_warn("stsfetch (pid %d) died on signal %d: %s",
 				    (int)f->pid, WTERMSIG(status), why);
@@ -304,48 +300,15 @@ deadline_cb(struct loop *l, void *arg)
 static void
 fetchctl_start(struct fetchctl *f)
 {
-	int sv[2];
 	pid_t pid;
+	int fd = fetchspawn_start(f->spawn, &pid);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_err("stsfetch: socketpair: %s", strerror(errno));
+	if (fd < 0) {
 		f->restart_timer = loop_timer(f->loop, f->backoff, restart_cb, f);
 		return;
 	}
-	if ((pid = fork()) < 0) {
-		log_err("stsfetch: fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		f->restart_timer = loop_timer(f->loop, f->backoff, restart_cb, f);
-		return;
-	}
-	if (pid == 0) {
-		extern char **environ;
-		sigset_t none;
-		char *argv[6];
-		int i = 0;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(sv[1], 0);
-		dup2(sv[1], 1);
-		argv[i++] = f->path;
-		argv[i++] = (char *)"-w";
-		argv[i++] = f->workers;
-		if (f->ca_fd >= 0 && dup2(f->ca_fd, 3) == 3) {
-			argv[i++] = (char *)"-C";
-			argv[i++] = (char *)"/dev/fd/3";
-		}
-		argv[i] = NULL;
-		fexecve(f->exec_fd, argv, environ);
-		fprintf(stderr, "tlspolicyd: cannot run %s: %s\n", f->path,
-		    strerror(errno));
-		_exit(127);
-	}
-	close(sv[1]);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	f->fd = sv[0];
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	f->fd = fd;
 	f->pid = pid;
 	f->started = loop_now(f->loop);
 	f->st.pid = pid;
@@ -356,16 +319,13 @@ fetchctl_start(struct fetchctl *f)
 }
 
 struct fetchctl *
-fetchctl_new(struct loop *l, const char *path, int exec_fd, int ca_fd,
-    long workers)
+fetchctl_new(struct loop *l, const char *path, struct fetchspawn *spawn)
 {
 	struct fetchctl *f = xcalloc(1, sizeof(*f));
 
-	snprintf(f->workers, sizeof(f->workers), "%ld", workers);
 	f->loop = l;
 	f->path = xstrdup(path);
-	f->exec_fd = exec_fd;
-	f->ca_fd = ca_fd;
+	f->spawn = spawn;
 	f->fd = -1;
 	f->backoff = BACKOFF_MIN_MS;
 	f->next_id = 1;
@@ -460,12 +420,9 @@ fetchctl_free(struct fetchctl *f)
 		loop_del(f->loop, f->fd);
 		close(f->fd);	/* the fetcher exits at end of input */
 	}
-	if (f->pid > 0) {
-		for (int i = 0; i < 20 && waitpid(f->pid, &status, WNOHANG) == 0; i++)
-			usleep(50000);
-		kill(f->pid, SIGKILL);
-		waitpid(f->pid, &status, 0);
-	}
+	if (f->pid > 0)		/* a second to exit, then SIGKILL */
+		fetchspawn_kill(f->spawn, f->pid, 1000, &status);
+	fetchspawn_free(f->spawn);
 	while ((r = f->reqs) != NULL) {
 		f->reqs = r->next;
 		free(r->domain);
@@ -477,9 +434,5 @@ fetchctl_free(struct fetchctl *f)
 	free(f->in);
 	free(f->out);
 	free(f->path);
-	if (f->exec_fd >= 0)
-		close(f->exec_fd);
-	if (f->ca_fd >= 0)
-		close(f->ca_fd);
 	free(f);
 }

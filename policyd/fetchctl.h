@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	struct fetchctl *fetchctl_new(struct loop *l, const char *path,
- *	    int exec_fd, int ca_fd, long workers);
+ *	    struct fetchspawn *spawn);
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
  *	    const char *policy_id, int force, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
@@ -48,12 +48,11 @@
  *	When the fetcher exits or dies, it is restarted after a back-off
  *	that doubles from 1 s to 60 s and resets after a minute of uptime.
  *
- *	The program and its CA file are opened by the caller while it still
- *	has its privileges: exec_fd is the program (started with fexecve(),
- *	so restarts need no access to its path), ca_fd the CA file or -1
- *	(handed to the fetcher as /dev/fd/3).  path names the program in
- *	log lines only.  workers is the number of fetches it runs at once
- *	(its -w).
+ *	The fetcher runs as its own user, so the daemon neither forks nor
+ *	kills it itself: spawn (fetchspawn(3), made while the daemon was
+ *	still root, and freed by fetchctl_free()) starts it, with its
+ *	program and CA file, and kills and reaps it.  path names the
+ *	program in log lines only.
  */
 #ifndef TLSPOL_FETCHCTL_H
 #define TLSPOL_FETCHCTL_H
@@ -63,6 +62,7 @@
 #include <sys/types.h>
 
 #include "fetchport.h"
+#include "fetchspawn.h"
 #include "loop.h"
 
 #define FETCH_MAX_LINE		(256 * 1024)
@@ -77,8 +77,8 @@ struct fetchctl_stat {
 
 struct fetchctl;
 
-struct fetchctl *fetchctl_new(struct loop *l, const char *path, int exec_fd,
-    int ca_fd, long workers);
+struct fetchctl *fetchctl_new(struct loop *l, const char *path,
+    struct fetchspawn *spawn);
 int fetchctl_fetch(struct fetchctl *f, const char *domain,
     const char *policy_id, int force, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);

@@ -4,13 +4,13 @@
  *	Process set-up, in named steps (main() at the end): options and
  *	configuration; open_as_root(), the one place that lists what is
  *	opened before the privilege drop (sockets, state directory, fetcher
- *	files); detach; privileges (drop, then the state directory and the
- *	policy store as the service user); the sources (engine, resolver,
- *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP
- *	and the control command "reload" reload the override table and the
- *	inbound rules (both or neither: a bad file leaves the old ones in
- *	force), with RELOADING=1 and READY=1 for systemd; SIGTERM and SIGINT
- *	stop.  See tlspolicyd(8).
+ *	files); detach; privileges (the fetcher's spawner as its own user,
+ *	drop, then the state directory and the policy store as the service
+ *	user); the sources (engine, resolver, DANE, fetcher, MTA-STS); the
+ *	services; then one event loop.  SIGHUP and the control command
+ *	"reload" reload the override table and the inbound rules (both or
+ *	neither: a bad file leaves the old ones in force), with RELOADING=1
+ *	and READY=1 for systemd; SIGTERM and SIGINT stop.  See tlspolicyd(8).
  */
 #include "config.h"
 
@@ -37,6 +37,7 @@
 #include "dns.h"
 #include "dnssec.h"
 #include "fetchctl.h"
+#include "fetchspawn.h"
 #include "store.h"
 #include "sts.h"
 #include "engine.h"
@@ -376,17 +377,20 @@ open_store(struct daemon *d)
 	return 0;
 }
 
-/* Start the fetcher and the MTA-STS source; after the privilege drop. */
+/*
+ * Start the fetcher (through its spawner) and the MTA-STS source; after
+ * the privilege drop.  The fetcher control takes the spawner.
+ */
 static void
-setup_sts(struct daemon *d, int exec_fd, int ca_fd)
+setup_sts(struct daemon *d, struct fetchspawn *spawn)
 {
 	struct sts_config sc;
 	struct dns_port dp = { 0 };
 	struct fetch_port fp = { 0 };
 
-	if (exec_fd >= 0)
+	if (spawn != NULL)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
-		    exec_fd, ca_fd, config_long(d->cf, "sts_fetch_workers"));
+		    spawn);
 	memset(&sc, 0, sizeof(sc));
 	sc.first_fetch_wait_ms = config_time(d->cf, "sts_first_fetch_wait") * 1000;
 	sc.refresh_before = config_time(d->cf, "sts_refresh_before");
@@ -704,16 +708,12 @@ lookup_group(const char *name, gid_t *gid)
 static int
 drop_privileges(const struct passwd *pw)
 {
+	char err[256];
+
 	if (pw == NULL)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0) {
-		log_err("cannot drop privileges to %s: %s", pw->pw_name,
-		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them");
+	if (become_user(pw, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -759,6 +759,7 @@ struct startup {
 	gid_t control_gid;
 	int statefd;			/* the state directory, O_PATH */
 	int sts_exec_fd, sts_ca_fd;	/* the fetcher and its CA file */
+	struct fetchspawn *spawn;	/* until the fetcher control takes it */
 };
 
 /*
@@ -979,13 +980,91 @@ step_detach(struct daemon *d, struct startup *su)
 }
 
 /*
- * Step 4, privileges: drop to the service user, then enter the state
- * directory and open the policy store there, as that user.
+ * The fetcher's user (sts_fetcher_user), into pw and buf: it must exist,
+ * and be neither root nor the daemon's user, nor share its group (the
+ * state directory is open to that group), so that the fetcher can reach
+ * neither the store nor anything else the daemon may write.
+ */
+static int
+fetch_user(const char *name, const struct passwd *daemon_pw,
+    struct passwd *pw, char *buf, size_t buflen)
+{
+	struct passwd *res = NULL;
+	uid_t duid = daemon_pw ? daemon_pw->pw_uid : 0;
+	gid_t dgid = daemon_pw ? daemon_pw->pw_gid : 0;
+	struct group *gr;
+
+	if (getpwnam_r(name, pw, buf, buflen, &res) != 0 || res == NULL) {
+		log_err("sts_fetcher_user \"%s\" does not exist: create it "
+		    "(adduser --system --group --no-create-home --home "
+		    "/nonexistent %s)", name, name);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_uid == duid || pw->pw_gid == dgid) {
+		log_err("sts_fetcher_user %s must be a user of its own: not "
+		    "root, not the daemon's user, not in its group", name);
+		return -1;
+	}
+	if ((gr = getgrgid(dgid)) != NULL)
+		for (char **m = gr->gr_mem; *m; m++)
+			if (strcmp(*m, name) == 0) {
+				log_err("sts_fetcher_user %s is a member of group "
+				    "%s, which may read the state directory: "
+				    "remove it", name, gr->gr_name);
+				return -1;
+			}
+	return 0;
+}
+
+/*
+ * Fork the fetcher's spawner, as root, before the privilege drop: it
+ * becomes sts_fetcher_user and starts and restarts stsfetch for the
+ * daemon (fetchspawn(3)).  Not root: no change of user is possible, the
+ * fetcher runs as the daemon does.  An empty sts_fetcher_user keeps the
+ * old way, the fetcher as the daemon's user.
+ */
+static int
+start_fetch_spawner(struct daemon *d, struct startup *su)
+{
+	const char *name = config_get(d->cf, "sts_fetcher_user");
+	struct fetchspawn_config c = { config_get(d->cf, "sts_fetcher"),
+	    su->sts_exec_fd, su->sts_ca_fd,
+	    config_long(d->cf, "sts_fetch_workers"), NULL };
+	struct passwd fpw;
+	char buf[4096], err[512];
+
+	if (su->sts_exec_fd < 0)
+		return 0;
+	if (geteuid() == 0 && *name == '\0') {
+		log_warn("sts_fetcher_user is empty: the fetcher runs as the "
+		    "daemon's user and could write the MTA-STS store");
+		c.pw = su->pw;
+	} else if (geteuid() == 0) {
+		if (fetch_user(name, su->pw, &fpw, buf, sizeof(buf)) < 0)
+			return -1;
+		c.pw = &fpw;
+	}
+	if ((su->spawn = fetchspawn_new(&c, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		return -1;
+	}
+	/* The spawner has them now; the daemon needs neither. */
+	close(su->sts_exec_fd);
+	if (su->sts_ca_fd >= 0)
+		close(su->sts_ca_fd);
+	su->sts_exec_fd = su->sts_ca_fd = -1;
+	return 0;
+}
+
+/*
+ * Step 4, privileges: start the fetcher's spawner as its own user, drop
+ * to the service user, then enter the state directory and open the
+ * policy store there, as that user.
  */
 static int
 step_privileges(struct daemon *d, struct startup *su)
 {
-	if (drop_privileges(su->pw) < 0
+	if (start_fetch_spawner(d, su) < 0 || drop_privileges(su->pw) < 0
 	    || enter_state_dir(su->statefd, config_get(d->cf,
 	    "state_directory")) < 0
 	    || (config_bool(d->cf, "sts_enable") && open_store(d) < 0))
@@ -1012,8 +1091,10 @@ step_sources(struct daemon *d, struct startup *su)
 	}
 	if (!config_bool(d->cf, "dane_enable"))
 		engine_disable_dane(d->engine);
-	if (config_bool(d->cf, "sts_enable"))
-		setup_sts(d, su->sts_exec_fd, su->sts_ca_fd);
+	if (config_bool(d->cf, "sts_enable")) {
+		setup_sts(d, su->spawn);
+		su->spawn = NULL;	/* the fetcher control's now */
+	}
 }
 
 /* The control socket's commands. */
@@ -1121,6 +1202,7 @@ cleanup(struct daemon *d, struct startup *su)
 		close(su->statefd);
 	if (su->mfd >= 0)
 		close(su->mfd);
+	fetchspawn_free(su->spawn);
 	dnssec_anchors_free(su->dc.anchors);
 	loop_free(d->loop);
 }

@@ -78,6 +78,7 @@ else
 	fail "dpkg -i"; cat "$W/install.log"; finish
 fi
 check "user tlspolicyd exists" bash -c "getent passwd tlspolicyd >/dev/null"
+check "user tlspolicyd-fetch exists" bash -c "getent passwd tlspolicyd-fetch >/dev/null"
 check "state directory made" test -d /var/lib/tlspolicyd
 check "man page installed" test -f /usr/share/man/man8/tlspolicyd.8.gz
 check "examples installed" test -f /usr/share/doc/tlspolicyd/examples/overrides

@@ -74,11 +74,15 @@ install_packages() {
 	fi
 }
 
+# The service user, and the MTA-STS fetcher's own user (sts_fetcher_user).
 create_user() {
-	if ! getent passwd tlspolicyd >/dev/null; then
-		adduser --system --group --no-create-home --home /nonexistent \
-			--quiet tlspolicyd
-	fi
+	local u
+	for u in tlspolicyd tlspolicyd-fetch; do
+		if ! getent passwd "$u" >/dev/null; then
+			adduser --system --group --no-create-home --home /nonexistent \
+				--quiet "$u"
+		fi
+	done
 }
 
 build() {

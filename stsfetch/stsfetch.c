@@ -65,7 +65,9 @@
  *	this rule (an admin's flush).
  *
  *	stsfetch writes no files and holds no state beyond those short
- *	tables; the CA file is read once at start.  Malformed request
+ *	tables; the CA file is read once at start.  Then, before any thread
+ *	exists, it confines itself for good: Landlock and a seccomp
+ *	allow-list (sandbox.h); tlspolicyd runs it as a user of its own.  Malformed request
  *	lines are answered with an error when their id can be read, else
  *	logged and skipped.  When stdin closes, queued requests are
  *	dropped, running fetches are aborted, and it exits 0.  Logs go to
@@ -108,6 +110,7 @@
 #include "htable.h"
 #include "http_resp.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "util.h"
@@ -1096,6 +1099,7 @@ int
 main(int argc, char **argv)
 {
 	const char *once = NULL;
+	char err[256];
 	int c, level = LOG_LVL_NOTICE, rc = 0;
 
 	while ((c = getopt(argc, argv, "1:C:c:t:r:w:q:v")) != -1) {
@@ -1121,6 +1125,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	load_trust();
+	if (sandbox_enter(err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 2;
+	}
 	if (once != NULL)
 		rc = one_shot(once);
 	else

@@ -19,9 +19,10 @@ BODY=$(mktemp)
 QPID=
 trap '[ -n "$QPID" ] && kill "$QPID" 2>/dev/null; rm -f "$BODY" "$BODY.go"; td_stop t17; "$W" reset >/dev/null 2>&1' EXIT
 "$W" reset >/dev/null 2>&1
-LOG0=$( [ -f "$WORLD_DIR/td/t17/daemon.log" ] && wc -l <"$WORLD_DIR/td/t17/daemon.log" || echo 0)
 td_start t17 </dev/null || { fail "daemon started"; done_testing; }
-# The daemon log is appended to across runs: look at this run's lines only.
+# This daemon's lines only: those past TD_LOG_MARK (td_start emptied the
+# log; counting lines before it, as this did, skipped them on a re-run).
+LOG0=$(head -c "$TD_LOG_MARK" "$TD_LOG" | wc -l)
 new_log() { tail -n +$((LOG0 + 1)) "$TD_LOG"; }
 wait_log() {	# wait_log REGEX SECONDS: bounded wait for a line of this run
 	for _ in $(seq $(($2 * 10))); do

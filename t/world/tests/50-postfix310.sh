@@ -11,7 +11,10 @@
 #  - testing mode and no policy: NOTFOUND, delivered as opportunistic TLS;
 #  - with smtp_tlsrpt_enable = yes, the datagrams smtp(8) sends (caught by a
 #    small test collector, t/world/tlsrpt-collect.py) carry the policy type,
-#    domain, strings and MX patterns the daemon supplied.
+#    domain, strings and MX patterns the daemon supplied;
+#  - sts_testing_report = yes: the testing-mode policy answers the "may"
+#    form, and its datagram carries policy type 2 (sts) and the testing
+#    policy's strings (without it: NOTFOUND, reported as no-policy-found).
 # On Postfix before 3.10 there is nothing to run: Debian 12's Postfix 3.7
 # would defer every such answer; CI runs this test in the Debian 13 root
 # (scripts/debian13.sh), where it must pass.
@@ -124,9 +127,11 @@ if [ -n "$dg" ]; then
 else
 	fail "no TLSRPT datagram for sts-enforce.test in $COLLECTED"
 fi
-# sts-testing.test has no _smtp._tls record: Postfix reports nothing.
+# sts-testing.test answered NOTFOUND: Postfix reports no-policy-found (9).
+for _ in $(seq 50); do grep -q '"sts-testing.test"' "$COLLECTED" 2>/dev/null && break; sleep 0.2; done
 dg=$(grep '"d": *"sts-testing.test"' "$COLLECTED" 2>/dev/null | head -n 1)
-[ -z "$dg" ] && pass "no datagram without a TLSRPT record" || fail "datagram for sts-testing.test: $dg"
+[ "$(jq -c '.policies[0]."policy-type"' <<<"${dg:-null}" 2>/dev/null)" = 9 ] &&
+	pass "testing mode, NOTFOUND: reported as no-policy-found" || fail "datagram for sts-testing.test: [$dg]"
 
 # Contrast: the same enforce answer for sts-mxpattern.test without the
 # TLSRPT attributes, from an inline: map: Postfix delivers to the MX whose
@@ -142,4 +147,46 @@ send sts-mxpattern.test plain
 "$P" wait-log "$NAME" "to=<$U@sts-mxpattern.test>.*status=sent" 30 &&
 	pass "contrast: without the attributes Postfix delivers to the non-matching MX" ||
 	fail "contrast: the plain answer did not deliver"
+
+# sts_testing_report = yes: the may form for the testing-mode policy.
+td_stop t50
+TD_SOCK_OVERRIDE=$SOCK td_start t50 <<CONF || { fail "daemon restarted"; done_testing; }
+socketmap_group = postfix
+socketmap_mode = 0660
+postfix_queue_directory = $QUEUE
+sts_testing_report = yes
+CONF
+want_may="may servername=hostname policy_type=sts policy_domain=sts-testing.test mx_host_pattern=mx.sts-testing.test { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.sts-testing.test } { policy_string = max_age: 86400 }"
+for _ in $(seq 50); do
+	a=$(td_q sts-testing.test "$RPT")
+	[ "$a" != NOTFOUND ] && break
+	sleep 0.2
+done
+[ "$a" = "$want_may" ] && pass "sts_testing_report: the may form with the attributes" ||
+	fail "sts_testing_report answer: [$a]"
+[ "$(td_q sts-testing.test)" = NOTFOUND ] && pass "sts_testing_report: plain map still NOTFOUND" ||
+	fail "sts_testing_report, plain map: [$(td_q sts-testing.test)]"
+"$P" stop "$NAME" >/dev/null 2>&1
+"$P" start "$NAME" sender "$WORLD_SENDER_ADDR" <<EOF || { fail "sender restarted"; done_testing; }
+smtp_tls_security_level = may
+smtp_dns_support_level = dnssec
+smtp_tls_policy_maps = $RPT
+smtp_tlsrpt_enable = yes
+smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock
+EOF
+R=r$$
+wx swaks -4 --server "$WORLD_SENDER_ADDR" --from sender@world.test --to "$R@sts-testing.test" \
+	--header "Subject: t50 testing-report" >/dev/null 2>&1
+"$P" wait-log "$NAME" "to=<$R@sts-testing.test>.*status=sent" 30 &&
+	pass "sts_testing_report: delivered at may" || fail "sts_testing_report: not delivered"
+dg=
+for _ in $(seq 50); do
+	dg=$(grep '"d": *"sts-testing.test"' "$COLLECTED" 2>/dev/null | grep '"policy-type": *2' | head -n 1)
+	[ -n "$dg" ] && break
+	sleep 0.2
+done
+got=$(jq -c '[(.policies[0] | ."policy-type", ."policy-domain", ."policy-string", ."mx-host")]' <<<"${dg:-null}" 2>/dev/null)
+want='[2,"sts-testing.test",["version: STSv1","mode: testing","mx: mx.sts-testing.test","max_age: 86400"],["mx.sts-testing.test"]]'
+[ "$got" = "$want" ] && pass "sts_testing_report: datagram with policy type 2 and the testing policy" ||
+	fail "sts_testing_report datagram: [$got]"
 done_testing

@@ -176,6 +176,15 @@ sts_policy_text(const char *text)
 	fake_fetch_script(ff, "example.com", text, NULL);
 }
 
+/* The engine over the fakes, example.com with one MX host and a policy. */
+static void
+engine_sts_text(const char *params, const char *text)
+{
+	engine_over(params, NULL, 1);
+	zone(0, 0, 0);
+	sts_policy_text(text);
+}
+
 #define POLTEST	"version: STSv1\nmode: testing\nmx: mx.example.com\n" \
 		"max_age: 86400\n"
 #define POLOTHER "version: STSv1\nmode: enforce\nmx: mx.other.example\n" \
@@ -635,9 +644,7 @@ START_TEST(test_testing_mode)
 {
 	struct got g = { 0 };
 
-	engine_over("", NULL, 1);
-	zone(0, 0, 0);
-	sts_policy_text(POLTEST);
+	engine_sts_text("", POLTEST);
 	ask(&g, "example.com");
 	expect(&g, SM_NOTFOUND, "none", NULL);
 	ck_assert_ptr_nonnull(strstr(g.ans.reason, "MTA-STS policy id=1 in mode "
@@ -645,9 +652,7 @@ START_TEST(test_testing_mode)
 	ask_map(&g, MAP_TLSPOLICY_TLSRPT, "example.com");
 	expect(&g, SM_NOTFOUND, "none", NULL);
 	teardown();
-	engine_over("sts_enforce_testing = yes\n", NULL, 1);
-	zone(0, 0, 0);
-	sts_policy_text(POLTEST);
+	engine_sts_text("sts_enforce_testing = yes\n", POLTEST);
 	ask(&g, "example.com");
 	expect(&g, SM_OK, "mta-sts", "secure match=mx.example.com "
 	    "servername=hostname");
@@ -661,9 +666,7 @@ START_TEST(test_testing_report)
 {
 	struct got g = { 0 };
 
-	engine_over("sts_testing_report = yes\n", NULL, 1);
-	zone(0, 0, 0);
-	sts_policy_text(POLTEST);
+	engine_sts_text("sts_testing_report = yes\n", POLTEST);
 	ask_map(&g, MAP_TLSPOLICY_TLSRPT, "example.com");
 	expect(&g, SM_OK, "mta-sts", "may servername=hostname policy_type=sts "
 	    "policy_domain=example.com mx_host_pattern=mx.example.com "
@@ -687,9 +690,7 @@ START_TEST(test_mx_patterns)
 {
 	struct got g = { 0 };
 
-	engine_over("", NULL, 1);
-	zone(0, 0, 0);
-	sts_policy_text(POLOTHER);
+	engine_sts_text("", POLOTHER);
 	ask(&g, "example.com");
 	expect(&g, SM_TEMP, "mta-sts", NULL);
 	ck_assert_ptr_nonnull(strstr(g.ans.reason, "none of the 1 MX hosts "

@@ -24,21 +24,11 @@ trap 'td_stop t51; "$P" stop "$NAME"' EXIT
 rm -rf "${WORLD_DIR:?}/pf/$NAME"
 U=u$$ V=v$$
 
-mkdir -p "$WORLD_DIR/td/t51" "$QUEUE"
-: > "$WORLD_DIR/td/t51/overrides"
-TD_SOCK_OVERRIDE=$SOCK td_start t51 <<CONF || { fail "daemon started"; done_testing; }
-socketmap_group = postfix
-socketmap_mode = 0660
-postfix_queue_directory = $QUEUE
-CONF
+td_start_pf t51 "$QUEUE" || { fail "daemon started"; done_testing; }
 
 # The daemon's answers, the policy fetched first (TLSRPT map: the policy).
 RPT=socketmap:unix:$SOCK:tlspolicy-tlsrpt
-for _ in $(seq 50); do
-	pat=$(td_q $D "$RPT")
-	[ "$pat" != NOTFOUND ] && break
-	sleep 0.2
-done
+pat=$(td_q_known $D "$RPT")
 plain=${pat%% policy_type=*}
 [ "$plain" = "secure match=mx.sts-enforce.test servername=hostname" ] &&
 	pass "$D: the policy is cached (TLSRPT map: the policy, Postfix 3.10 checks the MX)" ||

@@ -33,7 +33,9 @@ drop_policy(struct sdom *d)
 /*
  * A testing-mode policy's "may" form for the TLSRPT map: its TLSRPT
  * attributes after "may servername=hostname" (no match=: Postfix
- * refuses it at may).  NULL when the policy has no attributes.
+ * refuses it at may).  NULL when the policy has no attributes.  Shorter
+ * than value_rpt ("may" replaces "secure match=..."), so within
+ * STS_POSTFIX_MAX, the socketmap reply limit, as value_rpt is.
  */
 static char *
 may_form(const char *value_rpt)

@@ -196,6 +196,24 @@ START_TEST(test_first_contact_timeout)
 }
 END_TEST
 
+/* The same id on each new TXT lookup: no fetch (world test 12). */
+START_TEST(test_same_id_no_refetch)
+{
+	struct got g;
+
+	txt("id1", 60);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
+	ask(&g);
+	for (int i = 0; i < 3; i++) {
+		clock_now += 61;	/* past the TXT record's TTL */
+		ask(&g);
+		ck_assert_int_eq(g.res.status, STS_ENFORCE);
+	}
+	ck_assert_uint_eq(fake_dns_asked(fd, TXTNAME, LDNS_RR_TYPE_TXT), 4);
+	ck_assert_uint_eq(fake_fetch_requests(ff), 1);
+}
+END_TEST
+
 /* A new TXT id: the cached policy answers until its successor replaces it. */
 START_TEST(test_txt_id_change)
 {
@@ -416,6 +434,7 @@ sts_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_first_contact_waits);
 	tcase_add_test(tc, test_first_contact_timeout);
+	tcase_add_test(tc, test_same_id_no_refetch);
 	tcase_add_test(tc, test_txt_id_change);
 	tcase_add_test(tc, test_failed_refetch_keeps_policy);
 	tcase_add_test(tc, test_refresh_before_expiry);

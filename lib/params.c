@@ -202,6 +202,7 @@ const struct cfg_def tlspol_params[] = {
 	{ "sts_failure_backoff", "5m", cf_check_time },
 	{ "sts_enforce_testing", "no", cf_check_bool },
 	{ "sts_in_use", "7d", cf_check_time },
+	{ "sts_testing_report", "no", cf_check_bool },
 	/* Testing only. */
 	{ "clock_control", "no", check_clock_control },
 };

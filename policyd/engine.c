@@ -23,6 +23,7 @@ struct engine {
 	struct engine_stats stats;
 	struct dns *dns;
 	struct dane *dane;
+	struct dns_port dnsp;		/* lookup NULL: none (MX lookups) */
 	struct sts *sts;
 	struct engine_policy pol;
 	char *default_policy;		/* normalised; NULL: NOTFOUND */
@@ -64,6 +65,9 @@ engine_policy_from(struct engine_policy *pol, const struct config *cf)
 {
 	pol->error_action = action_parse(config_get(cf, "dns_error_action"));
 	pol->stale_fallback = action_parse(config_get(cf, "dns_stale_fallback"));
+	pol->first_fetch_wait_ms = config_time(cf, "sts_first_fetch_wait") * 1000;
+	pol->enforce_testing = config_bool(cf, "sts_enforce_testing");
+	pol->testing_report = config_bool(cf, "sts_testing_report");
 }
 
 int
@@ -137,8 +141,10 @@ engine_set_dns_port(struct engine *e, const struct dns_port *p)
 
 	dane_free(e->dane);
 	e->dane = NULL;
+	memset(&e->dnsp, 0, sizeof(e->dnsp));
 	if (p == NULL)
 		return;
+	e->dnsp = *p;
 	dc.query_timeout_ms = config_time(e->cf, "query_timeout") * 1000;
 	dc.stale_max = config_time(e->cf, "dns_stale_max");
 	dc.cache_size = (size_t)config_long(e->cf, "dns_cache_size");
@@ -513,10 +519,53 @@ decide_rest(const struct facts *f, struct answer *ans, const char *dane_why,
 		    "parent-domain probe without a .domain override");
 		return DECIDE_ANSWER;
 	}
+	if (f->sts == FACT_KNOWN && f->sr.value_report != NULL
+	    && f->pol->testing_report) {
+		answer_set(ans, SM_OK, "mta-sts", f->sr.value_report,
+		    "%s; reported (sts_testing_report)", sts_why);
+		return DECIDE_ANSWER;
+	}
 	answer_set(ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s%s%s",
 	    dane_why[0] ? "; no DANE: " : "", dane_why,
 	    sts_why[0] ? "; " : "", sts_why);
 	return DECIDE_ANSWER;
+}
+
+/*
+ * What the MTA-STS result means here: a testing-mode policy is enforced
+ * only with sts_enforce_testing; a first contact waits for its fetch up
+ * to sts_first_fetch_wait, then has no policy.  Rewrites f->sr.status
+ * to STS_ENFORCE or STS_NOINFO (so deciding again gives the same), or
+ * returns DECIDE_WAIT_STS.
+ */
+static enum decision
+sts_apply(struct facts *f)
+{
+	if (f->sr.status == STS_TESTING)
+		f->sr.status = f->pol->enforce_testing ? STS_ENFORCE : STS_NOINFO;
+	if (f->sr.status == STS_PENDING) {
+		if (f->sts_waited_ms < f->pol->first_fetch_wait_ms)
+			return DECIDE_WAIT_STS;
+		f->sr.status = STS_NOINFO;
+	}
+	return DECIDE_ANSWER;
+}
+
+/*
+ * Postfix before 3.10 (the plain map name) cannot skip MX hosts that
+ * match none of an enforce policy's mx patterns (RFC 8461 4.1): when
+ * none of them matches, TEMP, and the mail waits.  1 when that answers.
+ */
+static int
+mx_mismatch(struct facts *f, struct answer *ans)
+{
+	if (f->mx != FACT_KNOWN || f->mx_hosts == 0 || f->mx_matching > 0)
+		return 0;
+	answer_set(ans, SM_TEMP, "mta-sts", "MTA-STS: no MX host matches the "
+	    "policy", "%s; none of the %zu MX hosts matches its mx patterns "
+	    "(RFC 8461 section 4.1): mail waits", ans->quiet ? ""
+	    : sts_reason(&f->sr), f->mx_hosts);
+	return 1;
 }
 
 /*
@@ -529,9 +578,11 @@ decide_rest(const struct facts *f, struct answer *ans, const char *dane_why,
  * DESCRIPTION
  *	The one function that says why a key gets its answer.  It reads
  *	only *f (and formats reasons: sts_reason() keeps its text in
- *	f->sr) and writes only *ans.  When a fact it needs is still
- *	FACT_UNKNOWN it returns DECIDE_ASK_DANE, DECIDE_ASK_STS or
- *	DECIDE_ASK_REST instead of an answer: the engine collects that fact
+ *	f->sr, and sts_apply() rewrites f->sr.status to what applies) and
+ *	writes only *ans.  When a fact it needs is still FACT_UNKNOWN it
+ *	returns DECIDE_ASK_DANE, DECIDE_ASK_STS, DECIDE_ASK_MX or
+ *	DECIDE_ASK_REST (DECIDE_WAIT_STS while a first contact may wait
+ *	for its fetch) instead of an answer: the engine collects that fact
  *	(asynchronously for DANE and MTA-STS) and calls it again.  So a
  *	source is asked only when no stronger one has answered.
  *
@@ -543,25 +594,40 @@ decide_rest(const struct facts *f, struct answer *ans, const char *dane_why,
  *	none/report-only  parent  -              -               .domain only   NOTFOUND (4)
  *	none/report-only  other   dane-only      -               -              OK dane-only
  *	                          dane           enforce         -              OK MTA-STS policy
+ *	                          dane or        first contact,  -              wait for the fetch,
+ *	                          no DANE        waited less                    decide again
+ *	                                         than sts_first_
+ *	                                         fetch_wait
+ *	                          dane or        enforce (7),    -              TEMP (8)
+ *	                          no DANE        plain map, no
+ *	                                         MX host matches
+ *	                          dane           enforce (7)     -              OK MTA-STS policy
  *	                          dane           none, testing,  -              OK dane
  *	                                         first contact,
  *	                                         unknown, n/a
  *	                          error (5)      -               -              TEMP / OK dane
- *	                          no DANE        enforce         -              OK MTA-STS policy
+ *	                          no DANE        enforce (7)     -              OK MTA-STS policy
  *	                          no DANE        unknown (6)     -              TEMP
- *	                          no DANE        none, n/a       MX rule        OK MX rule value
- *	                          no DANE        none, n/a       default        OK default_policy
- *	                          no DANE        none, n/a       nothing        NOTFOUND
+ *	                          no DANE        none, testing,  MX rule        OK MX rule value
+ *	                                         first contact,
+ *	                                         n/a
+ *	                          no DANE        (same)          default        OK default_policy
+ *	                          no DANE        testing, TLSRPT nothing        OK may form (9)
+ *	                                         map, sts_testing_
+ *	                                         report
+ *	                          no DANE        (same)          nothing        NOTFOUND
  *
  *	(1) engine_decide_dane(): dane-only is a secure MX RRset with usable
  *	    TLSA at every host, dane anything weaker; "no DANE" includes DANE
  *	    disabled, keys DANE cannot apply to, and a stale "no DANE".
- *	(2) What sts_query() says (sts.h): enforce is an unexpired policy in
- *	    mode enforce, or testing with sts_enforce_testing; testing
- *	    without it, none, and a first contact whose fetch has not
- *	    completed within sts_first_fetch_wait are "no policy"; unknown is
- *	    an unreadable policy store; n/a is MTA-STS disabled or a key that
- *	    is not a domain.
+ *	(2) From what sts_query() reports (sts.h), applied by sts_apply():
+ *	    enforce is an unexpired policy in mode enforce, or testing with
+ *	    sts_enforce_testing; testing without it and none are "no
+ *	    policy"; a first contact (nothing cached, the first fetch
+ *	    running) waits through sts_wait() until sts_first_fetch_wait has
+ *	    passed in all, then is "no policy" too; unknown is an unreadable
+ *	    policy store; n/a is MTA-STS disabled or a key that is not a
+ *	    domain.
  *	(3) An MX rule applies when every MX host of the DANE walk matches
  *	    it; default_policy never for parent probes.  A report-only
  *	    override or MX rule is not applied here: the engine logs what it
@@ -575,6 +641,20 @@ decide_rest(const struct facts *f, struct answer *ans, const char *dane_why,
  *	    when one expired at most dns_stale_max ago, else
  *	    dns_stale_fallback (temp or dane).
  *	(6) A cached enforce policy may be in the store: never NOTFOUND.
+ *	(7) On the plain map name (Postfix before 3.10) an enforce answer
+ *	    first needs the MX hosts (DECIDE_ASK_MX: the DANE walk's MX
+ *	    answer, else an MX lookup) matched against the policy's mx
+ *	    patterns; a failed lookup or no MX hosts leaves the answer as
+ *	    without the check.  The TLSRPT map name skips it: Postfix 3.10
+ *	    skips non-matching MX hosts itself (mx_host_pattern).
+ *	(8) RFC 8461 4.1: mail to MX hosts that match no pattern must not
+ *	    be delivered; TEMP makes it wait (it is tried again, and an MX
+ *	    change is seen).  Some hosts matching: the policy value, whose
+ *	    match= Postfix checks on every host; the non-matching hosts'
+ *	    certificates may still verify (the gap 3.10 closes).
+ *	(9) "may servername=hostname" with the TLSRPT attributes, so that
+ *	    Postfix 3.10 reports the testing-mode policy (no match=: may
+ *	    refuses it); only where the answer would be NOTFOUND.
  */
 enum decision
 engine_decide(struct facts *f, struct answer *ans)
@@ -603,6 +683,15 @@ engine_decide(struct facts *f, struct answer *ans)
 		}
 		if (f->sts == FACT_UNKNOWN)
 			return DECIDE_ASK_STS;
+		if (f->sts == FACT_KNOWN && sts_apply(f) == DECIDE_WAIT_STS)
+			return DECIDE_WAIT_STS;
+		if (f->sts == FACT_KNOWN && f->sr.status == STS_ENFORCE
+		    && !f->tlsrpt) {
+			if (f->mx == FACT_UNKNOWN)
+				return DECIDE_ASK_MX;
+			if (mx_mismatch(f, ans))
+				return DECIDE_ANSWER;
+		}
 		if (f->sts == FACT_KNOWN) {
 			if (engine_decide_sts(&f->sr, v == V_DANE_WEAK, ans)
 			    == V_ANSWER)
@@ -644,6 +733,7 @@ struct equery {
 	const struct dane_mx *mxsrc;	/* MX hosts, borrowed: see keep_mx() */
 	char **mx;		/* MX host names for MX rules (copied) */
 	size_t nmx;
+	char mx_unmatched[DNS_NAME_MAX];	/* an MX host no pattern matches */
 	struct report reports[2];	/* report-only override, MX rule */
 	size_t nreports;
 	json_t *trace;		/* explain: the chain, else NULL */
@@ -815,6 +905,10 @@ trace_sts(struct equery *q, struct sts_result *res)
 	    res->status == STS_ENFORCE ? "enforce"
 	    : res->status == STS_TEMP ? "unknown" : "no-policy",
 	    "reason", sts_reason(res));
+	if (q->f.mx == FACT_KNOWN)
+		json_object_set_new(j, "mx_match", json_pack("{s:I, s:I}",
+		    "hosts", (json_int_t)q->f.mx_hosts, "matching",
+		    (json_int_t)q->f.mx_matching));
 	sts_info(q->e->sts, q->k.host, &si);
 	json_object_set_new(j, "txt_id", si.txt_id[0]
 	    ? json_string(si.txt_id) : json_null());
@@ -890,10 +984,128 @@ sts_done(void *arg, struct sts_result *res)
 
 	want_reason(q);
 	q->f.sr = *res;		/* res->value stays valid during the callback */
-	trace_sts(q, &q->f.sr);
+	q->f.sts_waited_ms += res->waited_ms;
 	q->f.sts = FACT_KNOWN;
 	if (run(q))
 		finish_async(q);
+}
+
+/* A first contact waits for its fetch, what is left of the budget. */
+static int
+wait_sts(struct equery *q)
+{
+	struct engine *e = q->e;
+
+	if (sts_wait(e->sts, q->k.host, q->tlsrpt, q->f.pol->first_fetch_wait_ms
+	    - q->f.sts_waited_ms, sts_done, q, &q->f.sr) != NULL) {
+		mx_copy(q);	/* the DANE cache may change */
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The MX hosts against the cached policy's mx patterns: m is the DANE
+ * walk's MX answer or one looked up here.  Only a list of hosts (or the
+ * implicit MX) is a fact; anything else leaves FACT_NONE.
+ */
+static void
+mx_match_hosts(struct equery *q, const char *const *hosts, size_t n)
+{
+	char name[DNS_NAME_MAX];
+	size_t len;
+	int r;
+
+	q->f.mx = FACT_NONE;
+	q->f.mx_hosts = q->f.mx_matching = 0;
+	for (size_t i = 0; i < n; i++) {
+		len = strlen(hosts[i]);
+		if (len > 0 && hosts[i][len - 1] == '.')
+			len--;
+		snprintf(name, sizeof(name), "%.*s", (int)len, hosts[i]);
+		if ((r = sts_mx_match(q->e->sts, q->k.host, name)) < 0)
+			return;		/* the policy went away meanwhile */
+		q->f.mx_hosts++;
+		if (r)
+			q->f.mx_matching++;
+		else
+			snprintf(q->mx_unmatched, sizeof(q->mx_unmatched), "%s",
+			    name);
+	}
+	q->f.mx = n > 0 ? FACT_KNOWN : FACT_NONE;
+}
+
+static void
+mx_match_walk(struct equery *q, const struct dane_mx *m)
+{
+	const char *one = q->k.host;
+	const char **hosts;
+
+	if (m == NULL || m->truncated || (m->kind != DANE_MX_LIST
+	    && m->kind != DANE_MX_IMPLICIT)) {
+		q->f.mx = FACT_NONE;
+		return;
+	}
+	if (m->kind == DANE_MX_IMPLICIT) {
+		mx_match_hosts(q, &one, 1);
+		return;
+	}
+	hosts = xcalloc(m->n + 1, sizeof(*hosts));
+	for (size_t i = 0; i < m->n; i++)
+		hosts[i] = m->h[i].name;
+	mx_match_hosts(q, hosts, m->n);
+	free(hosts);
+}
+
+static void
+mx_lookup_done(void *arg, const struct dns_result *r)
+{
+	struct equery *q = arg;
+	struct dane_answers *as = dane_answers_new();
+	struct dane_target t;
+	struct dane_mx *m = NULL;
+	char qname[DNS_NAME_MAX + 1];
+	const char *why;
+
+	want_reason(q);
+	if (dane_target(&q->k, &t, &why) == 0) {
+		snprintf(qname, sizeof(qname), "%s.", t.host);
+		dane_answers_add(as, qname, LDNS_RR_TYPE_MX, r);
+		m = dane_mx_eval(&t, as);
+	}
+	if (r->status != DNS_OK)
+		log_info("domain=%s MX lookup for the MTA-STS mx check failed: %s",
+		    q->k.host, dns_status_name(r->status));
+	mx_match_walk(q, m);
+	dane_mx_free(m);
+	dane_answers_free(as);
+	if (run(q))
+		finish_async(q);
+}
+
+/* The MX hosts: the DANE walk's (kept by keep_mx()), else looked up. */
+static int
+collect_mx_match(struct equery *q)
+{
+	char qname[DNS_NAME_MAX + 1];
+
+	if (q->mxsrc != NULL) {
+		mx_match_walk(q, q->mxsrc);
+		return 1;
+	}
+	if (q->nmx > 0) {
+		mx_match_hosts(q, (const char *const *)q->mx, q->nmx);
+		return 1;
+	}
+	q->f.mx = FACT_NONE;
+	if (q->e->dnsp.lookup == NULL)
+		return 1;
+	snprintf(qname, sizeof(qname), "%s.", q->k.host);
+	if (dns_port_lookup(&q->e->dnsp, qname, LDNS_RR_TYPE_MX, mx_lookup_done,
+	    q) == NULL)
+		return 1;
+	mx_copy(q);
+	return 0;
 }
 
 static int
@@ -913,7 +1125,6 @@ collect_sts(struct equery *q)
 		mx_copy(q);	/* the DANE cache may change */
 		return 0;
 	}
-	trace_sts(q, &q->f.sr);
 	q->f.sts = FACT_KNOWN;
 	return 1;
 }
@@ -957,6 +1168,14 @@ run(struct equery *q)
 			if (!collect_sts(q))
 				return 0;
 			break;
+		case DECIDE_WAIT_STS:
+			if (!wait_sts(q))
+				return 0;
+			break;
+		case DECIDE_ASK_MX:
+			if (!collect_mx_match(q))
+				return 0;
+			break;
 		case DECIDE_ASK_REST:
 			collect_mx_rule(q);
 			break;
@@ -998,10 +1217,25 @@ reports_json(const struct equery *q)
 	return a;
 }
 
+/* Why mail to a domain waits (decide()'s note (8)), whatever the level. */
+static void
+log_mx_mismatch(const struct equery *q)
+{
+	if (q->f.mx != FACT_KNOWN || q->f.mx_matching > 0 || q->f.mx_hosts == 0
+	    || q->ans->status != SM_TEMP || strcmp(q->ans->source, "mta-sts") != 0)
+		return;
+	log_warn("domain=%s MTA-STS policy id=%s: none of the %zu MX hosts "
+	    "(e.g. %s) matches its mx patterns; answering TEMP so that the mail "
+	    "waits (RFC 8461 section 4.1)", q->k.host, q->f.sr.id, q->f.mx_hosts,
+	    q->mx_unmatched);
+}
+
 /* Count and log (queries from Postfix only), trace, free the query. */
 static void
 finish(struct equery *q)
 {
+	if (q->f.sts == FACT_KNOWN)
+		trace_sts(q, &q->f.sr);		/* as decided (sts_apply()) */
 	if (q->trace) {
 		TRACE_SET(q, "report_only", reports_json(q));
 		TRACE_SET(q, "answer", json_pack("{s:s, s:s?, s:s, s:s}",
@@ -1012,6 +1246,7 @@ finish(struct equery *q)
 		count_answer(&q->e->stats, q->ans);
 		log_answer(q->k.name, q->ans);
 		log_reports(q);
+		log_mx_mismatch(q);
 	}
 	for (size_t i = 0; i < q->nmx; i++)
 		free(q->mx[i]);
@@ -1047,6 +1282,9 @@ facts_init(struct facts *f, const struct engine *e, const struct key *k,
 	f->sts_cached = 0;
 	f->sts_applies = e->sts != NULL && k->kind == KEY_DOMAIN;
 	f->sts = FACT_UNKNOWN;
+	f->sts_waited_ms = 0;
+	f->mx = FACT_UNKNOWN;
+	f->mx_hosts = f->mx_matching = 0;
 	f->rest = FACT_UNKNOWN;
 	f->mx_rule = NULL;
 	f->nmx = 0;
@@ -1072,6 +1310,8 @@ start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
 	q->arg = arg;
 	q->trace = trace;
 	facts_init(&q->f, e, k, ov);
+	q->f.tlsrpt = tlsrpt;
+	q->mx_unmatched[0] = '\0';
 	q->mxsrc = NULL;
 	q->mx = NULL;
 	q->nmx = 0;

@@ -60,10 +60,13 @@ void engine_set_dns_port(struct engine *e, const struct dns_port *p);
  *
  *	engine_decide() is the one function that turns the facts collected
  *	for a key (struct facts: override, DANE result, MTA-STS result,
- *	whether a policy is cached, MX rule, default_policy, the
- *	dns_error_action settings) into the answer and its reason, or says
- *	which fact it needs next (DECIDE_ASK_*); the engine collects that
- *	fact and calls it again.  Pure, for tests; its truth table is the
+ *	whether a policy is cached, how long a first contact has waited,
+ *	the MX hosts matching the policy's patterns, MX rule,
+ *	default_policy, the dns_error_action, sts_enforce_testing,
+ *	sts_first_fetch_wait and sts_testing_report settings) into the
+ *	answer and its reason, or says which fact it needs next
+ *	(DECIDE_ASK_*, DECIDE_WAIT_STS); the engine collects that fact and
+ *	calls it again.  Pure, for tests; its truth table is the
  *	comment above it in engine.c.  Its DANE and MTA-STS parts are
  *	engine_decide_dane() and engine_decide_sts(), tested on their own.
  *
@@ -168,6 +171,9 @@ enum error_action {
 struct engine_policy {
 	enum error_action error_action;		/* dns_error_action */
 	enum error_action stale_fallback;	/* dns_stale_fallback */
+	long first_fetch_wait_ms;		/* sts_first_fetch_wait */
+	int enforce_testing;			/* sts_enforce_testing */
+	int testing_report;			/* sts_testing_report */
 };
 
 /* How much the engine knows of one source. */
@@ -190,7 +196,12 @@ struct facts {
 	int sts_cached;			/* DANE error: MTA-STS policy cached */
 	int sts_applies;		/* MTA-STS enabled, key a domain */
 	enum fact_state sts;
-	struct sts_result sr;		/* FACT_KNOWN */
+	struct sts_result sr;		/* FACT_KNOWN; engine_decide() turns
+					   TESTING and PENDING into what applies */
+	long sts_waited_ms;		/* first contact: waited so far */
+	int tlsrpt;			/* asked on the TLSRPT map name */
+	enum fact_state mx;		/* MX hosts against the mx patterns */
+	size_t mx_hosts, mx_matching;	/* FACT_KNOWN */
 	enum fact_state rest;		/* MX rule looked up */
 	const struct override *mx_rule;	/* matching every MX host, or NULL */
 	size_t nmx;			/* MX hosts it matched */
@@ -201,6 +212,9 @@ enum decision {
 	DECIDE_ANSWER,		/* *ans is the answer */
 	DECIDE_ASK_DANE,	/* collect the DANE result, decide again */
 	DECIDE_ASK_STS,		/* collect the MTA-STS result */
+	DECIDE_WAIT_STS,	/* wait for a first fetch, the rest of
+				   first_fetch_wait_ms, and decide again */
+	DECIDE_ASK_MX,		/* match the MX hosts against the policy */
 	DECIDE_ASK_REST		/* look up the MX rule */
 };
 

@@ -392,11 +392,9 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
 		    spawn);
 	memset(&sc, 0, sizeof(sc));
-	sc.first_fetch_wait_ms = config_time(d->cf, "sts_first_fetch_wait") * 1000;
 	sc.refresh_before = config_time(d->cf, "sts_refresh_before");
 	sc.failure_backoff = config_time(d->cf, "sts_failure_backoff");
 	sc.in_use_window = config_time(d->cf, "sts_in_use");
-	sc.enforce_testing = config_bool(d->cf, "sts_enforce_testing");
 	sc.now = daemon_clock;
 	sc.now_arg = d;
 	if (engine_dns(d->engine) != NULL)

@@ -24,13 +24,39 @@ drop_policy(struct sdom *d)
 	d->id[0] = '\0';
 	free(d->value);
 	free(d->value_rpt);
-	d->value = d->value_rpt = NULL;
+	free(d->value_may);
+	d->value = d->value_rpt = d->value_may = NULL;
+	sts_policy_free(&d->pol);
 	d->fetched_at = d->expires_at = 0;
 }
 
-/* Install a validated policy as the domain's cached one. */
+/*
+ * A testing-mode policy's "may" form for the TLSRPT map: its TLSRPT
+ * attributes after "may servername=hostname" (no match=: Postfix
+ * refuses it at may).  NULL when the policy has no attributes.  Shorter
+ * than value_rpt ("may" replaces "secure match=..."), so within
+ * STS_POSTFIX_MAX, the socketmap reply limit, as value_rpt is.
+ */
+static char *
+may_form(const char *value_rpt)
+{
+	const char *attrs = strstr(value_rpt, " policy_type=");
+	size_t n;
+	char *v;
+
+	if (attrs == NULL)
+		return NULL;
+	n = sizeof("may servername=hostname") - 1;
+	v = xmalloc(n + strlen(attrs) + 1);
+	memcpy(v, "may servername=hostname", n);
+	strcpy(v + n, attrs);
+	return v;
+}
+
+/* Install a validated policy as the domain's cached one; its mx
+ * patterns move to the domain. */
 static void
-set_policy(struct sdom *d, const char *id, const struct sts_policy *p,
+set_policy(struct sdom *d, const char *id, struct sts_policy *p,
     int64_t fetched_at, int64_t expires_at)
 {
 	const char *why = NULL;
@@ -47,7 +73,13 @@ set_policy(struct sdom *d, const char *id, const struct sts_policy *p,
 		if (why)
 			log_warn("domain=%s MTA-STS policy sent without TLSRPT "
 			    "attributes: %s", d->domain, why);
+		if (p->mode == STS_MODE_TESTING)
+			d->value_may = may_form(d->value_rpt);
 	}
+	d->pol.mx = p->mx;
+	d->pol.nmx = p->nmx;
+	p->mx = NULL;
+	p->nmx = 0;
 }
 
 /* Keep a copy of the last error, or none for "". */
@@ -219,20 +251,25 @@ answer(struct sdom *d, int tlsrpt, struct sts_result *res, const char *how,
 	struct sts *s = d->s;
 
 	res->status = d->loaded ? STS_NOINFO : STS_TEMP;
-	res->value = NULL;
-	res->value_copy = NULL;
+	res->value = res->value_report = NULL;
+	res->value_copy = res->report_copy = NULL;
+	res->waited_ms = 0;
 	res->how = how;
 	memcpy(res->id, d->id, sizeof(res->id));
 	res->mode = sts_mode_name(d->mode);
 	res->expires_in = 0;
 	res->reason[0] = '\0';
-	if (d->id[0] == '\0')
+	if (d->id[0] == '\0') {
+		if (d->loaded && d->fetch_id > 0)
+			res->status = STS_PENDING;
 		return;
-	if (d->mode == STS_MODE_NONE || d->value == NULL
-	    || (d->mode == STS_MODE_TESTING && !s->cf.enforce_testing))
+	}
+	if (d->mode == STS_MODE_NONE || d->value == NULL)
 		return;
-	res->status = STS_ENFORCE;
+	res->status = d->mode == STS_MODE_TESTING ? STS_TESTING : STS_ENFORCE;
 	res->value = tlsrpt && d->value_rpt ? d->value_rpt : d->value;
+	if (tlsrpt)
+		res->value_report = d->value_may;
 	res->expires_in = (long long)(d->expires_at - t);
 	s->st.hits++;
 }
@@ -245,6 +282,17 @@ answer_later(struct sdom *d, int tlsrpt, struct sts_result *res,
 	answer(d, tlsrpt, res, how, sts_now(d->s));
 	if (res->value != NULL)
 		res->value = res->value_copy = xstrdup(res->value);
+	if (res->value_report != NULL)
+		res->value_report = res->report_copy = xstrdup(res->value_report);
+}
+
+/* What answer_later() copied. */
+static void
+result_clear(struct sts_result *res)
+{
+	free(res->value_copy);
+	free(res->report_copy);
+	res->value_copy = res->report_copy = NULL;
 }
 
 const char *
@@ -260,7 +308,7 @@ sts_reason(struct sts_result *res)
 	else if (res->id[0] == '\0')
 		snprintf(res->reason, sizeof(res->reason), "no MTA-STS policy%s%s",
 		    *how ? ": " : "", how);
-	else if (res->status != STS_ENFORCE)
+	else if (res->status != STS_ENFORCE && res->status != STS_TESTING)
 		snprintf(res->reason, sizeof(res->reason),
 		    "MTA-STS policy id=%s in mode %s is not enforced", res->id,
 		    res->mode);
@@ -283,7 +331,7 @@ run_completed(struct loop *l, void *arg)
 	while ((r = s->completed) != NULL) {
 		s->completed = r->next;
 		r->cb(r->arg, &r->res);
-		free(r->res.value_copy);
+		result_clear(&r->res);
 		free(r);
 	}
 }
@@ -325,8 +373,9 @@ sdom_unlink_waiting(struct sdom *d, struct sts_req *r)
 	}
 }
 
-void
-sdom_first_contact_timeout(struct loop *l, void *arg)
+/* A first-contact wait (sts_wait()) ran out: the fetch still runs. */
+static void
+first_contact_timeout(struct loop *l, void *arg)
 {
 	struct sts_req *r = arg;
 
@@ -334,8 +383,8 @@ sdom_first_contact_timeout(struct loop *l, void *arg)
 	r->timer = NULL;
 	sdom_unlink_waiting(r->d, r);
 	r->d->s->st.first_contact_timeouts++;
-	answer_later(r->d, r->tlsrpt, &r->res,
-	    "first contact: policy fetch still running");
+	answer_later(r->d, r->tlsrpt, &r->res, STS_FIRST_CONTACT);
+	r->res.waited_ms = r->wait_ms;
 	complete(r);
 }
 
@@ -442,12 +491,26 @@ sdom_start_fetch(struct sdom *d, const char *id, int force)
 	s->st.fetches++;
 }
 
+/* A query that waits on the domain (for its TXT record or a fetch). */
+static struct sts_req *
+wait_on(struct sdom *d, int tlsrpt, sts_cb cb, void *arg)
+{
+	struct sts_req *r = xcalloc(1, sizeof(*r));
+
+	r->d = d;
+	r->tlsrpt = tlsrpt;
+	r->cb = cb;
+	r->arg = arg;
+	r->next = d->waiting;
+	d->waiting = r;
+	return r;
+}
+
 struct sts_req *
 sts_query(struct sts *s, const char *domain, int tlsrpt, sts_cb cb, void *arg,
     struct sts_result *res)
 {
 	struct sdom *d = sdom_get(s, domain, 1);
-	struct sts_req *r;
 	int64_t t = sts_now(s);
 
 	d->last_used = t;
@@ -465,27 +528,36 @@ sts_query(struct sts *s, const char *domain, int tlsrpt, sts_cb cb, void *arg,
 		answer(d, tlsrpt, res, "new id being fetched", t);
 		return NULL;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->d = d;
-	r->tlsrpt = tlsrpt;
-	r->cb = cb;
-	r->arg = arg;
-	r->next = d->waiting;
-	d->waiting = r;
+	/* First contact, fetch already running: the engine may wait. */
 	if (d->fetch_id > 0) {
-		/* First contact, fetch already running: wait with the rest. */
-		r->first_contact = 1;
-		r->timer = loop_timer(s->loop, (uint64_t)s->cf.first_fetch_wait_ms,
-		    sdom_first_contact_timeout, r);
-	} else {
-		sdom_lookup_txt(d);
-		if (d->txtq == NULL) {	/* no resolver */
-			sdom_unlink_waiting(d, r);
-			answer(d, tlsrpt, res, "no resolver", t);
-			free(r);
-			return NULL;
-		}
+		answer(d, tlsrpt, res, STS_FIRST_CONTACT, t);
+		return NULL;
 	}
+	sdom_lookup_txt(d);
+	if (d->txtq == NULL) {	/* no resolver */
+		answer(d, tlsrpt, res, "no resolver", t);
+		return NULL;
+	}
+	return wait_on(d, tlsrpt, cb, arg);
+}
+
+struct sts_req *
+sts_wait(struct sts *s, const char *domain, int tlsrpt, long wait_ms,
+    sts_cb cb, void *arg, struct sts_result *res)
+{
+	struct sdom *d = sdom_get(s, domain, 1);
+	struct sts_req *r;
+
+	if (!d->loaded || d->id[0] != '\0' || d->fetch_id == 0) {
+		answer(d, tlsrpt, res, d->loaded ? "" : "policy store unreadable",
+		    sts_now(s));
+		return NULL;
+	}
+	r = wait_on(d, tlsrpt, cb, arg);
+	r->first_contact = 1;
+	r->wait_ms = wait_ms;
+	r->timer = loop_timer(s->loop, (uint64_t)wait_ms, first_contact_timeout,
+	    r);
 	return r;
 }
 
@@ -502,8 +574,18 @@ sts_cancel(struct sts *s, struct sts_req *r)
 		}
 	}
 	loop_timer_cancel(s->loop, r->timer);
-	free(r->res.value_copy);
+	result_clear(&r->res);
 	free(r);
+}
+
+int
+sts_mx_match(struct sts *s, const char *domain, const char *host)
+{
+	struct sdom *d = sdom_get(s, domain, 0);
+
+	if (d == NULL || d->id[0] == '\0' || d->pol.nmx == 0)
+		return -1;
+	return sts_policy_mx_match(&d->pol, host);
 }
 
 int
@@ -629,7 +711,7 @@ sts_free(struct sts *s)
 		return;
 	while ((r = s->completed) != NULL) {
 		s->completed = r->next;
-		free(r->res.value_copy);
+		result_clear(&r->res);
 		free(r);
 	}
 	loop_timer_cancel(s->loop, s->complete_timer);

@@ -7,7 +7,12 @@
  *	    const struct sts_config *cf);
  *	struct sts_req *sts_query(struct sts *s, const char *domain,
  *	    int tlsrpt, sts_cb cb, void *arg, struct sts_result *res);
+ *	struct sts_req *sts_wait(struct sts *s, const char *domain,
+ *	    int tlsrpt, long wait_ms, sts_cb cb, void *arg,
+ *	    struct sts_result *res);
  *	void sts_cancel(struct sts *s, struct sts_req *r);
+ *	int sts_mx_match(struct sts *s, const char *domain,
+ *	    const char *host);
  *	const char *sts_reason(struct sts_result *res);
  *	int sts_cached_policy(struct sts *s, const char *domain);
  *	void sts_flush(struct sts *s, const char *domain);
@@ -27,8 +32,11 @@
  *	its fetcher process; unit tests scripted DNS and a fake fetcher.
  *
  *	For a policy domain (an A-label next-hop domain; never a parent or
- *	a relay next-hop), sts_query() says whether an MTA-STS policy in
- *	enforce mode applies, and gives the Postfix value for it.
+ *	a relay next-hop), sts_query() reports the facts: the cached
+ *	policy and its mode with the Postfix value for it, a first fetch
+ *	still running with nothing cached, or an unreadable store.  What
+ *	applies (testing mode, how long a first contact waits) is
+ *	engine_decide()'s to say (engine.c).
  *
  *	Caching follows RFC 8461 section 5.  The policy store keeps every
  *	validated policy with its id, fetch time and expiry (fetch time +
@@ -39,9 +47,9 @@
  *	  - same id as the cached policy: the cached policy answers;
  *	  - a new id, or nothing cached: the fetcher fetches the policy; a
  *	    cached policy keeps answering until the new one has validated
- *	    and replaced it; with nothing cached (first contact) the query
- *	    waits for the fetch up to first_fetch_wait_ms, then answers
- *	    without a policy while the fetch completes;
+ *	    and replaced it; with nothing cached (first contact) the result
+ *	    is STS_PENDING, and the engine may wait for the fetch with
+ *	    sts_wait();
  *	  - no TXT record, an invalid one, or a DNS failure: a cached
  *	    policy still answers; else there is no policy;
  *	  - a failed fetch never replaces or shortens a cached policy; the
@@ -59,14 +67,29 @@
  *	(domains with a policy are bounded by the store) and the sweeps cost
  *	little per new domain.
  *
- *	Answers: mode enforce gives "secure match=PATTERNS
+ *	Results: a policy in mode enforce is STS_ENFORCE, in mode testing
+ *	STS_TESTING, both with value "secure match=PATTERNS
  *	servername=hostname" (with Postfix 3.10 TLSRPT attributes when
- *	tlsrpt is set); testing gives the same only with enforce_testing,
- *	else no information; none gives no information.
+ *	tlsrpt is set); a testing-mode policy on the TLSRPT map also gives
+ *	value_report, "may servername=hostname" with the attributes (NULL
+ *	when they do not fit).  Mode none and no policy are STS_NOINFO
+ *	(id and mode say which), a first fetch running with nothing cached
+ *	STS_PENDING, an unreadable store STS_TEMP.  A cached policy with a
+ *	value that answers counts as a hit.
+ *
+ *	sts_mx_match() says whether host (an MX host name) matches an mx
+ *	pattern of the domain's cached policy (RFC 8461 section 4.1): 1 or
+ *	0, -1 when no policy with mx patterns is cached.
+ *
+ *	sts_wait() waits for a first fetch: like sts_query(), but while
+ *	nothing is cached and the fetch runs, the result comes when it
+ *	ends or after wait_ms (then STS_PENDING with waited_ms = wait_ms,
+ *	counted in first_contact_timeouts); NULL with *res complete when
+ *	no fetch runs (any more).
  *
  *	Time: cf->now() returns the wall-clock time in seconds; tests
- *	inject their own clock.  Budgets (first_fetch_wait) run on the
- *	event loop's monotonic clock.
+ *	inject their own clock.  Waits run on the event loop's monotonic
+ *	clock.
  *
  *	Store failures: a store read that fails (not "no entry") leaves
  *	the domain unloaded.  Its queries then answer STS_TEMP at once,
@@ -111,24 +134,26 @@
 #define STS_LOAD_LOG_EVERY	60	/* seconds between read failure lines */
 
 struct sts_config {
-	long first_fetch_wait_ms;	/* sts_first_fetch_wait */
 	long refresh_before;		/* sts_refresh_before, seconds */
 	long failure_backoff;		/* sts_failure_backoff, seconds */
 	long in_use_window;		/* seconds */
-	int enforce_testing;		/* sts_enforce_testing */
 	int64_t (*now)(void *arg);	/* wall clock, seconds */
 	void *now_arg;
 };
 
 enum sts_status {
 	STS_ENFORCE,		/* value holds the Postfix policy */
-	STS_NOINFO,		/* no policy applies: ask the next source */
-	STS_TEMP		/* unknown (the store could not be read) */
+	STS_NOINFO,		/* no policy (none, or nothing cached) */
+	STS_TEMP,		/* unknown (the store could not be read) */
+	STS_TESTING,		/* a testing-mode policy; value as enforce */
+	STS_PENDING		/* nothing cached, a first fetch runs */
 };
 
 struct sts_result {
 	enum sts_status status;
-	const char *value;	/* STS_ENFORCE only; borrowed (see above) */
+	const char *value;	/* ENFORCE, TESTING; borrowed (see above) */
+	const char *value_report;	/* TESTING, tlsrpt: the may form */
+	long waited_ms;		/* PENDING from sts_wait(): how long */
 	/* What sts_reason() formats the reason from. */
 	const char *how;	/* static text, "" when none */
 	char id[STS_ID_MAX + 1];	/* the cached policy's, "" when none */
@@ -136,6 +161,7 @@ struct sts_result {
 	long long expires_in;	/* seconds, STS_ENFORCE only */
 	char reason[256];	/* sts_reason()'s text, "" until asked */
 	char *value_copy;	/* sts.c's own: what value points to in cb */
+	char *report_copy;	/* ... and value_report */
 };
 
 struct sts_stat {
@@ -158,7 +184,10 @@ struct sts *sts_new(struct loop *l, const struct dns_port *d,
     const struct sts_config *cf);
 struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
     sts_cb cb, void *arg, struct sts_result *res);
+struct sts_req *sts_wait(struct sts *s, const char *domain, int tlsrpt,
+    long wait_ms, sts_cb cb, void *arg, struct sts_result *res);
 void sts_cancel(struct sts *s, struct sts_req *r);
+int sts_mx_match(struct sts *s, const char *domain, const char *host);
 const char *sts_reason(struct sts_result *res);
 int sts_cached_policy(struct sts *s, const char *domain);
 void sts_flush(struct sts *s, const char *domain);

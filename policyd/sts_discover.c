@@ -65,11 +65,8 @@ txt_done(void *arg, const struct dns_result *r)
 		sdom_wake(d, "new id being fetched");
 		return;
 	}
-	for (struct sts_req *q = d->waiting; q; q = q->next) {
-		q->first_contact = 1;
-		q->timer = loop_timer(s->loop, (uint64_t)s->cf.first_fetch_wait_ms,
-		    sdom_first_contact_timeout, q);
-	}
+	/* First contact: the engine decides whether to wait (sts_wait()). */
+	sdom_wake(d, STS_FIRST_CONTACT);
 }
 
 void

@@ -13,7 +13,6 @@
  *	sdom_wake()	answer every query waiting on the domain
  *	sdom_start_fetch()	fetch the policy for an id, unless one runs
  *			or the id is backing off
- *	sdom_first_contact_timeout()	a first-contact wait ran out
  *	sdom_unlink_waiting()	take a query off the domain's wait list
  *	sdom_lookup_txt()	look the TXT record up (sts_discover.c)
  *	sts_sweep()	forget idle domains without a policy (sts_refresh.c)
@@ -25,6 +24,8 @@
 #include "sts.h"
 #include "store_wb.h"
 #include "sts_policy.h"
+
+#define STS_FIRST_CONTACT	"first contact: policy fetch still running"
 
 /* What tlspolicyd knows about one policy domain. */
 struct sdom {
@@ -38,6 +39,8 @@ struct sdom {
 	enum sts_mode mode;
 	char *value;			/* Postfix value, plain */
 	char *value_rpt;		/* with TLSRPT attributes */
+	char *value_may;		/* testing: the may form, with them */
+	struct sts_policy pol;		/* its mx patterns (RFC 8461 4.1) */
 	int64_t fetched_at, expires_at;
 	long max_age;
 	char *last_error;		/* NULL when none */
@@ -58,7 +61,8 @@ struct sts_req {
 	struct sts_req *next;
 	struct sdom *d;
 	int tlsrpt;
-	int first_contact;		/* waiting for a first fetch */
+	int first_contact;		/* sts_wait(): waiting for a first fetch */
+	long wait_ms;			/* ... at most this long */
 	sts_cb cb;
 	void *arg;
 	struct loop_timer *timer;
@@ -94,7 +98,6 @@ sts_now(struct sts *s)
 struct sdom *sdom_get(struct sts *s, const char *domain, int create);
 void sdom_wake(struct sdom *d, const char *how);
 void sdom_start_fetch(struct sdom *d, const char *id, int force);
-void sdom_first_contact_timeout(struct loop *l, void *arg);
 void sdom_unlink_waiting(struct sdom *d, struct sts_req *r);
 void sdom_lookup_txt(struct sdom *d);
 void sdom_free(void *p);

@@ -68,7 +68,6 @@ engine_over(const char *params, const char *overrides, int with_sts)
 	}
 	if (!with_sts)
 		return;
-	sc.first_fetch_wait_ms = 2000;
 	sc.failure_backoff = 300;
 	sc.in_use_window = 86400;
 	sc.now = test_clock;
@@ -138,16 +137,22 @@ got_done(void *arg)
 	return ((struct got *)arg)->done;
 }
 
-/* The engine's answer for key, waiting through the loop when it waits. */
+/* The engine's answer for key on a map, waiting through the loop. */
 static void
-ask(struct got *g, const char *key)
+ask_map(struct got *g, const char *map, const char *key)
 {
 	answer_clear(&g->ans);
 	memset(g, 0, sizeof(*g));
-	if (engine_query(e, MAP_TLSPOLICY, strlen(MAP_TLSPOLICY), key,
-	    strlen(key), &g->ans, got_cb, g) == 1)
+	if (engine_query(e, map, strlen(map), key, strlen(key), &g->ans, got_cb,
+	    g) == 1)
 		g->done = 1;
 	ck_assert_msg(run_until(l, got_done, g, 5000), "no answer in 5 s");
+}
+
+static void
+ask(struct got *g, const char *key)
+{
+	ask_map(g, MAP_TLSPOLICY, key);
 }
 
 static void
@@ -160,6 +165,30 @@ expect(struct got *g, enum sockmap_status st, const char *source,
 	if (text != NULL)
 		ck_assert_str_eq(g->ans.text, text);
 }
+
+/* An MTA-STS policy text for example.com, fetched on first contact. */
+static void
+sts_policy_text(const char *text)
+{
+	fake_dns_set(fd, "_mta-sts.example.com.", LDNS_RR_TYPE_TXT, DNS_OK,
+	    LDNS_RCODE_NOERROR, 0, 300,
+	    "_mta-sts.example.com. IN TXT \"v=STSv1; id=1;\"");
+	fake_fetch_script(ff, "example.com", text, NULL);
+}
+
+/* The engine over the fakes, example.com with one MX host and a policy. */
+static void
+engine_sts_text(const char *params, const char *text)
+{
+	engine_over(params, NULL, 1);
+	zone(0, 0, 0);
+	sts_policy_text(text);
+}
+
+#define POLTEST	"version: STSv1\nmode: testing\nmx: mx.example.com\n" \
+		"max_age: 86400\n"
+#define POLOTHER "version: STSv1\nmode: enforce\nmx: mx.other.example\n" \
+		"max_age: 86400\n"
 
 /* Precedence. */
 
@@ -398,7 +427,8 @@ START_TEST(test_decide)
 {
 	const struct decide_case *c = &decide_cases[_i];
 	struct override ov = { 0 }, rule = { 0 };
-	struct engine_policy pol = { c->act, ACT_TEMP };
+	struct engine_policy pol = { .error_action = c->act,
+	    .stale_fallback = ACT_TEMP };
 	struct facts f;
 	struct answer ans;
 
@@ -425,6 +455,7 @@ START_TEST(test_decide)
 	f.sr.how = "";
 	f.sr.mode = "enforce";
 	f.sr.value = c->ss == STS_ENFORCE ? "secure match=mx.example.com" : NULL;
+	f.mx = FACT_NONE;	/* the MX pattern check: decide_sts_cases */
 	f.rest = c->rest;
 	f.mx_rule = c->mx_rule ? &rule : NULL;
 	f.nmx = 1;
@@ -441,6 +472,276 @@ START_TEST(test_decide)
 }
 END_TEST
 
+/*
+ * engine_decide()'s MTA-STS rows: testing mode (sts_enforce_testing,
+ * sts_testing_report), first contact (waited against
+ * sts_first_fetch_wait), the MX pattern check on the plain map name.
+ */
+#define ENF_VALUE	"secure match=mx.example.com servername=hostname"
+#define MAY_VALUE	"may servername=hostname policy_type=sts " \
+			"policy_domain=example.com mx_host_pattern=mx.example.com " \
+			"{ policy_string = mode: testing }"
+
+static const struct sts_case {
+	const char *name;
+	enum dane_status ds;		/* DANE_NOINFO or DANE_DANE (held) */
+	enum sts_status ss;
+	long waited_ms, wait_ms;	/* first contact */
+	int enforce_testing, testing_report, tlsrpt, dflt;
+	enum fact_state mx;
+	size_t mx_hosts, mx_matching;
+	enum decision want;
+	enum sockmap_status st;
+	const char *source, *text;
+} decide_sts_cases[] = {
+	{ "testing: no policy", DANE_NOINFO, STS_TESTING, 0, 0, 0, 0, 0, 0,
+	  FACT_NONE, 0, 0, DECIDE_ANSWER, SM_NOTFOUND, "none", NULL },
+	{ "testing, sts_enforce_testing", DANE_NOINFO, STS_TESTING, 0, 0, 1, 0,
+	  1, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_OK, "mta-sts", ENF_VALUE },
+	{ "testing, dane held: dane", DANE_DANE, STS_TESTING, 0, 0, 0, 1, 1, 0,
+	  FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_OK, "dane", "dane" },
+	{ "testing, TLSRPT map, sts_testing_report: may form", DANE_NOINFO,
+	  STS_TESTING, 0, 0, 0, 1, 1, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_OK, "mta-sts", MAY_VALUE },
+	{ "testing, TLSRPT map, no sts_testing_report", DANE_NOINFO,
+	  STS_TESTING, 0, 0, 0, 0, 1, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_NOTFOUND, "none", NULL },
+	{ "testing, sts_testing_report, default_policy first", DANE_NOINFO,
+	  STS_TESTING, 0, 0, 0, 1, 1, 1, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_OK, "default", "may" },
+	{ "testing, plain map, sts_testing_report: no may form", DANE_NOINFO,
+	  STS_TESTING, 0, 0, 0, 1, 0, 0, FACT_NONE, 0, 0, DECIDE_ANSWER,
+	  SM_NOTFOUND, "none", NULL },
+	{ "first contact: waits", DANE_NOINFO, STS_PENDING, 0, 2000, 0, 0, 0, 0,
+	  FACT_UNKNOWN, 0, 0, DECIDE_WAIT_STS, 0, NULL, NULL },
+	{ "first contact: waits the rest", DANE_DANE, STS_PENDING, 500, 2000, 0,
+	  0, 0, 0, FACT_UNKNOWN, 0, 0, DECIDE_WAIT_STS, 0, NULL, NULL },
+	{ "first contact, waited: no policy", DANE_NOINFO, STS_PENDING, 2000,
+	  2000, 0, 0, 0, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_NOTFOUND,
+	  "none", NULL },
+	{ "first contact, sts_first_fetch_wait 0: no wait", DANE_NOINFO,
+	  STS_PENDING, 0, 0, 0, 0, 0, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_NOTFOUND, "none", NULL },
+	{ "first contact, waited, dane held: dane", DANE_DANE, STS_PENDING, 2000,
+	  2000, 0, 0, 0, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER, SM_OK, "dane",
+	  "dane" },
+	{ "enforce, plain map: asks the MX hosts", DANE_NOINFO, STS_ENFORCE, 0,
+	  0, 0, 0, 0, 0, FACT_UNKNOWN, 0, 0, DECIDE_ASK_MX, 0, NULL, NULL },
+	{ "enforce, plain map, no MX host matches: TEMP", DANE_NOINFO,
+	  STS_ENFORCE, 0, 0, 0, 0, 0, 0, FACT_KNOWN, 2, 0, DECIDE_ANSWER,
+	  SM_TEMP, "mta-sts", NULL },
+	{ "enforce, dane held, no MX host matches: TEMP", DANE_DANE, STS_ENFORCE,
+	  0, 0, 0, 0, 0, 0, FACT_KNOWN, 1, 0, DECIDE_ANSWER, SM_TEMP, "mta-sts",
+	  NULL },
+	{ "enforce, plain map, one of two matches: policy", DANE_NOINFO,
+	  STS_ENFORCE, 0, 0, 0, 0, 0, 0, FACT_KNOWN, 2, 1, DECIDE_ANSWER, SM_OK,
+	  "mta-sts", ENF_VALUE },
+	{ "enforce, plain map, MX lookup failed: policy", DANE_NOINFO,
+	  STS_ENFORCE, 0, 0, 0, 0, 0, 0, FACT_NONE, 0, 0, DECIDE_ANSWER, SM_OK,
+	  "mta-sts", ENF_VALUE },
+	{ "enforce, TLSRPT map: Postfix checks the patterns", DANE_NOINFO,
+	  STS_ENFORCE, 0, 0, 0, 0, 1, 0, FACT_UNKNOWN, 0, 0, DECIDE_ANSWER,
+	  SM_OK, "mta-sts", ENF_VALUE },
+	{ "testing enforced, plain map, no MX host matches: TEMP", DANE_NOINFO,
+	  STS_TESTING, 0, 0, 1, 0, 0, 0, FACT_KNOWN, 1, 0, DECIDE_ANSWER,
+	  SM_TEMP, "mta-sts", NULL },
+};
+
+START_TEST(test_decide_sts)
+{
+	const struct sts_case *c = &decide_sts_cases[_i];
+	struct engine_policy pol = { .error_action = ACT_TEMP,
+	    .stale_fallback = ACT_TEMP };
+	struct facts f;
+	struct answer ans;
+
+	memset(&f, 0, sizeof(f));
+	memset(&ans, 0, sizeof(ans));
+	pol.first_fetch_wait_ms = c->wait_ms;
+	pol.enforce_testing = c->enforce_testing;
+	pol.testing_report = c->testing_report;
+	f.kind = KEY_DOMAIN;
+	f.pol = &pol;
+	f.dane = FACT_KNOWN;
+	f.dr.status = c->ds;
+	f.dr.stale_status = DANE_ERROR;
+	f.sts_applies = 1;
+	f.sts = FACT_KNOWN;
+	f.sr.status = c->ss;
+	f.sr.how = "";
+	snprintf(f.sr.id, sizeof(f.sr.id), "%s", c->ss == STS_PENDING ? "" : "1");
+	f.sr.mode = c->ss == STS_ENFORCE ? "enforce" : "testing";
+	f.sr.value = c->ss == STS_PENDING ? NULL : ENF_VALUE;
+	f.sr.value_report = c->ss == STS_TESTING && c->tlsrpt ? MAY_VALUE : NULL;
+	f.sts_waited_ms = c->waited_ms;
+	f.tlsrpt = c->tlsrpt;
+	f.mx = c->mx;
+	f.mx_hosts = c->mx_hosts;
+	f.mx_matching = c->mx_matching;
+	f.rest = FACT_KNOWN;
+	f.default_policy = c->dflt ? "may" : NULL;
+	ck_assert_msg(engine_decide(&f, &ans) == c->want, "%s", c->name);
+	if (c->want == DECIDE_ANSWER) {
+		ck_assert_msg(ans.status == c->st, "%s: status %d (%s)", c->name,
+		    ans.status, ans.reason);
+		ck_assert_str_eq(ans.source, c->source);
+		if (c->text)
+			ck_assert_str_eq(ans.text, c->text);
+	}
+	answer_clear(&ans);
+}
+END_TEST
+
+/* MTA-STS through the engine: what engine_decide() applies. */
+
+/* First contact: the query waits for the fetch (sts_first_fetch_wait). */
+START_TEST(test_first_contact_waits)
+{
+	struct got g = { 0 };
+	struct sts_stat st;
+
+	engine_over("", NULL, 1);
+	zone(0, 0, 0);
+	sts_policy();
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", "secure match=mx.example.com "
+	    "servername=hostname");
+	sts_status(engine_sts(e), &st);
+	ck_assert_uint_eq(st.first_contact_timeouts, 0);
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
+/* A fetch slower than sts_first_fetch_wait: no policy yet, then it. */
+START_TEST(test_first_contact_timeout)
+{
+	struct got g = { 0 };
+	struct sts_stat st;
+
+	engine_over("sts_first_fetch_wait = 1s\n", NULL, 1);
+	zone(0, 0, 0);
+	fake_dns_set(fd, "_mta-sts.example.com.", LDNS_RR_TYPE_TXT, DNS_OK,
+	    LDNS_RCODE_NOERROR, 0, 300,
+	    "_mta-sts.example.com. IN TXT \"v=STSv1; id=1;\"");
+	ask(&g, "example.com");		/* the fetch is not answered */
+	expect(&g, SM_NOTFOUND, "none", NULL);
+	ck_assert_ptr_nonnull(strstr(g.ans.reason, "no MTA-STS policy: first "
+	    "contact: policy fetch still running"));
+	sts_status(engine_sts(e), &st);
+	ck_assert_uint_eq(st.first_contact_timeouts, 1);
+	fake_fetch_script(ff, "example.com", POLICY, NULL);
+	fake_fetch_reply(ff);
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", NULL);
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
+/* Testing mode applies only with sts_enforce_testing. */
+START_TEST(test_testing_mode)
+{
+	struct got g = { 0 };
+
+	engine_sts_text("", POLTEST);
+	ask(&g, "example.com");
+	expect(&g, SM_NOTFOUND, "none", NULL);
+	ck_assert_ptr_nonnull(strstr(g.ans.reason, "MTA-STS policy id=1 in mode "
+	    "testing is not enforced"));
+	ask_map(&g, MAP_TLSPOLICY_TLSRPT, "example.com");
+	expect(&g, SM_NOTFOUND, "none", NULL);
+	teardown();
+	engine_sts_text("sts_enforce_testing = yes\n", POLTEST);
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", "secure match=mx.example.com "
+	    "servername=hostname");
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
+/* sts_testing_report: the may form on the TLSRPT map only. */
+START_TEST(test_testing_report)
+{
+	struct got g = { 0 };
+
+	engine_sts_text("sts_testing_report = yes\n", POLTEST);
+	ask_map(&g, MAP_TLSPOLICY_TLSRPT, "example.com");
+	expect(&g, SM_OK, "mta-sts", "may servername=hostname policy_type=sts "
+	    "policy_domain=example.com mx_host_pattern=mx.example.com "
+	    "{ policy_string = version: STSv1 } "
+	    "{ policy_string = mode: testing } "
+	    "{ policy_string = mx: mx.example.com } "
+	    "{ policy_string = max_age: 86400 }");
+	ask(&g, "example.com");		/* Postfix 3.7 would defer on it */
+	expect(&g, SM_NOTFOUND, "none", NULL);
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
+/*
+ * Plain map (Postfix before 3.10): no MX host matches the enforce
+ * policy's patterns, so TEMP; the DANE walk's MX answer is reused.  The
+ * TLSRPT map keeps the policy (Postfix 3.10 skips such hosts itself).
+ */
+START_TEST(test_mx_patterns)
+{
+	struct got g = { 0 };
+
+	engine_sts_text("", POLOTHER);
+	ask(&g, "example.com");
+	expect(&g, SM_TEMP, "mta-sts", NULL);
+	ck_assert_ptr_nonnull(strstr(g.ans.reason, "none of the 1 MX hosts "
+	    "matches its mx patterns"));
+	ck_assert_uint_eq(fake_dns_asked(fd, "example.com.", LDNS_RR_TYPE_MX), 1);
+	ask_map(&g, MAP_TLSPOLICY_TLSRPT, "example.com");
+	expect(&g, SM_OK, "mta-sts", NULL);
+	ck_assert_ptr_nonnull(strstr(g.ans.text, "mx_host_pattern=mx.other.example"));
+	answer_clear(&g.ans);
+	teardown();
+	/* A host that matches among others: the policy (Postfix checks). */
+	engine_over("", NULL, 1);
+	zone(0, 0, 0);
+	fake_dns_set(fd, "example.com.", LDNS_RR_TYPE_MX, DNS_OK,
+	    LDNS_RCODE_NOERROR, 0, 300, "example.com. IN MX 10 mx.example.com.\n"
+	    "example.com. IN MX 20 mx.other.example.");
+	sts_policy_text(POLOTHER);
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", "secure match=mx.other.example "
+	    "servername=hostname");
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
+/* Without DANE's MX answer, the MX hosts are looked up; a failed lookup
+ * keeps the policy. */
+START_TEST(test_mx_patterns_lookup)
+{
+	struct got g = { 0 };
+
+	engine_over("", NULL, 1);
+	engine_disable_dane(e);
+	zone(0, 0, 0);
+	sts_policy_text(POLOTHER);
+	ask(&g, "example.com");
+	expect(&g, SM_TEMP, "mta-sts", NULL);
+	ck_assert_uint_eq(fake_dns_asked(fd, "example.com.", LDNS_RR_TYPE_MX), 1);
+	fake_dns_clock_ms += 301 * 1000;
+	mx_fails(DNS_TIMEOUT, 0);
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", "secure match=mx.other.example "
+	    "servername=hostname");
+	mx_fails(DNS_OK, LDNS_RCODE_SERVFAIL);
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", NULL);
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -448,6 +749,7 @@ engine_suite(void)
 	TCase *tp = tcase_create("precedence");
 	TCase *te = tcase_create("dns_error_action");
 	TCase *td = tcase_create("decide");
+	TCase *ts = tcase_create("mta-sts");
 
 	tcase_add_test(tp, test_override_first);
 	tcase_add_test(tp, test_dane_only_outranks_sts);
@@ -456,11 +758,20 @@ engine_suite(void)
 	tcase_add_test(tp, test_mx_rule_then_default);
 	tcase_add_test(tp, test_report_only);
 	suite_add_tcase(suite, tp);
+	tcase_add_test(ts, test_first_contact_waits);
+	tcase_add_test(ts, test_first_contact_timeout);
+	tcase_add_test(ts, test_testing_mode);
+	tcase_add_test(ts, test_testing_report);
+	tcase_add_test(ts, test_mx_patterns);
+	tcase_add_test(ts, test_mx_patterns_lookup);
+	suite_add_tcase(suite, ts);
 	tcase_add_loop_test(te, test_error_action, 0,
 	    sizeof(error_cases) / sizeof(error_cases[0]));
 	suite_add_tcase(suite, te);
 	tcase_add_loop_test(td, test_decide, 0,
 	    sizeof(decide_cases) / sizeof(decide_cases[0]));
+	tcase_add_loop_test(td, test_decide_sts, 0,
+	    sizeof(decide_sts_cases) / sizeof(decide_sts_cases[0]));
 	suite_add_tcase(suite, td);
 	return suite;
 }

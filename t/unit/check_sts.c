@@ -1,7 +1,8 @@
 /*
  * Unit tests for policyd/sts.c through its ports: scripted DNS, a fake
  * fetcher, an injected wall clock, no store.  RFC 8461 section 5 caching:
- * first contact (wait, timeout), a TXT id change, a failed refetch that
+ * first contact (reported pending, sts_wait() until the fetch or its
+ * budget), a TXT id change, a failed refetch that
  * keeps the policy, refresh before expiry, expiry, a TXT record reached
  * through a CNAME, read alike by tlsmap probe.  No root, no network.
  */
@@ -41,18 +42,19 @@ test_clock(void *arg)
 	return clock_now;
 }
 
+/* How long ask() waits for a first fetch, as the engine would. */
+static long wait_ms;
+
 static struct sts *
-sts_fake(long wait_ms, int enforce_testing)
+sts_fake(void)
 {
 	struct sts_config cf = { 0 };
 	struct dns_port dp;
 	struct fetch_port fp;
 
-	cf.first_fetch_wait_ms = wait_ms;
 	cf.failure_backoff = 300;
 	cf.refresh_before = 3600;
 	cf.in_use_window = 86400;
-	cf.enforce_testing = enforce_testing;
 	cf.now = test_clock;
 	fake_dns_port(fd, &dp);
 	fake_fetch_port(ff, &fp);
@@ -66,7 +68,8 @@ setup(void)
 	l = loop_new();
 	fd = fake_dns_new(l);
 	ff = fake_fetch_new(l);
-	s = sts_fake(2000, 0);
+	wait_ms = 2000;
+	s = sts_fake();
 }
 
 static void
@@ -113,17 +116,31 @@ got_done(void *arg)
 	return ((struct got *)arg)->done;
 }
 
+/* sts_query(), or sts_wait() when wait is set; through the loop. */
 static void
-ask(struct got *g)
+ask_once(struct got *g, int wait)
 {
+	struct sts_req *r;
+
 	memset(g, 0, sizeof(*g));
-	if (sts_query(s, "example.com", 0, got_cb, g, &g->res) == NULL) {
+	r = wait ? sts_wait(s, "example.com", 0, wait_ms, got_cb, g, &g->res)
+	    : sts_query(s, "example.com", 0, got_cb, g, &g->res);
+	if (r == NULL) {
 		snprintf(g->value, sizeof(g->value), "%s",
 		    g->res.value ? g->res.value : "");
 		g->done = 1;
 		return;
 	}
 	ck_assert_msg(run_until(l, got_done, g, 5000), "no answer in 5 s");
+}
+
+/* A query as the engine makes it: a first contact waits, once. */
+static void
+ask(struct got *g)
+{
+	ask_once(g, 0);
+	if (g->res.status == STS_PENDING)
+		ask_once(g, 1);
 }
 
 static int
@@ -160,11 +177,14 @@ START_TEST(test_first_contact_timeout)
 	struct got g;
 	struct sts_stat st;
 
-	sts_free(s);
-	s = sts_fake(20, 0);
+	wait_ms = 20;
 	txt("id1", 300);
-	ask(&g);		/* the fetch is not answered */
-	ck_assert_int_eq(g.res.status, STS_NOINFO);
+	ask_once(&g, 0);	/* reported: pending, nothing waited yet */
+	ck_assert_int_eq(g.res.status, STS_PENDING);
+	ck_assert_int_eq(g.res.waited_ms, 0);
+	ask_once(&g, 1);	/* the fetch is not answered */
+	ck_assert_int_eq(g.res.status, STS_PENDING);
+	ck_assert_int_eq(g.res.waited_ms, 20);
 	ck_assert_str_eq(g.res.how, "first contact: policy fetch still running");
 	sts_status(s, &st);
 	ck_assert_uint_eq(st.first_contact_timeouts, 1);
@@ -173,6 +193,24 @@ START_TEST(test_first_contact_timeout)
 	fake_fetch_reply(ff);
 	ask(&g);
 	ck_assert_int_eq(g.res.status, STS_ENFORCE);
+}
+END_TEST
+
+/* The same id on each new TXT lookup: no fetch (world test 12). */
+START_TEST(test_same_id_no_refetch)
+{
+	struct got g;
+
+	txt("id1", 60);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
+	ask(&g);
+	for (int i = 0; i < 3; i++) {
+		clock_now += 61;	/* past the TXT record's TTL */
+		ask(&g);
+		ck_assert_int_eq(g.res.status, STS_ENFORCE);
+	}
+	ck_assert_uint_eq(fake_dns_asked(fd, TXTNAME, LDNS_RR_TYPE_TXT), 4);
+	ck_assert_uint_eq(fake_fetch_requests(ff), 1);
 }
 END_TEST
 
@@ -292,7 +330,11 @@ START_TEST(test_txt_gone_keeps_policy)
 }
 END_TEST
 
-/* Testing mode answers only with enforce_testing. */
+/*
+ * A testing-mode policy is reported as such, with its value; whether it
+ * applies is the engine's (check_engine: sts_enforce_testing).  On the
+ * TLSRPT map it also gives the may form.
+ */
 START_TEST(test_testing_mode)
 {
 	struct got g;
@@ -300,12 +342,32 @@ START_TEST(test_testing_mode)
 	txt("id1", 300);
 	fake_fetch_script(ff, "example.com", POLTEST, NULL);
 	ask(&g);
-	ck_assert_int_eq(g.res.status, STS_NOINFO);
+	ck_assert_int_eq(g.res.status, STS_TESTING);
 	ck_assert_str_eq(g.res.mode, "testing");
-	sts_free(s);
-	s = sts_fake(2000, 1);
+	ck_assert_ptr_nonnull(strstr(g.value, "secure match=mx1.example.com"));
+	ck_assert_ptr_null(g.res.value_report);
+	ck_assert_ptr_null(sts_query(s, "example.com", 1, got_cb, &g, &g.res));
+	ck_assert_str_eq(g.res.value_report, "may servername=hostname "
+	    "policy_type=sts policy_domain=example.com "
+	    "mx_host_pattern=mx1.example.com { policy_string = version: STSv1 } "
+	    "{ policy_string = mode: testing } "
+	    "{ policy_string = mx: mx1.example.com } "
+	    "{ policy_string = max_age: 86400 }");
+}
+END_TEST
+
+/* The MX hosts against the cached policy's patterns (RFC 8461 4.1). */
+START_TEST(test_mx_match)
+{
+	struct got g;
+
+	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx1.example.com"), -1);
+	txt("id1", 300);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
 	ask(&g);
-	ck_assert_int_eq(g.res.status, STS_ENFORCE);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx1.example.com"), 1);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", "MX1.example.COM"), 1);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx2.example.com"), 0);
 }
 END_TEST
 
@@ -372,12 +434,14 @@ sts_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_first_contact_waits);
 	tcase_add_test(tc, test_first_contact_timeout);
+	tcase_add_test(tc, test_same_id_no_refetch);
 	tcase_add_test(tc, test_txt_id_change);
 	tcase_add_test(tc, test_failed_refetch_keeps_policy);
 	tcase_add_test(tc, test_refresh_before_expiry);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_txt_gone_keeps_policy);
 	tcase_add_test(tc, test_testing_mode);
+	tcase_add_test(tc, test_mx_match);
 	tcase_add_test(tc, test_txt_through_cname);
 	tcase_add_test(tc, test_probe_agrees);
 	suite_add_tcase(suite, tc);

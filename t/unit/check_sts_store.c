@@ -79,7 +79,6 @@ sts_over(struct loop *l, struct store *st)
 {
 	struct sts_config cf = { 0 };
 
-	cf.first_fetch_wait_ms = 100;
 	cf.failure_backoff = 300;
 	cf.in_use_window = 86400;
 	cf.now = test_clock;

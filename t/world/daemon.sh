@@ -20,6 +20,11 @@
 #   td_count REGEX [OFFSET]   number of such lines
 #   td_mark             move the default OFFSET (TD_LOG_MARK) to the end of
 #                       the log: later checks see only later lines
+#   td_start_pf NAME QUEUE [EXTRA]   td_start NAME with its socketmap
+#                       socket in the Postfix queue directory QUEUE (where a
+#                       chrooted smtp(8) reaches it), EXTRA config lines last
+#   td_q_known KEY [MAP]  td_q until the answer is not NOTFOUND (10 s: a
+#                       first contact's policy fetch); prints the last answer
 # The log: a start without TD_KEEP_STATE=1 empties daemon.log; every start
 # sets TD_LOG_MARK to where this daemon's lines begin.  So a check never
 # passes on a line an earlier run or an earlier daemon wrote; to look at
@@ -121,3 +126,24 @@ td_mark() { TD_LOG_MARK=$(fsize "$TD_LOG"); }
 td_grep() { log_has "$TD_LOG" "${2:-$TD_LOG_MARK}" "$1"; }
 td_count() { log_from "$TD_LOG" "${2:-$TD_LOG_MARK}" | grep -Ec -- "$1"; }
 td_wait_log() { log_wait "$TD_LOG" "${3:-$TD_LOG_MARK}" "$1" "${2:-10}"; }
+
+td_start_pf() {
+	mkdir -p "$WORLD_DIR/td/$1" "$2"
+	[ -e "$WORLD_DIR/td/$1/overrides" ] || : > "$WORLD_DIR/td/$1/overrides"
+	TD_SOCK_OVERRIDE=$2/tlspolicyd/socketmap td_start "$1" <<CONF
+socketmap_group = postfix
+socketmap_mode = 0660
+postfix_queue_directory = $2
+${3:-}
+CONF
+}
+
+td_q_known() {
+	local a
+	for _ in $(seq 50); do
+		a=$(td_q "$@")
+		[ "$a" != NOTFOUND ] && break
+		sleep 0.2
+	done
+	echo "$a"
+}

@@ -11,7 +11,10 @@
 #  - testing mode and no policy: NOTFOUND, delivered as opportunistic TLS;
 #  - with smtp_tlsrpt_enable = yes, the datagrams smtp(8) sends (caught by a
 #    small test collector, t/world/tlsrpt-collect.py) carry the policy type,
-#    domain, strings and MX patterns the daemon supplied.
+#    domain, strings and MX patterns the daemon supplied;
+#  - sts_testing_report = yes: the testing-mode policy answers the "may"
+#    form, and its datagram carries policy type 2 (sts) and the testing
+#    policy's strings (without it: NOTFOUND, reported as no-policy-found).
 # On Postfix before 3.10 there is nothing to run: Debian 12's Postfix 3.7
 # would defer every such answer; CI runs this test in the Debian 13 root
 # (scripts/debian13.sh), where it must pass.
@@ -40,30 +43,15 @@ trap 'td_stop t50; "$P" stop "$NAME"; pidfile_stop "$CPID"' EXIT
 rm -rf "${WORLD_DIR:?}/pf/$NAME" "$COLLECTED"
 U=u$$
 
-mkdir -p "$WORLD_DIR/td/t50"
-: > "$WORLD_DIR/td/t50/overrides"
-mkdir -p "$QUEUE"
-TD_SOCK_OVERRIDE=$SOCK td_start t50 <<CONF || { fail "daemon started"; done_testing; }
-socketmap_group = postfix
-socketmap_mode = 0660
-postfix_queue_directory = $QUEUE
-CONF
+td_start_pf t50 "$QUEUE" || { fail "daemon started"; done_testing; }
 
 # The daemon's answers on the TLSRPT-aware name, fetched before any mail.
 RPT=socketmap:unix:$SOCK:tlspolicy-tlsrpt
 want_enforce="secure match=mx.sts-enforce.test servername=hostname policy_type=sts policy_domain=sts-enforce.test mx_host_pattern=mx.sts-enforce.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: mx.sts-enforce.test } { policy_string = max_age: 86400 }"
-for _ in $(seq 50); do
-	a=$(td_q sts-enforce.test "$RPT")
-	[ "$a" != NOTFOUND ] && break
-	sleep 0.2
-done
+a=$(td_q_known sts-enforce.test "$RPT")
 [ "$a" = "$want_enforce" ] && pass "enforce answer with every TLSRPT attribute" ||
 	fail "enforce answer: [$a]"
-for _ in $(seq 50); do
-	pat=$(td_q sts-mxpattern.test "$RPT")
-	[ "$pat" != NOTFOUND ] && break
-	sleep 0.2
-done
+pat=$(td_q_known sts-mxpattern.test "$RPT")
 case $pat in
 *"policy_type=sts policy_domain=sts-mxpattern.test mx_host_pattern=mx.sts-enforce.test "*)
 	pass "sts-mxpattern: attributes name the policy's pattern" ;;
@@ -80,13 +68,17 @@ python3 "$(dirname "$0")/../tlsrpt-collect.py" "$QUEUE/run/tlsrpt/tlsrpt.sock" \
 for _ in $(seq 50); do [ -S "$QUEUE/run/tlsrpt/tlsrpt.sock" ] && break; sleep 0.1; done
 check "test collector listening" test -S "$QUEUE/run/tlsrpt/tlsrpt.sock"
 
-"$P" start "$NAME" sender "$WORLD_SENDER_ADDR" <<EOF || { fail "sender started"; done_testing; }
+rpt_sender() {	# (re)start the sender on the TLSRPT map, reporting
+	"$P" stop "$NAME" >/dev/null 2>&1
+	"$P" start "$NAME" sender "$WORLD_SENDER_ADDR" <<EOF
 smtp_tls_security_level = may
 smtp_dns_support_level = dnssec
 smtp_tls_policy_maps = $RPT
 smtp_tlsrpt_enable = yes
 smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock
 EOF
+}
+rpt_sender || { fail "sender started"; done_testing; }
 LOG=$("$P" log "$NAME")
 send() {	# send RCPT-DOMAIN TAG
 	wx swaks -4 --server "$WORLD_SENDER_ADDR" --from sender@world.test --to "$U@$1" \
@@ -124,9 +116,11 @@ if [ -n "$dg" ]; then
 else
 	fail "no TLSRPT datagram for sts-enforce.test in $COLLECTED"
 fi
-# sts-testing.test has no _smtp._tls record: Postfix reports nothing.
+# sts-testing.test answered NOTFOUND: Postfix reports no-policy-found (9).
+for _ in $(seq 50); do grep -q '"sts-testing.test"' "$COLLECTED" 2>/dev/null && break; sleep 0.2; done
 dg=$(grep '"d": *"sts-testing.test"' "$COLLECTED" 2>/dev/null | head -n 1)
-[ -z "$dg" ] && pass "no datagram without a TLSRPT record" || fail "datagram for sts-testing.test: $dg"
+[ "$(jq -c '.policies[0]."policy-type"' <<<"${dg:-null}" 2>/dev/null)" = 9 ] &&
+	pass "testing mode, NOTFOUND: reported as no-policy-found" || fail "datagram for sts-testing.test: [$dg]"
 
 # Contrast: the same enforce answer for sts-mxpattern.test without the
 # TLSRPT attributes, from an inline: map: Postfix delivers to the MX whose
@@ -142,4 +136,30 @@ send sts-mxpattern.test plain
 "$P" wait-log "$NAME" "to=<$U@sts-mxpattern.test>.*status=sent" 30 &&
 	pass "contrast: without the attributes Postfix delivers to the non-matching MX" ||
 	fail "contrast: the plain answer did not deliver"
+
+# sts_testing_report = yes: the may form for the testing-mode policy.
+td_stop t50
+td_start_pf t50 "$QUEUE" "sts_testing_report = yes" || { fail "daemon restarted"; done_testing; }
+want_may="may servername=hostname policy_type=sts policy_domain=sts-testing.test mx_host_pattern=mx.sts-testing.test { policy_string = version: STSv1 } { policy_string = mode: testing } { policy_string = mx: mx.sts-testing.test } { policy_string = max_age: 86400 }"
+a=$(td_q_known sts-testing.test "$RPT")
+[ "$a" = "$want_may" ] && pass "sts_testing_report: the may form with the attributes" ||
+	fail "sts_testing_report answer: [$a]"
+[ "$(td_q sts-testing.test)" = NOTFOUND ] && pass "sts_testing_report: plain map still NOTFOUND" ||
+	fail "sts_testing_report, plain map: [$(td_q sts-testing.test)]"
+rpt_sender || { fail "sender restarted"; done_testing; }
+R=r$$
+wx swaks -4 --server "$WORLD_SENDER_ADDR" --from sender@world.test --to "$R@sts-testing.test" \
+	--header "Subject: t50 testing-report" >/dev/null 2>&1
+"$P" wait-log "$NAME" "to=<$R@sts-testing.test>.*status=sent" 30 &&
+	pass "sts_testing_report: delivered at may" || fail "sts_testing_report: not delivered"
+dg=
+for _ in $(seq 50); do
+	dg=$(grep '"d": *"sts-testing.test"' "$COLLECTED" 2>/dev/null | grep '"policy-type": *2' | head -n 1)
+	[ -n "$dg" ] && break
+	sleep 0.2
+done
+got=$(jq -c '[(.policies[0] | ."policy-type", ."policy-domain", ."policy-string", ."mx-host")]' <<<"${dg:-null}" 2>/dev/null)
+want='[2,"sts-testing.test",["version: STSv1","mode: testing","mx: mx.sts-testing.test","max_age: 86400"],["mx.sts-testing.test"]]'
+[ "$got" = "$want" ] && pass "sts_testing_report: datagram with policy type 2 and the testing policy" ||
+	fail "sts_testing_report datagram: [$got]"
 done_testing

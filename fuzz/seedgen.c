@@ -110,38 +110,49 @@ save(const char *sub, const char *name, ldns_buffer *buf)
 	ldns_buffer_clear(buf);
 }
 
+#define SOA	"example.com. 600 IN SOA ns.example.com. h.example.com. " \
+		"1 7200 3600 1209600 60"
+#define HASH	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Single DNS replies: file, question, rcode, AD, records by section. */
+static const struct {
+	const char *file, *qname;
+	ldns_rr_type qtype;
+	ldns_pkt_rcode rcode;
+	int ad;
+	const char *answer[3], *authority;
+} replies[] = {
+	{ "a", "mx1.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 1,
+	  { "mx1.example.com. 300 IN A 192.0.2.1" }, NULL },
+	{ "mx", "example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, 1,
+	  { "example.com. 300 IN MX 10 mx1.example.com.",
+	    "example.com. 200 IN MX 20 mx2.example.com." }, NULL },
+	{ "tlsa", "_25._tcp.mx1.example.com.", LDNS_RR_TYPE_TLSA,
+	  LDNS_RCODE_NOERROR, 1,
+	  { "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " HASH,
+	    "_25._tcp.mx1.example.com. 300 IN TLSA 0 0 1 " HASH }, NULL },
+	{ "nxdomain", "nope.example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN,
+	  0, { NULL }, SOA },
+	{ "cname", "alias.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0,
+	  { "alias.example.com. 300 IN CNAME mx1.example.com.",
+	    "mx1.example.com. 300 IN A 192.0.2.1" }, NULL },
+};
+
 static void
 dns_seeds(ldns_buffer *b)
 {
 	ldns_pkt *p;
 
-	p = reply("mx1.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 1);
-	add(p, LDNS_SECTION_ANSWER, "mx1.example.com. 300 IN A 192.0.2.1");
-	put(b, p, 0);
-	save("dns", "a", b);
-	p = reply("example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, 1);
-	add(p, LDNS_SECTION_ANSWER, "example.com. 300 IN MX 10 mx1.example.com.");
-	add(p, LDNS_SECTION_ANSWER, "example.com. 200 IN MX 20 mx2.example.com.");
-	put(b, p, 0);
-	save("dns", "mx", b);
-	p = reply("_25._tcp.mx1.example.com.", LDNS_RR_TYPE_TLSA,
-	    LDNS_RCODE_NOERROR, 1);
-	add(p, LDNS_SECTION_ANSWER, "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 "
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-	add(p, LDNS_SECTION_ANSWER, "_25._tcp.mx1.example.com. 300 IN TLSA 0 0 1 "
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-	put(b, p, 0);
-	save("dns", "tlsa", b);
-	p = reply("nope.example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, 0);
-	add(p, LDNS_SECTION_AUTHORITY, "example.com. 600 IN SOA ns.example.com. "
-	    "h.example.com. 1 7200 3600 1209600 60");
-	put(b, p, 0);
-	save("dns", "nxdomain", b);
-	p = reply("alias.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0);
-	add(p, LDNS_SECTION_ANSWER, "alias.example.com. 300 IN CNAME mx1.example.com.");
-	add(p, LDNS_SECTION_ANSWER, "mx1.example.com. 300 IN A 192.0.2.1");
-	put(b, p, 0);
-	save("dns", "cname", b);
+	for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+		p = reply(replies[i].qname, replies[i].qtype, replies[i].rcode,
+		    replies[i].ad);
+		for (size_t j = 0; j < 3 && replies[i].answer[j] != NULL; j++)
+			add(p, LDNS_SECTION_ANSWER, replies[i].answer[j]);
+		if (replies[i].authority != NULL)
+			add(p, LDNS_SECTION_AUTHORITY, replies[i].authority);
+		put(b, p, 0);
+		save("dns", replies[i].file, b);
+	}
 	p = reply("example.com.", LDNS_RR_TYPE_MX, LDNS_RCODE_SERVFAIL, 0);
 	ldns_pkt_set_edns_udp_size(p, 1232);
 	ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN,
@@ -175,15 +186,13 @@ dane_walk(ldns_buffer *b, int mx_secure, int tlsa)
 	add(p, LDNS_SECTION_ANSWER, "mx1.example.com. 300 IN A 192.0.2.1");
 	put(b, p, 1);
 	p = reply("mx1.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, 1);
-	add(p, LDNS_SECTION_AUTHORITY, "example.com. 600 IN SOA ns.example.com. "
-	    "h.example.com. 1 7200 3600 1209600 60");
+	add(p, LDNS_SECTION_AUTHORITY, SOA);
 	put(b, p, 1);
 	p = reply("_25._tcp.mx1.example.com.", LDNS_RR_TYPE_TLSA,
 	    tlsa ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN, 1);
 	if (tlsa)
-		add(p, LDNS_SECTION_ANSWER, "_25._tcp.mx1.example.com. 300 IN TLSA "
-		    "3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef"
-		    "0123456789abcdef");
+		add(p, LDNS_SECTION_ANSWER,
+		    "_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 " HASH);
 	put(b, p, 1);
 }
 
@@ -258,77 +267,94 @@ list1(ldns_rr *r)
 	return l;
 }
 
+/* The signed world: test. (the anchor's key) and its child ok.test. */
+struct chain {
+	ldns_key *kt, *ko;
+	ldns_rr *dk_test, *dk_ok;
+};
+
 /* The walk from test. down to ok.test., after the answer in b. */
 static void
-dnssec_chain(ldns_buffer *b, ldns_key *kt, ldns_rr *dk_test, ldns_key *ko,
-    ldns_rr *dk_ok)
+dnssec_chain(ldns_buffer *b, const struct chain *c)
 {
-	ldns_rr *ds_ok = ldns_key_rr2ds(dk_ok, LDNS_SHA256);
+	ldns_rr *ds_ok = ldns_key_rr2ds(c->dk_ok, LDNS_SHA256);
 	ldns_pkt *p;
 
 	p = reply("test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(dk_test)), kt);
+	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(c->dk_test)),
+	    c->kt);
 	put(b, p, 1);
 	ldns_rr_set_ttl(ds_ok, 300);
 	p = reply("ok.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER, list1(ds_ok), kt);
+	add_signed(p, LDNS_SECTION_ANSWER, list1(ds_ok), c->kt);
 	put(b, p, 1);
 	p = reply("ok.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(dk_ok)), ko);
+	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(c->dk_ok)), c->ko);
 	put(b, p, 1);
+}
+
+/* Answers in ok.test., each followed by the walk to the anchor. */
+static const struct answer {
+	const char *file, *qname;
+	ldns_rr_type qtype;
+	ldns_pkt_rcode rcode;
+	ldns_pkt_section section;
+	const char *text;
+	int sign;		/* signed by ok.test.'s key */
+} signed_answers[] = {
+	{ "secure-a", "www.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+	  LDNS_SECTION_ANSWER, "www.ok.test. 300 IN A 192.0.2.1", 1 },
+	{ "secure-mx", "ok.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR,
+	  LDNS_SECTION_ANSWER, "ok.test. 300 IN MX 10 www.ok.test.", 1 },
+	{ "nxdomain-nsec", "nope.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN,
+	  LDNS_SECTION_AUTHORITY,
+	  "ok.test. 300 IN NSEC www.ok.test. MX RRSIG NSEC DNSKEY", 1 },
+	{ "unsigned", "www.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+	  LDNS_SECTION_ANSWER, "www.ok.test. 300 IN A 192.0.2.1", 0 },
+};
+
+static void
+chain_seed(ldns_buffer *b, const struct chain *c, const struct answer *a)
+{
+	ldns_pkt *p = reply(a->qname, a->qtype, a->rcode, 0);
+
+	if (a->sign)
+		add_signed(p, a->section, list1(rr(a->text)), c->ko);
+	else
+		add(p, a->section, a->text);
+	put(b, p, 1);
+	dnssec_chain(b, c);
+	save("dnssec", a->file, b);
 }
 
 static void
 dnssec_seeds(ldns_buffer *b)
 {
-	ldns_rr *dk_test, *dk_ok;
-	ldns_key *kt = key(key_test, "test.", &dk_test);
-	ldns_key *ko = key(key_ok, "ok.test.", &dk_ok);
+	struct chain c;
 	ldns_pkt *p;
 
-	p = reply("www.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER,
-	    list1(rr("www.ok.test. 300 IN A 192.0.2.1")), ko);
-	put(b, p, 1);
-	dnssec_chain(b, kt, dk_test, ko, dk_ok);
-	save("dnssec", "secure-a", b);
-
-	p = reply("ok.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER,
-	    list1(rr("ok.test. 300 IN MX 10 www.ok.test.")), ko);
-	put(b, p, 1);
-	dnssec_chain(b, kt, dk_test, ko, dk_ok);
-	save("dnssec", "secure-mx", b);
-
-	p = reply("nope.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, 0);
-	add_signed(p, LDNS_SECTION_AUTHORITY, list1(rr("ok.test. 300 IN NSEC "
-	    "www.ok.test. MX RRSIG NSEC DNSKEY")), ko);
-	put(b, p, 1);
-	dnssec_chain(b, kt, dk_test, ko, dk_ok);
-	save("dnssec", "nxdomain-nsec", b);
-
-	p = reply("www.ok.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0);
-	add(p, LDNS_SECTION_ANSWER, "www.ok.test. 300 IN A 192.0.2.1");
-	put(b, p, 1);
-	dnssec_chain(b, kt, dk_test, ko, dk_ok);
-	save("dnssec", "unsigned", b);
+	c.kt = key(key_test, "test.", &c.dk_test);
+	c.ko = key(key_ok, "ok.test.", &c.dk_ok);
+	for (size_t i = 0; i < sizeof(signed_answers) / sizeof(signed_answers[0]);
+	    i++)
+		chain_seed(b, &c, &signed_answers[i]);
 
 	p = reply("mx.ins.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0);
 	add(p, LDNS_SECTION_ANSWER, "mx.ins.test. 300 IN A 192.0.2.9");
 	put(b, p, 1);
 	p = reply("ins.test.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, 0);
 	add_signed(p, LDNS_SECTION_AUTHORITY, list1(rr("ins.test. 300 IN NSEC "
-	    "ok.test. NS RRSIG NSEC")), kt);
+	    "ok.test. NS RRSIG NSEC")), c.kt);
 	put(b, p, 1);
 	p = reply("test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, 0);
-	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(dk_test)), kt);
+	add_signed(p, LDNS_SECTION_ANSWER, list1(ldns_rr_clone(c.dk_test)), c.kt);
 	put(b, p, 1);
 	save("dnssec", "insecure-delegation", b);
 
-	ldns_key_deep_free(kt);
-	ldns_key_deep_free(ko);
-	ldns_rr_free(dk_test);
-	ldns_rr_free(dk_ok);
+	ldns_key_deep_free(c.kt);
+	ldns_key_deep_free(c.ko);
+	ldns_rr_free(c.dk_test);
+	ldns_rr_free(c.dk_ok);
 }
 
 int

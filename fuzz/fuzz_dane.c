@@ -10,7 +10,7 @@
  */
 #include "config.h"
 
-#include "dane.h"
+#include "dane_walk.h"
 #include "domain.h"
 #include "fuzz.h"
 #include "fuzz_dns.h"

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "dane.h"
+#include "dane_walk.h"
 #include "dns.h"
 #include "fuzz.h"
 

@@ -92,7 +92,14 @@ SEEDS = {
                    b"\x01\x00\x00\x00\x00HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                    b"Content-Length: " + str(len(POLICY)).encode() + b"\r\n\r\n" + POLICY,
                    b"\x01\x00\x00\x00\x00HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!",
-                   b"\x01\x00\x00\x00\x00HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\nx"],
+                   b"\x01\x00\x00\x00\x00HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\nx",
+                   b'\x02{"id":7,"domain":"example.com","ok":false,'
+                   b'"error":"sts-policy-fetch-error","detail":"HTTP status 404"}',
+                   b'\x02{"id":8,"domain":"example.com","ok":true,"fetched_at":1700000000,'
+                   b'"policy":{"max_age":86400,"mode":"enforce","mx":["mail.example.com"],'
+                   b'"text":"version: STSv1\\nmode: enforce\\nmx: mail.example.com\\n'
+                   b'max_age: 86400\\n"}}',
+                   b'\x02{"id":9,"ok":true}'],
     "domain": [b"example.com", b"Example.COM.", b".example.com",
                b"[mail.example.net]:587", b"[mail.example.net]:submission",
                b"example.com:2525", b"[192.0.2.1]:25", b"[ipv6:2001:db8::1]:25",
@@ -111,6 +118,25 @@ SEEDS = {
     "inbound": [RULES + b"\x00" + POLREQ, RULES,
                 b"bad sender_domain=x.example require=tls\n\x00" + POLREQ,
                 b"r server_port=25 require=ccert action=reject\n\x00" + POLREQ],
+    "tlsrpt": [b'\x00{"dpv": "1","d": "example.com","pr": "v=TLSRPTv1; '
+               b'rua=mailto:tlsrpt@example.com","policies":[{"policy-type":2,'
+               b'"policy-domain": "example.com","policy-string":["version: STSv1",'
+               b'"mode: enforce","mx: mx.example.com","max_age: 604800"],'
+               b'"mx-host":["mx.example.com"],"failure-details":[{"c":205,'
+               b'"s": "192.0.2.25","n": "mx.example.com","h": '
+               b'"250-mx.example.com\\r\\n250 STARTTLS","r": "203.0.113.10",'
+               b'"f": "self-signed_certificate"}],"t":1,"f":1}]}',
+               b'\x00{"d": "sts-enforce.test","pr": "v=TLSRPTv1; '
+               b'rua=mailto:tlsrpt@world.test","policies":[{"policy-type":2,'
+               b'"policy-domain": "sts-enforce.test","policy-string":'
+               b'["version: STSv1","mode: enforce","mx: mx.sts-enforce.test",'
+               b'"max_age: 86400"],"mx-host":["mx.sts-enforce.test"],'
+               b'"t":0,"f":0}]}',
+               b'\x00{"dpv":"2","d":"example.com","policies":[{"policy-type":1}]}',
+               b'\x00{"dpv":1,"d":"example.com","policies":[{"policy-type":9}]}',
+               b'\x01v=TLSRPTv1; rua=mailto:tlsrpt@example.com',
+               b'\x01v=TLSRPTv1;rua=https://r.example/tlsrpt,mailto:a%40b@example.org',
+               b'\x01v=TLSRPTv1; rua=ftp://x\x00v=TLSRPTv1; rua=mailto:x@y.example'],
     "conf": [b"\x00log_level = debug\nmax_connections = 10\r\n"
              b"socketmap_listen = inet:127.0.0.1:10025\n"
              b"policy_listen = unix:/run/p inet:[::1]:9999\n"

@@ -131,20 +131,32 @@ engine_dns(const struct engine *e)
 }
 
 void
-engine_set_dns(struct engine *e, struct dns *d)
+engine_set_dns_port(struct engine *e, const struct dns_port *p)
 {
 	struct dane_config dc;
 
 	dane_free(e->dane);
-	dns_free(e->dns);
-	e->dns = d;
 	e->dane = NULL;
-	if (d == NULL)
+	if (p == NULL)
 		return;
 	dc.query_timeout_ms = config_time(e->cf, "query_timeout") * 1000;
 	dc.stale_max = config_time(e->cf, "dns_stale_max");
 	dc.cache_size = (size_t)config_long(e->cf, "dns_cache_size");
-	e->dane = dane_new(e->loop, d, &dc);
+	e->dane = dane_new(e->loop, p, &dc);
+}
+
+void
+engine_set_dns(struct engine *e, struct dns *d)
+{
+	struct dns_port p;
+
+	engine_set_dns_port(e, NULL);
+	dns_free(e->dns);
+	e->dns = d;
+	if (d == NULL)
+		return;
+	dns_port_of(d, &p);
+	engine_set_dns_port(e, &p);
 }
 
 void
@@ -460,17 +472,141 @@ engine_decide_sts(struct sts_result *res, int dane_held, struct answer *ans)
 }
 
 /*
- * A query moves through the sources in order; each step either finishes
- * at once or waits for a callback that resumes it.  After the
- * asynchronous sources, the rest (MX rules, default_policy, NOTFOUND)
- * is decided at once from what they left in the query.
+ * No source with information answered: an MX rule, then default_policy
+ * (never for parent probes, which Postfix sends only after a NOTFOUND and
+ * which a default would stop), then NOTFOUND.
  */
-enum step {
-	STEP_DANE,
-	STEP_STS,
-	STEP_REST,
-	STEP_DONE
-};
+static enum decision
+decide_rest(const struct facts *f, struct answer *ans, const char *dane_why,
+    const char *sts_why)
+{
+	const struct override *ov = f->mx_rule;
+
+	if (ov != NULL && !ov->report_only) {
+		answer_set(ans, SM_OK, "mx-rule", ov->value,
+		    "MX rule %s at line %d: all %zu MX hosts match", ov->key,
+		    ov->lineno, f->nmx);
+		return DECIDE_ANSWER;
+	}
+	if (f->default_policy != NULL && f->kind != KEY_PARENT) {
+		answer_set(ans, SM_OK, "default", f->default_policy,
+		    "default_policy: no policy information%s%s%s%s",
+		    dane_why[0] ? "; no DANE: " : "", dane_why,
+		    sts_why[0] ? "; " : "", sts_why);
+		return DECIDE_ANSWER;
+	}
+	if (f->kind == KEY_PARENT) {
+		answer_set(ans, SM_NOTFOUND, "none", NULL,
+		    "parent-domain probe without a .domain override");
+		return DECIDE_ANSWER;
+	}
+	answer_set(ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s%s%s",
+	    dane_why[0] ? "; no DANE: " : "", dane_why,
+	    sts_why[0] ? "; " : "", sts_why);
+	return DECIDE_ANSWER;
+}
+
+/*
+ * NAME
+ *	engine_decide - the answer for a key, from the facts collected
+ *
+ * SYNOPSIS
+ *	enum decision engine_decide(struct facts *f, struct answer *ans);
+ *
+ * DESCRIPTION
+ *	The one function that says why a key gets its answer.  It reads
+ *	only *f (and formats reasons: sts_reason() keeps its text in
+ *	f->sr) and writes only *ans.  When a fact it needs is still
+ *	FACT_UNKNOWN it returns DECIDE_ASK_DANE, DECIDE_ASK_STS or
+ *	DECIDE_ASK_REST instead of an answer: the engine collects that fact
+ *	(asynchronously for DANE and MTA-STS) and calls it again.  So a
+ *	source is asked only when no stronger one has answered.
+ *
+ *	Rows are tried top to bottom; the first that matches answers.
+ *
+ *	override          kind    DANE (1)       MTA-STS (2)     rest (3)       answer
+ *	--------          ----    --------       -----------     --------       ------
+ *	applied           any     -              -               -              OK override value
+ *	none/report-only  parent  -              -               .domain only   NOTFOUND (4)
+ *	none/report-only  other   dane-only      -               -              OK dane-only
+ *	                          dane           enforce         -              OK MTA-STS policy
+ *	                          dane           none, testing,  -              OK dane
+ *	                                         first contact,
+ *	                                         unknown, n/a
+ *	                          error (5)      -               -              TEMP / OK dane
+ *	                          no DANE        enforce         -              OK MTA-STS policy
+ *	                          no DANE        unknown (6)     -              TEMP
+ *	                          no DANE        none, n/a       MX rule        OK MX rule value
+ *	                          no DANE        none, n/a       default        OK default_policy
+ *	                          no DANE        none, n/a       nothing        NOTFOUND
+ *
+ *	(1) engine_decide_dane(): dane-only is a secure MX RRset with usable
+ *	    TLSA at every host, dane anything weaker; "no DANE" includes DANE
+ *	    disabled, keys DANE cannot apply to, and a stale "no DANE".
+ *	(2) What sts_query() says (sts.h): enforce is an unexpired policy in
+ *	    mode enforce, or testing with sts_enforce_testing; testing
+ *	    without it, none, and a first contact whose fetch has not
+ *	    completed within sts_first_fetch_wait are "no policy"; unknown is
+ *	    an unreadable policy store; n/a is MTA-STS disabled or a key that
+ *	    is not a domain.
+ *	(3) An MX rule applies when every MX host of the DANE walk matches
+ *	    it; default_policy never for parent probes.  A report-only
+ *	    override or MX rule is not applied here: the engine logs what it
+ *	    would have answered.
+ *	(4) Postfix walks up the parents after a NOTFOUND; a default would
+ *	    stop it.
+ *	(5) The dns_error_action table (engine_decide_dane() below): bogus
+ *	    is TEMP; transient errors by dns_error_action: temp is TEMP, dane
+ *	    is OK dane unless an MTA-STS policy is cached (then TEMP), stale
+ *	    is the last good result (dane-only, dane, or no DANE as above)
+ *	    when one expired at most dns_stale_max ago, else
+ *	    dns_stale_fallback (temp or dane).
+ *	(6) A cached enforce policy may be in the store: never NOTFOUND.
+ */
+enum decision
+engine_decide(struct facts *f, struct answer *ans)
+{
+	enum verdict v = V_NOINFO;
+	const char *dane_why = "", *sts_why = "";
+
+	if (f->override != NULL && !f->override->report_only) {
+		answer_set(ans, SM_OK, "override", f->override->value,
+		    "override %s at line %d", f->override->key,
+		    f->override->lineno);
+		return DECIDE_ANSWER;
+	}
+	if (f->kind != KEY_PARENT) {
+		if (f->dane == FACT_UNKNOWN)
+			return DECIDE_ASK_DANE;
+		if (f->dane == FACT_NONE) {
+			dane_why = f->dane_why;
+		} else {
+			v = engine_decide_dane(f->pol, &f->dr, f->sts_cached, ans);
+			if (v == V_ANSWER || (v == V_DANE_WEAK && !f->sts_applies))
+				return DECIDE_ANSWER;
+			if (v == V_NOINFO)
+				dane_why = f->dr.status == DANE_ERROR
+				    ? f->dr.stale_reason : f->dr.reason;
+		}
+		if (f->sts == FACT_UNKNOWN)
+			return DECIDE_ASK_STS;
+		if (f->sts == FACT_KNOWN) {
+			if (engine_decide_sts(&f->sr, v == V_DANE_WEAK, ans)
+			    == V_ANSWER)
+				return DECIDE_ANSWER;
+			if (f->sr.status == STS_TEMP) {
+				answer_set(ans, SM_TEMP, "mta-sts",
+				    "MTA-STS policy unknown", "%s",
+				    ans->quiet ? "" : sts_reason(&f->sr));
+				return DECIDE_ANSWER;
+			}
+			sts_why = ans->quiet ? "" : sts_reason(&f->sr);
+		}
+	}
+	if (f->rest == FACT_UNKNOWN)
+		return DECIDE_ASK_REST;
+	return decide_rest(f, ans, dane_why, sts_why);
+}
 
 /* A report-only entry that matched: what it would have answered. */
 struct report {
@@ -479,6 +615,10 @@ struct report {
 	int lineno;
 };
 
+/*
+ * A query: the facts engine_decide() reads, and what the engine needs
+ * to collect them and to finish (callback, trace, reports, MX hosts).
+ */
 struct equery {
 	struct equery *next;	/* on the engine's spare list */
 	struct engine *e;
@@ -487,10 +627,7 @@ struct equery {
 	struct answer *ans;
 	engine_cb cb;
 	void *arg;
-	enum step step;
-	char dane_why[200];	/* why DANE did not apply */
-	char sts_why[256];	/* why MTA-STS did not apply; "" not asked */
-	int dane_held;		/* *ans is a dane answer MTA-STS may outrank */
+	struct facts f;
 	const struct dane_mx *mxsrc;	/* MX hosts, borrowed: see keep_mx() */
 	char **mx;		/* MX host names for MX rules (copied) */
 	size_t nmx;
@@ -500,12 +637,11 @@ struct equery {
 };
 
 static void finish_async(struct equery *q);
-static void rest(struct equery *q);
 
 /*
  * A query's state, from the spare list: an xcalloc and free per query
  * (the struct is over 1 KiB) showed in the profile of a cache hit.
- * query_start() sets every field the steps read.
+ * start() sets every field the collectors and engine_decide() read.
  */
 static struct equery *
 query_get(struct engine *e)
@@ -553,18 +689,6 @@ want_reason(struct equery *q)
 	q->ans->quiet = q->trace == NULL && !LOG_ENABLED(LOG_LVL_INFO);
 }
 
-/* Copy a why text, truncated as snprintf("%s") would, without it. */
-static void
-why_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /*
  * One step of the explain trace.  A macro so that the JSON value is built
  * only when there is a trace: Postfix's queries have none, and building
@@ -600,9 +724,10 @@ report_add(struct equery *q, const struct override *ov)
  * Keep the MX host list an MX rule may match; all of it or nothing.
  * The list belongs to the DANE cache and stays valid until control goes
  * back to the event loop, so it is only borrowed here; mx_copy() copies
- * it when the query has to wait for MTA-STS, and rest() when the table
- * has MX rules to match.  Copying it on every query (an xstrdup per MX
- * host) cost more than the rest of an MTA-STS cache hit's engine work.
+ * it when the query has to wait for MTA-STS, and collect_mx_rule() when
+ * the table has MX rules to match.  Copying it on every query (an xstrdup
+ * per MX host) cost more than the rest of an MTA-STS cache hit's engine
+ * work.
  */
 static void
 keep_mx(struct equery *q, const struct dane_mx *m)
@@ -666,41 +791,83 @@ trace_dane(struct equery *q, const struct dane_result *dr)
 }
 
 static void
-sts_result(struct equery *q, struct sts_result *res)
+trace_sts(struct equery *q, struct sts_result *res)
 {
-	if (q->trace) {
-		struct sts_info si;
-		json_t *j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
-		    res->status == STS_ENFORCE ? "enforce"
-		    : res->status == STS_TEMP ? "unknown" : "no-policy",
-		    "reason", sts_reason(res));
+	struct sts_info si;
+	json_t *j;
 
-		sts_info(q->e->sts, q->k.host, &si);
-		json_object_set_new(j, "txt_id", si.txt_id[0]
-		    ? json_string(si.txt_id) : json_null());
-		if (si.cached)
-			json_object_set_new(j, "cached", json_pack(
-			    "{s:s, s:s, s:I, s:I, s:I, s:s}", "id", si.id,
-			    "mode", si.mode, "max_age", (json_int_t)si.max_age,
-			    "age", (json_int_t)si.age,
-			    "expires_in", (json_int_t)si.expires_in, "mx", si.mx));
-		else
-			json_object_set_new(j, "cached", json_null());
-		json_object_set_new(j, "last_error", si.last_error[0]
-		    ? json_string(si.last_error) : json_null());
-		TRACE_SET(q, "mta_sts", j);
+	if (q->trace == NULL)
+		return;
+	j = json_pack("{s:b, s:s, s:s}", "asked", 1, "status",
+	    res->status == STS_ENFORCE ? "enforce"
+	    : res->status == STS_TEMP ? "unknown" : "no-policy",
+	    "reason", sts_reason(res));
+	sts_info(q->e->sts, q->k.host, &si);
+	json_object_set_new(j, "txt_id", si.txt_id[0]
+	    ? json_string(si.txt_id) : json_null());
+	if (si.cached)
+		json_object_set_new(j, "cached", json_pack(
+		    "{s:s, s:s, s:I, s:I, s:I, s:s}", "id", si.id,
+		    "mode", si.mode, "max_age", (json_int_t)si.max_age,
+		    "age", (json_int_t)si.age,
+		    "expires_in", (json_int_t)si.expires_in, "mx", si.mx));
+	else
+		json_object_set_new(j, "cached", json_null());
+	json_object_set_new(j, "last_error", si.last_error[0]
+	    ? json_string(si.last_error) : json_null());
+	TRACE_SET(q, "mta_sts", j);
+}
+
+/*
+ * The facts, collected on engine_decide()'s demand.  Each collector
+ * returns 1 when the fact is in, 0 when a callback brings it later (and
+ * resumes the query with run()).
+ */
+static int run(struct equery *q);
+
+/* The DANE result is in q->f.dr. */
+static void
+dane_in(struct equery *q)
+{
+	const struct dane_result *dr = &q->f.dr;
+
+	trace_dane(q, dr);
+	q->f.sts_cached = dr->status == DANE_ERROR && sts_cached(q->e, &q->k);
+	/* For a "no DANE" answer, fresh or stale, its MX hosts are the ones. */
+	keep_mx(q, dr->status == DANE_ERROR ? dr->stale_mx : dr->mx);
+	q->f.dane = FACT_KNOWN;
+}
+
+static void
+dane_done(void *arg, const struct dane_result *dr)
+{
+	struct equery *q = arg;
+
+	want_reason(q);
+	q->f.dr = *dr;
+	dane_in(q);
+	if (run(q))
+		finish_async(q);
+}
+
+static int
+collect_dane(struct equery *q)
+{
+	struct engine *e = q->e;
+	struct dane_target t;
+	const char *why;
+
+	if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
+		q->f.dane = FACT_NONE;
+		q->f.dane_why = e->dane ? why : "";
+		TRACE_SET(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
+		    "reason", e->dane ? why : "DANE disabled"));
+		return 1;
 	}
-	if (engine_decide_sts(res, q->dane_held, q->ans) == V_ANSWER) {
-		q->step = STEP_DONE;
-	} else if (res->status == STS_TEMP) {
-		/* A cached policy may exist: never fall through to NOTFOUND. */
-		answer_set(q->ans, SM_TEMP, "mta-sts", "MTA-STS policy unknown",
-		    "%s", q->ans->quiet ? "" : sts_reason(res));
-		q->step = STEP_DONE;
-	} else {
-		why_copy(q->sts_why, sizeof(q->sts_why), sts_reason(res));
-		q->step = STEP_REST;
-	}
+	if (dane_query(e->dane, &t, dane_done, q, &q->f.dr) != NULL)
+		return 0;
+	dane_in(q);
+	return 1;
 }
 
 static void
@@ -709,50 +876,38 @@ sts_done(void *arg, struct sts_result *res)
 	struct equery *q = arg;
 
 	want_reason(q);
-	sts_result(q, res);
-	if (q->step == STEP_REST)
-		rest(q);
-	finish_async(q);
+	q->f.sr = *res;		/* res->value stays valid during the callback */
+	trace_sts(q, &q->f.sr);
+	q->f.sts = FACT_KNOWN;
+	if (run(q))
+		finish_async(q);
 }
 
-/* MTA-STS applies to MX delivery to a domain only (RFC 8461 4). */
 static int
-sts_applies(const struct equery *q)
+collect_sts(struct equery *q)
 {
-	return q->e->sts != NULL && q->k.kind == KEY_DOMAIN;
+	struct engine *e = q->e;
+
+	if (!q->f.sts_applies) {
+		q->f.sts = FACT_NONE;
+		TRACE_SET(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
+		    "reason", e->sts == NULL ? "MTA-STS disabled"
+		    : "not a domain next-hop"));
+		return 1;
+	}
+	if (sts_query(e->sts, q->k.host, q->tlsrpt, sts_done, q, &q->f.sr)
+	    != NULL) {
+		mx_copy(q);	/* the DANE cache may change */
+		return 0;
+	}
+	trace_sts(q, &q->f.sr);
+	q->f.sts = FACT_KNOWN;
+	return 1;
 }
 
+/* The MX rule matching every MX host DANE's walk saw; and the default. */
 static void
-dane_result_in(struct equery *q, const struct dane_result *dr)
-{
-	enum verdict v;
-
-	trace_dane(q, dr);
-	v = engine_decide_dane(&q->e->pol, dr, dr->status == DANE_ERROR
-	    && sts_cached(q->e, &q->k), q->ans);
-	if (v == V_ANSWER || (v == V_DANE_WEAK && !sts_applies(q))) {
-		q->step = STEP_DONE;
-		return;
-	}
-	if (v == V_DANE_WEAK) {		/* unless MTA-STS enforces */
-		q->dane_held = 1;
-		q->step = STEP_STS;
-		return;
-	}
-	/* A "no DANE" answer, fresh or stale: its MX hosts are the ones. */
-	keep_mx(q, dr->status == DANE_ERROR ? dr->stale_mx : dr->mx);
-	why_copy(q->dane_why, sizeof(q->dane_why),
-	    dr->status == DANE_ERROR ? dr->stale_reason : dr->reason);
-	q->step = STEP_STS;
-}
-
-/*
- * No source with information answered: an MX rule, then default_policy
- * (never for parent probes, which Postfix sends only after a NOTFOUND and
- * which a default would stop), then NOTFOUND.
- */
-static void
-rest(struct equery *q)
+collect_mx_rule(struct equery *q)
 {
 	struct engine *e = q->e;
 	const struct override *ov = NULL;
@@ -766,86 +921,34 @@ rest(struct equery *q)
 	TRACE_SET(q, "mx_rule", ov ? override_json(ov) : json_null());
 	TRACE_SET(q, "default_policy", e->default_policy
 	    ? json_string(e->default_policy) : json_null());
-	q->step = STEP_DONE;
-	if (ov != NULL && !ov->report_only) {
-		answer_set(q->ans, SM_OK, "mx-rule", ov->value,
-		    "MX rule %s at line %d: all %zu MX hosts match", ov->key,
-		    ov->lineno, q->nmx);
-		return;
-	}
-	if (ov != NULL)
+	if (ov != NULL && ov->report_only)
 		report_add(q, ov);
-	if (e->default_policy != NULL && q->k.kind != KEY_PARENT) {
-		answer_set(q->ans, SM_OK, "default", e->default_policy,
-		    "default_policy: no policy information%s%s%s%s",
-		    q->dane_why[0] ? "; no DANE: " : "", q->dane_why,
-		    q->sts_why[0] ? "; " : "", q->sts_why);
-		return;
-	}
-	if (q->k.kind == KEY_PARENT) {
-		answer_set(q->ans, SM_NOTFOUND, "none", NULL,
-		    "parent-domain probe without a .domain override");
-		return;
-	}
-	answer_set(q->ans, SM_NOTFOUND, "none", NULL, "no policy information%s%s%s%s",
-	    q->dane_why[0] ? "; no DANE: " : "", q->dane_why,
-	    q->sts_why[0] ? "; " : "", q->sts_why);
+	q->f.mx_rule = ov;
+	q->f.nmx = q->nmx;
+	q->f.rest = FACT_KNOWN;
 }
 
-/* Run the steps from q->step; 1 when the answer is complete, 0 when waiting. */
-static int run(struct equery *q);
-
-static void
-dane_done(void *arg, const struct dane_result *dr)
-{
-	struct equery *q = arg;
-
-	want_reason(q);
-	dane_result_in(q, dr);
-	if (run(q))
-		finish_async(q);
-}
-
+/* Decide, collect what the decision needs, decide again: 1 when answered. */
 static int
 run(struct equery *q)
 {
-	struct engine *e = q->e;
-	struct dane_target t;
-	struct dane_result dr;
-	struct sts_result res;
-	const char *why;
-
-	if (q->step == STEP_DANE) {
-		if (e->dane == NULL || dane_target(&q->k, &t, &why) < 0) {
-			if (e->dane)
-				why_copy(q->dane_why, sizeof(q->dane_why), why);
-			TRACE_SET(q, "dane", json_pack("{s:b, s:s}", "asked", 0,
-			    "reason", e->dane ? why : "DANE disabled"));
-			q->step = STEP_STS;
-		} else {
-			if (dane_query(e->dane, &t, dane_done, q, &dr) != NULL)
+	for (;;) {
+		switch (engine_decide(&q->f, q->ans)) {
+		case DECIDE_ANSWER:
+			return 1;
+		case DECIDE_ASK_DANE:
+			if (!collect_dane(q))
 				return 0;
-			dane_result_in(q, &dr);
+			break;
+		case DECIDE_ASK_STS:
+			if (!collect_sts(q))
+				return 0;
+			break;
+		case DECIDE_ASK_REST:
+			collect_mx_rule(q);
+			break;
 		}
 	}
-	if (q->step == STEP_STS) {
-		if (!sts_applies(q)) {
-			TRACE_SET(q, "mta_sts", json_pack("{s:b, s:s}", "asked", 0,
-			    "reason", e->sts == NULL ? "MTA-STS disabled"
-			    : "not a domain next-hop"));
-			q->step = STEP_REST;
-		} else {
-			if (sts_query(e->sts, q->k.host, q->tlsrpt, sts_done, q,
-			    &res) != NULL) {
-				mx_copy(q);	/* the DANE cache may change */
-				return 0;
-			}
-			sts_result(q, &res);
-		}
-	}
-	if (q->step == STEP_REST)
-		rest(q);
-	return 1;
 }
 
 static const char *
@@ -918,9 +1021,28 @@ finish_async(struct equery *q)
 	cb(arg, ans);
 }
 
+/* The facts known at once; the sources' are FACT_UNKNOWN until asked. */
+static void
+facts_init(struct facts *f, const struct engine *e, const struct key *k,
+    const struct override *ov)
+{
+	f->kind = k->kind;
+	f->override = ov;
+	f->pol = &e->pol;
+	f->dane = FACT_UNKNOWN;
+	f->dane_why = "";
+	f->sts_cached = 0;
+	f->sts_applies = e->sts != NULL && k->kind == KEY_DOMAIN;
+	f->sts = FACT_UNKNOWN;
+	f->rest = FACT_UNKNOWN;
+	f->mx_rule = NULL;
+	f->nmx = 0;
+	f->default_policy = e->default_policy;
+}
+
 /*
- * The query from its normalised key (already in q->k): overrides at
- * once, then the steps.
+ * The query from its normalised key (already in q->k): the facts known
+ * at once (override, kind, what applies), then decide.
  */
 static int
 start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
@@ -936,10 +1058,7 @@ start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
 	q->cb = cb;
 	q->arg = arg;
 	q->trace = trace;
-	q->step = STEP_DANE;
-	q->dane_why[0] = '\0';
-	q->sts_why[0] = '\0';
-	q->dane_held = 0;
+	facts_init(&q->f, e, k, ov);
 	q->mxsrc = NULL;
 	q->mx = NULL;
 	q->nmx = 0;
@@ -949,17 +1068,8 @@ start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
 	TRACE_SET(q, "kind", json_string(k->kind == KEY_DOMAIN ? "domain"
 	    : k->kind == KEY_PARENT ? "parent" : "nexthop"));
 	TRACE_SET(q, "override", ov ? override_json(ov) : json_null());
-	/* Overrides and parent probes are answered at once, without DNS. */
-	if (ov != NULL && !ov->report_only) {
-		answer_set(ans, SM_OK, "override", ov->value,
-		    "override %s at line %d", ov->key, ov->lineno);
-		q->step = STEP_DONE;
-	} else {
-		if (ov != NULL)
-			report_add(q, ov);
-		if (k->kind == KEY_PARENT)
-			q->step = STEP_REST;
-	}
+	if (ov != NULL && ov->report_only)
+		report_add(q, ov);
 	if (!run(q))
 		return 0;	/* a callback finishes it */
 	finish(q);

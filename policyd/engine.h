@@ -5,6 +5,8 @@
  *	struct engine *engine_new(struct loop *l, const struct config *cf);
  *	void engine_set_overrides(struct engine *e, struct overrides *o);
  *	void engine_set_dns(struct engine *e, struct dns *d);
+ *	void engine_set_dns_port(struct engine *e, const struct dns_port *p);
+void engine_set_dns_port(struct engine *e, const struct dns_port *p);
  *	void engine_set_sts(struct engine *e, struct sts *s);
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
  *	    const char *key, size_t keylen, struct answer *ans,
@@ -17,6 +19,7 @@
  *	    const char *source, const char *text, const char *fmt, ...);
  *	void answer_clear(struct answer *a);
  *
+ *	enum decision engine_decide(struct facts *f, struct answer *ans);
  *	enum verdict engine_decide_dane(const struct engine_policy *pol,
  *	    const struct dane_result *dr, int sts_is_cached,
  *	    struct answer *ans);
@@ -25,7 +28,8 @@
  *	json_t *engine_mx_json(const struct dane_mx *m);
  *
  * DESCRIPTION
- *	engine_query() asks the sources in precedence order: the admin's
+ *	engine_query() asks the sources in precedence order (as
+ *	engine_decide() asks for them): the admin's
  *	overrides (at once, without DNS), then DANE (asynchronous, when
  *	engine_set_dns() gave the engine a resolver), then MTA-STS (when
  *	engine_set_sts() gave it the MTA-STS source; domains only; also
@@ -42,6 +46,10 @@
  *	every decision to answer less than the strongest policy live in one
  *	place.
  *
+ *	engine_set_dns() gives the engine a resolver it owns; DANE uses it
+ *	through its DNS port (dnsport.h).  engine_set_dns_port() gives DANE
+ *	a port only (the engine owns nothing): unit tests script DNS so.
+ *
  *	Map names: "tlspolicy" (plain values, Postfix 3.7 to 3.9) and
  *	"tlspolicy-tlsrpt" (MTA-STS answers carry Postfix 3.10 TLSRPT
  *	attributes); any other name gets PERM.
@@ -50,9 +58,18 @@
  *	come later through cb(arg, ans) (exactly once, from the event loop).
  *	Every answer is counted and logged at info level as key=value fields.
  *
- *	engine_decide_dane() is the one function that turns a DANE result
- *	(and, on errors, dns_error_action and whether an MTA-STS policy is
- *	cached) into an answer; its table is in engine.c.  It returns
+ *	engine_decide() is the one function that turns the facts collected
+ *	for a key (struct facts: override, DANE result, MTA-STS result,
+ *	whether a policy is cached, MX rule, default_policy, the
+ *	dns_error_action settings) into the answer and its reason, or says
+ *	which fact it needs next (DECIDE_ASK_*); the engine collects that
+ *	fact and calls it again.  Pure, for tests; its truth table is the
+ *	comment above it in engine.c.  Its DANE and MTA-STS parts are
+ *	engine_decide_dane() and engine_decide_sts(), tested on their own.
+ *
+ *	engine_decide_dane() turns a DANE result (and, on errors,
+ *	dns_error_action and whether an MTA-STS policy is cached) into an
+ *	answer; its table (the dns_error_action rows) is in engine.c.  It returns
  *	V_NOINFO when the next source is to be asked, and V_DANE_WEAK for
  *	a dane answer (not dane-only) that an MTA-STS enforce policy
  *	outranks: only dane-only (secure MX RRset, every host with usable
@@ -140,13 +157,49 @@ struct engine_policy {
 	enum error_action stale_fallback;	/* dns_stale_fallback */
 };
 
+/* How much the engine knows of one source. */
+enum fact_state {
+	FACT_UNKNOWN,	/* not asked yet */
+	FACT_NONE,	/* the source does not apply (disabled, wrong kind) */
+	FACT_KNOWN	/* its result is in */
+};
+
+#include "sts.h"
+
+/* What engine_decide() decides from (see engine.c for the table). */
+struct facts {
+	enum key_kind kind;
+	const struct override *override;	/* found, report-only too */
+	const struct engine_policy *pol;
+	enum fact_state dane;
+	const char *dane_why;		/* FACT_NONE: why not asked, or "" */
+	struct dane_result dr;		/* FACT_KNOWN */
+	int sts_cached;			/* DANE error: MTA-STS policy cached */
+	int sts_applies;		/* MTA-STS enabled, key a domain */
+	enum fact_state sts;
+	struct sts_result sr;		/* FACT_KNOWN */
+	enum fact_state rest;		/* MX rule looked up */
+	const struct override *mx_rule;	/* matching every MX host, or NULL */
+	size_t nmx;			/* MX hosts it matched */
+	const char *default_policy;	/* NULL: none */
+};
+
+enum decision {
+	DECIDE_ANSWER,		/* *ans is the answer */
+	DECIDE_ASK_DANE,	/* collect the DANE result, decide again */
+	DECIDE_ASK_STS,		/* collect the MTA-STS result */
+	DECIDE_ASK_REST		/* look up the MX rule */
+};
+
+enum decision engine_decide(struct facts *f, struct answer *ans);
+
 struct engine;
 
 struct engine *engine_new(struct loop *l, const struct config *cf);
 void engine_free(struct engine *e);
 void engine_set_overrides(struct engine *e, struct overrides *o);
 void engine_set_dns(struct engine *e, struct dns *d);
-struct sts;
+void engine_set_dns_port(struct engine *e, const struct dns_port *p);
 void engine_set_sts(struct engine *e, struct sts *s);
 struct sts *engine_sts(const struct engine *e);
 struct dns *engine_dns(const struct engine *e);
@@ -157,7 +210,6 @@ int engine_dane_stats(const struct engine *e, unsigned long *queries,
 void engine_policy_from(struct engine_policy *pol, const struct config *cf);
 enum verdict engine_decide_dane(const struct engine_policy *pol,
     const struct dane_result *dr, int sts_is_cached, struct answer *ans);
-struct sts_result;
 enum verdict engine_decide_sts(struct sts_result *res, int dane_held,
     struct answer *ans);
 json_t *engine_mx_json(const struct dane_mx *m);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fetchctl.h"
+#include "fetchipc.h"
 #include "log.h"
 #include "util.h"
 
@@ -138,57 +139,39 @@ fetchctl_lost(struct fetchctl *f, const char *why)
 static void
 handle_line(struct fetchctl *f, const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *jid, *jok;
+	struct fetchipc_reply rep;
 	struct fetch_result res;
 	struct freq *r;
+	char why[200];
 
-	if (j == NULL || !json_is_object(j)) {
-		log_warn("stsfetch: malformed reply line: %s",
-		    j ? "not an object" : jerr.text);
-		json_decref(j);
+	if (fetchipc_reply_decode(line, len, &rep, why, sizeof(why)) < 0) {
+		log_warn("stsfetch: %s", why);
 		return;
 	}
-	jid = json_object_get(j, "id");
-	jok = json_object_get(j, "ok");
-	if (!json_is_integer(jid) || !json_is_boolean(jok)) {
+	if (rep.id < 0) {
 		log_warn("stsfetch: reply without id or ok");
-		json_decref(j);
+		fetchipc_reply_clear(&rep);
 		return;
 	}
-	if ((r = take_req(f, (int)json_integer_value(jid))) == NULL) {
+	if ((r = take_req(f, (int)rep.id)) == NULL) {
 		log_debug("stsfetch: reply for unknown or cancelled id %lld",
-		    (long long)json_integer_value(jid));
-		json_decref(j);
+		    rep.id);
+		fetchipc_reply_clear(&rep);
 		return;
 	}
 	memset(&res, 0, sizeof(res));
 	res.domain = r->domain;
-	res.ok = json_is_true(jok);
-	if (res.ok) {
-		res.policy = json_object_get(j, "policy");
-		res.fetched_at = json_integer_value(json_object_get(j, "fetched_at"));
-		if (!json_is_object(res.policy)) {
-			res.ok = 0;
-			res.policy = NULL;
-			res.error = "sts-policy-invalid";
-			res.detail = "fetcher reply without a policy object";
-		}
-	} else {
-		res.error = json_string_value(json_object_get(j, "error"));
-		res.detail = json_string_value(json_object_get(j, "detail"));
-		if (res.error == NULL)
-			res.error = "sts-policy-fetch-error";
-		if (res.detail == NULL)
-			res.detail = "no detail";
-	}
+	res.ok = rep.ok;
+	res.policy = rep.policy;
+	res.fetched_at = rep.fetched_at;
+	res.error = rep.error;
+	res.detail = rep.detail;
 	f->st.replies++;
 	if (r->cb)
 		r->cb(r->arg, &res);
 	free(r->domain);
 	free(r);
-	json_decref(j);
+	fetchipc_reply_clear(&rep);
 }
 
 static void
@@ -396,16 +379,12 @@ fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
     int force, fetch_cb cb, void *arg)
 {
 	struct freq *r;
-	json_t *j;
 	char *line;
 	size_t ll;
 
 	if (f->fd < 0 || f->lost_timer != NULL)
 		return -1;
-	j = json_pack("{s:i, s:s, s:s, s:b}", "id", f->next_id, "domain", domain,
-	    "policy_id", policy_id ? policy_id : "", "force", force);
-	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
+	line = fetchipc_request_encode(f->next_id, domain, policy_id, force);
 	if (line == NULL)
 		return -1;
 	ll = strlen(line);
@@ -439,6 +418,27 @@ fetchctl_cancel(struct fetchctl *f, int id)
 	for (struct freq *r = f->reqs; r; r = r->next)
 		if (r->id == id)
 			r->cb = NULL;	/* the reply will be dropped */
+}
+
+static int
+port_fetch(void *impl, const char *domain, const char *policy_id, int force,
+    fetch_cb cb, void *arg)
+{
+	return fetchctl_fetch(impl, domain, policy_id, force, cb, arg);
+}
+
+static void
+port_cancel(void *impl, int id)
+{
+	fetchctl_cancel(impl, id);
+}
+
+void
+fetchctl_port_of(struct fetchctl *f, struct fetch_port *p)
+{
+	p->fetch = port_fetch;
+	p->cancel = port_cancel;
+	p->impl = f;
 }
 
 void

@@ -7,6 +7,7 @@
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
  *	    const char *policy_id, int force, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
+ *	void fetchctl_port_of(struct fetchctl *f, struct fetch_port *p);
  *	void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
  *	void fetchctl_free(struct fetchctl *f);
  *
@@ -33,9 +34,12 @@
  *	the request still gets its id, and its failure (with those of all
  *	pending requests) comes on the next turn of the loop; until then
  *	fetchctl_fetch() returns -1.  fetchctl_cancel() drops the callback.
+ *	fetchctl_port_of() gives the two as the fetcher port (fetchport.h)
+ *	that the MTA-STS module uses.
  *
- *	Replies are decoded here only as far as routing needs (id, ok,
- *	error, detail); the policy object is passed on untouched for the
+ *	Requests and replies are encoded and decoded by lib/fetchipc.h, the
+ *	codec stsfetch uses too.  Replies are read only as far as routing
+ *	needs (id, ok, error, detail); the policy object is passed on untouched for the
  *	MTA-STS module to re-validate: nothing from the network is trusted
  *	because it crossed a process boundary.  A line that is not such a
  *	reply is logged and dropped; a line longer than FETCH_MAX_LINE kills
@@ -58,21 +62,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fetchport.h"
 #include "loop.h"
 
 #define FETCH_MAX_LINE		(256 * 1024)
 #define FETCH_REPLY_DEADLINE_MS	(90 * 1000)
-
-struct fetch_result {
-	int ok;
-	const char *domain;
-	json_t *policy;		/* borrowed; NULL unless ok */
-	int64_t fetched_at;
-	const char *error;	/* TLSRPT result type, or fetcher-unavailable */
-	const char *detail;
-};
-
-typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);
 
 struct fetchctl_stat {
 	pid_t pid;		/* 0 when not running */
@@ -88,6 +82,7 @@ struct fetchctl *fetchctl_new(struct loop *l, const char *path, int exec_fd,
 int fetchctl_fetch(struct fetchctl *f, const char *domain,
     const char *policy_id, int force, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);
+void fetchctl_port_of(struct fetchctl *f, struct fetch_port *p);
 void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
 void fetchctl_free(struct fetchctl *f);
 

@@ -1,9 +1,12 @@
 /*
  * tlspolicyd - TLS policy service for Postfix
  *
- *	Process set-up, in this order: read the configuration, open the
- *	listening sockets and enter the state directory as root, drop to the
- *	unprivileged user, open the policy store, then run one event loop.  SIGHUP reloads the
+ *	Process set-up, in named steps (main() at the end): options and
+ *	configuration; open_as_root(), the one place that lists what is
+ *	opened before the privilege drop (sockets, state directory, fetcher
+ *	files); detach; privileges (drop, then the state directory and the
+ *	policy store as the service user); the sources (engine, resolver,
+ *	DANE, fetcher, MTA-STS); the services; then one event loop.  SIGHUP reloads the
  *	override table (a bad table leaves the old one in force); SIGTERM
  *	and SIGINT stop.  See tlspolicyd(8).
  */
@@ -292,6 +295,8 @@ static void
 setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 {
 	struct sts_config sc;
+	struct dns_port dp = { 0 };
+	struct fetch_port fp = { 0 };
 
 	if (exec_fd >= 0)
 		d->fetch = fetchctl_new(d->loop, config_get(d->cf, "sts_fetcher"),
@@ -304,8 +309,11 @@ setup_sts(struct daemon *d, int exec_fd, int ca_fd)
 	sc.enforce_testing = config_bool(d->cf, "sts_enforce_testing");
 	sc.now = daemon_clock;
 	sc.now_arg = d;
-	engine_set_sts(d->engine, sts_new(d->loop, engine_dns(d->engine),
-	    d->store, d->fetch, &sc));
+	if (engine_dns(d->engine) != NULL)
+		dns_port_of(engine_dns(d->engine), &dp);
+	if (d->fetch != NULL)
+		fetchctl_port_of(d->fetch, &fp);
+	engine_set_sts(d->engine, sts_new(d->loop, &dp, d->store, &fp, &sc));
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 
@@ -627,35 +635,46 @@ daemonize(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	struct daemon d;
+/*
+ * Start-up: what main() carries from one step to the next, and frees at
+ * the end whatever the step that failed.
+ */
+struct startup {
+	int foreground, level;
 	const char *user;
-	struct passwd *pw = NULL;
-	char err[512];
-	int ch, foreground = 0, print_set = 0, print_defaults = 0, verbose = 0;
-	int lfd, cfd = -1, plfd = -1, level, need_dns;
-	int sts_exec_fd = -1, sts_ca_fd = -1, rc = 1;
-	gid_t control_gid = (gid_t)-1;
-	int statefd = -1;
-	struct overrides *o = NULL;
+	struct passwd *pw;		/* NULL: stay as we are */
+	struct overrides *o;		/* until the engine takes it */
+	struct inbound *ib;		/* until the policy service takes it */
+	int need_dns;
 	struct dns_config dc;
-	struct inbound *ib = NULL;
+	/* Opened as root (open_as_root()). */
+	int lfd, plfd, cfd;		/* socketmap, policy, control sockets */
+	gid_t control_gid;
+	int statefd;			/* the state directory, O_PATH */
+	int sts_exec_fd, sts_ca_fd;	/* the fetcher and its CA file */
+};
 
-	memset(&d, 0, sizeof(d));
-	memset(&dc, 0, sizeof(dc));
-	d.cf_path = DEF_CONFIG_FILE;
+/*
+ * The command line, and the configuration file it names.  Returns the
+ * exit code for -V, -d, -n and errors, or -1 to go on.
+ */
+static int
+options(int argc, char **argv, struct daemon *d, struct startup *su)
+{
+	int ch, print_set = 0, print_defaults = 0, verbose = 0;
+	char err[512];
+
+	d->cf_path = DEF_CONFIG_FILE;
 	while ((ch = getopt(argc, argv, "c:fndvVh")) != -1) {
 		switch (ch) {
 		case 'V':
 			printf("tlspolicyd %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'c':
-			d.cf_path = optarg;
+			d->cf_path = optarg;
 			break;
 		case 'f':
-			foreground = 1;
+			su->foreground = 1;
 			break;
 		case 'n':
 			print_set = 1;
@@ -674,179 +693,283 @@ main(int argc, char **argv)
 		usage();
 	log_init("tlspolicyd", 1, LOG_LVL_NOTICE);
 	if (print_defaults) {
-		d.cf = params_new();
-		config_print(stdout, d.cf, 0);
-		config_free(d.cf);
+		d->cf = params_new();
+		config_print(stdout, d->cf, 0);
+		config_free(d->cf);
 		return 0;
 	}
 	/* The compiled-in file may be absent; a named one must exist. */
-	d.cf = params_load(d.cf_path, strcmp(d.cf_path, DEF_CONFIG_FILE) != 0,
+	d->cf = params_load(d->cf_path, strcmp(d->cf_path, DEF_CONFIG_FILE) != 0,
 	    err, sizeof(err));
-	if (d.cf == NULL) {
+	if (d->cf == NULL) {
 		fprintf(stderr, "tlspolicyd: %s\n", err);
 		return 1;
 	}
 	/* Every exit path, start-up errors included, frees it. */
-	exit_cf = d.cf;
+	exit_cf = d->cf;
 	atexit(free_exit_cf);
 	if (print_set) {
-		config_print(stdout, d.cf, 1);
+		config_print(stdout, d->cf, 1);
 		return 0;
 	}
-	/* Start-up errors go to stderr, where the admin is looking; after
-	 * detaching, logging moves to syslog. */
-	level = verbose ? LOG_LVL_DEBUG
-	    : log_level_parse(config_get(d.cf, "log_level"));
-	log_init("tlspolicyd", 1, level);
+	su->level = verbose ? LOG_LVL_DEBUG
+	    : log_level_parse(config_get(d->cf, "log_level"));
+	return -1;
+}
 
-	if ((o = load_overrides(d.cf, err, sizeof(err))) == NULL) {
+/*
+ * Step 1, configuration: the files it names (override table, inbound
+ * rules, resolvers, trust anchor) and the service user.  Start-up errors
+ * go to stderr, where the admin is looking; after detaching, logging
+ * moves to syslog.
+ */
+static int
+step_configuration(struct daemon *d, struct startup *su)
+{
+	char err[512];
+
+	log_init("tlspolicyd", 1, su->level);
+	if ((su->o = load_overrides(d->cf, err, sizeof(err))) == NULL
+	    || (su->ib = policy_rules_load(config_get(d->cf,
+	    "inbound_rules_file"), err, sizeof(err))) == NULL) {
 		log_err("%s", err);
-		goto out;
+		return -1;
 	}
-	ib = policy_rules_load(config_get(d.cf, "inbound_rules_file"), err,
-	    sizeof(err));
-	if (ib == NULL) {
+	su->need_dns = config_bool(d->cf, "dane_enable")
+	    || config_bool(d->cf, "sts_enable");
+	if (su->need_dns && dns_config_from(&su->dc, d->cf, "/etc/resolv.conf",
+	    err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		goto out;
+		return -1;
 	}
-	need_dns = config_bool(d.cf, "dane_enable") || config_bool(d.cf, "sts_enable");
-	if (need_dns
-	    && dns_config_from(&dc, d.cf, "/etc/resolv.conf", err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		goto out;
+	su->user = config_get(d->cf, "user");
+	if (geteuid() == 0 && *su->user
+	    && (su->pw = getpwnam(su->user)) == NULL) {
+		log_err("user \"%s\" does not exist: create it (adduser --system "
+		    "--group %s) or set user in %s", su->user, su->user,
+		    d->cf_path);
+		return -1;
 	}
-	user = config_get(d.cf, "user");
-	if (geteuid() == 0 && *user) {
-		if ((pw = getpwnam(user)) == NULL) {
-			log_err("user \"%s\" does not exist: create it "
-			    "(adduser --system --group %s) or set user in %s",
-			    user, user, d.cf_path);
-			goto out;
-		}
-	}
-	raise_fd_limit(d.cf);
-	if ((d.loop = loop_new()) == NULL) {
+	return 0;
+}
+
+/* A listening socket of the configuration, by its parameter names. */
+static int
+open_listener(struct daemon *d, const char *name, const char *mode,
+    const char *group, const char *user, const char *queue)
+{
+	char err[512];
+	int fd = listen_open(config_get(d->cf, name), config_get(d->cf, mode),
+	    config_get(d->cf, group), user, queue, err, sizeof(err));
+
+	if (fd < 0)
+		log_err("%s: %s", name, err);
+	return fd;
+}
+
+/*
+ * Step 2, sockets and files, as root.  This is the one place where
+ * anything is opened before the privilege drop; everything else is
+ * opened as the service user.  As root:
+ *   - the open file limit is raised (RLIMIT_NOFILE);
+ *   - the event loop (epoll);
+ *   - socketmap_listen, policy_listen (when set): created for Postfix,
+ *     with their modes and groups;
+ *   - control_listen (when set): owned by root, control_group may
+ *     connect (control.c checks every peer);
+ *   - state_directory: created and given to the service user, held by
+ *     an O_PATH descriptor, never entered or read as root;
+ *   - sts_fetcher and sts_ca_file (MTA-STS on): opened for fexecve()
+ *     and the fetcher's /dev/fd/3, so it needs no access to the paths.
+ */
+static int
+open_as_root(struct daemon *d, struct startup *su)
+{
+	const char *queue = config_get(d->cf, "postfix_queue_directory");
+
+	raise_fd_limit(d->cf);
+	if ((d->loop = loop_new()) == NULL) {
 		log_err("epoll: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	lfd = listen_open(config_get(d.cf, "socketmap_listen"),
-	    config_get(d.cf, "socketmap_mode"), config_get(d.cf, "socketmap_group"),
-	    user, config_get(d.cf, "postfix_queue_directory"), err, sizeof(err));
-	if (lfd < 0) {
-		log_err("socketmap_listen: %s", err);
-		goto out;
+	if ((su->lfd = open_listener(d, "socketmap_listen", "socketmap_mode",
+	    "socketmap_group", su->user, queue)) < 0)
+		return -1;
+	if (*config_get(d->cf, "policy_listen") && (su->plfd = open_listener(d,
+	    "policy_listen", "policy_mode", "policy_group", su->user,
+	    queue)) < 0)
+		return -1;
+	if (*config_get(d->cf, "control_listen")
+	    && (lookup_group(config_get(d->cf, "control_group"),
+	    &su->control_gid) < 0 || (su->cfd = open_listener(d,
+	    "control_listen", "control_mode", "control_group", "", "")) < 0))
+		return -1;
+	if ((su->statefd = setup_state_dir(config_get(d->cf, "state_directory"),
+	    su->pw)) < 0)
+		return -1;
+	if (config_bool(d->cf, "sts_enable")
+	    && open_fetcher_files(d, &su->sts_exec_fd, &su->sts_ca_fd) < 0)
+		return -1;
+	return 0;
+}
+
+/* Step 3, detach (unless -f); logging moves to syslog. */
+static void
+step_detach(struct daemon *d, struct startup *su)
+{
+	if (su->foreground)
+		return;
+	daemonize();
+	log_set_facility(log_facility_parse(config_get(d->cf,
+	    "syslog_facility")));
+	log_init("tlspolicyd", 0, su->level);
+}
+
+/*
+ * Step 4, privileges: drop to the service user, then enter the state
+ * directory and open the policy store there, as that user.
+ */
+static int
+step_privileges(struct daemon *d, struct startup *su)
+{
+	if (drop_privileges(su->pw) < 0
+	    || enter_state_dir(su->statefd, config_get(d->cf,
+	    "state_directory")) < 0
+	    || (config_bool(d->cf, "sts_enable") && open_store(d) < 0))
+		return -1;
+	close(su->statefd);
+	su->statefd = -1;
+	return 0;
+}
+
+/*
+ * Step 5, the sources of answers: the engine with the override table,
+ * the resolver and DANE (without DANE and MTA-STS the daemon sends no
+ * DNS queries at all), the fetcher and MTA-STS.
+ */
+static void
+step_sources(struct daemon *d, struct startup *su)
+{
+	d->engine = engine_new(d->loop, d->cf);
+	engine_set_overrides(d->engine, su->o);
+	su->o = NULL;		/* the engine's now */
+	if (su->need_dns) {
+		engine_set_dns(d->engine, dns_new(d->loop, &su->dc));
+		su->dc.anchors = NULL;	/* the resolver's now */
 	}
-	if (*config_get(d.cf, "policy_listen") && (plfd = listen_open(
-	    config_get(d.cf, "policy_listen"), config_get(d.cf, "policy_mode"),
-	    config_get(d.cf, "policy_group"), user,
-	    config_get(d.cf, "postfix_queue_directory"), err, sizeof(err))) < 0) {
-		log_err("policy_listen: %s", err);
-		goto out;
+	if (!config_bool(d->cf, "dane_enable"))
+		engine_disable_dane(d->engine);
+	if (config_bool(d->cf, "sts_enable"))
+		setup_sts(d, su->sts_exec_fd, su->sts_ca_fd);
+}
+
+/* The control socket's commands. */
+static int
+setup_control(struct daemon *d, struct startup *su)
+{
+	d->control = control_new(d->loop, su->cfd, su->control_gid);
+	if (d->control == NULL) {
+		log_err("cannot watch the control socket: %s", strerror(errno));
+		return -1;
 	}
-	if (*config_get(d.cf, "control_listen")) {
-		/* Owned by root: only root and control_group may connect, and
-		 * only they may send commands (control.c checks the peer). */
-		if (lookup_group(config_get(d.cf, "control_group"),
-		    &control_gid) < 0)
-			goto out;
-		cfd = listen_open(config_get(d.cf, "control_listen"),
-		    config_get(d.cf, "control_mode"),
-		    config_get(d.cf, "control_group"), "", "", err, sizeof(err));
-		if (cfd < 0) {
-			log_err("control_listen: %s", err);
-			goto out;
-		}
-	}
-	if ((statefd = setup_state_dir(config_get(d.cf, "state_directory"),
-	    pw)) < 0)
-		goto out;
-	if (config_bool(d.cf, "sts_enable")
-	    && open_fetcher_files(&d, &sts_exec_fd, &sts_ca_fd) < 0)
-		goto out;
-	if (!foreground) {
-		daemonize();
-		log_set_facility(log_facility_parse(
-		    config_get(d.cf, "syslog_facility")));
-		log_init("tlspolicyd", 0, level);
-	}
-	if (drop_privileges(pw) < 0)
-		goto out;
-	if (enter_state_dir(statefd, config_get(d.cf, "state_directory")) < 0
-	    || (config_bool(d.cf, "sts_enable") && open_store(&d) < 0))
-		goto out;
-	close(statefd);
-	statefd = -1;
-	d.engine = engine_new(d.loop, d.cf);
-	engine_set_overrides(d.engine, o);
-	o = NULL;		/* the engine's now */
-	/* Without DANE and MTA-STS the daemon sends no DNS queries at all. */
-	if (need_dns) {
-		engine_set_dns(d.engine, dns_new(d.loop, &dc));
-		dc.anchors = NULL;	/* the resolver's now */
-	}
-	if (!config_bool(d.cf, "dane_enable"))
-		engine_disable_dane(d.engine);
-	if (config_bool(d.cf, "sts_enable"))
-		setup_sts(&d, sts_exec_fd, sts_ca_fd);
-	d.sockmap = sockmap_srv_new(d.loop, d.engine, lfd,
-	    config_long(d.cf, "max_connections"),
-	    config_time(d.cf, "idle_timeout") * 1000);
-	if (cfd >= 0) {
-		d.control = control_new(d.loop, cfd, control_gid);
-		if (d.control == NULL) {
-			log_err("cannot watch the control socket: %s", strerror(errno));
-			goto out;
-		}
-		control_register(d.control, "reload", ctl_reload, &d);
-		control_register(d.control, "status", ctl_status, &d);
-		control_register(d.control, "flush", ctl_flush, &d);
-		control_register(d.control, "refresh", ctl_refresh, &d);
-		control_register(d.control, "explain", ctl_explain, &d);
-		if (config_bool(d.cf, "clock_control"))
-			control_register(d.control, "clock", ctl_clock, &d);
-	}
-	if (plfd >= 0)
-		d.policy = policy_srv_new(d.loop, plfd, ib,
-		    config_long(d.cf, "max_connections"),
-		    config_time(d.cf, "policy_idle_timeout") * 1000);
-	if (d.policy != NULL)
-		ib = NULL;	/* the server's now */
-	inbound_free(ib);
-	ib = NULL;
-	d.started = time(NULL);
-	if (d.sockmap == NULL || (plfd >= 0 && d.policy == NULL)
-	    || setup_signals(&d) < 0) {
+	control_register(d->control, "reload", ctl_reload, d);
+	control_register(d->control, "status", ctl_status, d);
+	control_register(d->control, "flush", ctl_flush, d);
+	control_register(d->control, "refresh", ctl_refresh, d);
+	control_register(d->control, "explain", ctl_explain, d);
+	if (config_bool(d->cf, "clock_control"))
+		control_register(d->control, "clock", ctl_clock, d);
+	return 0;
+}
+
+/* Step 6, the services on the sockets, and the signals. */
+static int
+step_services(struct daemon *d, struct startup *su)
+{
+	d->sockmap = sockmap_srv_new(d->loop, d->engine, su->lfd,
+	    config_long(d->cf, "max_connections"),
+	    config_time(d->cf, "idle_timeout") * 1000);
+	if (su->cfd >= 0 && setup_control(d, su) < 0)
+		return -1;
+	if (su->plfd >= 0)
+		d->policy = policy_srv_new(d->loop, su->plfd, su->ib,
+		    config_long(d->cf, "max_connections"),
+		    config_time(d->cf, "policy_idle_timeout") * 1000);
+	if (d->policy != NULL)
+		su->ib = NULL;	/* the server's now */
+	inbound_free(su->ib);
+	su->ib = NULL;
+	d->started = time(NULL);
+	if (d->sockmap == NULL || (su->plfd >= 0 && d->policy == NULL)
+	    || setup_signals(d) < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* Run until stopped; 0, or 1 on a loop error. */
+static int
+run(struct daemon *d)
+{
 	log_notice("started: socketmap %s, %zu overrides",
-	    config_get(d.cf, "socketmap_listen"),
-	    overrides_count(engine_overrides(d.engine)));
+	    config_get(d->cf, "socketmap_listen"),
+	    overrides_count(engine_overrides(d->engine)));
 #ifdef HAVE_SYSTEMD
 	sd_notify(0, "READY=1");
 #endif
-	if (loop_run(d.loop) < 0)
-		goto out;
-	rc = 0;
+	if (loop_run(d->loop) < 0)
+		return 1;
 	/* Sockets vanish with the daemon (after the privilege drop this may
 	 * fail for lack of rights on the directory; a restart replaces them). */
-	listen_unlink(config_get(d.cf, "socketmap_listen"));
-	listen_unlink(config_get(d.cf, "control_listen"));
-	listen_unlink(config_get(d.cf, "policy_listen"));
-out:
-	/* Start-up failures too: whatever was made so far. */
-	control_free(d.control);
-	sockmap_srv_free(d.sockmap);
-	loop_timer_cancel(d.loop, d.refresh_timer);
-	policy_srv_free(d.policy);
-	engine_free(d.engine);
-	fetchctl_free(d.fetch);
-	store_close(d.store);
-	overrides_free(o);
-	inbound_free(ib);
-	if (statefd >= 0)
-		close(statefd);
-	dnssec_anchors_free(dc.anchors);
-	loop_free(d.loop);
+	listen_unlink(config_get(d->cf, "socketmap_listen"));
+	listen_unlink(config_get(d->cf, "control_listen"));
+	listen_unlink(config_get(d->cf, "policy_listen"));
+	return 0;
+}
+
+/* Whatever start-up made so far, and the daemon. */
+static void
+cleanup(struct daemon *d, struct startup *su)
+{
+	control_free(d->control);
+	sockmap_srv_free(d->sockmap);
+	loop_timer_cancel(d->loop, d->refresh_timer);
+	policy_srv_free(d->policy);
+	engine_free(d->engine);
+	fetchctl_free(d->fetch);
+	store_close(d->store);
+	overrides_free(su->o);
+	inbound_free(su->ib);
+	if (su->statefd >= 0)
+		close(su->statefd);
+	dnssec_anchors_free(su->dc.anchors);
+	loop_free(d->loop);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct startup su;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(&su, 0, sizeof(su));
+	su.lfd = su.plfd = su.cfd = su.statefd = -1;
+	su.sts_exec_fd = su.sts_ca_fd = -1;
+	su.control_gid = (gid_t)-1;
+	if ((rc = options(argc, argv, &d, &su)) >= 0)
+		return rc;
+	rc = 1;
+	if (step_configuration(&d, &su) == 0 && open_as_root(&d, &su) == 0) {
+		step_detach(&d, &su);
+		if (step_privileges(&d, &su) == 0) {
+			step_sources(&d, &su);
+			if (step_services(&d, &su) == 0)
+				rc = run(&d);
+		}
+	}
+	cleanup(&d, &su);
 	return rc;
 }

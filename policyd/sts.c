@@ -1,3 +1,10 @@
+/*
+ * sts.c - MTA-STS domain state and decisions: the cached policy of each
+ * domain, its store reads, queries and their completion, fetches and
+ * their results.  Discovery (TXT, CNAME) is in sts_discover.c, refresh
+ * scheduling and the memory sweep in sts_refresh.c, the store's
+ * write-behind queue in lib/store_wb.c.  See sts.h.
+ */
 #include "config.h"
 
 #include <stdio.h>
@@ -5,86 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <ldns/ldns.h>
-
 #include "htable.h"
 #include "log.h"
-#include "sts.h"
+#include "sts_int.h"
 #include "sts_policy.h"
-#include "sts_txt.h"
 #include "util.h"
-
-#define TXT_MAX_RECORDS	16
-#define TXT_MAX_BYTES	4096
-#define CNAME_MAX	8
-
-struct sts_req;
-
-/* What tlspolicyd knows about one policy domain. */
-struct sdom {
-	struct sts *s;
-	char *domain;			/* exact size: many domains */
-	int loaded;			/* the store has been read */
-	unsigned load_failures;		/* failed reads in a row */
-	int64_t load_retry_at;		/* no read before then (wall clock) */
-	/* The cached policy (id[0] == 0: none). */
-	char id[STS_ID_MAX + 1];
-	enum sts_mode mode;
-	char *value;			/* Postfix value, plain */
-	char *value_rpt;		/* with TLSRPT attributes */
-	int64_t fetched_at, expires_at;
-	long max_age;
-	char *last_error;		/* NULL when none */
-	/* Discovery. */
-	int64_t txt_until;		/* TXT checked until (wall clock) */
-	char txt_id[STS_ID_MAX + 1];	/* id seen in the TXT record */
-	struct dns_query *txtq;
-	/* Fetching. */
-	int fetch_id;			/* > 0 while a fetch runs */
-	char fetching_for[STS_ID_MAX + 1];
-	char failed_id[STS_ID_MAX + 1];	/* back-off for this id ... */
-	int64_t failed_until;		/* ... until then */
-	int64_t last_used;
-	struct sts_req *waiting;	/* queries waiting for TXT or fetch */
-};
-
-struct sts_req {
-	struct sts_req *next;
-	struct sdom *d;
-	int tlsrpt;
-	int first_contact;		/* waiting for a first fetch */
-	sts_cb cb;
-	void *arg;
-	struct loop_timer *timer;
-	struct sts_result res;
-};
-
-struct sts {
-	struct loop *loop;
-	int sweeping;
-	size_t sweep_at;		/* domains in memory that trigger a sweep */
-	struct dns *dns;
-	struct store *store;
-	struct fetchctl *fetch;
-	struct sts_config cf;
-	struct htable *doms;
-	struct sts_stat st;
-	struct loop_timer *complete_timer;
-	struct sts_req *completed;	/* answered, callbacks due */
-	/* Store writes waiting for the next batch (see wb_put()). */
-	struct store_entry *wb;		/* STS_WB_MAX slots, when used */
-	size_t nwb;
-	struct loop_timer *wb_timer;
-	/* Store read failures, logged at most once per STS_LOAD_LOG_EVERY. */
-	int64_t load_log_at;
-	unsigned long load_unlogged;
-};
-
-static int64_t
-now(struct sts *s)
-{
-	return s->cf.now(s->cf.now_arg);
-}
 
 static void
 drop_policy(struct sdom *d)
@@ -127,44 +59,15 @@ set_last_error(struct sdom *d, const char *text)
 }
 
 /*
- * Write-behind.  Each fetched policy used to be a synced store commit of
- * its own on the event loop: a disk flush per policy, during which no
- * query was answered (the cold MTA-STS benchmark: a sixth of the daemon's
- * time).  Entries now wait at most STS_WB_DELAY_MS, or until STS_WB_MAX
- * are waiting, and go to the store in one durable write
- * (store_put_many()).  A crash loses at most the policies of that
- * moment, which the next query fetches again.  Reads and deletes of the
- * store go through wb_get() and wb_del(), which see the waiting entries
- * first; status and shutdown write them out.
+ * Store writes go through the write-behind queue (store_wb.h): at most
+ * STS_WB_DELAY_MS after the first one waits, they are written in one.
  */
-static struct store_entry *
-wb_find(struct sts *s, const char *domain)
-{
-	for (size_t i = 0; i < s->nwb; i++)
-		if (strcmp(s->wb[i].domain, domain) == 0)
-			return &s->wb[i];
-	return NULL;
-}
-
 static void
 wb_flush(struct sts *s)
 {
-	long n;
-
 	loop_timer_cancel(s->loop, s->wb_timer);
 	s->wb_timer = NULL;
-	if (s->nwb == 0)
-		return;
-	n = store_put_many(s->store, s->wb, s->nwb);
-	if (n > 0)
-		log_info("stored %ld MTA-STS policy record%s in one write", n,
-		    n == 1 ? "" : "s");
-	if (n < (long)s->nwb)
-		log_err("%zu MTA-STS policy records could not be stored; the "
-		    "policies apply until restart", s->nwb - (n < 0 ? 0 : n));
-	for (size_t i = 0; i < s->nwb; i++)
-		store_entry_clear(&s->wb[i]);
-	s->nwb = 0;
+	store_wb_flush(s->wb);
 }
 
 static void
@@ -174,56 +77,17 @@ wb_timer_fn(struct loop *l, void *arg)
 
 	(void)l;
 	s->wb_timer = NULL;
-	wb_flush(s);
+	store_wb_flush(s->wb);
 }
 
 /* Queue *e for the store; its policy text moves to the queue. */
 static void
 wb_put(struct sts *s, struct store_entry *e)
 {
-	struct store_entry *q = wb_find(s, e->domain);
-
-	if (q != NULL) {
-		store_entry_clear(q);
-	} else {
-		if (s->nwb == STS_WB_MAX)
-			wb_flush(s);
-		if (s->wb == NULL)
-			s->wb = xcalloc(STS_WB_MAX, sizeof(*s->wb));
-		q = &s->wb[s->nwb++];
-	}
-	*q = *e;
-	e->policy = NULL;
+	store_wb_put(s->wb, e);
 	if (s->wb_timer == NULL)
 		s->wb_timer = loop_timer(s->loop, STS_WB_DELAY_MS, wb_timer_fn,
 		    s);
-}
-
-/* store_get(), seeing a waiting entry first. */
-static int
-wb_get(struct sts *s, const char *domain, struct store_entry *out)
-{
-	struct store_entry *q = wb_find(s, domain);
-
-	if (q == NULL)
-		return store_get(s->store, domain, out);
-	*out = *q;
-	out->policy = xstrdup(q->policy);
-	return 1;
-}
-
-/* store_del(), and a waiting entry for the domain is dropped. */
-static void
-wb_del(struct sts *s, const char *domain)
-{
-	struct store_entry *q = wb_find(s, domain);
-
-	if (q != NULL) {
-		store_entry_clear(q);
-		*q = s->wb[--s->nwb];
-		memset(&s->wb[s->nwb], 0, sizeof(s->wb[s->nwb]));
-	}
-	store_del(s->store, domain);
 }
 
 /*
@@ -271,11 +135,11 @@ load(struct sdom *d)
 
 	if (d->loaded)
 		return;
-	t = now(s);
+	t = sts_now(s);
 	if (d->load_failures > 0 && t < d->load_retry_at)
 		return;
 	memset(&e, 0, sizeof(e));
-	rc = s->store == NULL ? 0 : wb_get(s, d->domain, &e);
+	rc = s->store == NULL ? 0 : store_wb_get(s->wb, d->domain, &e);
 	if (rc < 0) {
 		load_failed(d, t);
 		return;
@@ -288,10 +152,10 @@ load(struct sdom *d)
 	d->load_failures = 0;
 	if (rc == 0)
 		return;
-	if (e.expires_at <= now(s)) {
+	if (e.expires_at <= sts_now(s)) {
 		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, e.id);
-		wb_del(s, d->domain);
+		store_wb_del(s->wb, d->domain);
 	} else if (sts_policy_from_json_text(e.policy, strlen(e.policy), &p,
 	    err, sizeof(err)) < 0) {
 		log_warn("domain=%s stored MTA-STS policy refused: %s", d->domain,
@@ -305,10 +169,8 @@ load(struct sdom *d)
 	store_entry_clear(&e);
 }
 
-static void sweep(struct sts *s, int64_t idle);
-
-static struct sdom *
-get_dom(struct sts *s, const char *domain, int create)
+struct sdom *
+sdom_get(struct sts *s, const char *domain, int create)
 {
 	struct sdom *d = htable_get(s->doms, domain);
 
@@ -321,7 +183,7 @@ get_dom(struct sts *s, const char *domain, int create)
 		 * would make each first lookup slower as the table grows.
 		 */
 		if (htable_count(s->doms) >= s->sweep_at && !s->sweeping) {
-			sweep(s, 0);
+			sts_sweep(s, 0);
 			s->sweep_at = htable_count(s->doms) + STS_MAX_DOMAINS / 4;
 			if (s->sweep_at < STS_MAX_DOMAINS)
 				s->sweep_at = STS_MAX_DOMAINS;
@@ -334,12 +196,12 @@ get_dom(struct sts *s, const char *domain, int create)
 	}
 	if (d)
 		load(d);
-	if (d && d->id[0] && d->expires_at <= now(s)) {
+	if (d && d->id[0] && d->expires_at <= sts_now(s)) {
 		log_info("domain=%s MTA-STS policy id=%s expired; dropped",
 		    d->domain, d->id);
 		drop_policy(d);
 		if (s->store)
-			wb_del(s, d->domain);
+			store_wb_del(s->wb, d->domain);
 	}
 	return d;
 }
@@ -380,7 +242,7 @@ static void
 answer_later(struct sdom *d, int tlsrpt, struct sts_result *res,
     const char *how)
 {
-	answer(d, tlsrpt, res, how, now(d->s));
+	answer(d, tlsrpt, res, how, sts_now(d->s));
 	if (res->value != NULL)
 		res->value = res->value_copy = xstrdup(res->value);
 }
@@ -440,8 +302,8 @@ complete(struct sts_req *r)
 }
 
 /* Answer every waiting query from what is cached now. */
-static void
-wake(struct sdom *d, const char *how)
+void
+sdom_wake(struct sdom *d, const char *how)
 {
 	struct sts_req *r;
 
@@ -452,8 +314,8 @@ wake(struct sdom *d, const char *how)
 	}
 }
 
-static void
-unlink_waiting(struct sdom *d, struct sts_req *r)
+void
+sdom_unlink_waiting(struct sdom *d, struct sts_req *r)
 {
 	for (struct sts_req **pp = &d->waiting; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -463,14 +325,14 @@ unlink_waiting(struct sdom *d, struct sts_req *r)
 	}
 }
 
-static void
-first_contact_timeout(struct loop *l, void *arg)
+void
+sdom_first_contact_timeout(struct loop *l, void *arg)
 {
 	struct sts_req *r = arg;
 
 	(void)l;
 	r->timer = NULL;
-	unlink_waiting(r->d, r);
+	sdom_unlink_waiting(r->d, r);
 	r->d->s->st.first_contact_timeouts++;
 	answer_later(r->d, r->tlsrpt, &r->res,
 	    "first contact: policy fetch still running");
@@ -489,9 +351,9 @@ record_error(struct sdom *d, const char *error, const char *detail)
 	if (s->store == NULL || d->id[0] == '\0')
 		return;
 	memset(&e, 0, sizeof(e));
-	if (wb_get(s, d->domain, &e) == 1) {
+	if (store_wb_get(s->wb, d->domain, &e) == 1) {
 		snprintf(e.last_error, sizeof(e.last_error), "%s", text);
-		e.last_error_at = now(s);
+		e.last_error_at = sts_now(s);
 		wb_put(s, &e);
 	}
 	store_entry_clear(&e);
@@ -505,7 +367,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	struct sts_policy p;
 	struct store_entry e;
 	char err[256];
-	int64_t t = now(s);
+	int64_t t = sts_now(s);
 
 	d->fetch_id = 0;
 	if (!fr->ok) {
@@ -520,7 +382,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		    || strcmp(fr->detail, "rate-limited") == 0
 		    ? STS_FETCHER_RETRY : s->cf.failure_backoff);
 		record_error(d, fr->error, fr->detail);
-		wake(d, "policy fetch failed");
+		sdom_wake(d, "policy fetch failed");
 		return;
 	}
 	/* Trust nothing that crossed the process boundary. */
@@ -531,7 +393,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		snprintf(d->failed_id, sizeof(d->failed_id), "%s", d->fetching_for);
 		d->failed_until = t + s->cf.failure_backoff;
 		record_error(d, "sts-policy-invalid", err);
-		wake(d, "policy refused");
+		sdom_wake(d, "policy refused");
 		return;
 	}
 	memset(&e, 0, sizeof(e));
@@ -555,21 +417,22 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	set_last_error(d, "");
 	d->failed_id[0] = '\0';
 	sts_policy_free(&p);
-	wake(d, "");
+	sdom_wake(d, "");
 }
 
 /* Fetch the policy for this id unless one runs or the id is backing off. */
-static void
-start_fetch(struct sdom *d, const char *id, int force)
+void
+sdom_start_fetch(struct sdom *d, const char *id, int force)
 {
 	struct sts *s = d->s;
 
-	if (d->fetch_id > 0 || s->fetch == NULL)
+	if (d->fetch_id > 0 || s->fetch.fetch == NULL)
 		return;
-	if (strcmp(d->failed_id, id) == 0 && now(s) < d->failed_until)
+	if (strcmp(d->failed_id, id) == 0 && sts_now(s) < d->failed_until)
 		return;
 	snprintf(d->fetching_for, sizeof(d->fetching_for), "%s", id);
-	d->fetch_id = fetchctl_fetch(s->fetch, d->domain, id, force, fetch_done, d);
+	d->fetch_id = fetch_port_fetch(&s->fetch, d->domain, id, force,
+	    fetch_done, d);
 	if (d->fetch_id < 0) {
 		d->fetch_id = 0;
 		log_warn("domain=%s MTA-STS fetcher unavailable", d->domain);
@@ -578,137 +441,13 @@ start_fetch(struct sdom *d, const char *id, int force)
 	s->st.fetches++;
 }
 
-/* TXT records at the end of the CNAME chain from qname. */
-static size_t
-txt_records(const ldns_pkt *pkt, const char *qname, char bufs[][TXT_MAX_BYTES],
-    struct sts_txt_rec *recs, size_t max)
-{
-	ldns_rr_list *an = ldns_pkt_answer(pkt);
-	ldns_rdf *name = ldns_dname_new_frm_str(qname);
-	size_t n = 0;
-
-	if (name == NULL || an == NULL) {
-		ldns_rdf_deep_free(name);
-		return 0;
-	}
-	for (int hop = 0; hop < CNAME_MAX; hop++) {
-		int moved = 0;
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME
-			    && ldns_dname_compare(ldns_rr_owner(rr), name) == 0
-			    && ldns_rr_rd_count(rr) == 1) {
-				ldns_rdf_deep_free(name);
-				name = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-				moved = 1;
-				break;
-			}
-		}
-		if (!moved)
-			break;
-	}
-	for (size_t i = 0; i < ldns_rr_list_rr_count(an) && n < max; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		size_t len = 0;
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT
-		    || ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
-			continue;
-		/* One record: its character-strings, joined without spaces. */
-		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
-			const ldns_rdf *rdf = ldns_rr_rdf(rr, j);
-			const uint8_t *data = ldns_rdf_data(rdf);
-			size_t sz = ldns_rdf_size(rdf);
-			if (sz < 1 || (size_t)data[0] + 1 > sz
-			    || len + data[0] > TXT_MAX_BYTES)
-				break;
-			memcpy(bufs[n] + len, data + 1, data[0]);
-			len += data[0];
-		}
-		recs[n].data = bufs[n];
-		recs[n].len = len;
-		n++;
-	}
-	ldns_rdf_deep_free(name);
-	return n;
-}
-
-static void
-txt_done(void *arg, const struct dns_result *r)
-{
-	struct sdom *d = arg;
-	struct sts *s = d->s;
-	static char bufs[TXT_MAX_RECORDS][TXT_MAX_BYTES];
-	struct sts_txt_rec recs[TXT_MAX_RECORDS];
-	char qname[DNS_NAME_MAX + 16], id[STS_ID_MAX + 1], err[200];
-	enum sts_txt_status ts;
-	int64_t t = now(s);
-	size_t n;
-
-	d->txtq = NULL;
-	if (r->status != DNS_OK || (r->rcode != LDNS_RCODE_NOERROR
-	    && r->rcode != LDNS_RCODE_NXDOMAIN)) {
-		/* Not "no record": a cached policy keeps applying. */
-		log_info("domain=%s _mta-sts TXT lookup failed: %s rcode=%d",
-		    d->domain, dns_status_name(r->status), r->rcode);
-		d->txt_until = t + STS_TXT_ERR_RECHECK;
-		wake(d, "TXT lookup failed");
-		return;
-	}
-	snprintf(qname, sizeof(qname), "_mta-sts.%s.", d->domain);
-	n = r->rcode == LDNS_RCODE_NOERROR
-	    ? txt_records(r->pkt, qname, bufs, recs, TXT_MAX_RECORDS) : 0;
-	ts = sts_txt_parse(recs, n, id, err, sizeof(err));
-	d->txt_until = t + (r->ttl < STS_TXT_RECHECK ? r->ttl : STS_TXT_RECHECK);
-	if (ts != STS_TXT_OK) {
-		d->txt_id[0] = '\0';
-		if (ts == STS_TXT_INVALID)
-			log_warn("domain=%s _mta-sts TXT record refused: %s",
-			    d->domain, err);
-		wake(d, ts == STS_TXT_NONE ? "no _mta-sts TXT record"
-		    : "invalid _mta-sts TXT record");
-		return;
-	}
-	snprintf(d->txt_id, sizeof(d->txt_id), "%s", id);
-	if (strcmp(id, d->id) == 0) {
-		wake(d, "");
-		return;
-	}
-	start_fetch(d, id, 0);
-	if (d->fetch_id == 0) {		/* backing off, or no fetcher */
-		wake(d, "policy fetch backing off");
-		return;
-	}
-	/* A cached policy answers while its successor is fetched. */
-	if (d->id[0]) {
-		wake(d, "new id being fetched");
-		return;
-	}
-	for (struct sts_req *q = d->waiting; q; q = q->next) {
-		q->first_contact = 1;
-		q->timer = loop_timer(s->loop, (uint64_t)s->cf.first_fetch_wait_ms,
-		    first_contact_timeout, q);
-	}
-}
-
-static void
-lookup_txt(struct sdom *d)
-{
-	char qname[DNS_NAME_MAX + 16];
-
-	if (d->txtq != NULL || d->s->dns == NULL)
-		return;
-	snprintf(qname, sizeof(qname), "_mta-sts.%s.", d->domain);
-	d->s->st.txt_lookups++;
-	d->txtq = dns_lookup(d->s->dns, qname, LDNS_RR_TYPE_TXT, txt_done, d);
-}
-
 struct sts_req *
 sts_query(struct sts *s, const char *domain, int tlsrpt, sts_cb cb, void *arg,
     struct sts_result *res)
 {
-	struct sdom *d = get_dom(s, domain, 1);
+	struct sdom *d = sdom_get(s, domain, 1);
 	struct sts_req *r;
-	int64_t t = now(s);
+	int64_t t = sts_now(s);
 
 	d->last_used = t;
 	/* The store could not be read: what it holds is unknown. */
@@ -736,11 +475,11 @@ sts_query(struct sts *s, const char *domain, int tlsrpt, sts_cb cb, void *arg,
 		/* First contact, fetch already running: wait with the rest. */
 		r->first_contact = 1;
 		r->timer = loop_timer(s->loop, (uint64_t)s->cf.first_fetch_wait_ms,
-		    first_contact_timeout, r);
+		    sdom_first_contact_timeout, r);
 	} else {
-		lookup_txt(d);
+		sdom_lookup_txt(d);
 		if (d->txtq == NULL) {	/* no resolver */
-			unlink_waiting(d, r);
+			sdom_unlink_waiting(d, r);
 			answer(d, tlsrpt, res, "no resolver", t);
 			free(r);
 			return NULL;
@@ -754,7 +493,7 @@ sts_cancel(struct sts *s, struct sts_req *r)
 {
 	(void)s;
 	if (r->d)
-		unlink_waiting(r->d, r);
+		sdom_unlink_waiting(r->d, r);
 	for (struct sts_req **pp = &s->completed; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
@@ -769,137 +508,9 @@ sts_cancel(struct sts *s, struct sts_req *r)
 int
 sts_cached_policy(struct sts *s, const char *domain)
 {
-	struct sdom *d = get_dom(s, domain, 1);
+	struct sdom *d = sdom_get(s, domain, 1);
 
 	return d->id[0] != '\0';
-}
-
-static void
-flush_one(const char *key, void *value, void *arg)
-{
-	struct sdom *d = value;
-
-	(void)key;
-	(void)arg;
-	d->txt_until = 0;
-	d->failed_until = 0;
-	d->failed_id[0] = '\0';
-	if (d->s->dns) {
-		char qname[DNS_NAME_MAX + 16];
-		snprintf(qname, sizeof(qname), "_mta-sts.%s", d->domain);
-		dns_flush(d->s->dns, qname);
-	}
-	/* Fetch again now, whatever the id and the fetcher's rate limit. */
-	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
-}
-
-void
-sts_flush(struct sts *s, const char *domain)
-{
-	if (domain == NULL) {
-		htable_walk(s->doms, flush_one, NULL);
-		return;
-	}
-	flush_one(domain, get_dom(s, domain, 1), NULL);
-}
-
-/*
- * When a cached policy is due for its proactive refresh: a day after it
- * was fetched, or half its max_age when that is shorter; earlier when it
- * would otherwise come closer than refresh_before to its expiry, but
- * never before half its lifetime (a short max_age must not cause a fetch
- * at every scan).  Less a jitter of up to a tenth of the interval, fixed
- * per domain, so that many policies fetched together spread out.
- */
-static int64_t
-refresh_due(const struct sdom *d, const struct sts_config *cf)
-{
-	int64_t half = d->max_age / 2;
-	int64_t interval = half < 86400 ? half : 86400;
-	int64_t due = d->fetched_at + interval;
-	int64_t late = d->expires_at - cf->refresh_before;
-	unsigned long h = htable_hash(d->domain);
-
-	if (late < d->fetched_at + half)
-		late = d->fetched_at + half;
-	if (late < due)
-		due = late;
-	if (interval >= 10)
-		due -= (int64_t)(h % (unsigned long)(interval / 10));
-	return due;
-}
-
-static void
-refresh_one(const char *key, void *value, void *arg)
-{
-	struct sdom *d = value;
-	struct sts *s = d->s;
-	int64_t t = *(int64_t *)arg;
-
-	(void)key;
-	if (d->id[0] == '\0' || d->fetch_id > 0
-	    || t - d->last_used > s->cf.in_use_window)
-		return;
-	if (t < refresh_due(d, &s->cf))
-		return;
-	if (strcmp(d->failed_id, d->id) == 0 && t < d->failed_until)
-		return;
-	log_info("domain=%s MTA-STS policy id=%s refreshed before expiry",
-	    d->domain, d->id);
-	s->st.refreshes++;
-	/* Discovery again (the id may have changed), then a fetch.  The
-	 * schedule above already bounds refreshes: skip the fetcher's rate
-	 * limit, which would hand back a result as old as its window. */
-	d->txt_until = 0;
-	start_fetch(d, d->txt_id[0] ? d->txt_id : d->id, 1);
-}
-
-struct sweep_ctx {
-	int64_t now, idle;
-	char **keys;
-	size_t n;
-};
-
-static void
-sweep_one(const char *key, void *value, void *arg)
-{
-	struct sdom *d = value;
-	struct sweep_ctx *c = arg;
-
-	if (d->id[0] == '\0' && d->fetch_id == 0 && d->waiting == NULL
-	    && d->txtq == NULL && c->now - d->last_used >= c->idle)
-		c->keys[c->n++] = xstrdup(key);
-}
-
-static void free_dom(void *p);
-
-/* Forget idle domains that have no policy (they cost a TXT lookup later). */
-static void
-sweep(struct sts *s, int64_t idle)
-{
-	struct sweep_ctx c = { now(s), idle, NULL, 0 };
-
-	s->sweeping = 1;
-	c.keys = xcalloc(htable_count(s->doms) + 1, sizeof(char *));
-	htable_walk(s->doms, sweep_one, &c);
-	for (size_t i = 0; i < c.n; i++) {
-		free_dom(htable_del(s->doms, c.keys[i]));
-		free(c.keys[i]);
-	}
-	s->st.domains -= c.n;
-	if (c.n)
-		log_debug("MTA-STS: forgot %zu domains without a policy", c.n);
-	free(c.keys);
-	s->sweeping = 0;
-}
-
-void
-sts_refresh_scan(struct sts *s)
-{
-	int64_t t = now(s);
-
-	htable_walk(s->doms, refresh_one, &t);
-	sweep(s, STS_IDLE_FORGET);
 }
 
 void
@@ -914,8 +525,8 @@ sts_status(struct sts *s, struct sts_stat *st)
 int
 sts_describe(struct sts *s, const char *domain, char *buf, size_t len)
 {
-	struct sdom *d = get_dom(s, domain, 0);
-	int64_t t = now(s);
+	struct sdom *d = sdom_get(s, domain, 0);
+	int64_t t = sts_now(s);
 
 	if (d == NULL || (d->id[0] == '\0' && d->last_error == NULL))
 		return snprintf(buf, len, "no MTA-STS policy cached");
@@ -932,8 +543,8 @@ sts_describe(struct sts *s, const char *domain, char *buf, size_t len)
 void
 sts_info(struct sts *s, const char *domain, struct sts_info *out)
 {
-	struct sdom *d = get_dom(s, domain, 0);
-	int64_t t = now(s);
+	struct sdom *d = sdom_get(s, domain, 0);
+	int64_t t = sts_now(s);
 	const char *m;
 
 	memset(out, 0, sizeof(*out));
@@ -964,15 +575,19 @@ wall_clock(void *arg)
 }
 
 struct sts *
-sts_new(struct loop *l, struct dns *d, struct store *st, struct fetchctl *f,
-    const struct sts_config *cf)
+sts_new(struct loop *l, const struct dns_port *d, struct store *st,
+    const struct fetch_port *f, const struct sts_config *cf)
 {
 	struct sts *s = xcalloc(1, sizeof(*s));
 
 	s->loop = l;
-	s->dns = d;
+	if (d != NULL)
+		s->dns = *d;
 	s->store = st;
-	s->fetch = f;
+	if (st != NULL)
+		s->wb = store_wb_new(st);
+	if (f != NULL)
+		s->fetch = *f;
 	s->cf = *cf;
 	if (s->cf.now == NULL)
 		s->cf.now = wall_clock;
@@ -981,16 +596,16 @@ sts_new(struct loop *l, struct dns *d, struct store *st, struct fetchctl *f,
 	return s;
 }
 
-static void
-free_dom(void *p)
+void
+sdom_free(void *p)
 {
 	struct sdom *d = p;
 	struct sts_req *r;
 
 	if (d->txtq)
-		dns_cancel(d->s->dns, d->txtq);
-	if (d->fetch_id > 0 && d->s->fetch)
-		fetchctl_cancel(d->s->fetch, d->fetch_id);
+		dns_port_cancel(&d->s->dns, d->txtq);
+	if (d->fetch_id > 0 && d->s->fetch.fetch != NULL)
+		fetch_port_cancel(&d->s->fetch, d->fetch_id);
 	while ((r = d->waiting) != NULL) {
 		d->waiting = r->next;
 		loop_timer_cancel(d->s->loop, r->timer);
@@ -1015,9 +630,8 @@ sts_free(struct sts *s)
 		free(r);
 	}
 	loop_timer_cancel(s->loop, s->complete_timer);
-	if (s->store)
-		wb_flush(s);
-	free(s->wb);
-	htable_free(s->doms, free_dom);
+	loop_timer_cancel(s->loop, s->wb_timer);
+	store_wb_free(s->wb);	/* writes out what waits */
+	htable_free(s->doms, sdom_free);
 	free(s);
 }

@@ -2,8 +2,9 @@
  * sts - the MTA-STS source of the decision engine (RFC 8461)
  *
  * SYNOPSIS
- *	struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
- *	    struct fetchctl *f, const struct sts_config *cf);
+ *	struct sts *sts_new(struct loop *l, const struct dns_port *d,
+ *	    struct store *st, const struct fetch_port *f,
+ *	    const struct sts_config *cf);
  *	struct sts_req *sts_query(struct sts *s, const char *domain,
  *	    int tlsrpt, sts_cb cb, void *arg, struct sts_result *res);
  *	void sts_cancel(struct sts *s, struct sts_req *r);
@@ -15,6 +16,16 @@
  *	void sts_free(struct sts *s);
  *
  * DESCRIPTION
+ *	The module is split by job: sts.c (domain state, queries, fetch
+ *	results, explain data), sts_discover.c (the TXT record and its
+ *	CNAMEs), sts_refresh.c (refresh scheduling, memory sweep); they
+ *	share sts_int.h.  Store writes go through lib/store_wb.h.
+ *
+ *	sts_new() takes the DNS port d (dnsport.h) and the fetcher port f
+ *	(fetchport.h), both copied; NULL or a port without lookup / fetch
+ *	means no resolver / no fetcher.  The daemon passes its resolver and
+ *	its fetcher process; unit tests scripted DNS and a fake fetcher.
+ *
  *	For a policy domain (an A-label next-hop domain; never a parent or
  *	a relay next-hop), sts_query() says whether an MTA-STS policy in
  *	enforce mode applies, and gives the Postfix value for it.
@@ -84,8 +95,8 @@
 
 #include <stdint.h>
 
-#include "dns.h"
-#include "fetchctl.h"
+#include "dnsport.h"
+#include "fetchport.h"
 #include "loop.h"
 #include "store.h"
 #include "sts_txt.h"
@@ -95,8 +106,7 @@
 #define STS_FETCHER_RETRY	10	/* after the fetcher died */
 #define STS_MAX_DOMAINS		100000	/* in memory, before a sweep */
 #define STS_IDLE_FORGET		600	/* forget a policy-less domain */
-#define STS_WB_DELAY_MS		50	/* store writes wait at most this */
-#define STS_WB_MAX		128	/* ... or until this many wait */
+#define STS_WB_DELAY_MS		50	/* store writes wait at most this (store_wb.h) */
 #define STS_LOAD_RETRY_MAX	60	/* seconds between store reads, at most */
 #define STS_LOAD_LOG_EVERY	60	/* seconds between read failure lines */
 
@@ -141,8 +151,9 @@ typedef void (*sts_cb)(void *arg, struct sts_result *res);
 struct sts;
 struct sts_req;
 
-struct sts *sts_new(struct loop *l, struct dns *d, struct store *st,
-    struct fetchctl *f, const struct sts_config *cf);
+struct sts *sts_new(struct loop *l, const struct dns_port *d,
+    struct store *st, const struct fetch_port *f,
+    const struct sts_config *cf);
 struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
     sts_cb cb, void *arg, struct sts_result *res);
 void sts_cancel(struct sts *s, struct sts_req *r);

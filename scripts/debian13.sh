@@ -8,6 +8,8 @@
 #                                  "scripts/setup.sh --test" there
 #   scripts/debian13.sh --root     only make sure the root exists; print its path
 #   scripts/debian13.sh --shell    a shell in the root (for debugging)
+#   scripts/debian13.sh --run CMD  run CMD (bash) in the fresh copy of the
+#                                  tree inside the root, e.g. one world test
 #
 # The root is cached in $DEBIAN13_CACHE (default /var/cache/tlspolicyd), one
 # directory per package list: a change to scripts/packages-*.txt builds a new
@@ -29,7 +31,8 @@ case "${1:-}" in
 	"") ;;
 	--root) MODE=root ;;
 	--shell) MODE=shell ;;
-	*) echo "usage: $0 [--root|--shell]" >&2; exit 2 ;;
+	--run) MODE=run; RUN_CMD=${2:?"--run needs a command"} ;;
+	*) echo "usage: $0 [--root|--shell|--run CMD]" >&2; exit 2 ;;
 esac
 
 die() { echo "debian13.sh: $*" >&2; exit "${2:-1}"; }
@@ -64,7 +67,7 @@ make_root() {
 			|| die "cannot install mmdebstrap" 77
 	}
 	mkdir -p "$CACHE"
-	rm -rf "$root" "$CACHE"/debian13-*
+	rm -rf "$root" "$CACHE"/debian13-*/
 	echo "debian13.sh: making the Debian 13 root $root" >&2
 	# Postfix without a generated main.cf, as setup.sh installs it.
 	mmdebstrap --variant=apt --include="$want" \
@@ -75,14 +78,24 @@ make_root() {
 	echo "$root"
 }
 
+# One root builder at a time; runs then share the root, each with its own
+# copy of the tree.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.debian13.lock"
+flock -w 900 9 || die "another run has been making the root for 15 minutes"
 ROOT=$(make_root)
+flock -u 9
 [ "$MODE" = root ] && { echo "$ROOT"; exit 0; }
 
 # A fresh copy of the tracked files (and untracked, not ignored ones) of
 # this tree; build products stay on the host.
-SRC=/src/tlspolicyd
-rm -rf "${ROOT:?}/src"
-mkdir -p "$ROOT$SRC"
+mkdir -p "$ROOT/src"
+SRC=$(mktemp -d "$ROOT/src/tlspolicyd.XXXXXX")
+# Reachable by the test world's unprivileged users (postfix, nobody), as a
+# clone on the host is.
+chmod 755 "$SRC"
+SRC=${SRC#"$ROOT"}
+trap 'rm -rf "${ROOT:?}$SRC"' EXIT
 (cd "$TOP" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) \
 	| tar -C "$ROOT$SRC" -xf -
 
@@ -101,6 +114,12 @@ EOF
 if [ "$MODE" = shell ]; then
 	exec unshare --mount --propagation private env ROOT="$ROOT" bash -c \
 		"$inner; exec chroot \"\$ROOT\" /bin/bash -l"
+fi
+if [ "$MODE" = run ]; then
+	unshare --mount --propagation private env ROOT="$ROOT" SRC="$SRC" RUN_CMD="$RUN_CMD" bash -c \
+		"$inner; exec chroot \"\$ROOT\" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 bash -c 'cd \"\$0\" && eval \"\$1\"' \"\$SRC\" \"\$RUN_CMD\""
+	exit $?
 fi
 echo "debian13.sh: running the test suite on $(cat "$ROOT/etc/debian_version") in $ROOT"
 unshare --mount --propagation private env ROOT="$ROOT" SRC="$SRC" bash -c \

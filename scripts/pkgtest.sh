@@ -2,7 +2,7 @@
 # The Debian package, as an admin meets it (run by "setup.sh --test" after
 # make check, as root, on Debian 12 and in the Debian 13 root):
 #
-#   build the .deb from a clean copy of the tracked files; lintian reports
+#   build the .deb from the release tarball (make dist); lintian reports
 #   no error or warning; systemd-analyze verifies the unit and scores its
 #   exposure no worse than 2.3; install it; start the daemon as the unit
 #   does (directly: CI runs no systemd); query it with postmap as the
@@ -42,9 +42,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- build from a clean copy ------------------------------------------------
-mkdir "$W/src"
-(cd "$TOP" && git ls-files -z | tar --null -T - -cf -) | tar -C "$W/src" -xf -
+# --- build from a clean copy: the release tarball ---------------------------
+# (make dist needs the configured tree setup.sh --test has built; it works
+# without git, as in the Debian 13 root.)
+if [ ! -f "$TOP/Makefile" ]; then
+	fail "no configured tree at $TOP: run scripts/setup.sh --test (or configure) first"
+	finish
+fi
+if make -C "$TOP" dist distdir=tlspolicyd-pkgtest > "$W/dist.log" 2>&1 \
+    && mv "$TOP/tlspolicyd-pkgtest.tar.gz" "$W/" \
+    && tar -C "$W" -xzf "$W/tlspolicyd-pkgtest.tar.gz"; then
+	mv "$W/tlspolicyd-pkgtest" "$W/src"
+	ok "make dist"
+else
+	fail "make dist"; tail -n 20 "$W/dist.log"; finish
+fi
 if (cd "$W/src" && dpkg-buildpackage -us -uc -b) > "$W/build.log" 2>&1; then
 	ok "dpkg-buildpackage"
 else

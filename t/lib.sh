@@ -7,7 +7,9 @@
 #   t_eq MSG WANT GOT    record pass when WANT = GOT
 #   t_daemon_start CONF  start tlspolicyd -f -c CONF, PID in $T/daemon.pid,
 #                        wait (bounded) until the socketmap socket answers
-#   t_done               print "N passed, N failed", exit 0/1
+#   t_skip_check MSG     a check that cannot run here: a "SKIP - MSG" line
+#                        scripts/test-summary.sh counts (a failure under CI)
+#   t_done               print "NAME: N passed, N failed, N skipped", exit 0/1
 # Processes are tracked by PID and stopped by PID, never by name.
 
 TOP_BUILDDIR=${TOP_BUILDDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -18,6 +20,7 @@ SMCLIENT=${SMCLIENT:-$TOP_BUILDDIR/t/tools/smclient}
 
 t_passed=0
 t_failed=0
+t_skipped=0
 
 t_cleanup() {
 	if [ -n "${T:-}" ] && [ -f "$T/daemon.pid" ]; then
@@ -57,6 +60,7 @@ t_init() {
 
 t_ok() { t_passed=$((t_passed + 1)); echo "ok - $*"; }
 t_fail() { t_failed=$((t_failed + 1)); echo "FAIL - $*"; }
+t_skip_check() { t_skipped=$((t_skipped + 1)); echo "SKIP - $*"; }
 
 t_check() {
 	msg=$1; shift
@@ -97,7 +101,7 @@ t_daemon_reload() {
 }
 
 t_done() {
-	echo "$t_name: $t_passed passed, $t_failed failed"
+	echo "$t_name: $t_passed passed, $t_failed failed, $t_skipped skipped"
 	[ "$t_failed" = 0 ]
 }
 

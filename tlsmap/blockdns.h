@@ -13,7 +13,7 @@
  *	void blockdns_free(struct blockdns *b);
  *
  * DESCRIPTION
- *	The daemon's own resolver (policyd/dns.c: the dns_* parameters,
+ *	The daemon's own resolver (libnet/dns.c: the dns_* parameters,
  *	else the nameserver lines of /etc/resolv.conf; RD and DO set,
  *	never CD, TCP after TC=1) driven to completion for one query at a
  *	time, so tlsmap sees DNS exactly as tlspolicyd does.  Nothing is

@@ -7,7 +7,9 @@
  *	Runs postconf(1) -c DIR for main.cf and postconf -M for smtp's
  *	master.cf line, stats and connects to the socket as smtp(8) would
  *	see it, and asks the daemon's resolver for NAME (default ".") SOA
- *	with DO to see the AD bit.  Prints one line per finding,
+ *	with DO to see the AD bit, and checks the TLSA records of smtpd's
+ *	certificates at _25._tcp.MYHOSTNAME when it has some (tlsa_cmd.c).
+ *	Prints one line per finding,
  *	"ok: ...", "warning: ...; fix: ..." or "error: ...; fix: ...".
  *	Exit 0 when all is well, 1 with warnings, 2 with errors.  The
  *	judging is in doctor.c; this file gathers the facts.
@@ -34,6 +36,7 @@
 #include "blockdns.h"
 #include "conf.h"
 #include "doctor.h"
+#include "tlsmap.h"
 #include "util.h"
 
 #define POSTCONF_MAX	65536
@@ -489,6 +492,13 @@ check_resolver(struct doctor *d, const char *name)
 	blockdns_free(b);
 }
 
+/* tlsa_doctor()'s findings, as doctor's own. */
+static void
+tlsa_finding(void *arg, int sev, const char *fix, const char *msg)
+{
+	finding(arg, (enum sev)sev, fix, "%s", msg);
+}
+
 int
 doctor_main(const struct config *cf, int argc, char **argv)
 {
@@ -522,6 +532,7 @@ doctor_main(const struct config *cf, int argc, char **argv)
 	check_dane(d);
 	check_ca(d);
 	check_resolver(d, name);
+	tlsa_doctor(cf, d->pfdir, tlsa_finding, d);
 	rc = d->errors ? 2 : d->warnings ? 1 : 0;
 	free(d);
 	return rc;

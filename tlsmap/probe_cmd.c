@@ -12,8 +12,11 @@
  *	fetcher (sts_fetcher -1 DOMAIN) after the _mta-sts TXT lookup.
  *	The daemon is asked over its socketmap socket, as Postfix asks it.
  *	DNS goes to the daemon's resolvers (blockdns.h); the program
- *	talks to nothing else than what DNS names.  The judging is in
- *	probe.c.
+ *	talks to nothing else than what DNS names.  The answers are read
+ *	with the daemon's own discovery code, so that probe and daemon
+ *	agree: the MX walk of libnet/dane_walk.h (preference order,
+ *	duplicates, CNAME, null MX) and the TXT reading of
+ *	libnet/sts_dns.h (CNAME chain).  The judging is in probe.c.
  *
  *	Exit 0 when no host would be deferred, 1 when some host would be,
  *	2 for errors (bad domain, no MX, DNS failure, null MX, daemon not
@@ -41,10 +44,13 @@
 
 #include "blockdns.h"
 #include "conf.h"
+#include "dane_walk.h"
 #include "doctor.h"
 #include "domain.h"
+#include "fetchipc.h"
 #include "probe.h"
 #include "sockmap.h"
+#include "sts_dns.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "tlsmap.h"
@@ -94,24 +100,49 @@ struct probe {
 
 /* DNS ---------------------------------------------------------------- */
 
+/*
+ * The MX hosts as the daemon's DANE walk reads the MX answer
+ * (dane_mx_eval(), libnet/dane_walk.h): by preference, without
+ * duplicates, at the end of a CNAME chain; a null MX; else the domain
+ * itself (implicit MX).  0, or -1 with err.
+ */
 static int
-cmp_pref(const void *a, const void *b)
+mx_walk(struct probe *p, const struct blockdns_result *r, char *err,
+    size_t errlen)
 {
-	return ((const struct host *)a)->pref - ((const struct host *)b)->pref;
-}
+	struct dns_result dr = { DNS_OK, r->rcode, r->secure, 0, r->pkt };
+	struct dane_answers *as = dane_answers_new();
+	struct dane_target t;
+	struct dane_mx *m;
 
-static void
-rdf_name(const ldns_rdf *rdf, char *out, size_t len)
-{
-	char *s = ldns_rdf2str(rdf);
-	size_t l;
-
-	snprintf(out, len, "%s", s ? s : "");
-	free(s);
-	l = strlen(out);
-	if (l > 1 && out[l - 1] == '.')
-		out[l - 1] = '\0';
-	str_lower(out);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.host, sizeof(t.host), "%s", p->domain);
+	t.port = 25;
+	t.mx = 1;
+	dane_answers_add(as, p->domain, LDNS_RR_TYPE_MX, &dr);
+	m = dane_mx_eval(&t, as);
+	dane_answers_free(as);
+	p->mx_secure = m->secure;
+	if (m->kind == DANE_MX_NULL) {
+		snprintf(err, errlen, "%s has a null MX: it accepts no mail",
+		    p->domain);
+		dane_mx_free(m);
+		return -1;
+	}
+	for (size_t i = 0; m->kind == DANE_MX_LIST && i < m->n
+	    && p->nhosts < MAX_HOSTS; i++) {
+		p->hosts[p->nhosts].pref = m->h[i].pref;
+		snprintf(p->hosts[p->nhosts].name, sizeof(p->hosts[0].name), "%s",
+		    m->h[i].name);
+		p->nhosts++;
+	}
+	dane_mx_free(m);
+	if (p->nhosts == 0) {
+		snprintf(p->hosts[0].name, sizeof(p->hosts[0].name), "%s",
+		    p->domain);
+		p->nhosts = 1;
+	}
+	return 0;
 }
 
 /* The MX hosts, or the domain itself (implicit MX). 0, or -1 with err. */
@@ -119,7 +150,7 @@ static int
 lookup_mx(struct probe *p, char *err, size_t errlen)
 {
 	struct blockdns_result r;
-	ldns_rr_list *mx;
+	int rc;
 
 	if (blockdns_query(p->dns, p->domain, LDNS_RR_TYPE_MX, &r) < 0) {
 		snprintf(err, errlen, "MX lookup for %s failed: %s", p->domain,
@@ -133,32 +164,9 @@ lookup_mx(struct probe *p, char *err, size_t errlen)
 		ldns_pkt_free(r.pkt);
 		return -1;
 	}
-	p->mx_secure = r.secure;
-	mx = ldns_pkt_rr_list_by_type(r.pkt, LDNS_RR_TYPE_MX, LDNS_SECTION_ANSWER);
-	for (size_t i = 0; mx && i < ldns_rr_list_rr_count(mx) && p->nhosts
-	    < MAX_HOSTS; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(mx, i);
-		struct host *h = &p->hosts[p->nhosts];
-		h->pref = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-		rdf_name(ldns_rr_rdf(rr, 1), h->name, sizeof(h->name));
-		if (strcmp(h->name, ".") == 0 || *h->name == '\0') {
-			snprintf(err, errlen, "%s has a null MX: it accepts no "
-			    "mail", p->domain);
-			ldns_rr_list_deep_free(mx);
-			ldns_pkt_free(r.pkt);
-			return -1;
-		}
-		p->nhosts++;
-	}
-	ldns_rr_list_deep_free(mx);
+	rc = mx_walk(p, &r, err, errlen);
 	ldns_pkt_free(r.pkt);
-	if (p->nhosts == 0) {
-		snprintf(p->hosts[0].name, sizeof(p->hosts[0].name), "%s",
-		    p->domain);
-		p->nhosts = 1;
-	}
-	qsort(p->hosts, (size_t)p->nhosts, sizeof(p->hosts[0]), cmp_pref);
-	return 0;
+	return rc;
 }
 
 /* First address of the host (A, then AAAA); secure when both are. */
@@ -243,35 +251,30 @@ sts_fetch(char *const argv[], struct sts_policy *pol, char *status,
     size_t len)
 {
 	char *out = xmalloc(STS_POLICY_MAX_JSON + 1024), err[256];
+	struct fetchipc_reply rep;
+	const char *nl;
 	size_t n;
-	json_error_t je;
-	json_t *j = NULL, *pj;
 	int rc = -1;
 
 	doctor_run(argv, out, STS_POLICY_MAX_JSON + 1024, &n);
-	if ((j = json_loadb(out, n, JSON_DISABLE_EOF_CHECK, &je)) == NULL
-	    || !json_is_object(j)) {
+	if ((nl = memchr(out, '\n', n)) != NULL)	/* the one reply line */
+		n = (size_t)(nl - out);
+	if (fetchipc_reply_decode(out, n, &rep, err, sizeof(err)) < 0) {
 		snprintf(status, len, "no answer from %s", argv[0]);
-		goto out;
+		free(out);
+		return -1;
 	}
-	if (!json_is_true(json_object_get(j, "ok"))) {
-		snprintf(status, len, "policy fetch failed: %s: %s",
-		    json_string_value(json_object_get(j, "error"))
-		    ? json_string_value(json_object_get(j, "error")) : "?",
-		    json_string_value(json_object_get(j, "detail"))
-		    ? json_string_value(json_object_get(j, "detail")) : "");
-		goto out;
-	}
-	pj = json_object_get(j, "policy");
-	if (sts_policy_from_json(pj, pol, err, sizeof(err)) < 0) {
+	if (!rep.ok)
+		snprintf(status, len, "policy fetch failed: %s: %s", rep.error,
+		    rep.detail);
+	else if (sts_policy_from_json(rep.policy, pol, err, sizeof(err)) < 0)
 		snprintf(status, len, "bad policy from the fetcher: %s", err);
-		goto out;
-	}
-	snprintf(status, len, "policy mode %s, %zu mx pattern%s",
-	    sts_mode_name(pol->mode), pol->nmx, pol->nmx == 1 ? "" : "s");
-	rc = 0;
-out:
-	json_decref(j);
+	else
+		rc = 0;
+	if (rc == 0)
+		snprintf(status, len, "policy mode %s, %zu mx pattern%s",
+		    sts_mode_name(pol->mode), pol->nmx, pol->nmx == 1 ? "" : "s");
+	fetchipc_reply_clear(&rep);
 	free(out);
 	return rc;
 }
@@ -282,12 +285,9 @@ lookup_sts(struct probe *p)
 {
 	const char *fetcher = config_get(p->cf, "sts_fetcher");
 	const char *ca = config_get(p->cf, "sts_ca_file");
-	struct sts_txt_rec recs[8];
 	struct blockdns_result r;
 	char owner[DOMAIN_MAX + 16], id[STS_ID_MAX + 1], err[256];
-	char *texts[8] = { NULL };
-	size_t n = 0;
-	ldns_rr_list *l;
+	enum sts_txt_status ts;
 
 	if (!config_bool(p->cf, "sts_enable") || !*fetcher) {
 		snprintf(p->sts_status, sizeof(p->sts_status), "not checked "
@@ -302,27 +302,11 @@ lookup_sts(struct probe *p)
 		ldns_pkt_free(r.pkt);
 		return;
 	}
-	l = ldns_pkt_rr_list_by_type(r.pkt, LDNS_RR_TYPE_TXT, LDNS_SECTION_ANSWER);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && n < 8; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		size_t len = 0;
-		/* The character-strings, concatenated without separators. */
-		texts[n] = xmalloc(65536);
-		for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
-			ldns_rdf *f = ldns_rr_rdf(rr, k);
-			size_t sl = ldns_rdf_size(f) ? ldns_rdf_data(f)[0] : 0;
-			if (sl + 1 > ldns_rdf_size(f) || len + sl > 65535)
-				break;
-			memcpy(texts[n] + len, ldns_rdf_data(f) + 1, sl);
-			len += sl;
-		}
-		recs[n].data = texts[n];
-		recs[n].len = len;
-		n++;
-	}
-	ldns_rr_list_deep_free(l);
+	/* As the daemon reads it: at the end of the CNAME chain. */
+	ts = sts_dns_txt(r.rcode == LDNS_RCODE_NOERROR ? r.pkt : NULL, owner, id,
+	    err, sizeof(err));
 	ldns_pkt_free(r.pkt);
-	switch (sts_txt_parse(recs, n, id, err, sizeof(err))) {
+	switch (ts) {
 	case STS_TXT_NONE:
 		snprintf(p->sts_status, sizeof(p->sts_status), "no _mta-sts TXT "
 		    "record");
@@ -341,8 +325,6 @@ lookup_sts(struct probe *p)
 		break;
 	}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(texts[i]);
 }
 
 /* SMTP and TLS ------------------------------------------------------- */

@@ -2,8 +2,10 @@
  * tlsmap - administration of tlspolicyd, postmap style
  *
  *	tlsmap [-c config_file] [-m map] -q KEY   what the daemon answers
+ *	tlsmap [-c config_file] [-m map] -q -     the same for each key
+ *	                                          of standard input
  *	tlsmap [-c config_file] -s                print the override table
- *	tlsmap [-c config_file] -d KEY            delete an override
+ *	tlsmap [-c config_file] -d KEY|-          delete overrides
  *	tlsmap [-c config_file] add KEY VALUE...  add or replace an override
  *	tlsmap [-c config_file] FILE              check FILE; reload if it is
  *	                                          the daemon's overrides_file
@@ -16,6 +18,8 @@
  *	tlsmap [-c config_file] probe DOMAIN [--json]  test its MX hosts
  *	tlsmap [-c config_file] explain KEY [--json]   how the daemon decides
  *	tlsmap [-c config_file] doctor [-C dir]   check Postfix's settings
+ *	tlsmap [-c config_file] tlsa [-C dir] [-n host] [--check]
+ *	                                          smtpd's TLSA records
  *
  *	Exit status as postmap's: 0 found or done, 1 not found, 2 or more
  *	for errors.  Edits validate the whole new table first, write a
@@ -66,9 +70,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tlsmap [-c config_file] [-m map_name] -q KEY\n"
+	    "usage: tlsmap [-c config_file] [-m map_name] -q KEY|-\n"
 	    "       tlsmap [-c config_file] -s\n"
-	    "       tlsmap [-c config_file] -d KEY\n"
+	    "       tlsmap [-c config_file] -d KEY|-\n"
 	    "       tlsmap [-c config_file] add KEY VALUE...\n"
 	    "       tlsmap [-c config_file] FILE\n"
 	    "       tlsmap [-c config_file] reload\n"
@@ -78,6 +82,8 @@ usage(void)
 	    "       tlsmap [-c config_file] probe DOMAIN [--json]\n"
 	    "       tlsmap [-c config_file] explain KEY [--json]\n"
 	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n"
+	    "       tlsmap [-c config_file] tlsa [-C postfix_dir] [-n host] "
+	    "[--next cert_file]... [--check]\n"
 	    "       tlsmap --version\n");
 	exit(EXIT_ERROR);
 }
@@ -168,6 +174,9 @@ out:
 	return rc;
 }
 
+static char **stdin_keys(size_t *n);
+static void free_keys(char **keys, size_t n);
+
 static int
 query(const char *spec, const char *map, const char *key)
 {
@@ -180,6 +189,39 @@ query(const char *spec, const char *map, const char *key)
 		fprintf(stderr, "tlsmap: %s: %s\n", key, reply);
 	free(reply);
 	return rc;
+}
+
+/*
+ * "-q -": ask for each key of standard input, print "key<TAB>value" for
+ * those found, as postmap -q - does.  0 when at least one was found, 1
+ * when none was, 2 when a question failed (the others are still asked).
+ */
+static int
+query_stdin(const char *spec, const char *map)
+{
+	char *reply = xmalloc(SOCKMAP_MAX_REPLY + 1), **keys;
+	size_t n;
+	int found = 0, failed = 0;
+
+	if ((keys = stdin_keys(&n)) == NULL) {
+		free(reply);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = sockmap_ask(spec, map, keys[i], reply,
+		    SOCKMAP_MAX_REPLY + 1);
+		if (rc == EXIT_FOUND) {
+			printf("%s\t%s\n", keys[i], reply + 3);
+			found = 1;
+		} else if (rc == EXIT_ERROR) {
+			if (*reply)
+				fprintf(stderr, "tlsmap: %s: %s\n", keys[i], reply);
+			failed = 1;
+		}
+	}
+	free_keys(keys, n);
+	free(reply);
+	return failed ? EXIT_ERROR : found ? EXIT_FOUND : EXIT_NOTFOUND;
 }
 
 /*
@@ -288,18 +330,17 @@ lock_table(const char *path)
 /*
  * Write text to path atomically: a new temporary file of a random name
  * (mkostemp: O_CREAT|O_EXCL, so nothing planted there is followed or
- * reused), fsync, rename, fsync the directory.
+ * reused) with the old file's owner, group and mode (0644 for a new
+ * table), fsync, rename, fsync the directory.
  */
 static int
 replace_file(const char *path, const char *text, size_t len)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	struct stat st;
-	mode_t mode = 0644;
-	int fd, dfd;
+	int fd, dfd, had;
 
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
+	had = stat(path, &st) == 0;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path)
 	    >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
@@ -307,8 +348,11 @@ replace_file(const char *path, const char *text, size_t len)
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
-	if (fchmod(fd, mode) < 0 || (len && write(fd, text, len) != (ssize_t)len)
-	    || fsync(fd) < 0) {
+	/* The old table's owner, group and mode: chown first, it clears
+	 * set-id bits; the daemon may read the table through its group. */
+	if ((had && fchown(fd, st.st_uid, st.st_gid) < 0)
+	    || fchmod(fd, had ? st.st_mode & 07777 : 0644) < 0
+	    || (len && write(fd, text, len) != (ssize_t)len) || fsync(fd) < 0) {
 		close(fd);
 		unlink(tmp);
 		goto fail;
@@ -418,8 +462,30 @@ reload_after_edit(const struct config *cf)
 	return EXIT_RELOAD;
 }
 
+/*
+ * Normalise an override key into key (DOMAIN_MAX + 80 bytes); -1 after
+ * saying why on stderr.
+ */
 static int
-cmd_edit(const struct config *cf, const char *keytext, const char *value)
+edit_key(const char *keytext, char *key, size_t keylen)
+{
+	const char *why;
+
+	if (override_key_norm(keytext, strlen(keytext), key, keylen, &why) < 0) {
+		fprintf(stderr, "tlsmap: bad key \"%s\": %s\n", keytext, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Add or replace keys[0] with value, or delete every key of keys (value
+ * NULL), as one edit: one lock, one new file, one reload.  Deleting
+ * exits 0 when at least one key had an entry, 1 when none had.
+ */
+static int
+cmd_edit(const struct config *cf, char **keys, size_t nkeys,
+    const char *value)
 {
 	const char *path = overrides_path(cf), *why;
 	char norm[4096 + sizeof(OVERRIDE_REPORT_ONLY)], err[1024];
@@ -427,13 +493,11 @@ cmd_edit(const struct config *cf, const char *keytext, const char *value)
 	struct overrides *check;
 	char *text = NULL, *out;
 	size_t len = 0, outlen;
-	int lfd, found, ro, rc = EXIT_ERROR;
+	int lfd, found, nfound = 0, ro, rc = EXIT_ERROR;
 
-	if (override_key_norm(keytext, strlen(keytext), key, sizeof(key),
-	    &why) < 0) {
-		fprintf(stderr, "tlsmap: bad key \"%s\": %s\n", keytext, why);
-		return EXIT_ERROR;
-	}
+	for (size_t i = 0; i < nkeys; i++)	/* all keys good, or no edit */
+		if (edit_key(keys[i], key, sizeof(key)) < 0)
+			return EXIT_ERROR;
 	if (value && override_value_norm(value, norm, 4096, &ro, &why) < 0) {
 		fprintf(stderr, "tlsmap: bad policy \"%s\" for %s: %s\n", value,
 		    key, why);
@@ -450,25 +514,29 @@ cmd_edit(const struct config *cf, const char *keytext, const char *value)
 		fprintf(stderr, "tlsmap: %s: %s\n", path, why);
 		goto out;
 	}
-	out = edit_text(text ? text : "", len, key, value ? norm : NULL, &found,
-	    &outlen);
-	if (!value && !found) {
+	if (text == NULL)
+		text = xstrdup("");
+	for (size_t i = 0; i < nkeys; i++) {
+		edit_key(keys[i], key, sizeof(key));
+		out = edit_text(text, len, key, value ? norm : NULL, &found,
+		    &outlen);
+		free(text);
+		text = out;
+		len = outlen;
+		nfound += found;
+	}
+	if (!value && nfound == 0) {
 		rc = EXIT_NOTFOUND;
-		free(out);
 		goto out;
 	}
 	/* The whole new table must load, or nothing changes. */
-	if ((check = overrides_parse(out, outlen, path, err, sizeof(err))) == NULL) {
+	if ((check = overrides_parse(text, len, path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "tlsmap: %s; nothing changed\n", err);
-		free(out);
 		goto out;
 	}
 	overrides_free(check);
-	if (replace_file(path, out, outlen) < 0) {
-		free(out);
+	if (replace_file(path, text, len) < 0)
 		goto out;
-	}
-	free(out);
 	close(lfd);
 	lfd = -1;
 	rc = reload_after_edit(cf);
@@ -477,6 +545,61 @@ out:
 		close(lfd);
 	free(text);
 	return rc;
+}
+
+/*
+ * Keys from standard input for "-q -" and "-d -", one a line as postmap
+ * reads them: surrounding white space stripped, empty lines skipped.
+ * At most OVERRIDES_MAX_FILE bytes in all; NULL after saying why.
+ */
+static char **
+stdin_keys(size_t *n)
+{
+	char **keys = NULL, *line = NULL;
+	size_t cap = 0, linecap = 0, total = 0;
+	ssize_t got;
+
+	*n = 0;
+	while ((got = getline(&line, &linecap, stdin)) > 0) {
+		char *k = line, *e = line + got;
+		if ((total += (size_t)got) > OVERRIDES_MAX_FILE) {
+			fprintf(stderr, "tlsmap: more than %d bytes of keys on "
+			    "standard input\n", OVERRIDES_MAX_FILE);
+			goto fail;
+		}
+		while (k < e && strchr(" \t\r\n", *k))
+			k++;
+		while (e > k && strchr(" \t\r\n", e[-1]))
+			e--;
+		if (e == k)
+			continue;
+		if (*n == cap)
+			keys = xrealloc(keys, (cap = cap ? 2 * cap : 16) * sizeof(*keys));
+		*e = '\0';
+		keys[(*n)++] = xstrdup(k);
+	}
+	free(line);
+	if (ferror(stdin)) {
+		fprintf(stderr, "tlsmap: reading standard input: %s\n",
+		    strerror(errno));
+		line = NULL;
+		goto fail;
+	}
+	return keys ? keys : xcalloc(1, sizeof(*keys));
+fail:
+	free(line);
+	while (*n)
+		free(keys[--*n]);
+	free(keys);
+	return NULL;
+}
+
+static void
+free_keys(char **keys, size_t n)
+{
+	while (n)
+		free(keys[--n]);
+	free(keys);
 }
 
 struct show_ctx {
@@ -525,7 +648,7 @@ cmd_show(const struct config *cf)
 	overrides_free(o);
 	cf_lines(text, len, show_entry, &c);
 	free(text);
-	return c.n ? EXIT_FOUND : EXIT_NOTFOUND;
+	return EXIT_FOUND;	/* an empty table too, as postmap -s */
 }
 
 static int
@@ -556,12 +679,23 @@ static int
 run(const struct config *cf, const char *key, const char *map, int show,
     const char *del, int argc, char **argv)
 {
+	if (key && strcmp(key, "-") == 0)
+		return query_stdin(config_get(cf, "socketmap_listen"), map);
 	if (key)
 		return query(config_get(cf, "socketmap_listen"), map, key);
 	if (show)
 		return cmd_show(cf);
+	if (del && strcmp(del, "-") == 0) {
+		size_t n;
+		char **keys = stdin_keys(&n);
+		int rc = keys == NULL ? EXIT_ERROR : n == 0 ? EXIT_NOTFOUND
+		    : cmd_edit(cf, keys, n, NULL);
+		if (keys)
+			free_keys(keys, n);
+		return rc;
+	}
 	if (del)
-		return cmd_edit(cf, del, NULL);
+		return cmd_edit(cf, (char **)&del, 1, NULL);
 	if (strcmp(argv[0], "add") == 0) {
 		char value[4096] = "";
 		if (argc < 3)
@@ -576,7 +710,7 @@ run(const struct config *cf, const char *key, const char *map, int show,
 				strcat(value, " ");
 			strcat(value, argv[i]);
 		}
-		return cmd_edit(cf, argv[1], value);
+		return cmd_edit(cf, &argv[1], 1, value);
 	}
 	/* Commands the daemon carries out: flush, refresh, clock (tests). */
 	if ((strcmp(argv[0], "flush") == 0 && argc == 2)
@@ -604,6 +738,8 @@ run(const struct config *cf, const char *key, const char *map, int show,
 		return probe_main(cf, argc, argv);
 	if (strcmp(argv[0], "explain") == 0)
 		return explain_main(cf, argc, argv);
+	if (strcmp(argv[0], "tlsa") == 0)
+		return tlsa_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

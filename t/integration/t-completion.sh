@@ -13,7 +13,7 @@ complete_words() {	# the words typed so far, the last one being completed
 	_tlsmap
 	echo "${COMPREPLY[*]}"
 }
-t_eq "commands" "add reload flush refresh status probe explain doctor" "$(complete_words tlsmap '')"
+t_eq "commands" "add reload flush refresh status probe explain doctor tlsa" "$(complete_words tlsmap '')"
 t_eq "command prefix" "reload refresh" "$(complete_words tlsmap re)"
 t_eq "after -c FILE" "status" "$(complete_words tlsmap -c /etc/x.conf st)"
 t_eq "options" "-c -m -q -s -d --version" "$(complete_words tlsmap -)"
@@ -22,4 +22,10 @@ t_eq "status --json" "--json" "$(complete_words tlsmap status --)"
 t_eq "flush all" "all" "$(complete_words tlsmap flush a)"
 t_eq "doctor options" "-C -n" "$(complete_words tlsmap doctor -)"
 t_eq "nothing after -q" "" "$(complete_words tlsmap -q '')"
+t_eq "tlsa command" "tlsa" "$(complete_words tlsmap tl)"
+t_eq "tlsa options" "-C -n --next --check" "$(complete_words tlsmap tlsa -)"
+t_eq "tlsa long options" "--next --check" "$(complete_words tlsmap tlsa -C /etc/postfix --)"
+mkdir -p "$T/certs" && : > "$T/certs/next.pem"
+t_eq "tlsa --next takes a file" "$T/certs/next.pem" "$(complete_words tlsmap tlsa --next "$T/certs/n")"
+t_eq "tlsa: options after --next FILE" "--check" "$(complete_words tlsmap tlsa --next x.pem --ch)"
 t_done

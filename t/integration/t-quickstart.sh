@@ -30,5 +30,5 @@ for _ in $(seq 50); do [ -S "$T/run/control" ] && break; sleep 0.05; done
 t_eq "tlsmap add reaches the daemon" 0 "$?"
 t_eq "postmap answers through the printed line" encrypt \
 	"$(postmap -c "$T/postfix" -q quickstart.example "$MAP")"
-t_contains "the fetcher started from the build tree" "$T/daemon.log" "started $TOP_BUILDDIR/policyd/stsfetch"
+t_contains "the fetcher started from the build tree" "$T/daemon.log" "started $TOP_BUILDDIR/stsfetch/stsfetch"
 t_done

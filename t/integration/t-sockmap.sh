@@ -104,10 +104,12 @@ OVR
 		"encrypt protocols=>=TLSv1.2"|dane-only) ;;
 		*) echo "query $i: unexpected [$v]"; exit 1 ;;
 		esac
+		if [ "$i" = 10 ]; then : > "$T/flowing"; fi
 	done
 ) > "$T/flow.log" 2>&1 &
 flow=$!
-sleep 0.2
+# reload once queries flow (10 answered), not after a guessed sleep
+for _ in $(seq 100); do [ -e "$T/flowing" ] && break; sleep 0.05; done
 cp "$T/overrides" "$T/overrides.old"
 mv "$T/overrides.new" "$T/overrides"
 t_daemon_reload

@@ -119,6 +119,40 @@ tm status --json > "$T/status.json"
 t_contains "status --json" "$T/status.json" '"overrides": [0-9]+'
 t_contains "status --json answers" "$T/status.json" '"notfound": [0-9]+'
 
+# Keys from standard input, as postmap -q - and -d - read them.
+tm add in1.example encrypt >/dev/null; tm add in2.example may >/dev/null
+out=$(printf 'in1.example\n  nothing.example \n\nin2.example\r\n' | tm -q -); rc=$?
+t_eq "-q - prints key and value of the keys found" "0:in1.example	encrypt
+in2.example	may" "$rc:$out"
+out=$(printf 'nothing.example\n' | tm -q -); rc=$?
+t_eq "-q - with no key found exits 1" "1:" "$rc:$out"
+printf 'in1.example\nbad..key\n' | tm -d - >/dev/null 2>"$T/d.err"; rc=$?
+t_eq "-d - with a bad key exits 2 and deletes nothing" "2:1" "$rc:$(grep -c '^in1\.example ' "$T/overrides")"
+printf 'in1.example\nnothing.example\nin2.example\n' | tm -d - >/dev/null; rc=$?
+t_eq "-d - deletes each key found, exit 0" "0:0" "$rc:$(grep -c '^in[12]\.example ' "$T/overrides")"
+t_eq "-d - the daemon reloaded" "1" "$(q in2.example >/dev/null; echo $?)"
+printf 'nothing.example\n' | tm -d - >/dev/null; rc=$?
+t_eq "-d - with no key found exits 1" 1 "$rc"
+
+# An edit keeps the table's owner, group and mode: a table the daemon
+# reads only through its group still loads after the edit.
+if [ -n "$T_USER" ]; then
+	chown root:"$T_USER" "$T/overrides"
+	chmod 0640 "$T/overrides"
+	tm reload >/dev/null
+	t_eq "a table readable only by the daemon's group loads" 0 "$?"
+	tm add group.example encrypt >"$T/group.out" 2>&1; rc=$?
+	t_eq "an edit keeps owner, group and mode" "root:$T_USER:640" "$(stat -c %U:%G:%a "$T/overrides")"
+	t_eq "... and the daemon reloads it" "0:encrypt" "$rc:$(q group.example)"
+fi
+
+# An empty table: -s prints nothing and exits 0, as postmap -s.
+cp "$T/overrides" "$T/full"
+printf '# nothing yet\n' > "$T/overrides"
+out=$(tm -s); rc=$?
+t_eq "-s on an empty table exits 0" "0:" "$rc:$out"
+cp "$T/full" "$T/overrides"
+
 # Daemon down: the edit is saved, exit 3 says it was not reloaded.
 kill "$(cat "$T/daemon.pid")"; wait "$(cat "$T/daemon.pid")" 2>/dev/null; rm -f "$T/daemon.pid"
 tm add down.example encrypt >/dev/null 2>&1; rc=$?

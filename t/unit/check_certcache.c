@@ -1,5 +1,5 @@
 /*
- * Unit tests for policyd/certcache.c: the cache of verified chains.
+ * Unit tests for stsfetch/certcache.c: the cache of verified chains.
  * The certificates are made here with GnuTLS (a test CA and a leaf for
  * mta-sts.a.test and *.w.test), valid from T0 to T1.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the pure parts of policyd/dns.c: resolver address and
+ * Unit tests for the pure parts of libnet/dns.c: resolver address and
  * resolv.conf parsing, the cache (with the clock passed in), TTLs, reply
  * validation and hostile packets.  No network.
  */
@@ -387,7 +387,34 @@ START_TEST(test_hostile_crafted)
 }
 END_TEST
 
-/* Random byte flips of a valid reply: accepted or refused, no crash. */
+/*
+ * What the bytes of a reply to "www.example.com. A", id 4242, require
+ * independently of ldns: id, QR, opcode, one question, and the question
+ * itself (name bytes equal but for ASCII case, type A, class IN).
+ */
+static int
+must_refuse(const uint8_t *m, const uint8_t *w, size_t len)
+{
+	static const size_t qend = 12 + 17 + 4;	/* 3www7example3com0 A IN */
+
+	if (len < qend || m[0] != w[0] || m[1] != w[1] || !(m[2] & 0x80)
+	    || (m[2] & 0x78) != 0 || m[4] != 0 || m[5] != 1)
+		return 1;
+	for (size_t i = 12; i < qend; i++) {
+		uint8_t a = m[i], b = w[i];
+		if (i < 12 + 17 && a >= 'A' && a <= 'Z')
+			a = (uint8_t)(a - 'A' + 'a');
+		if (a != b)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Random byte flips of a valid reply: never a crash, and every reply the
+ * check accepts is one the bytes allow (must_refuse() above), with a
+ * parsed packet that says the same; both outcomes occur.
+ */
 START_TEST(test_hostile_mutations)
 {
 	size_t len;
@@ -396,20 +423,39 @@ START_TEST(test_hostile_mutations)
 	ldns_pkt *out;
 	char err[80];
 	unsigned seed = 12345;
+	int accepted = 0, refused = 0;
 
+	ck_assert_int_eq(must_refuse(w, w, len), 0);
 	for (int i = 0; i < 3000; i++) {
+		int rc;
 		memcpy(m, w, len);
 		for (int j = 0; j < 3; j++) {
 			seed = seed * 1103515245 + 12345;
 			m[(seed >> 8) % len] = (uint8_t)(seed >> 16);
 		}
-		if (dns_reply_check(m, len, 4242, qname, LDNS_RR_TYPE_A, &out, err,
-		    sizeof(err)) == 0) {
-			(void)dns_pkt_ttl(out);
-			(void)dns_pkt_ede(out);
-			ldns_pkt_free(out);
+		rc = dns_reply_check(m, len, 4242, qname, LDNS_RR_TYPE_A, &out,
+		    err, sizeof(err));
+		if (rc != 0) {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_ptr_null(out);
+			ck_assert(err[0] != '\0');
+			refused++;
+			continue;
 		}
+		ck_assert_msg(!must_refuse(m, w, len), "mutation %d accepted", i);
+		ck_assert_uint_eq(ldns_pkt_id(out), 4242);
+		ck_assert(ldns_pkt_qr(out));
+		ck_assert_int_eq(ldns_pkt_get_opcode(out), LDNS_PACKET_QUERY);
+		ck_assert_uint_eq(ldns_pkt_qdcount(out), 1);
+		ck_assert_int_eq(ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(
+		    ldns_pkt_question(out), 0)), qname), 0);
+		(void)dns_pkt_ttl(out);
+		(void)dns_pkt_ede(out);
+		ldns_pkt_free(out);
+		accepted++;
 	}
+	ck_assert_int_gt(accepted, 0);
+	ck_assert_int_gt(refused, 0);
 	ldns_rdf_deep_free(qname);
 	free(m);
 	free(w);

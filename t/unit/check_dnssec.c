@@ -1,5 +1,5 @@
 /*
- * Unit tests for policyd/dnssec.c: trust anchor parsing, RRset and
+ * Unit tests for libnet/dnssec.c: trust anchor parsing, RRset and
  * DNSKEY verification, NSEC denials, the DS step of the walk, and the
  * whole state machine against a fake lookup function.  The zones are
  * signed here with fresh ECDSA P-256 keys (ldns_key_new_frm_algorithm,

@@ -1015,9 +1015,36 @@ crash_verify_one(const struct store_entry *e, void *arg)
 	return 0;
 }
 
+/*
+ * The crash test's seed (kill timing and batch sizes): CHECK_STORE_SEED
+ * from the environment to repeat a run, else from the time and PID.
+ * Printed either way, so that a failure can be replayed.
+ */
+static unsigned
+crash_seed(void)
+{
+	const char *env = getenv("CHECK_STORE_SEED");
+	char *end;
+	unsigned long v;
+	unsigned seed;
+
+	if (env != NULL && *env != '\0') {
+		v = strtoul(env, &end, 10);
+		ck_assert_msg(*end == '\0' && v <= 0xffffffffUL,
+		    "CHECK_STORE_SEED=%s: not a number", env);
+		seed = (unsigned)v;
+	} else {
+		seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	}
+	printf("test_crash_safety: seed %u (set CHECK_STORE_SEED=%u to "
+	    "repeat)\n", seed, seed);
+	fflush(stdout);
+	return seed;
+}
+
 START_TEST(test_crash_safety)
 {
-	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	unsigned seed = crash_seed();
 	uint32_t rep[CRASH_MAXREP + 64];
 	size_t total = 0;
 	char d[64];

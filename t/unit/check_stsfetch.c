@@ -1,5 +1,5 @@
 /*
- * Unit tests for policyd/fetchproto.c, stsfetch's pure parts: the HTTP
+ * Unit tests for stsfetch/fetchproto.c, stsfetch's pure parts: the HTTP
  * request, the judgement of a response (framing, status, media type),
  * and the JSON request and reply lines.  Every response is judged fed at
  * once and fed one byte per call, with the same verdict.
@@ -214,7 +214,7 @@ START_TEST(test_request)
 {
 	struct fetch_req req;
 	char why[300];
-	int rc = fetchproto_request(reqs[_i].line, strlen(reqs[_i].line), &req,
+	int rc = fetchipc_request_decode(reqs[_i].line, strlen(reqs[_i].line), &req,
 	    why, sizeof(why));
 
 	ck_assert_msg(rc == reqs[_i].want, "case %d: got %d (%s)", _i, rc, why);
@@ -243,7 +243,7 @@ START_TEST(test_reply)
 
 	ck_assert_int_eq(sts_policy_parse(POLICY, strlen(POLICY), &p, err,
 	    sizeof(err)), 0);
-	tail = fetchproto_reply_tail("example.com", &p, 1700000000, NULL, NULL);
+	tail = fetchipc_reply_tail("example.com", &p, 1700000000, NULL, NULL);
 	ck_assert_ptr_nonnull(tail);
 	snprintf(line, sizeof(line), "{\"id\":5,%s", tail);
 	j = json_loads(line, 0, NULL);
@@ -256,7 +256,7 @@ START_TEST(test_reply)
 	free(tail);
 	sts_policy_free(&p);
 
-	tail = fetchproto_reply_tail("example.com", NULL, 0, FETCH_ERR_FETCH,
+	tail = fetchipc_reply_tail("example.com", NULL, 0, FETCH_ERR_FETCH,
 	    "HTTP status 301 (redirect not followed)");
 	snprintf(line, sizeof(line), "{\"id\":6,%s", tail);
 	j = json_loads(line, 0, NULL);

@@ -11,11 +11,23 @@
 #   td_q KEY [MAP]      postmap -q through the socketmap; prints the value,
 #                       or NOTFOUND / TEMP / PERM / ERROR
 #   td_ctl ARGS...      tlsmap -c TD_CONF ARGS...
-#   td_wait_log REGEX [SECONDS]   bounded wait for a daemon log line
+#   td_stat SECTION KEY a value of "tlsmap status --json", e.g. td_stat
+#                       mta-sts fetches (counters move before a query or a
+#                       control command returns: no sleeping needed)
+#   td_wait_log REGEX [SECONDS [OFFSET]]   bounded wait (default 10 s)
+#                       for a daemon log line past OFFSET
+#   td_grep REGEX [OFFSET]    grep -E in the daemon log past OFFSET
+#   td_count REGEX [OFFSET]   number of such lines
+#   td_mark             move the default OFFSET (TD_LOG_MARK) to the end of
+#                       the log: later checks see only later lines
+# The log: a start without TD_KEEP_STATE=1 empties daemon.log; every start
+# sets TD_LOG_MARK to where this daemon's lines begin.  So a check never
+# passes on a line an earlier run or an earlier daemon wrote; to look at
+# lines from before a restart, pass an OFFSET saved with $(fsize "$TD_LOG").
 # Processes are tracked by PID files, never found by name.
 
 TLSPOLICYD=${TOP_BUILDDIR:?}/policyd/tlspolicyd
-STSFETCH=$TOP_BUILDDIR/policyd/stsfetch
+STSFETCH=$TOP_BUILDDIR/stsfetch/stsfetch
 TLSMAP=$TOP_BUILDDIR/tlsmap/tlsmap
 
 td_start() {
@@ -25,8 +37,12 @@ td_start() {
 	TD_MAP=socketmap:unix:$TD_SOCK:tlspolicy
 	TD_CONF=$TD_DIR/tlspolicyd.conf
 	TD_LOG=$TD_DIR/daemon.log
-	[ "${TD_KEEP_STATE:-0}" = 1 ] || rm -rf "$TD_DIR/state"
 	mkdir -p "$TD_DIR"
+	if [ "${TD_KEEP_STATE:-0}" != 1 ]; then
+		rm -rf "$TD_DIR/state"
+		: > "$TD_LOG"
+	fi
+	td_mark
 	chmod 755 "$WORLD_DIR/td" "$TD_DIR"
 	printf 'compatibility_level = 3.6\n' > "$TD_DIR/main.cf"
 	[ -f "$TD_DIR/overrides" ] || : > "$TD_DIR/overrides"
@@ -96,11 +112,12 @@ td_ctl() {
 	"$TLSMAP" -c "$TD_CONF" "$@"
 }
 
-td_wait_log() {
-	local re=$1 secs=${2:-10} i
-	for ((i = 0; i < secs * 10; i++)); do
-		grep -Eq -- "$re" "$TD_LOG" && return 0
-		sleep 0.1
-	done
-	return 1
+td_stat() {
+	td_ctl status --json | python3 -c \
+		'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' "$1" "$2"
 }
+
+td_mark() { TD_LOG_MARK=$(fsize "$TD_LOG"); }
+td_grep() { log_has "$TD_LOG" "${2:-$TD_LOG_MARK}" "$1"; }
+td_count() { log_from "$TD_LOG" "${2:-$TD_LOG_MARK}" | grep -Ec -- "$1"; }
+td_wait_log() { log_wait "$TD_LOG" "${3:-$TD_LOG_MARK}" "$1" "${2:-10}"; }

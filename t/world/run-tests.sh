@@ -6,8 +6,9 @@
 # Each test runs with the world env exported (world.env) and TOP_SRCDIR /
 # TOP_BUILDDIR passed through; exit 0 pass, 77 skip, anything else fail;
 # each is bounded by WORLD_TEST_TIMEOUT seconds (default 300).
-# Last line: "N passed, N failed[, N skipped]"; exit 1 if any failed,
-# 77 if the world cannot be built here (not root, no netns).
+# Last line: "world: N passed, N failed, N skipped" (world tests; parsed by
+# scripts/test-summary.sh); exit 1 if any failed, 77 if the world cannot be
+# built here (not root, no netns): then every test counts as skipped.
 #
 # usage: run-tests.sh [--only] [TEST...]   --only: run just the named tests
 set -u
@@ -30,11 +31,7 @@ for t in "$@"; do
 done
 
 passed=0 failed=0 skipped=0
-summary() {
-	local s="$passed passed, $failed failed"
-	[ "$skipped" -gt 0 ] && s="$s, $skipped skipped"
-	echo "$s"
-}
+summary() { echo "world: $passed passed, $failed failed, $skipped skipped"; }
 
 teardown() {
 	if [ "${WORLD_KEEP:-0}" = 1 ]; then

@@ -22,9 +22,11 @@ expect() { # expect DOMAIN PATTERN DESCRIPTION
 	case $got in $2) pass "$3 ($1: $got)" ;; *) fail "$3 ($1: got '$got', want '$2')" ;; esac
 }
 
+off=$(fsize "$WORLD_NGINX_LOG")
 expect sts-enforce.test "0 200 text/plain *" "good policy host"
 grep -q '^mode: enforce' "$BODY" && pass "policy body served" || fail "policy body served"
-tail -1 "$WORLD_NGINX_LOG" | grep -q 'mta-sts.sts-enforce.test "GET /.well-known/mta-sts.txt' &&
+# nginx logs a request once it has answered it: wait for the line
+log_wait "$WORLD_NGINX_LOG" "$off" 'mta-sts.sts-enforce.test "GET /.well-known/mta-sts.txt' 5 &&
 	pass "fetch visible in nginx access log" || fail "fetch visible in nginx access log"
 expect sts-wildcard.test "0 200 text/plain *" "second good host (SNI)"
 expect sts-crlf.test "0 200 text/plain *" "CRLF policy host"
@@ -45,12 +47,14 @@ expect sts-ctype.test "0 200 text/html *" "wrong content type text/html"
 got=$(fetch sts-oversize.test)
 size=${got##* }
 [ "${got%% *}" = 0 ] && [ "$size" -gt 65536 ] && pass "oversized body ($size bytes)" || fail "oversized body ($got)"
-start=$(date +%s)
+# curl's exit 28: its --max-time ended the wait (no wall-clock check here:
+# timing goals belong in the benchmark)
 expect sts-stall.test "28 000*" "stalling HTTPS server times out"
 expect sts-stall-tcp.test "28 000*" "stalling TCP server times out"
-[ $(($(date +%s) - start)) -le 10 ] && pass "stall tests bounded by --max-time" || fail "stall tests bounded"
 # gnutls-cli agrees on the certificate checks
-if command -v gnutls-cli >/dev/null; then
+if ! command -v gnutls-cli >/dev/null; then
+	skip_check "gnutls-cli checks: gnutls-cli not installed (package gnutls-bin)"
+else
 	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-enforce.test </dev/null >/dev/null 2>&1 &&
 		pass "gnutls-cli verifies good host" || fail "gnutls-cli verifies good host"
 	wx gnutls-cli --x509cafile "$WORLD_CA" --port 443 mta-sts.sts-wrongname.test </dev/null >/dev/null 2>&1 &&

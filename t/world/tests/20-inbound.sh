@@ -23,7 +23,9 @@ NAME=t20-inbound
 ADDR=$WORLD_INBOUND_ADDR
 W=$WORLD_DIR/t20
 trap 'td_stop t20; "$P" stop "$NAME"' EXIT
-rm -rf "$W"
+# A fresh instance: no maillog left from an earlier run.
+"$P" stop "$NAME" >/dev/null 2>&1
+rm -rf "$W" "${WORLD_DIR:?}/pf/$NAME"
 mkdir -p "$W"
 chmod 755 "$W"
 
@@ -121,12 +123,17 @@ smtp tls.test starttls --tls >/dev/null
 accepted starttls && pass "STARTTLS session accepted" || { fail "STARTTLS session not accepted"; cat "$W/starttls.out"; }
 
 # ---------------------------------------------------------------- protocol
-# TLSv1 / TLSv1.1 cannot be negotiated here (OpenSSL seclevel): record it.
+# A TLSv1 client never gets mail from proto.test accepted: on Debian 12
+# OpenSSL (security level 2) the handshake itself fails; where TLSv1 is
+# negotiated, the rule must defer it.  The rule's verdict on TLSv1 and
+# TLSv1.1 is checked below with recorded requests.
 smtp proto.test tls10 --tls --tls-protocol tlsv1 >/dev/null
-if accepted tls10 || grep -q '^<~ ' "$W/tls10.out"; then
-	echo "# note: TLSv1 was negotiated in this build"
+if grep -q '^<~ ' "$W/tls10.out"; then
+	grep -Eq '^<(~\*|\*\*) 450 4.7.0 .*TLSv1.3 or higher required' "$W/tls10.out" &&
+		pass "TLSv1 negotiated: deferred by the rule" || { fail "TLSv1 client not deferred"; cat "$W/tls10.out"; }
 else
-	echo "# note: TLSv1 cannot be negotiated in this build (expected on Debian 12)"
+	accepted tls10 && fail "TLSv1 client: mail accepted without TLS" ||
+		pass "TLSv1 client: no TLSv1 session in this build, nothing accepted"
 fi
 smtp proto.test tls12 --tls --tls-protocol tlsv1_2 >/dev/null
 grep -Eq '^<(~\*|\*\*) 450 4.7.0 .*rejected: TLSv1.3 or higher required for mail from proto.test \(rule proto13\)' "$W/tls12.out" &&
@@ -222,7 +229,7 @@ smtp warn.test warn-tls --tls >/dev/null
 q=$(qid warn-tls)
 "$P" wait-log "$NAME" "$q: warning: header X-TLS-Policy: rule=warn-tls result=pass protocol=TLSv1.3 cipher=[^ ]+ keysize=[0-9]+ ccert=none" 10 &&
 	pass "warn rule met: header result=pass with TLS facts" || fail "warn rule met: no result=pass header"
-[ -z "$q" ] || grep -q "queue_id=$q .*rule=warn-tls" "$TD_LOG" && fail "a met warn rule was logged as a violation" ||
+[ -z "$q" ] || td_grep "queue_id=$q .*rule=warn-tls" && fail "a met warn rule was logged as a violation" ||
 	pass "a met warn rule is not logged as a violation"
 
 # ---------------------------------------------------------------- FILTER
@@ -232,6 +239,8 @@ smtp other.test filter-control --tls --to user@dane-ok.test >/dev/null
 q0=$(qid filter-control)
 "$P" wait-log "$NAME" "postfix/discard\[[0-9]+\]: $q0: to=<user@dane-ok.test>, relay=none, .*status=sent" 10 &&
 	pass "control: other sender's mail discarded, not routed" || fail "control mail not discarded"
+MXLOG=$("$P" log mx-dane-ok)
+MXOFF=$(fsize "$MXLOG")	# the MX's log is shared by the world: read past this
 smtp billing.test filter --tls --to user@dane-ok.test >/dev/null
 q=$(qid filter)
 [ -n "$q" ] && pass "billing sender over STARTTLS accepted ($q)" || { fail "billing mail not accepted"; cat "$W/filter.out"; }
@@ -243,9 +252,8 @@ grep -q "FILTER smtp-tls:" "$LOG" && pass "Postfix logged the FILTER action" || 
 # The MX's side: its queue id for our message, received from $ADDR by an
 # smtpd process that logged a TLS session from $ADDR.
 rq=$(sed -n "s/.*postfix\/smtp-tls\/smtp\[[0-9]*\]: $q: to=.*status=sent (250 .*queued as \([0-9A-F]*\)).*/\1/p" "$LOG")
-MXLOG=$("$P" log mx-dane-ok)
-rpid=$(sed -n "s/.*postfix\/smtpd\[\([0-9]*\)\]: ${rq:-none}: client=[^ ]*\[$ADDR\]$/\1/p" "$MXLOG")
-[ -n "$rpid" ] && grep -q "smtpd\[$rpid\]: .*TLS connection established from [^ ]*\[$ADDR\]" "$MXLOG" &&
+rpid=$(log_from "$MXLOG" "$MXOFF" | sed -n "s/.*postfix\/smtpd\[\([0-9]*\)\]: ${rq:-none}: client=[^ ]*\[$ADDR\]$/\1/p")
+[ -n "$rpid" ] && log_has "$MXLOG" "$MXOFF" "smtpd\[$rpid\]: .*TLS connection established from [^ ]*\[$ADDR\]" &&
 	pass "the world MX received $rq over TLS from the inbound instance" || fail "the MX did not log $q / $rq over TLS"
 grep -q "$q: warning: header X-TLS-Policy: rule=billing result=pass " "$LOG" &&
 	pass "FILTER: PREPEND header in the routed message" || fail "FILTER: no X-TLS-Policy header"

@@ -24,7 +24,7 @@ is() {	# is KEY WANT DESCRIPTION
 
 # MX rules through postmap, and their rank.
 is insecure.test "secure match=mx.insecure.test" "mx: rule answers for an insecure MX (no DANE, no MTA-STS)"
-grep -q 'key=insecure.test answer="secure match=mx.insecure.test" source=mx-rule reason="MX rule mx:mx.insecure.test at line 2' "$TD_LOG" &&
+td_grep 'key=insecure.test answer="secure match=mx.insecure.test" source=mx-rule reason="MX rule mx:mx.insecure.test at line 2' &&
 	pass "mx: rule answer logged with source and line" || fail "mx-rule log line"
 is dane-ok.test dane-only "DANE beats an mx: rule matching its MX"
 is sts-enforce.test "secure match=mx.sts-enforce.test servername=hostname" "MTA-STS enforce beats an mx: rule"

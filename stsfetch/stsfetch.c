@@ -687,7 +687,7 @@ fetch_cleanup(struct fetch *f)
 static char *
 reply_tail(const struct fetch *f)
 {
-	char *tail = fetchproto_reply_tail(f->domain, f->error == NULL
+	char *tail = fetchipc_reply_tail(f->domain, f->error == NULL
 	    ? &f->policy : NULL, (int64_t)time(NULL), f->error, f->detail);
 
 	if (tail == NULL) {
@@ -933,7 +933,7 @@ handle_line(const char *line, size_t len)
 	struct fetch_req req;
 	char why[300];
 
-	switch (fetchproto_request(line, len, &req, why, sizeof(why))) {
+	switch (fetchipc_request_decode(line, len, &req, why, sizeof(why))) {
 	case FETCH_REQ_OK:
 		submit(req.id, req.domain, req.policy_id, req.force);
 		break;
@@ -1039,7 +1039,7 @@ one_shot(const char *domain)
 	char norm[DOMAIN_MAX + 1], *tail;
 	int ok;
 
-	if (!fetchproto_domain(domain, norm, sizeof(norm))) {
+	if (!fetchipc_domain(domain, norm, sizeof(norm))) {
 		send_error(0, "", ERR_FETCH, "invalid domain name");
 		return 1;
 	}

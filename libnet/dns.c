@@ -1137,6 +1137,44 @@ dns_flush(struct dns *d, const char *name)
 	dns_cache_flush(d->cache, name);
 }
 
+static struct dns_query *
+port_lookup(void *impl, const char *name, int type, dns_cb cb, void *arg)
+{
+	return dns_lookup(impl, name, type, cb, arg);
+}
+
+static void
+port_cancel(void *impl, struct dns_query *q)
+{
+	dns_cancel(impl, q);
+}
+
+static void
+port_flush(void *impl, const char *name)
+{
+	dns_flush(impl, name);
+}
+
+/* The event loop's clock, which DANE's cache lifetimes always used. */
+static uint64_t
+port_now(void *impl)
+{
+	struct dns *d = impl;
+
+	return loop_now(d->loop);
+}
+
+/* The DNS port (dnsport.h) of this resolver. */
+void
+dns_port_of(struct dns *d, struct dns_port *p)
+{
+	p->lookup = port_lookup;
+	p->cancel = port_cancel;
+	p->flush = port_flush;
+	p->now = port_now;
+	p->impl = d;
+}
+
 static void
 free_inflight(const char *key, void *value, void *arg)
 {

@@ -1,74 +1,21 @@
 /*
- * fetchproto - stsfetch's pure parts.  The contract is in fetchproto.h.
+ * fetchipc - the messages between tlspolicyd and stsfetch.  The contract
+ * is in fetchipc.h.
  */
 #include "config.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fetchproto.h"
+#include <jansson.h>
+
+#include "fetchipc.h"
 #include "log.h"
 #include "util.h"
 
-size_t
-fetchproto_http_request(char *buf, size_t len, const char *host)
-{
-	int n = snprintf(buf, len,
-	    "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
-	    "Host: %s\r\n"
-	    "User-Agent: stsfetch/%s (tlspolicyd)\r\n"
-	    "Accept: text/plain\r\n"
-	    "Connection: close\r\n\r\n", host, PACKAGE_VERSION);
-
-	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
-}
-
 int
-fetchproto_check_head(const struct http_resp *r, const char **type,
-    char *detail, size_t dlen)
-{
-	*type = FETCH_ERR_FETCH;
-	if (r->status >= 300 && r->status < 400) {
-		errbuf_set(detail, dlen, "HTTP status %d (redirect%s%s not "
-		    "followed)", r->status, r->location[0] ? " to " : "",
-		    r->location);
-		return -1;
-	}
-	if (r->status != 200) {
-		errbuf_set(detail, dlen, "HTTP status %d", r->status);
-		return -1;
-	}
-	if (!http_media_type_is(r, "text/plain")) {
-		*type = FETCH_ERR_INVALID;
-		errbuf_set(detail, dlen, "content type %s, not text/plain",
-		    r->content_type[0] ? r->content_type : "missing");
-		return -1;
-	}
-	*type = NULL;
-	return 0;
-}
-
-int
-fetchproto_response(struct http_resp *r, const char *buf, size_t len,
-    int eof, const char **type, char *detail, size_t dlen)
-{
-	enum http_result res = http_resp_parse(buf, len, eof,
-	    STS_POLICY_MAX_BODY, r, detail, dlen);
-
-	if (r->headers_done && fetchproto_check_head(r, type, detail,
-	    dlen) < 0)
-		return -1;
-	if (res == HTTP_ERROR) {
-		*type = FETCH_ERR_FETCH;
-		return -1;
-	}
-	return res == HTTP_DONE;
-}
-
-int
-fetchproto_domain(const char *in, char *out, size_t outlen)
+fetchipc_domain(const char *in, char *out, size_t outlen)
 {
 	size_t n = strlen(in);
 
@@ -105,7 +52,7 @@ request_members(json_t *obj, struct fetch_req *req, char *why, size_t whylen)
 		req->refusal = "malformed request";
 		return FETCH_REQ_REFUSED;
 	}
-	if (!fetchproto_domain(domain, req->domain, sizeof(req->domain))) {
+	if (!fetchipc_domain(domain, req->domain, sizeof(req->domain))) {
 		snprintf(req->domain, sizeof(req->domain), "%s", domain);
 		errbuf_set(why, whylen, "request %lld: invalid domain %s",
 		    req->id, log_safe(domain, strlen(domain), safe,
@@ -118,7 +65,7 @@ request_members(json_t *obj, struct fetch_req *req, char *why, size_t whylen)
 }
 
 int
-fetchproto_request(const char *line, size_t len, struct fetch_req *req,
+fetchipc_request_decode(const char *line, size_t len, struct fetch_req *req,
     char *why, size_t whylen)
 {
 	json_error_t jerr;
@@ -152,7 +99,7 @@ jstr(const char *s)
 }
 
 char *
-fetchproto_reply_tail(const char *domain, const struct sts_policy *p,
+fetchipc_reply_tail(const char *domain, const struct sts_policy *p,
     int64_t fetched_at, const char *type, const char *detail)
 {
 	json_t *o = json_object();
@@ -175,4 +122,73 @@ fetchproto_reply_tail(const char *domain, const struct sts_policy *p,
 	tail = xstrdup(s + 1);
 	free(s);
 	return tail;
+}
+
+char *
+fetchipc_request_encode(long long id, const char *domain,
+    const char *policy_id, int force)
+{
+	json_t *j = json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)id,
+	    "domain", domain, "policy_id", policy_id ? policy_id : "", "force",
+	    force);
+	char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return line;
+}
+
+int
+fetchipc_reply_decode(const char *line, size_t len, struct fetchipc_reply *out,
+    char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *jid, *jok;
+
+	memset(out, 0, sizeof(*out));
+	out->id = -1;
+	if (j == NULL || !json_is_object(j)) {
+		errbuf_set(why, whylen, "malformed reply line: %s",
+		    j ? "not an object" : jerr.text);
+		json_decref(j);
+		return -1;
+	}
+	jid = json_object_get(j, "id");
+	jok = json_object_get(j, "ok");
+	if (!json_is_boolean(jok)) {
+		errbuf_set(why, whylen, "%s", "reply without id or ok");
+		json_decref(j);
+		return -1;
+	}
+	out->root = j;
+	if (json_is_integer(jid))
+		out->id = json_integer_value(jid);
+	out->ok = json_is_true(jok);
+	if (out->ok) {
+		out->policy = json_object_get(j, "policy");
+		out->fetched_at = json_integer_value(json_object_get(j,
+		    "fetched_at"));
+		if (!json_is_object(out->policy)) {
+			out->ok = 0;
+			out->policy = NULL;
+			out->error = FETCH_ERR_INVALID;
+			out->detail = "fetcher reply without a policy object";
+		}
+		return 0;
+	}
+	out->error = json_string_value(json_object_get(j, "error"));
+	out->detail = json_string_value(json_object_get(j, "detail"));
+	if (out->error == NULL)
+		out->error = FETCH_ERR_FETCH;
+	if (out->detail == NULL)
+		out->detail = "no detail";
+	return 0;
+}
+
+void
+fetchipc_reply_clear(struct fetchipc_reply *r)
+{
+	json_decref(r->root);
+	r->root = NULL;
+	r->policy = NULL;
 }

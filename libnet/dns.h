@@ -10,6 +10,7 @@
  *	    int type, dns_cb cb, void *arg);
  *	void dns_cancel(struct dns *d, struct dns_query *q);
  *	void dns_flush(struct dns *d, const char *name);
+ *	void dns_port_of(struct dns *d, struct dns_port *p);
  *
  *	int dns_parse_server(const char *s, struct dns_server *out);
  *	int dns_parse_servers(const char *list, struct dns_server *out,
@@ -105,11 +106,11 @@
 
 #include <ldns/ldns.h>
 
+#include "dnsport.h"
 #include "loop.h"
 
 #define DNS_MAX_SERVERS	8
 #define DNS_ERR_TTL	5		/* seconds a SERVFAIL is cached */
-#define DNS_NAME_MAX	256		/* presentation form with the dot */
 
 struct dns_server {
 	struct sockaddr_storage ss;
@@ -129,23 +130,6 @@ struct dns_config {
 	time_t (*wallclock)(void *arg);	/* for RRSIG times; NULL: time() */
 };
 
-enum dns_status {
-	DNS_OK,			/* a reply; see rcode */
-	DNS_TIMEOUT,		/* no acceptable reply in time */
-	DNS_NETERR,		/* socket or connection failure */
-	DNS_FORMERR		/* unparsable or mismatched reply over TCP */
-};
-
-struct dns_result {
-	enum dns_status status;
-	int rcode;			/* LDNS_RCODE_* when DNS_OK */
-	int secure;			/* AD bit */
-	uint32_t ttl;			/* seconds the data may be kept */
-	const ldns_pkt *pkt;		/* borrowed; NULL unless DNS_OK */
-};
-
-typedef void (*dns_cb)(void *arg, const struct dns_result *r);
-
 /* Counters since start, for status output. */
 struct dns_stat {
 	unsigned long lookups;		/* dns_lookup() calls */
@@ -154,7 +138,6 @@ struct dns_stat {
 };
 
 struct dns;
-struct dns_query;
 struct dns_cache;
 
 struct config;
@@ -168,6 +151,7 @@ struct dns_query *dns_lookup(struct dns *d, const char *name, int type,
     dns_cb cb, void *arg);
 void dns_cancel(struct dns *d, struct dns_query *q);
 void dns_flush(struct dns *d, const char *name);
+void dns_port_of(struct dns *d, struct dns_port *p);
 const char *dns_status_name(enum dns_status st);
 void dns_stats(const struct dns *d, struct dns_stat *st);
 

@@ -1,0 +1,68 @@
+/*
+ * fetchproto - stsfetch's pure parts.  The contract is in fetchproto.h.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetchproto.h"
+#include "log.h"
+#include "util.h"
+
+size_t
+fetchproto_http_request(char *buf, size_t len, const char *host)
+{
+	int n = snprintf(buf, len,
+	    "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
+	    "Host: %s\r\n"
+	    "User-Agent: stsfetch/%s (tlspolicyd)\r\n"
+	    "Accept: text/plain\r\n"
+	    "Connection: close\r\n\r\n", host, PACKAGE_VERSION);
+
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+int
+fetchproto_check_head(const struct http_resp *r, const char **type,
+    char *detail, size_t dlen)
+{
+	*type = FETCH_ERR_FETCH;
+	if (r->status >= 300 && r->status < 400) {
+		errbuf_set(detail, dlen, "HTTP status %d (redirect%s%s not "
+		    "followed)", r->status, r->location[0] ? " to " : "",
+		    r->location);
+		return -1;
+	}
+	if (r->status != 200) {
+		errbuf_set(detail, dlen, "HTTP status %d", r->status);
+		return -1;
+	}
+	if (!http_media_type_is(r, "text/plain")) {
+		*type = FETCH_ERR_INVALID;
+		errbuf_set(detail, dlen, "content type %s, not text/plain",
+		    r->content_type[0] ? r->content_type : "missing");
+		return -1;
+	}
+	*type = NULL;
+	return 0;
+}
+
+int
+fetchproto_response(struct http_resp *r, const char *buf, size_t len,
+    int eof, const char **type, char *detail, size_t dlen)
+{
+	enum http_result res = http_resp_parse(buf, len, eof,
+	    STS_POLICY_MAX_BODY, r, detail, dlen);
+
+	if (r->headers_done && fetchproto_check_head(r, type, detail,
+	    dlen) < 0)
+		return -1;
+	if (res == HTTP_ERROR) {
+		*type = FETCH_ERR_FETCH;
+		return -1;
+	}
+	return res == HTTP_DONE;
+}

@@ -16,7 +16,7 @@ check_entry(const struct overrides *o, const char *line, size_t len)
 {
 	const struct override *ov;
 	const char *why;
-	char value[1024];
+	char value[4096];	/* as large as the parser's (overrides.c) */
 	size_t kl = 0;
 	struct key k;
 	int ro;

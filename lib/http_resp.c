@@ -495,6 +495,7 @@ http_resp_parse(const char *buf, size_t len, int eof, size_t body_max,
 		rc = step(r, buf, len, eof, body_max, err, errlen);
 	if (r->phase == HTTP_P_DONE) {
 		if (r->body == NULL) {
+			body_room(r, 0);	/* an empty chunked body has none */
 			r->body = r->acc;
 			r->body_len = r->acc_len;
 			r->body[r->body_len] = '\0';

@@ -85,6 +85,11 @@ override_key_norm(const char *in, size_t len, char *out, size_t outlen,
 	}
 	if (key_normalise(in, len, &k, why) < 0)
 		return -1;
+	/* "mx.:25" normalises to "mx:25": it would become an MX rule. */
+	if (strncmp(k.name, OVERRIDE_MX_PREFIX, pl) == 0) {
+		*why = "next-hop mx:PORT reads as an MX rule (write [mx]:PORT)";
+		return -1;
+	}
 	if ((size_t)snprintf(out, outlen, "%s", k.name) >= outlen) {
 		*why = "key too long";
 		return -1;

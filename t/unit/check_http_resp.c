@@ -38,6 +38,10 @@ static const struct {
 	  0, HTTP_DONE, 200, "hi", "text/html" },
 	{ "HTTP/1.1 200 OK\r\n\r\n", 1, HTTP_DONE, 200, "", "" },
 	/* Chunked. */
+	/* Found by fuzz/fuzz_http_resp.c: an empty chunked body wrote its
+	 * NUL through a NULL pointer (stsfetch crashed). */
+	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, HTTP_DONE,
+	  200, "", "text/plain" },
 	{ OK_HEAD "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
 	  "7;ext=1\r\n, world\r\n0\r\n\r\n", 0, HTTP_DONE, 200, "hello, world",
 	  "text/plain" },

@@ -94,6 +94,10 @@ static const struct {
 	{ "mx:[mx.example] encrypt\n", "ovr:1: bad key \"mx:[mx.example]\": MX pattern must be a domain name with at least two labels" },
 	{ "mx:*.example.com secure\nMX:*.Example.COM. encrypt\n", "ovr:2: duplicate entry for mx:*.example.com (first at line 1)" },
 	{ "mx:.example.com optional\n", "ovr:1: bad policy for mx:.example.com: unknown security level" },
+	/* Found by fuzz/fuzz_overrides.c: "mx.:23" normalised to "mx:23", an
+	 * MX rule with pattern "23" that never matched: the override was lost. */
+	{ "mx.:23 encrypt\n", "ovr:1: bad key \"mx.:23\": next-hop mx:PORT reads as an MX rule (write [mx]:PORT)" },
+	{ "MX.:smtp encrypt\n", "ovr:1: bad key \"MX.:smtp\": next-hop mx:PORT reads as an MX rule (write [mx]:PORT)" },
 	{ "example.com report-only\n", "ovr:1: bad policy for example.com: report-only without a policy" },
 	{ "example.com encrypt report-only\n", "ovr:1: bad policy for example.com: attribute is not name=value" },
 	{ "example.com report-only report-only encrypt\n", "ovr:1: bad policy for example.com: unknown security level" },

@@ -323,17 +323,23 @@ sig_times(const ldns_rr *sig, time_t now)
 {
 	const ldns_rdf *inc = ldns_rr_rrsig_inception(sig);
 	const ldns_rdf *exp = ldns_rr_rrsig_expiration(sig);
-	int32_t i, e, t = (int32_t)now;
+	uint32_t i, e, t = (uint32_t)now;
 
 	if (inc == NULL || exp == NULL)
 		return LDNS_STATUS_CRYPTO_NO_RRSIG;
-	i = (int32_t)ldns_rdf2native_int32(inc);
-	e = (int32_t)ldns_rdf2native_int32(exp);
-	if (e - i < 0)
+	/*
+	 * Serial number arithmetic (RFC 4034 3.1.5, RFC 1982): differences
+	 * modulo 2^32, read as signed.  Unsigned subtraction cannot
+	 * overflow; signed subtraction did, for times 2^31 s apart
+	 * (undefined behaviour, found by fuzz_dnssec).
+	 */
+	i = ldns_rdf2native_int32(inc);
+	e = ldns_rdf2native_int32(exp);
+	if ((int32_t)(e - i) < 0)
 		return LDNS_STATUS_CRYPTO_EXPIRATION_BEFORE_INCEPTION;
-	if (t - i < 0)
+	if ((int32_t)(t - i) < 0)
 		return LDNS_STATUS_CRYPTO_SIG_NOT_INCEPTED;
-	if (e - t < 0)
+	if ((int32_t)(e - t) < 0)
 		return LDNS_STATUS_CRYPTO_SIG_EXPIRED;
 	return LDNS_STATUS_OK;
 }

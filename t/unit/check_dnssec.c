@@ -234,6 +234,39 @@ START_TEST(test_verify_rrset)
 }
 END_TEST
 
+/*
+ * RRSIG times more than 2^31 s apart (fuzz_dnssec's regression input:
+ * inception 2706546560, expiration 1702592000): in serial arithmetic the
+ * expiration comes first, so bogus; the subtraction once overflowed
+ * int32_t (undefined behaviour, which the sanitizer build reports).  And
+ * a window across the 2^32 wrap (year 2106) is valid inside it.
+ */
+START_TEST(test_sig_times_serial)
+{
+	ldns_rr_list *set = one(rr("www.ok.test. 60 IN A 192.0.2.1"));
+	ldns_rr_list *keys = one(ldns_rr_clone(dnskey_ok));
+	ldns_rr_list *sigs = sign(set, k_ok, 2706546560L - (long)NOW,
+	    1702592000L - (long)NOW);
+	ldns_rdf *zone = dn("ok.test.");
+	char err[200];
+
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys, NOW, NULL, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "nception") != NULL, "%s", err);
+	ldns_rr_list_deep_free(sigs);
+	sigs = sign(set, k_ok, 0xFFFF0000L - (long)NOW, 0x00010000L + 0x100000000L
+	    - (long)NOW);
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys,
+	    (time_t)0x100000000LL + 0x1000, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(dnssec_verify_rrset(set, sigs, zone, keys,
+	    (time_t)0x100000000LL + 0x20000, NULL, err, sizeof(err)), -1);
+	ldns_rr_list_deep_free(set);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(sigs);
+	ldns_rdf_deep_free(zone);
+}
+END_TEST
+
 START_TEST(test_verify_dnskeys)
 {
 	ldns_rr_list *set = ldns_rr_list_new(), *sigs, *keys, *trusted;
@@ -1779,6 +1812,7 @@ dnssec_suite(void)
 	    sizeof(anchor_cases) / sizeof(anchor_cases[0]));
 	tcase_add_test(tc, test_anchors_load);
 	tcase_add_test(tc, test_verify_rrset);
+	tcase_add_test(tc, test_sig_times_serial);
 	tcase_add_test(tc, test_verify_dnskeys);
 	tcase_add_loop_test(tc, test_deny, 0,
 	    sizeof(deny_cases) / sizeof(deny_cases[0]));

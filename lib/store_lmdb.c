@@ -119,6 +119,68 @@ lm_cloexec(MDB_env *env)
 }
 
 /*
+ * lm_verify()'s child: walk every record, then try (never committing) to
+ * create the table and add records across the key space.  On a read-only
+ * file system only the walk: nothing can be written there anyway.
+ * Returns the child's exit code: 0 sound, else damaged.
+ */
+static int
+lm_check(const char *path, unsigned int flags, size_t map_size)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int ro = 0, rc;
+
+	for (;;) {
+		if (mdb_env_create(&env) != 0 || mdb_env_set_mapsize(env,
+		    map_size) != 0 || mdb_env_set_maxdbs(env, 4) != 0)
+			return 12;
+		/* Without the lock file: nobody else has it open yet. */
+		rc = mdb_env_open(env, path, (flags & MDB_NOSUBDIR)
+		    | MDB_NOLOCK | (ro ? MDB_RDONLY : 0), 0600);
+		if (rc != EROFS || ro)
+			break;
+		mdb_env_close(env);
+		ro = 1;
+	}
+	if (rc == 0)
+		rc = mdb_txn_begin(env, NULL, ro ? MDB_RDONLY : 0, &txn);
+	/* Creating the table (never committed) is a write too. */
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, LM_DBNAME, ro ? 0 : MDB_CREATE, &dbi);
+	if (ro && rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, dbi, &c);
+	while (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	if (rc != MDB_NOTFOUND)
+		return 10;
+	if (ro)
+		return 0;
+	/*
+	 * The trial write: a damaged page that reads back may still fail
+	 * LMDB's checks when a record is added (an assertion, which aborts).
+	 */
+	rc = 0;
+	for (int i = 0; i < 5 && (rc == 0 || rc == MDB_KEYEXIST); i++) {
+		char key[32];	/* spread over the key space */
+
+		k.mv_size = (size_t)snprintf(key, sizeof(key),
+		    "%c.verify.invalid", "0am.z"[i]);
+		k.mv_data = key;
+		v.mv_size = 1;
+		v.mv_data = key;
+		rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
+	}
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_KEYEXIST ? 0 : 11;
+}
+
+/*
  * Walk every record of an existing environment in a child process,
  * without the lock file, and try (without committing) to add a record:
  * LMDB trusts the page numbers and page headers it finds,
@@ -131,58 +193,15 @@ static int
 lm_verify(const char *path, unsigned int flags, size_t map_size, char *why,
     size_t whylen)
 {
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_cursor *c;
-	MDB_val k, v;
 	pid_t pid;
-	int rc, status;
+	int status;
 
 	if ((pid = fork()) < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0) {
-		rc = mdb_env_create(&env);
-		if (rc == 0)
-			rc = mdb_env_set_mapsize(env, map_size);
-		if (rc == 0)
-			rc = mdb_env_set_maxdbs(env, 4);
-		/* Without the lock file: nobody else has it open yet. */
-		if (rc == 0)
-			rc = mdb_env_open(env, path, (flags & MDB_NOSUBDIR)
-			    | MDB_NOLOCK, 0600);
-		if (rc == 0)
-			rc = mdb_txn_begin(env, NULL, 0, &txn);
-		/* Creating the table (never committed) is a write too. */
-		if (rc == 0)
-			rc = mdb_dbi_open(txn, LM_DBNAME, MDB_CREATE, &dbi);
-		if (rc == 0)
-			rc = mdb_cursor_open(txn, dbi, &c);
-		while (rc == 0)
-			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		if (rc != MDB_NOTFOUND)
-			_exit(10);
-		/*
-		 * And a trial write, never committed: a damaged page that
-		 * reads back may still fail LMDB's checks when a record is
-		 * added (an assertion, which aborts).
-		 */
-		rc = 0;
-		for (int i = 0; i < 5 && (rc == 0 || rc == MDB_KEYEXIST); i++) {
-			char key[32];	/* spread over the key space */
-
-			k.mv_size = (size_t)snprintf(key, sizeof(key),
-			    "%c.verify.invalid", "0am.z"[i]);
-			k.mv_data = key;
-			v.mv_size = 1;
-			v.mv_data = key;
-			rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE);
-		}
-		mdb_txn_abort(txn);
-		_exit(rc == 0 || rc == MDB_KEYEXIST ? 0 : 11);
-	}
+	if (pid == 0)
+		_exit(lm_check(path, flags, map_size));
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			snprintf(why, whylen, "waitpid: %s", strerror(errno));

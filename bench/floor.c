@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	floor - the least a socketmap server can do, as a benchmark floor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	loadgen - closed-loop load generator for socketmap and policy servers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Markdown report for bench/run.sh (sourced; uses its variables and the
 # raw lines in $RAW, the median lines in $MEDIAN, the CPU rows in
 # $CPU_ROWS, the memory rows in $RSS_ROWS and the notes in $NOTES).  A

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlspolicyd benchmark (issue 8); see bench/README.md.
 #
 #   bench/run.sh            (or: make bench)

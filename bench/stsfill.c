@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	stsfill - fill an MTA-STS policy store for the memory benchmark

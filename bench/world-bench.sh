@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Benchmark additions to a running test world (sourced by bench/run.sh
 # after `world.sh up`; needs WORLD_DIR, WORLD_SH and world.env loaded).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz.h - helpers shared by the libFuzzer harnesses (fuzz_*.c)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the admin's text files other than the tables.  The first byte
  * chooses what the rest is: the configuration file (config_parse_text()

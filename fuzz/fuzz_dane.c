@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the DANE decision over recorded answers, as dane_query() drives
  * it: dane_eval() asks for (name, type) pairs, each is answered from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz a DNS reply as the stub resolver takes it in: dns_reply_check()
  * against the question it asks (the reply's own question, so that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_dns.h - DNS message sequences for the DNS harnesses
  *

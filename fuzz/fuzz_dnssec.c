@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the local DNSSEC validator, dnssec_validate(), with the whole
  * walk.  The input is a sequence of DNS messages (fuzz_dns.h): the first

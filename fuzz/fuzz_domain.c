@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz socketmap key normalisation.  Invariants: key_normalise() and
  * key_normalise_general() agree on every input; a normalised key is a

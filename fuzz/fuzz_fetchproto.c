@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the fetcher's side of its protocol with the daemon (fetchipc.c)
  * and its HTTPS response judgement (stsfetch/fetchproto.c).  The first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the incremental HTTP response parser as stsfetch drives it: the
  * bytes arrive in reads of sizes drawn from the first input bytes, each

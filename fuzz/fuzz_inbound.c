@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the inbound rules parser and evaluator.  Input: the rules file,
  * a NUL byte, then a policy-delegation request.  Invariants: a parsed

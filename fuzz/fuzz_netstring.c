@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz netstring_decode() as the socketmap server reads a stream: decode
  * netstrings from the start of the input until it is used up or an

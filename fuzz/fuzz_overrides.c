@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the override table parser, overrides_parse(), with the input as
  * the file's text.  Invariants on success: every entry line's key is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz policy-delegation requests as the policy service reads a stream:
  * polreq_parse() from the start of the input, request after request.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the socketmap request path: a netstring, its payload parsed by
  * sockmap_parse_request(), and a reply formatted with the key as text.

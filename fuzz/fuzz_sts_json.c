@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the JSON policy decoder, sts_policy_from_json_text(): the stored
  * form and what the fetcher sends to the daemon.  Invariant on success:

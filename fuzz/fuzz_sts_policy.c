@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the MTA-STS policy body parser, sts_policy_parse().  Invariants
  * on success: mx patterns are lower case; the JSON form decodes back to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the _mta-sts TXT RRset parser: the input is cut at NUL bytes
  * into records (at most 8).  Invariants: on success the id is 1 to

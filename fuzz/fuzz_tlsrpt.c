@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the TLSRPT inputs from outside: the datagrams Postfix sends to
  * the collector socket (tlsrpt_dgram_decode()) and the _smtp._tls TXT

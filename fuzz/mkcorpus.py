@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write the text seed corpora of the fuzz harnesses (t/fuzz-corpus/NAME).
 
 usage: fuzz/mkcorpus.py [CORPUS_DIR]     (default: t/fuzz-corpus)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run libFuzzer harnesses, one after the other (make fuzz):
 #
 #   FUZZ_SECONDS=N FUZZ_CORPUS=DIR run.sh NAME...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * seedgen - write the DNS seed corpora of the fuzz harnesses
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * domain - normalise socketmap keys (next-hop destinations)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetchipc - the messages between tlspolicyd and stsfetch.  The contract
  * is in fetchipc.h.

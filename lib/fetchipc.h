@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	fetchipc - the fetcher's messages: one pure codec for both sides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * htable - string-keyed hash table (chained, FNV-1a, grows at load 1)
  *

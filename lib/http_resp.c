@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http_resp - incremental HTTP/1.x response parser.  The contract is in
  * http_resp.h.

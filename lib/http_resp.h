@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	http_resp - incremental HTTP/1.x response parser for stsfetch

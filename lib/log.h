@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log - severity ladder and key=value records
  *

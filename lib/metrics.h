@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics - Prometheus text exposition and its HTTP request, pure
  *

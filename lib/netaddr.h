@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef TLSPOL_NETADDR_H
 #define TLSPOL_NETADDR_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * netstring - netstring framing, pure functions over buffers
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * overrides - the admin's forced-TLS table, Postfix map-source syntax
  *

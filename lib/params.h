@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * params - the one table of tlspolicyd.conf parameters
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * polreq - Postfix policy delegation requests and replies, pure codec
  *

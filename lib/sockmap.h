@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sockmap - Postfix socketmap request and reply payloads, pure
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store - policy store front end: dispatch, entry rules, record codec.
  * The contract is in store.h.

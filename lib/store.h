@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store - persistent MTA-STS policy store (LMDB, memory; Redis later)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_lmdb - "lmdb:PATH" backend of the policy store (store.h).
  *

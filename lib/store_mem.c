@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_mem - "memory:" backend of the policy store (store.h), for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The store's write-behind queue: see store_wb.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_policy - MTA-STS policy body.  The contract is in sts_policy.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	sts_policy - MTA-STS policy body: parse, validate, translate, JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_txt - parse the _mta-sts TXT RRset.  The contract is in sts_txt.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	sts_txt - parse the _mta-sts TXT RRset (RFC 8461 section 3.1)

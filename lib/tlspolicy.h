@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlspolicy - Postfix smtp_tls_policy_maps values: check and normalise
  *

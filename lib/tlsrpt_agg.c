@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsrpt_agg - TLSRPT aggregation per UTC day and TLSRPT domain.  The
  * contract, the store layout and the design note are in tlsrpt_agg.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	tlsrpt_agg - TLSRPT aggregation per UTC day and TLSRPT domain

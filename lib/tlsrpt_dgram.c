@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsrpt_dgram - libtlsrpt datagram codec.  The contract is in
  * tlsrpt_dgram.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	tlsrpt_dgram - libtlsrpt datagram codec (TLSRPT events from Postfix)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsrpt_report - RFC 8460 report builders.  The contract is in
  * tlsrpt_report.h.

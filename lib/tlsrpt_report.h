@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	tlsrpt_report - RFC 8460 report: JSON, gzip, file name, e-mail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsrpt_txt - parse the _smtp._tls TXT RRset.  The contract is in
  * tlsrpt_txt.h.

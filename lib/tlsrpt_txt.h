@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	tlsrpt_txt - parse the _smtp._tls TXT RRset (RFC 8460 section 3)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util - small helpers shared by every program
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dane_walk - the DANE decision as a pure walk over recorded DNS answers
  * (dane_walk.h); the asynchronous driver and cache are policyd/dane.c.

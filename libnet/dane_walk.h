@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dane_walk - does DANE (RFC 7672) apply to a next-hop destination?
  *

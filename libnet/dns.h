@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dns - asynchronous stub resolver on the event loop, with a cache
  *

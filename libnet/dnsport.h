@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnsport - the DNS port: what DANE and MTA-STS need from a resolver
  *

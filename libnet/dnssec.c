@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnssec - see dnssec.h.  The pure steps come first, the per-answer
  * state machine (struct dnssec_job) last.  Lists named "shallow" hold

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dnssec - local DNSSEC validation of stub-resolver answers
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_dns - the _mta-sts TXT record in a DNS reply, as tlspolicyd and
  * tlsmap probe both read it.  The contract is in sts_dns.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_dns - the _mta-sts TXT record in a DNS reply (RFC 8461 3.1)
  *

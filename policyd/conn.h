@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn - a server of non-blocking stream connections on the event loop
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * control - the admin control socket (tlsmap talks to it)
  *

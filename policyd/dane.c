@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dane - the DANE source of the decision engine: dane_eval() (dane_walk.h)
  * run against DNS, with a per-target result cache.  See dane.h.

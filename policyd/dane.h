@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dane - DANE (RFC 7672) for the decision engine: the walk of
  * dane_walk.h run against DNS, with a result cache

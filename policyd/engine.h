@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine - the decision engine: one key in, one answer and its reason out
  *

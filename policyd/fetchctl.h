@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetchctl - start, supervise and talk to the MTA-STS fetcher (stsfetch)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetchport - the fetcher port: what MTA-STS needs from a policy fetcher
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	fetchspawn - the fetcher's spawner, a process of the fetcher's user

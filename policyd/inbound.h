@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inbound - inbound TLS rules: the rules file and its evaluation
  *

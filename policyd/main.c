@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlspolicyd - TLS policy service for Postfix
  *

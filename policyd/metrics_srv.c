@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics_srv - the Prometheus metrics endpoint.  See metrics_srv.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_srv - the check_policy_service server for inbound TLS rules
  *

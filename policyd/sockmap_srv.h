@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sockmap_srv - the socketmap service: connections, framing, ordering
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts.c - MTA-STS domain state and decisions: the cached policy of each
  * domain, its store reads, queries and their completion, fetches and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts - the MTA-STS source of the decision engine (RFC 8461)
  *

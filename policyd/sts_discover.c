@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_discover.c - MTA-STS policy discovery: the _mta-sts TXT record
  * (RFC 8461 section 3.1), reached through CNAMEs (read by

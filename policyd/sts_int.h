@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_int - what the parts of the MTA-STS module share (not an API)
  *

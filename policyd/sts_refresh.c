@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sts_refresh.c - MTA-STS refresh scheduling: policies of domains in use
  * are fetched again before they expire, and domains without a policy

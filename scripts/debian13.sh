@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run tlspolicyd's whole test suite on Debian 13 (trixie, Postfix 3.10) from
 # a Debian 12 (or 13) host, as root:
 #

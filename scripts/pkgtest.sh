@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The Debian package, as an admin meets it (run by "setup.sh --test" after
 # make check, as root, on Debian 12 and in the Debian 13 root):
 #

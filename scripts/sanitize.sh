@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The ASan+UBSan test run and the fuzzers (README.md, "Reliability"), as
 # CI runs them after the main suite, as root:
 #

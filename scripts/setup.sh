@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlspolicyd set-up for a fresh Debian 12 or 13 machine, run as root from a
 # clone.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Sum up a finished "make check" from its .trs and .log files.
 # Usage: test-summary.sh TESTDIR
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef TLSPOL_CERTCACHE_H
 #define TLSPOL_CERTCACHE_H
 

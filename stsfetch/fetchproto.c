@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fetchproto - stsfetch's pure parts.  The contract is in fetchproto.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	fetchproto - stsfetch's pure parts: HTTP request and response

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sandbox - the fetcher's confinement: Landlock and a system call
  * allow-list; see sandbox.h.

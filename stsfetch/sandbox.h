@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	sandbox - the fetcher's confinement: Landlock and seccomp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	stsfetch - MTA-STS policy fetcher (HTTPS), a child of tlspolicyd

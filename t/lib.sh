@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shell helpers for tlspolicyd's integration tests (sourced).
 #
 #   t_init NAME          temp dir $T (world-readable, so the daemon can read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blockdns - see blockdns.h.  A private event loop runs until the one
  * callback has fired; the cache is flushed before each query so that

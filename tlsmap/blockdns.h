@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	blockdns - one DNS query at a time, for tlsmap's commands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * doctor - pure checks behind "tlsmap doctor"; see doctor.h.
  */

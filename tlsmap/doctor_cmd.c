@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * doctor_cmd - "tlsmap doctor": check the local Postfix configuration
  * against the daemon's, and say how to fix what is wrong.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * explain_cmd - tlsmap explain: the chain of sources behind an answer
  *

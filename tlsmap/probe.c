@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe - pure parts of "tlsmap probe"; see probe.h.  No I/O, no clock:
  * GnuTLS is used only to parse certificates and compute digests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	probe - pure parts of "tlsmap probe": SMTP replies, TLSA against a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe_cmd - "tlsmap probe DOMAIN [--json]": look at each MX host of
  * DOMAIN as smtp(8) would, and say what Postfix will do with the

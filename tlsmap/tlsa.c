@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsa - pure parts of "tlsmap tlsa"; see tlsa.h.  No I/O: GnuTLS only
  * parses certificates and computes digests, and the record matching is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	tlsa - pure parts of "tlsmap tlsa": the TLSA records of smtpd's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsa_cmd - "tlsmap tlsa": the TLSA records to publish for the
  * certificates of Postfix's smtpd, and with --check whether DNS

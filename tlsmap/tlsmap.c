@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsmap - administration of tlspolicyd, postmap style
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsmap - helpers of tlsmap.c shared with its subcommands
  *

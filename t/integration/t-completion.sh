@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bash completion for tlsmap (scripts/completion/tlsmap): commands, options
 # and their arguments.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Start-up configuration: FILE:LINE errors with exit status 1, -n and -d.
 . "$(dirname "$0")/../lib.sh"
 t_init config

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Connection handling shared by the socketmap and the policy delegation
 # servers (policyd/conn.c): idle connections are closed after their
 # timeout and not before; at max_connections the connection quiet

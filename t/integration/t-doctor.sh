@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlsmap doctor against a running daemon and Postfix configuration
 # directories that are right, and wrong in each way doctor looks for.
 # Host side: no DNS leaves the machine (dns_resolvers = 127.0.0.1:1, where

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The examples shipped in /usr/share/doc/tlspolicyd/examples: every
 # commented entry of the override table and the inbound rules is one the
 # daemon accepts once uncommented, main.cf.example is valid Postfix, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # default_policy, report-only overrides, mx: entries in tlsmap's editor and
 # tlsmap explain, without DNS (dane_enable = no, sts_enable = no).
 . "$(dirname "$0")/../lib.sh"

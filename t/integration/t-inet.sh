@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # inet listeners: the socketmap on inet:127.0.0.1:PORT and inet:[::1]:PORT,
 # asked by postmap and by tlsmap through the same specification.
 . "$(dirname "$0")/../lib.sh"

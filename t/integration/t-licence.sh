@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The licence: LICENSE is the MIT (Expat) text, debian/copyright says so in
 # DEP-5 form, and every source file names it in an SPDX line near its top.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The manual pages: mandoc -T lint finds nothing (down to style), no stray
 # control bytes (a form feed once hid in "\fR" and broke a URL), every page
 # has a date, and each page's section is the one it is installed in.

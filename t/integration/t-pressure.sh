@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Connection pressure on the socketmap and policy services (policyd/conn.c):
 # more idle connections than max_connections do not lock real postmap
 # queries out (the connection quiet longest is closed for the new one);

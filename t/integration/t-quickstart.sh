@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The README's first command: scripts/setup.sh writes a configuration that
 # starts tlspolicyd from the build tree and prints a main.cf line that
 # postmap can use.  (Dry mode: no packages, no build, no exec; the daemon

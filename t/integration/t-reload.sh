@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Reload that says when it failed: "tlsmap reload" (the unit's
 # ExecReload) exits non-zero with the FILE:LINE error when the new
 # override table or the new inbound rules are refused, and the old ones

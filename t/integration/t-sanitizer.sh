@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The ASan+UBSan build (configure --enable-sanitizers): make check runs
 # this test after every other one (t/Makefile.am).  Each process the tests
 # started -- unit tests, tlsmap, the daemons of the integration tests and of

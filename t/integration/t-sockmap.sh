@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Socketmap service end to end through real Postfix: postmap -q asks
 # tlspolicyd over its unix socket, with overrides, parent probes, relay
 # next-hops, a bad map name, reloads while queries flow, and garbage.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Sockets are removed when the daemon stops.  The daemon, no longer root,
 # may lack the rights to remove them from root's directories, so
 # "tlspolicyd -x" (the unit's ExecStopPost=, as root) removes a stopped

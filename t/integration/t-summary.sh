@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/test-summary.sh on crafted make-check trees (.trs and .log files
 # as automake writes them): all passed; a skip, which fails under CI=true;
 # a world test's FAIL line; a crash without a summary line; a world that

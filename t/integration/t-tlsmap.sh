@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlsmap edits, checks and control commands against a running daemon.
 . "$(dirname "$0")/../lib.sh"
 t_init tlsmap

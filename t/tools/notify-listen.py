@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # notify-listen - a stand-in for systemd's NOTIFY_SOCKET, for tests
 #
 #   notify-listen.py SOCKET OUTFILE PIDFILE SECONDS

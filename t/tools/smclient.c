@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smclient - raw socketmap client for tests
  *

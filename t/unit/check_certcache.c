@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for stsfetch/certcache.c: the cache of verified chains.
  * The certificates are made here with GnuTLS (a test CA and a leaf for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/conf.c and lib/params.c. */
 #include "config.h"
 

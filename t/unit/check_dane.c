@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policyd/dane.c (the decision over recorded answers) and
  * engine_decide_dane() (what a DANE error becomes).  No network: every

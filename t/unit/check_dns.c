@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the pure parts of libnet/dns.c: resolver address and
  * resolv.conf parsing, the cache (with the clock passed in), TTLs, reply

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for libnet/dnssec.c: trust anchor parsing, RRset and
  * DNSKEY verification, NSEC denials, the DS step of the walk, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for tlsmap/doctor.c: the pure judges of "tlsmap doctor". */
 #include "config.h"
 

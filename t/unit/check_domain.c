@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/domain.c: socketmap key normalisation. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policyd/engine.c driving the real engine, DANE and
  * MTA-STS code through their ports: scripted DNS (fakes.c), a fake

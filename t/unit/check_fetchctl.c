@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policyd/fetchctl.c: who owns a request when the fetcher
  * is gone.  The fetcher is this program itself, started by fetchctl with

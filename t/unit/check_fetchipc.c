@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for lib/fetchipc.c, the fetcher's message codec: what one
  * side encodes the other decodes; replies that are not replies.

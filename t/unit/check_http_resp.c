@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/http_resp.c (incremental HTTP/1.x response parser). */
 #include "config.h"
 

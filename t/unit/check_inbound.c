@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for policyd/inbound.c: the rules file and its evaluation. */
 #include "config.h"
 

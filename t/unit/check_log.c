@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/log.c: priority prefixes on the journal stream. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for lib/metrics.c: the Prometheus text exposition (family
  * headers, samples, label escaping, cumulative histograms) and the tiny

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/polreq.c: the policy delegation codec. */
 #include "config.h"
 

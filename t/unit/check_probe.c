@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for tlsmap/probe.c: SMTP replies, TLSA matching, match
  * names and Postfix's verdict.  Certificates are made in memory. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for stsfetch/sandbox.c: what the fetcher's Landlock rules
  * and system call filter let through and what they refuse.  Each test enters the sandbox

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/sockmap.c: request split and byte-exact replies. */
 #include "config.h"
 

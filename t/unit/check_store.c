@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for lib/store*.c: the record codec, the store semantics on
  * both backends, LMDB persistence, corruption, map growth, and crash

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policyd/sts.c through its ports: scripted DNS, a fake
  * fetcher, an injected wall clock, no store.  RFC 8461 section 5 caching:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for lib/sts_policy.c: RFC 8461 3.2 policy body, the
  * Postfix translation, and the JSON wire/stored form.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for policyd/sts.c over a policy store that fails: a failed
  * read is not "nothing cached".  The store is the memory backend wrapped

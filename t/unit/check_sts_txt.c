@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/sts_txt.c (RFC 8461 3.1 TXT discovery record). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for stsfetch/fetchproto.c, stsfetch's pure parts: the HTTP
  * request, the judgement of a response (framing, status, media type),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for tlsmap/tlsa.c: the records of smtpd's keys and the
  * verdicts on a published RRset.  The certificates are fixed (a test CA
  * and two leaves it issued, P-256); the expected digests were computed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/tlspolicy.c: what Postfix 3.7 accepts, normalised. */
 #include "config.h"
 

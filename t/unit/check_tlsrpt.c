@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the TLSRPT building blocks: lib/tlsrpt_dgram.c (the
  * libtlsrpt datagram codec), lib/tlsrpt_txt.c (_smtp._tls records),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test ports: scripted DNS, a fake fetcher, a bounded loop runner. */
 #include "config.h"
 

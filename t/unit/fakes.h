@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fakes - the ports of the engine and MTA-STS, for unit tests
  *

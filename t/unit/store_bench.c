@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_bench - start-up and lookup time of the LMDB store with many
  * entries (run by hand, not part of make check).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Start and stop tlspolicyd inside the world, for tests (sourced after
 # testlib.sh).

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # dnsrelay.pl LISTEN UPSTREAM NAME TYPE RCODE PIDFILE [LIFETIME]
 #
 # An on-path attacker for the world tests: a DNS relay on LISTEN:53 (UDP

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """faultsrv.py dns|https LISTEN MODEFILE PIDFILE [LIFETIME] [UPSTREAM|CERT KEY]
 
 Misbehaving servers for the world's fault matrix (tests/22-fault-network.sh).

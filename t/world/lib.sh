@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Common helpers for the tlspolicyd integration test world.
 # Sourced by world.sh, postfix.sh and run-tests.sh; not executable.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Postfix instances inside the test world's network namespace.
 #
 # usage: postfix.sh start NAME ROLE ADDR [FILE|-]   extra main.cf lines are

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run the world tests: bring the world up once (or reuse a healthy one), run
 # every t/world/tests/*.sh plus any test named on the command line (a path,
 # or a name under t/world/tests/), tear the world down at the end (also on

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # stall.pl ADDR PORT PIDFILE: accept TCP connections and never answer.
 # Used for the "server stalls" MTA-STS cases (directly, and behind nginx).
 use strict;

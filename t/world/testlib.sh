@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers for tests under t/world/tests/.  Source it, then call check/pass/
 # fail and finally "done_testing".  Prints one line per check; exit status

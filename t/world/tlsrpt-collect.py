@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Test collector for Postfix's TLSRPT datagrams (libtlsrpt).
 
 usage: tlsrpt-collect.py SOCKET OUTFILE PIDFILE [SECONDS]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlspolicyd integration test world: a private network namespace with
 # authoritative DNS (nsd, signed zone test. and children), a validating
 # resolver (unbound), MTA-STS policy hosts (nginx) and remote MX Postfix

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # DNS through the world's validating resolver: AD / SERVFAIL / insecure,
 # resolver failure controls, run-time zone changes.
 # shellcheck source=t/world/testlib.sh

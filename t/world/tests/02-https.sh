@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # MTA-STS policy hosts: good fetch with the test CA, and every bad case.
 # shellcheck source=t/world/testlib.sh
 . "$(dirname "$0")/../testlib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A sender Postfix instance delivers over DANE-verified TLS to the dane-ok
 # MX; a mismatching TLSA record defers.
 # shellcheck source=t/world/testlib.sh

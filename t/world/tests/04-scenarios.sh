@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The DNSSEC column of scenarios.tsv matches what the resolver says.
 # shellcheck source=t/world/testlib.sh
 . "$(dirname "$0")/../testlib.sh"

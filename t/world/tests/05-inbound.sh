@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Inbound role: smtpd with STARTTLS and check_policy_service (a tiny perl
 # policy server that requires TLS stands in for tlspolicyd's inbound service).
 # shellcheck source=t/world/testlib.sh

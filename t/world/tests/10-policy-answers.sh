@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Every destination of the scenario table through real postmap -q and the
 # daemon's DANE and MTA-STS sources: the answer column of scenarios.tsv.
 # shellcheck source=t/world/testlib.sh

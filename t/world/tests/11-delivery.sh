@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # End to end through Postfix's chrooted smtp(8) (Debian's stock master.cf):
 # the socketmap socket lives in the queue directory and main.cf names it by
 # its absolute path, which works inside the chroot thanks to the daemon's

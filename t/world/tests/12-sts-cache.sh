@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The MTA-STS cache (RFC 8461 section 5) in a running daemon: a fetch per
 # new id only, flush, proactive refresh and expiry driven by the daemon's
 # injectable clock (clock_control, no sleeping), a new policy replacing the

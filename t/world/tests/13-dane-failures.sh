@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # DANE when DNS fails, row by row of the dns_error_action table in
 # tlspolicyd(8), with the world's real resolver taken down or stalled;
 # and cached answers flowing while a lookup hangs.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # dnssec_validation = local: tlspolicyd checks the signatures itself,
 # up to the world's trust anchor (WORLD_TA, the DS of test.).  Through the
 # validating world resolver every scenario must get the answer of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # dnssec_validation = local against an on-path attacker who flips the
 # rcode (security review, issue 12 item 1).  dnsrelay.pl sits between
 # tlspolicyd and the world resolver on RELAY_ADDR and sets NXDOMAIN in the

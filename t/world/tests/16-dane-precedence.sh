@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # DANE against MTA-STS (tlspolicyd(8), DANE): only dane-only -- a secure MX
 # RRset and usable TLSA on every MX host -- outranks an MTA-STS enforce
 # policy.  A dane answer (insecure MX RRset, or a host without TLSA) yields

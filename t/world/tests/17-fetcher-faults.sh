@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Fetcher faults.
 # 1. A redirect whose body is a valid text/plain policy (https.tsv kind
 #    redirect): refused because it is a redirect, and the log says so.

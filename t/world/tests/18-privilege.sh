@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Privilege boundaries of a daemon started as root (issue 12):
 #  - a symbolic link the service user plants in state_directory is never
 #    followed by root (the store is opened after the privilege drop);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlsmap tlsa: the TLSA records of smtpd's certificates, and --check
 # against the world's signed zones through the daemon's resolver settings:
 # a host whose TLSA matches (mx.dane-ok.test, also with local DNSSEC

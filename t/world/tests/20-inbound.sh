@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Inbound policy service end to end: a real, chrooted Postfix smtpd offering
 # STARTTLS calls tlspolicyd's check_policy_service over a UNIX socket in its
 # queue directory (absolute path, reached through the daemon's mirror link);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Fault matrix, local faults (issue 19): each row asserts that the daemon
 # keeps answering, never answers weaker than its data justifies, and
 # loses nothing.

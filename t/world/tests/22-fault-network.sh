@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Fault matrix, network faults (issue 19): the resolver and an MTA-STS
 # host misbehave; the daemon keeps answering, never weaker than what it
 # knew (TEMP or the cached value, never NOTFOUND for a domain with DANE

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The fetcher, confined (issue 15): stsfetch runs as its own user
 # (sts_fetcher_user = tlspolicyd-fetch), started by a spawner of that user
 # which the daemon forks before it drops root; under a seccomp filter.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Prometheus metrics (metrics_listen): curl scrapes GET /metrics inside the
 # namespace while queries run, and the counters move exactly as the
 # queries say: N override answers add N to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # log_level = notice, for busy relays: no line per ordinary answer (an OK
 # answer, first or from the cache), but every TEMP answer (with its
 # reason), every failed MTA-STS fetch and every state change (a policy

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlsmap probe against the world's MX hosts (DANE-EE, DANE-TA, mismatch,
 # unusable TLSA, two MX, MTA-STS in and out of policy, DNS failures), and
 # the resolver check of tlsmap doctor that passes (the world's resolver).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tlsmap explain for a DANE, an MTA-STS and an override domain; mx: rules
 # answering through postmap and ranking below DANE and MTA-STS enforce;
 # default_policy and report-only with the real sources.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Postfix >= 3.10 and the TLSRPT-aware map name (tlspolicy-tlsrpt), with a
 # real sending Postfix whose own level is "may", so that only the daemon's
 # answers decide:

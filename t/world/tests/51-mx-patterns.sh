@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # RFC 8461 section 4.1 on Postfix before 3.10 (the plain map name
 # "tlspolicy"), which cannot skip MX hosts itself: sts-mxpattern.test's only
 # MX host matches no mx: pattern of its enforce policy, but its certificate

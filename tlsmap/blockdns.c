@@ -98,3 +98,24 @@ blockdns_free(struct blockdns *b)
 	loop_free(b->loop);
 	free(b);
 }
+
+size_t
+blockdns_tlsa(const ldns_rr_list *l, struct probe_tlsa *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; l != NULL && i < ldns_rr_list_rr_count(l)
+	    && n < max; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_rr_rd_count(rr) != 4)
+			continue;
+		out[n].usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
+		out[n].selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
+		out[n].mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
+		out[n].data = ldns_rdf_data(ldns_rr_rdf(rr, 3));
+		out[n].len = ldns_rdf_size(ldns_rr_rdf(rr, 3));
+		n++;
+	}
+	return n;
+}

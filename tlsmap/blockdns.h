@@ -33,6 +33,7 @@
 #include <ldns/ldns.h>
 
 #include "dns.h"
+#include "probe.h"
 
 struct config;
 struct blockdns;
@@ -50,5 +51,12 @@ int blockdns_query(struct blockdns *b, const char *name, int type,
     struct blockdns_result *r);
 const char *blockdns_servers(const struct blockdns *b);
 void blockdns_free(struct blockdns *b);
+
+/*
+ * The TLSA records of l decoded for probe.c, at most max, in order; a
+ * record without its four fields is skipped.  The data points into l.
+ */
+size_t blockdns_tlsa(const ldns_rr_list *l, struct probe_tlsa *out,
+    size_t max);
 
 #endif

@@ -569,22 +569,11 @@ check_dane(struct host *h, const gnutls_datum_t *chain, unsigned n)
 {
 	struct probe_tlsa recs[MAX_TLSA];
 	struct probe_der der[16];
-	size_t nrec = 0, at = 0;
+	size_t nrec, at = 0;
 
 	if (h->tlsa == NULL)
 		return;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(h->tlsa) && nrec < MAX_TLSA;
-	    i++) {
-		ldns_rr *rr = ldns_rr_list_rr(h->tlsa, i);
-		if (ldns_rr_rd_count(rr) != 4)
-			continue;
-		recs[nrec].usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-		recs[nrec].selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
-		recs[nrec].mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
-		recs[nrec].data = ldns_rdf_data(ldns_rr_rdf(rr, 3));
-		recs[nrec].len = ldns_rdf_size(ldns_rr_rdf(rr, 3));
-		nrec++;
-	}
+	nrec = blockdns_tlsa(h->tlsa, recs, MAX_TLSA);
 	for (unsigned i = 0; i < n && i < 16; i++) {
 		der[i].data = chain[i].data;
 		der[i].len = chain[i].size;
@@ -684,19 +673,13 @@ probe_host(struct probe *p, struct host *h)
 	close(fd);
 	/* Without a handshake usable records count as not matching. */
 	if (h->tlsa && !h->tls) {
-		struct probe_tlsa t = { 0, 0, 0, NULL, 0 };
+		struct probe_tlsa t[MAX_TLSA];
+		size_t n = blockdns_tlsa(h->tlsa, t, MAX_TLSA);
+
 		h->dane = PROBE_DANE_UNUSABLE;
-		for (size_t i = 0; i < ldns_rr_list_rr_count(h->tlsa); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(h->tlsa, i);
-			if (ldns_rr_rd_count(rr) != 4)
-				continue;
-			t.usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-			t.selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
-			t.mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
-			t.len = ldns_rdf_size(ldns_rr_rdf(rr, 3));
-			if (probe_tlsa_usable(&t))
+		for (size_t i = 0; i < n; i++)
+			if (probe_tlsa_usable(&t[i]))
 				h->dane = PROBE_DANE_NOMATCH;
-		}
 	}
 }
 

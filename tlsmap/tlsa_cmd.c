@@ -333,24 +333,9 @@ print_records(struct tlsa_ctx *c)
 static size_t
 published(const ldns_pkt *pkt, ldns_rr_list **l, struct probe_tlsa *rrs)
 {
-	size_t n = 0;
-
 	*l = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_TLSA,
 	    LDNS_SECTION_ANSWER);
-
-	for (size_t i = 0; *l && i < ldns_rr_list_rr_count(*l)
-	    && n < MAX_PUBLISHED; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(*l, i);
-		if (ldns_rr_rd_count(rr) != 4)
-			continue;
-		rrs[n].usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
-		rrs[n].selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
-		rrs[n].mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
-		rrs[n].data = ldns_rdf_data(ldns_rr_rdf(rr, 3));
-		rrs[n].len = ldns_rdf_size(ldns_rr_rdf(rr, 3));
-		n++;
-	}
-	return n;
+	return blockdns_tlsa(*l, rrs, MAX_PUBLISHED);
 }
 
 /* "U S M" and the first bytes of the data, for messages. */

@@ -40,7 +40,7 @@ got=$(wx curl -s -o "$BODY" --max-time 3 --cacert "$WORLD_CA" -w '%{http_code} %
 [ "$got" = "301 text/plain" ] && grep -q '^mode: enforce' "$BODY" &&
 	pass "$R serves a 301 whose body is a text/plain policy" || fail "$R redirect body: [$got]"
 [ "$(td_q $R)" = NOTFOUND ] && pass "$R: no policy" || fail "$R answer"
-wait_log "domain=$R MTA-STS policy fetch failed: id=x1 result=sts-policy-fetch-error detail=\"HTTP status 301 \(redirect to https://mta-sts\.sts-enforce\.test/\.well-known/mta-sts\.txt not followed\)\"" 10 &&
+wait_log "domain=$R MTA-STS policy fetch failed: id=x1 result=sts-policy-fetch-error detail=\"HTTP status 301 \(redirect to https://mta-sts\.sts-enforce\.test/\.well-known/mta-sts\.txt not followed\)\"" 30 &&
 	pass "$R refused as a redirect not followed (log line)" || fail "$R: no 'redirect not followed' log line"
 new_log | grep -q "domain=$R .*content type" && fail "$R refused for its content type" ||
 	pass "$R not refused for its content type"
@@ -69,7 +69,7 @@ until_new_fetcher() {
 }
 # until_gone PID: PID has exited (a zombie counts: its files are closed)
 until_gone() {
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ -r "/proc/$1/stat" ] || return 0
 		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.05
@@ -85,7 +85,7 @@ for i in 1 2; do
 	p=$(fetcher_pid)
 	[ -n "$p" ] && [ "$p" != 0 ] && kill -9 "$p" && pass "kill $i: stsfetch $p killed while queries flow" ||
 		fail "kill $i: no fetcher pid"
-	wait_log "stsfetch \(pid $p\) died on signal 9" 10 && pass "kill $i: death logged" || fail "kill $i: death log line"
+	wait_log "stsfetch \(pid $p\) died on signal 9" 30 && pass "kill $i: death logged" || fail "kill $i: death log line"
 	until_new_fetcher "$p" && pass "kill $i: fetcher restarted" || fail "kill $i: fetcher not restarted"
 done
 kill "$QPID" 2>/dev/null
@@ -110,12 +110,12 @@ for i in 3 4; do
 		print while <$s>;
 	' "$TD_DIR/run/control" "$BODY.go" >"$BODY.ctl" 2>&1 &
 	cpid=$!
-	for _ in $(seq 100); do [ "$(nfds)" -gt "$n0" ] && break; sleep 0.05; done
+	for _ in $(seq 600); do [ "$(nfds)" -gt "$n0" ] && break; sleep 0.05; done
 	[ "$(nfds)" -gt "$n0" ] && pass "kill $i: control connection accepted" || fail "kill $i: control connection not accepted"
 	kill -STOP "$DPID"
 	touch "$BODY.go"
 	# the line is in the daemon's socket buffer once perl has written it
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		grep -q . "/proc/$cpid/io" 2>/dev/null && [ "$(awk '/^wchar/ {print $2}' "/proc/$cpid/io")" -ge 10 ] && break
 		sleep 0.05
 	done
@@ -124,7 +124,7 @@ for i in 3 4; do
 	kill -CONT "$DPID"
 	wait "$cpid"
 	grep -q "flushed all" "$BODY.ctl" && pass "kill $i: flush answered" || fail "kill $i: flush reply [$(cat "$BODY.ctl")]"
-	wait_log "stsfetch \(pid $p\) (died on signal 9|exited)" 10 && pass "kill $i: death logged" || fail "kill $i: death log line"
+	wait_log "stsfetch \(pid $p\) (died on signal 9|exited)" 30 && pass "kill $i: death logged" || fail "kill $i: death log line"
 	until_new_fetcher "$p" && pass "kill $i: fetcher restarted" || fail "kill $i: fetcher not restarted"
 done
 kill -0 "$DPID" && pass "daemon survived the kills" || fail "daemon died"

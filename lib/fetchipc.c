@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -65,6 +66,9 @@ request_members(json_t *obj, struct fetch_req *req, char *why, size_t whylen)
 	return FETCH_REQ_OK;
 }
 
+static int post_members(json_t *obj, struct fetch_req *req, char *why,
+    size_t whylen);
+
 int
 fetchipc_request_decode(const char *line, size_t len, struct fetch_req *req,
     char *why, size_t whylen)
@@ -86,7 +90,10 @@ fetchipc_request_decode(const char *line, size_t len, struct fetch_req *req,
 		return FETCH_REQ_SKIP;
 	}
 	req->id = json_integer_value(jid);
-	rc = request_members(obj, req, why, whylen);
+	if (json_object_get(obj, "post") != NULL)
+		rc = post_members(obj, req, why, whylen);
+	else
+		rc = request_members(obj, req, why, whylen);
 	json_decref(obj);
 	return rc;
 }
@@ -165,6 +172,14 @@ fetchipc_reply_decode(const char *line, size_t len, struct fetchipc_reply *out,
 	if (json_is_integer(jid))
 		out->id = json_integer_value(jid);
 	out->ok = json_is_true(jok);
+	out->post = json_is_true(json_object_get(j, "post"));
+	out->status = (int)json_integer_value(json_object_get(j, "status"));
+	if (out->ok && out->post) {
+		out->detail = json_string_value(json_object_get(j, "detail"));
+		if (out->detail == NULL)
+			out->detail = "accepted";
+		return 0;
+	}
 	if (out->ok) {
 		out->policy = json_object_get(j, "policy");
 		out->fetched_at = json_integer_value(json_object_get(j,
@@ -180,7 +195,7 @@ fetchipc_reply_decode(const char *line, size_t len, struct fetchipc_reply *out,
 	out->error = json_string_value(json_object_get(j, "error"));
 	out->detail = json_string_value(json_object_get(j, "detail"));
 	if (out->error == NULL)
-		out->error = FETCH_ERR_FETCH;
+		out->error = out->post ? FETCH_ERR_POST : FETCH_ERR_FETCH;
 	if (out->detail == NULL)
 		out->detail = "no detail";
 	return 0;
@@ -192,4 +207,162 @@ fetchipc_reply_clear(struct fetchipc_reply *r)
 	json_decref(r->root);
 	r->root = NULL;
 	r->policy = NULL;
+}
+
+/* POST requests ------------------------------------------------------ */
+
+int
+fetchipc_post_url(const char *url, char *host, size_t hostlen,
+    unsigned *port, const char **path)
+{
+	const char *h = url + 8, *end;
+	char name[DOMAIN_MAX + 2];
+	size_t hl;
+
+	if (strncasecmp(url, "https://", 8) != 0)
+		return 0;
+	end = h + strcspn(h, ":/");
+	hl = (size_t)(end - h);
+	if (hl == 0 || hl >= sizeof(name))
+		return 0;
+	memcpy(name, h, hl);
+	name[hl] = '\0';
+	*port = 443;
+	if (*end == ':') {
+		char *stop;
+		long p = strtol(end + 1, &stop, 10);
+		if (stop == end + 1 || p < 1 || p > 65535
+		    || (*stop != '\0' && *stop != '/'))
+			return 0;
+		*port = (unsigned)p;
+		end = stop;
+	}
+	if (strlen(end) > FETCH_POST_PATH_MAX)
+		return 0;
+	for (const char *c = end; *c; c++)
+		if (*c <= 0x20 || *c >= 0x7f)
+			return 0;
+	*path = end;
+	return fetchipc_domain(name, host, hostlen);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode lower-case hex; NULL when odd, not hex or too large. */
+static unsigned char *
+hex_decode(const char *in, size_t len, size_t *outlen)
+{
+	unsigned char *out;
+
+	if (len % 2 || len / 2 > FETCH_POST_MAX)
+		return NULL;
+	out = xmalloc(len / 2 + 1);
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval((unsigned char)in[i]);
+		int lo = hexval((unsigned char)in[i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(out);
+			return NULL;
+		}
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	*outlen = len / 2;
+	return out;
+}
+
+static int
+post_refuse(struct fetch_req *req, char *why, size_t whylen,
+    const char *refusal)
+{
+	errbuf_set(why, whylen, "request %lld: %s", req->id, refusal);
+	req->refusal = refusal;
+	return FETCH_REQ_REFUSED;
+}
+
+/* The members of a POST request with a readable id. */
+static int
+post_members(json_t *obj, struct fetch_req *req, char *why, size_t whylen)
+{
+	const char *url = NULL, *body = NULL, *path;
+	json_error_t jerr;
+
+	req->post = 1;
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:I, s:s, s:s}", "id",
+	    &(json_int_t){0}, "post", &url, "body", &body) < 0)
+		return post_refuse(req, why, whylen, "malformed request");
+	if (!fetchipc_post_url(url, req->domain, sizeof(req->domain),
+	    &req->port, &path))
+		return post_refuse(req, why, whylen, "invalid https URL");
+	req->body = hex_decode(body, strlen(body), &req->body_len);
+	if (req->body == NULL)
+		return post_refuse(req, why, whylen, "invalid or too large body");
+	req->path = xstrdup(*path ? path : "/");
+	return FETCH_REQ_OK;
+}
+
+char *
+fetchipc_post_encode(long long id, const char *url, const void *body,
+    size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = body;
+	char *h, *line = NULL;
+	json_t *j;
+
+	if (len > FETCH_POST_MAX)
+		return NULL;
+	h = xmalloc(2 * len + 1);
+	for (size_t i = 0; i < len; i++) {
+		h[2 * i] = hex[b[i] >> 4];
+		h[2 * i + 1] = hex[b[i] & 15];
+	}
+	h[2 * len] = '\0';
+	j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "post", url,
+	    "body", h);
+	if (j != NULL)
+		line = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	free(h);
+	return line;
+}
+
+char *
+fetchipc_post_reply_tail(const char *host, int status, const char *detail)
+{
+	json_t *o = json_object();
+	int ok = status >= 200 && status <= 299;
+	char *s, *tail;
+
+	json_object_set_new(o, "domain", jstr(host));
+	json_object_set_new(o, "ok", json_boolean(ok));
+	json_object_set_new(o, "post", json_true());
+	json_object_set_new(o, "status", json_integer(status));
+	json_object_set_new(o, "detail", jstr(detail));
+	if (!ok)
+		json_object_set_new(o, "error", json_string(FETCH_ERR_POST));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (s == NULL)
+		return NULL;
+	tail = xstrdup(s + 1);
+	free(s);
+	return tail;
+}
+
+void
+fetchipc_request_clear(struct fetch_req *req)
+{
+	free(req->path);
+	free(req->body);
+	req->path = NULL;
+	req->body = NULL;
+	req->body_len = 0;
 }

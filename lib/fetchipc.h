@@ -18,6 +18,14 @@
  *	    struct fetchipc_reply *out, char *why, size_t whylen);
  *	void fetchipc_reply_clear(struct fetchipc_reply *r);
  *
+ *	char *fetchipc_post_encode(long long id, const char *url,
+ *	    const void *body, size_t len);
+ *	int fetchipc_post_url(const char *url, char *host, size_t hostlen,
+ *	    unsigned *port, const char **path);
+ *	char *fetchipc_post_reply_tail(const char *host, int status,
+ *	    const char *detail);
+ *	void fetchipc_request_clear(struct fetch_req *req);
+ *
  * DESCRIPTION
  *	tlspolicyd (fetchctl.c) and stsfetch(8) exchange one JSON object
  *	per line (see fetchctl.h and stsfetch(8)); tlsmap probe reads the
@@ -52,6 +60,36 @@
  *	reply.  out->policy is the policy object as sent, borrowed from
  *	out until fetchipc_reply_clear(): untrusted, the receiver validates
  *	it (sts_policy_from_json()).
+ *
+ * POST REQUESTS (TLSRPT reports, RFC 8460 5.4)
+ *	fetchipc_post_encode() returns the request line asking the fetcher
+ *	to POST body (len bytes, at most FETCH_POST_MAX) to url with media
+ *	type application/tlsrpt+gzip:
+ *
+ *	    {"id":N,"post":"https://host[:port]/path","body":"HEX"}
+ *
+ *	the body in lower-case hexadecimal (the line stays one line of
+ *	printable ASCII; NULL when it cannot be encoded or is too large).
+ *	fetchipc_request_decode() decodes it as well: req->post set,
+ *	req->domain the URL's host, req->port, req->path (heap, from "/"),
+ *	req->body and req->body_len (heap, decoded); refused (with the
+ *	id) for a URL fetchipc_post_url() does not accept or a body that
+ *	is not hexadecimal or too large.  Free them with
+ *	fetchipc_request_clear() (also right for fetch requests).
+ *
+ *	fetchipc_post_url() splits "https://" host [":" port] [path]: the
+ *	scheme in any case, host an LDH name (normalised like a policy
+ *	domain, into host; no IP literal), port 1 to 65535 (default
+ *	443), path (*path points into url; "" means "/") of printable
+ *	ASCII without space, at most FETCH_POST_PATH_MAX bytes.  1 when
+ *	valid, else 0.  No userinfo.
+ *
+ *	fetchipc_post_reply_tail() is the reply (as fetchipc_reply_tail()):
+ *	{"domain":host,"ok":B,"post":true,"status":S,"detail":D}, ok when
+ *	status is 2xx (RFC 8460 5.4: a successful response); status 0 when
+ *	no HTTP response came (detail says why).  fetchipc_reply_decode()
+ *	reads it into out->post, out->status; an ok post reply needs no
+ *	policy; a failed one gets error FETCH_ERR_POST.
  */
 #ifndef TLSPOL_FETCHIPC_H
 #define TLSPOL_FETCHIPC_H
@@ -68,6 +106,11 @@
 #define FETCH_ERR_FETCH		"sts-policy-fetch-error"
 #define FETCH_ERR_INVALID	"sts-policy-invalid"
 #define FETCH_ERR_WEBPKI	"sts-webpki-invalid"
+#define FETCH_ERR_POST		"post-failed"
+
+#define FETCH_POST_MAX		(1024 * 1024)	/* body bytes */
+#define FETCH_POST_PATH_MAX	1024
+#define FETCH_POST_LINE_MAX	(2 * FETCH_POST_MAX + 4096)
 
 enum {
 	FETCH_REQ_OK = 0,
@@ -81,6 +124,11 @@ struct fetch_req {
 	char policy_id[STS_ID_MAX + 1];
 	int force;
 	const char *refusal;		/* reply detail, FETCH_REQ_REFUSED */
+	int post;			/* a POST request: */
+	unsigned port;
+	char *path;			/* heap */
+	unsigned char *body;		/* heap */
+	size_t body_len;
 };
 
 struct fetchipc_reply {
@@ -90,6 +138,8 @@ struct fetchipc_reply {
 	int64_t fetched_at;
 	const char *error, *detail;	/* unless ok; borrowed */
 	json_t *root;			/* what they are borrowed from */
+	int post;			/* a POST reply */
+	int status;			/* its HTTP status, 0 for none */
 };
 
 char *fetchipc_request_encode(long long id, const char *domain,
@@ -102,5 +152,13 @@ char *fetchipc_reply_tail(const char *domain, const struct sts_policy *p,
 int fetchipc_reply_decode(const char *line, size_t len,
     struct fetchipc_reply *out, char *why, size_t whylen);
 void fetchipc_reply_clear(struct fetchipc_reply *r);
+
+char *fetchipc_post_encode(long long id, const char *url, const void *body,
+    size_t len);
+int fetchipc_post_url(const char *url, char *host, size_t hostlen,
+    unsigned *port, const char **path);
+char *fetchipc_post_reply_tail(const char *host, int status,
+    const char *detail);
+void fetchipc_request_clear(struct fetch_req *req);
 
 #endif

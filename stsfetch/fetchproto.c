@@ -67,3 +67,41 @@ fetchproto_response(struct http_resp *r, const char *buf, size_t len,
 	}
 	return res == HTTP_DONE;
 }
+
+size_t
+fetchproto_http_post(char *buf, size_t len, const char *host, unsigned port,
+    const char *path, size_t body_len)
+{
+	char hostport[DOMAIN_MAX + 8];
+	int n;
+
+	if (port == 443)
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	else
+		snprintf(hostport, sizeof(hostport), "%s:%u", host, port);
+	n = snprintf(buf, len,
+	    "POST %s HTTP/1.1\r\n"
+	    "Host: %s\r\n"
+	    "User-Agent: stsfetch/%s (tlspolicyd)\r\n"
+	    "Content-Type: application/tlsrpt+gzip\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", path[0] ? path : "/", hostport,
+	    PACKAGE_VERSION, body_len);
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+int
+fetchproto_post_response(struct http_resp *r, const char *buf, size_t len,
+    int eof, int *status, char *detail, size_t dlen)
+{
+	enum http_result res = http_resp_parse(buf, len, eof, HTTP_MAX_HEADER,
+	    r, detail, dlen);
+
+	if (r->headers_done) {
+		*status = r->status;
+		return 1;
+	}
+	if (res == HTTP_ERROR)
+		return -1;
+	return 0;
+}

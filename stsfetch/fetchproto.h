@@ -15,6 +15,10 @@
  *	int fetchproto_response(struct http_resp *r, const char *buf,
  *	    size_t len, int eof, const char **type, char *detail,
  *	    size_t dlen);
+ *	size_t fetchproto_http_post(char *buf, size_t len, const char *host,
+ *	    unsigned port, const char *path, size_t body_len);
+ *	int fetchproto_post_response(struct http_resp *r, const char *buf,
+ *	    size_t len, int eof, int *status, char *detail, size_t dlen);
  *
  * DESCRIPTION
  *	stsfetch(8) moves bytes; this module decides what they mean, with
@@ -39,6 +43,18 @@
  *	soon as it is complete.  It returns 1 when the response is
  *	complete and acceptable (r->body is the policy text), 0 when more
  *	bytes are needed, -1 with *type and detail when it is refused.
+ *
+ *	fetchproto_http_post() writes the head of a TLSRPT report POST
+ *	(RFC 8460 5.4) to https://HOST[:PORT]PATH: Host (with the port
+ *	unless 443), Content-Type application/tlsrpt+gzip, Content-Length
+ *	body_len, Connection: close; the body follows it.  It returns its
+ *	length, or 0 when it does not fit.
+ *
+ *	fetchproto_post_response() reads the receiver's answer only as far
+ *	as its status (the body is of no interest): 1 with *status once
+ *	the head is complete, 0 when more bytes are needed, -1 with detail
+ *	when the bytes are not an HTTP response (or the connection ended
+ *	before its head).  2xx means accepted; redirects are not followed.
  */
 #ifndef TLSPOL_FETCHPROTO_H
 #define TLSPOL_FETCHPROTO_H
@@ -54,5 +70,9 @@ int fetchproto_check_head(const struct http_resp *r, const char **type,
     char *detail, size_t dlen);
 int fetchproto_response(struct http_resp *r, const char *buf, size_t len,
     int eof, const char **type, char *detail, size_t dlen);
+size_t fetchproto_http_post(char *buf, size_t len, const char *host,
+    unsigned port, const char *path, size_t body_len);
+int fetchproto_post_response(struct http_resp *r, const char *buf,
+    size_t len, int eof, int *status, char *detail, size_t dlen);
 
 #endif

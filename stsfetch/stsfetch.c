@@ -116,7 +116,7 @@
 #include "sts_txt.h"
 #include "util.h"
 
-#define REQ_LINE_MAX	4096
+#define REQ_LINE_MAX	FETCH_POST_LINE_MAX	/* a POST carries a report */
 #define RAW_MAX		(HTTP_MAX_HEADER + 2 * STS_POLICY_MAX_BODY)
 /*
  * The lookup is polled with gai_error() between short sleeps; gai_suspend()
@@ -153,6 +153,7 @@ struct job {
 	long long *ids;
 	size_t nids;
 	struct job *next;
+	struct fetch_req *post;		/* a report POST, not a fetch */
 };
 
 /* The answer of a finished fetch, kept -r seconds for repeats. */
@@ -175,6 +176,7 @@ static int stopping;
 struct fetch {
 	const char *domain;
 	char host[DOMAIN_MAX + 1];
+	unsigned port;			/* 0: 443 */
 	int64_t start_ms, deadline_ms;
 	int fd;
 	gnutls_session_t s;
@@ -314,13 +316,15 @@ resolve(struct fetch *f)
 	struct gaicb *list[1] = { &r->cb };
 	int64_t limit = f->start_ms + opt.connect_to * 1000LL;
 	struct addrinfo *res;
+	char service[16];
 	int rc;
 
+	snprintf(service, sizeof(service), "%u", f->port ? f->port : 443);
 	snprintf(r->name, sizeof(r->name), "%s", f->host);
 	r->hints.ai_family = AF_UNSPEC;
 	r->hints.ai_socktype = SOCK_STREAM;
 	r->cb.ar_name = r->name;
-	r->cb.ar_service = "443";
+	r->cb.ar_service = service;
 	r->cb.ar_request = &r->hints;
 	if ((rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
 		free(r);
@@ -672,6 +676,84 @@ fetch_policy(struct fetch *f)
 	log_policy_warnings(f);
 }
 
+/* POST (TLSRPT reports) --------------------------------------------- */
+
+static int
+send_bytes(struct fetch *f, const char *buf, size_t n, const char *what)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = gnutls_record_send(f->s, buf + off, n - off);
+
+		if (w >= 0) {
+			off += (size_t)w;
+		} else if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+			if (tls_wait(f, what) < 0)
+				return -1;
+		} else {
+			return fail(f, ERR_FETCH, "%s: %s", what,
+			    gnutls_strerror((int)w));
+		}
+	}
+	return 0;
+}
+
+/* Read the receiver's answer up to its status; -1 with the failure set. */
+static int
+read_post_status(struct fetch *f, int *status)
+{
+	char detail[256] = "connection closed before the response";
+	size_t size = HTTP_MAX_HEADER + 1;
+	int rc;
+
+	f->raw = xmalloc(size);
+	for (;;) {
+		ssize_t n = f->rawlen < size ? gnutls_record_recv(f->s,
+		    f->raw + f->rawlen, size - f->rawlen) : 0;
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			if (gnutls_record_check_pending(f->s) == 0
+			    && tls_wait(f, "reading response") < 0)
+				return -1;
+			continue;
+		}
+		if (n > 0)
+			f->rawlen += (size_t)n;
+		rc = fetchproto_post_response(&f->resp, f->raw, f->rawlen,
+		    n <= 0, status, detail, sizeof(detail));
+		if (rc != 0 || n <= 0)
+			return rc > 0 ? 0 : fail(f, ERR_FETCH, "%s", detail);
+	}
+}
+
+/* POST one report; the HTTP status in *status (0: none came). */
+static void
+post_report(struct fetch *f, const struct fetch_req *req, int *status)
+{
+	char head[DOMAIN_MAX + FETCH_POST_PATH_MAX + 512];
+	size_t n;
+
+	*status = 0;
+	f->start_ms = now_ms();
+	f->deadline_ms = f->start_ms + opt.total_to * 1000LL;
+	f->fd = -1;
+	f->port = req->port;
+	snprintf(f->host, sizeof(f->host), "%s", req->domain);
+	n = fetchproto_http_post(head, sizeof(head), f->host, req->port,
+	    req->path, req->body_len);
+	if (n == 0) {
+		fail(f, ERR_FETCH, "request for %s too long", f->host);
+		return;
+	}
+	if (connect_host(f) < 0 || tls_start(f) < 0
+	    || send_bytes(f, head, n, "sending request") < 0
+	    || send_bytes(f, (const char *)req->body, req->body_len,
+	    "sending report") < 0)
+		return;
+	read_post_status(f, status);
+}
+
 static void
 fetch_cleanup(struct fetch *f)
 {
@@ -826,12 +908,46 @@ log_result(const struct fetch *f, int64_t ms)
 }
 
 static void
+run_post(struct job *j)
+{
+	struct fetch f;
+	char *tail;
+	int status;
+	int64_t t0 = now_ms();
+
+	memset(&f, 0, sizeof(f));
+	f.domain = j->domain;
+	post_report(&f, j->post, &status);
+	if (f.error == NULL)
+		snprintf(f.detail, sizeof(f.detail), "HTTP status %d", status);
+	log_notice("%s: report POST to port %u%s: %s after %lld ms", f.host,
+	    j->post->port, j->post->path, f.detail,
+	    (long long)(now_ms() - t0));
+	tail = fetchipc_post_reply_tail(j->domain, status, f.detail);
+	fetch_cleanup(&f);
+	if (tail == NULL) {
+		log_err("cannot encode reply for %s", j->domain);
+		exit(2);
+	}
+	send_reply(j->ids[0], tail);
+	free(tail);
+	fetchipc_request_clear(j->post);
+	free(j->post);
+	free(j->ids);
+	free(j);
+}
+
+static void
 run_job(struct job *j)
 {
 	struct fetch f;
 	char *tail;
 	int64_t t0 = now_ms();
 
+	if (j->post != NULL) {
+		run_post(j);
+		return;
+	}
 	memset(&f, 0, sizeof(f));
 	f.domain = j->domain;
 	fetch_policy(&f);
@@ -931,6 +1047,36 @@ submit(long long id, const char *domain, const char *policy_id, int force)
 	}
 }
 
+/* Queue a report POST: never joined, never rate-limited. */
+static void
+submit_post(struct fetch_req *req)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&mu);
+	if (nqueued >= opt.max_queued) {
+		pthread_mutex_unlock(&mu);
+		send_error(req->id, req->domain, FETCH_ERR_POST,
+		    "fetcher queue full");
+		fetchipc_request_clear(req);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	snprintf(j->domain, sizeof(j->domain), "%s", req->domain);
+	j->ids = xmalloc(sizeof(*j->ids));
+	j->ids[j->nids++] = req->id;
+	j->post = xmalloc(sizeof(*req));
+	*j->post = *req;		/* takes its path and body */
+	if (q_tail)
+		q_tail->next = j;
+	else
+		q_head = j;
+	q_tail = j;
+	nqueued++;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
 static void
 handle_line(const char *line, size_t len)
 {
@@ -939,16 +1085,22 @@ handle_line(const char *line, size_t len)
 
 	switch (fetchipc_request_decode(line, len, &req, why, sizeof(why))) {
 	case FETCH_REQ_OK:
+		if (req.post) {
+			submit_post(&req);
+			return;
+		}
 		submit(req.id, req.domain, req.policy_id, req.force);
 		break;
 	case FETCH_REQ_REFUSED:
 		log_warn("%s", why);
-		send_error(req.id, req.domain, ERR_FETCH, req.refusal);
+		send_error(req.id, req.domain, req.post ? FETCH_ERR_POST
+		    : ERR_FETCH, req.refusal);
 		break;
 	default:
 		log_warn("%s", why);
 		break;
 	}
+	fetchipc_request_clear(&req);
 }
 
 /* Read request lines until EOF; overlong lines are skipped whole. */
@@ -1087,6 +1239,9 @@ run_pool(void)
 		pthread_join(tids[i], NULL);
 	while ((j = q_head) != NULL) {
 		q_head = j->next;
+		if (j->post != NULL)
+			fetchipc_request_clear(j->post);
+		free(j->post);
 		free(j->ids);
 		free(j);
 	}

@@ -103,6 +103,100 @@ START_TEST(test_reply_bad)
 }
 END_TEST
 
+
+/* A report POST: encoded, decoded back byte for byte (NUL and 0xff too). */
+START_TEST(test_post_roundtrip)
+{
+	static const unsigned char body[] = { 0x1f, 0x8b, 0x00, 0xff, 'a' };
+	struct fetch_req req;
+	char why[200], *line;
+
+	line = fetchipc_post_encode(7, "https://Rpt.Example.com:8443/tlsrpt?x=1",
+	    body, sizeof(body));
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_null(strchr(line, '\n'));
+	ck_assert_int_eq(fetchipc_request_decode(line, strlen(line), &req, why,
+	    sizeof(why)), FETCH_REQ_OK);
+	ck_assert(req.post);
+	ck_assert_int_eq(req.id, 7);
+	ck_assert_str_eq(req.domain, "rpt.example.com");
+	ck_assert_uint_eq(req.port, 8443);
+	ck_assert_str_eq(req.path, "/tlsrpt?x=1");
+	ck_assert_uint_eq(req.body_len, sizeof(body));
+	ck_assert_mem_eq(req.body, body, sizeof(body));
+	fetchipc_request_clear(&req);
+	free(line);
+	/* No path is "/"; too large a body is not encoded. */
+	line = fetchipc_post_encode(8, "https://r.example", "", 0);
+	ck_assert_int_eq(fetchipc_request_decode(line, strlen(line), &req, why,
+	    sizeof(why)), FETCH_REQ_OK);
+	ck_assert_str_eq(req.path, "/");
+	ck_assert_uint_eq(req.port, 443);
+	fetchipc_request_clear(&req);
+	free(line);
+	ck_assert_ptr_null(fetchipc_post_encode(9, "https://r.example", body,
+	    FETCH_POST_MAX + 1));
+}
+END_TEST
+
+static const char *const bad_posts[] = {
+	"{\"id\":3,\"post\":\"http://r.example/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://r.example:0/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://r.example:99999/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://user@r.example/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://r.example/a b\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://nodot/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://[::1]/\",\"body\":\"00\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"0\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"zz\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"AB\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"00\",\"x\":1}",
+};
+
+START_TEST(test_post_refused)
+{
+	struct fetch_req req;
+	char why[200];
+
+	ck_assert_int_eq(fetchipc_request_decode(bad_posts[_i],
+	    strlen(bad_posts[_i]), &req, why, sizeof(why)), FETCH_REQ_REFUSED);
+	ck_assert_int_eq(req.id, 3);
+	ck_assert(req.post);
+	ck_assert_ptr_nonnull(req.refusal);
+	fetchipc_request_clear(&req);
+	ck_assert_ptr_null(req.body);
+}
+END_TEST
+
+/* Replies: 2xx accepted without a policy object; others failed. */
+START_TEST(test_post_reply)
+{
+	static const struct { int status; int ok; } st[] = {
+		{ 200, 1 }, { 201, 1 }, { 204, 1 }, { 199, 0 }, { 301, 0 },
+		{ 404, 0 }, { 500, 0 }, { 0, 0 },
+	};
+	struct fetchipc_reply r;
+	char why[200], line[512];
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(*st); i++) {
+		char *tail = fetchipc_post_reply_tail("r.example", st[i].status,
+		    "why");
+		snprintf(line, sizeof(line), "{\"id\":5,%s", tail);
+		free(tail);
+		ck_assert_int_eq(fetchipc_reply_decode(line, strlen(line), &r,
+		    why, sizeof(why)), 0);
+		ck_assert_msg(r.ok == st[i].ok, "status %d", st[i].status);
+		ck_assert(r.post);
+		ck_assert_int_eq(r.status, st[i].status);
+		ck_assert_ptr_null(r.policy);
+		if (!r.ok)
+			ck_assert_str_eq(r.error, FETCH_ERR_POST);
+		fetchipc_reply_clear(&r);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -114,6 +208,10 @@ main(void)
 	tcase_add_test(tc, test_request_roundtrip);
 	tcase_add_test(tc, test_reply_roundtrip);
 	tcase_add_loop_test(tc, test_reply_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_post_roundtrip);
+	tcase_add_loop_test(tc, test_post_refused, 0,
+	    sizeof(bad_posts) / sizeof(bad_posts[0]));
+	tcase_add_test(tc, test_post_reply);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -273,6 +273,55 @@ START_TEST(test_reply)
 }
 END_TEST
 
+
+START_TEST(test_http_post)
+{
+	char buf[512];
+	size_t n = fetchproto_http_post(buf, sizeof(buf), "r.example", 8443,
+	    "/in?a=1", 1234);
+
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert(strncmp(buf, "POST /in?a=1 HTTP/1.1\r\nHost: r.example:8443"
+	    "\r\n", 44) == 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nContent-Type: "
+	    "application/tlsrpt+gzip\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nContent-Length: 1234\r\n"));
+	ck_assert(n > 4 && strcmp(buf + n - 4, "\r\n\r\n") == 0);
+	n = fetchproto_http_post(buf, sizeof(buf), "r.example", 443, "", 0);
+	ck_assert_ptr_nonnull(strstr(buf, "POST / HTTP/1.1\r\nHost: r.example\r\n"));
+	ck_assert_uint_eq(fetchproto_http_post(buf, 40, "r.example", 443, "/",
+	    0), 0);
+}
+END_TEST
+
+/* The status as soon as the head is complete, whatever the body. */
+START_TEST(test_post_response)
+{
+	static const char ok[] = "HTTP/1.1 201 Created\r\nContent-Length: "
+	    "100000\r\n\r\npartial";
+	struct http_resp r;
+	char detail[200];
+	int status = -1;
+
+	for (size_t cut = 0; cut <= strlen(ok); cut++) {
+		memset(&r, 0, sizeof(r));
+		int rc = fetchproto_post_response(&r, ok, cut, 0, &status,
+		    detail, sizeof(detail));
+		ck_assert_int_eq(rc, cut >= strlen(ok) - 7 ? 1 : 0);
+		http_resp_free(&r);
+	}
+	ck_assert_int_eq(status, 201);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(fetchproto_post_response(&r, "HTTP/1.1 5", 10, 1,
+	    &status, detail, sizeof(detail)), -1);
+	http_resp_free(&r);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(fetchproto_post_response(&r, "garbage\r\n\r\n", 11, 0,
+	    &status, detail, sizeof(detail)), -1);
+	http_resp_free(&r);
+}
+END_TEST
+
 static Suite *
 stsfetch_suite(void)
 {
@@ -285,6 +334,8 @@ stsfetch_suite(void)
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_head_3xx);
 	tcase_add_test(tc, test_http_request);
+	tcase_add_test(tc, test_http_post);
+	tcase_add_test(tc, test_post_response);
 	tcase_add_loop_test(tc, test_request, 0, sizeof(reqs) / sizeof(reqs[0]));
 	tcase_add_test(tc, test_reply);
 	suite_add_tcase(s, tc);

@@ -81,3 +81,20 @@ sts_dns_txt(const ldns_pkt *pkt, const char *qname, char *id, char *err,
 	free(bufs);
 	return ts;
 }
+
+enum tlsrpt_txt_status
+sts_dns_tlsrpt(const ldns_pkt *pkt, const char *qname, struct tlsrpt_txt *out,
+    char *err, size_t errlen)
+{
+	struct sts_txt_rec recs[STS_DNS_TXT_RECORDS];
+	char (*bufs)[STS_DNS_TXT_BYTES];
+	enum tlsrpt_txt_status ts;
+	size_t n = 0;
+
+	bufs = xmalloc(STS_DNS_TXT_RECORDS * sizeof(*bufs));
+	if (pkt != NULL)
+		n = txt_records(pkt, qname, bufs, recs, STS_DNS_TXT_RECORDS);
+	ts = tlsrpt_txt_parse(recs, n, out, err, errlen);
+	free(bufs);
+	return ts;
+}

@@ -5,6 +5,9 @@
  * SYNOPSIS
  *	enum sts_txt_status sts_dns_txt(const ldns_pkt *pkt,
  *	    const char *qname, char *id, char *err, size_t errlen);
+ *	enum tlsrpt_txt_status sts_dns_tlsrpt(const ldns_pkt *pkt,
+ *	    const char *qname, struct tlsrpt_txt *out, char *err,
+ *	    size_t errlen);
  *
  * DESCRIPTION
  *	MTA-STS discovery's reading of a TXT reply, shared by tlspolicyd
@@ -16,6 +19,10 @@
  *	records), judged by sts_txt_parse() (sts_txt.h): its status, *id
  *	(STS_ID_MAX + 1 bytes) on STS_TXT_OK, err on STS_TXT_INVALID.  pkt
  *	NULL (NXDOMAIN) is "no record".  Pure.
+ *
+ *	sts_dns_tlsrpt() reads the _smtp._tls TXT reply of TLSRPT (RFC
+ *	8460 3) the same way (the same CNAME walk and bounds), judged by
+ *	tlsrpt_txt_parse() (tlsrpt_txt.h) into *out.
  */
 #ifndef TLSPOL_STS_DNS_H
 #define TLSPOL_STS_DNS_H
@@ -25,6 +32,7 @@
 #include <ldns/ldns.h>
 
 #include "sts_txt.h"
+#include "tlsrpt_txt.h"
 
 #define STS_DNS_TXT_RECORDS	16
 #define STS_DNS_TXT_BYTES	4096
@@ -32,5 +40,7 @@
 
 enum sts_txt_status sts_dns_txt(const ldns_pkt *pkt, const char *qname,
     char *id, char *err, size_t errlen);
+enum tlsrpt_txt_status sts_dns_tlsrpt(const ldns_pkt *pkt, const char *qname,
+    struct tlsrpt_txt *out, char *err, size_t errlen);
 
 #endif

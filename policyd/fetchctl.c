@@ -161,6 +161,7 @@ handle_line(struct fetchctl *f, const char *line, size_t len)
 	res.ok = rep.ok;
 	res.policy = rep.policy;
 	res.fetched_at = rep.fetched_at;
+	res.status = rep.status;
 	res.error = rep.error;
 	res.detail = rep.detail;
 	f->st.replies++;
@@ -335,17 +336,14 @@ fetchctl_new(struct loop *l, const char *path, struct fetchspawn *spawn)
 	return f;
 }
 
-int
-fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
-    int force, fetch_cb cb, void *arg)
+/* Queue one request line (freed here) under the next id; its id or -1. */
+static int
+send_request(struct fetchctl *f, char *line, const char *domain, fetch_cb cb,
+    void *arg)
 {
 	struct freq *r;
-	char *line;
 	size_t ll;
 
-	if (f->fd < 0 || f->lost_timer != NULL)
-		return -1;
-	line = fetchipc_request_encode(f->next_id, domain, policy_id, force);
 	if (line == NULL)
 		return -1;
 	ll = strlen(line);
@@ -371,6 +369,26 @@ fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
 	f->st.requests++;
 	flush_out(f);		/* runs no callback: see lose_later() */
 	return r->id;
+}
+
+int
+fetchctl_fetch(struct fetchctl *f, const char *domain, const char *policy_id,
+    int force, fetch_cb cb, void *arg)
+{
+	if (f->fd < 0 || f->lost_timer != NULL)
+		return -1;
+	return send_request(f, fetchipc_request_encode(f->next_id, domain,
+	    policy_id, force), domain, cb, arg);
+}
+
+int
+fetchctl_post(struct fetchctl *f, const char *url, const void *body,
+    size_t len, fetch_cb cb, void *arg)
+{
+	if (f->fd < 0 || f->lost_timer != NULL)
+		return -1;
+	return send_request(f, fetchipc_post_encode(f->next_id, url, body,
+	    len), url, cb, arg);
 }
 
 void

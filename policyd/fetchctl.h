@@ -7,6 +7,8 @@
  *	    struct fetchspawn *spawn);
  *	int fetchctl_fetch(struct fetchctl *f, const char *domain,
  *	    const char *policy_id, int force, fetch_cb cb, void *arg);
+ *	int fetchctl_post(struct fetchctl *f, const char *url,
+ *	    const void *body, size_t len, fetch_cb cb, void *arg);
  *	void fetchctl_cancel(struct fetchctl *f, int id);
  *	void fetchctl_port_of(struct fetchctl *f, struct fetch_port *p);
  *	void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);
@@ -35,7 +37,12 @@
  *	the request still gets its id, and its failure (with those of all
  *	pending requests) comes on the next turn of the loop; until then
  *	fetchctl_fetch() returns -1.  fetchctl_cancel() drops the callback.
- *	fetchctl_port_of() gives the two as the fetcher port (fetchport.h)
+ *	fetchctl_post() asks the fetcher to POST a TLSRPT report (body, at
+ *	most FETCH_POST_MAX bytes of gzip) to the https: URL (fetchipc.h,
+ *	POST REQUESTS), the same way: an id or -1, then cb once with ok
+ *	when the receiver answered 2xx, status its HTTP status (0 when
+ *	none), detail why not; r->domain is the URL.
+ *	fetchctl_port_of() gives fetch and cancel as the fetcher port (fetchport.h)
  *	that the MTA-STS module uses.
  *
  *	Requests and replies are encoded and decoded by lib/fetchipc.h, the
@@ -82,6 +89,8 @@ struct fetchctl *fetchctl_new(struct loop *l, const char *path,
     struct fetchspawn *spawn);
 int fetchctl_fetch(struct fetchctl *f, const char *domain,
     const char *policy_id, int force, fetch_cb cb, void *arg);
+int fetchctl_post(struct fetchctl *f, const char *url, const void *body,
+    size_t len, fetch_cb cb, void *arg);
 void fetchctl_cancel(struct fetchctl *f, int id);
 void fetchctl_port_of(struct fetchctl *f, struct fetch_port *p);
 void fetchctl_status(const struct fetchctl *f, struct fetchctl_stat *st);

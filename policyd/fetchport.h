@@ -19,7 +19,8 @@
  *	struct fetch_result: ok, domain, policy (the policy object as the
  *	fetcher sent it, borrowed for the callback, NULL unless ok;
  *	untrusted: the MTA-STS module validates it again), fetched_at,
- *	error (a TLSRPT result type, or "fetcher-unavailable") and detail.
+ *	error (a TLSRPT result type, or "fetcher-unavailable") and detail;
+ *	status for a report POST (fetchctl_post()).
  */
 #ifndef TLSPOL_FETCHPORT_H
 #define TLSPOL_FETCHPORT_H
@@ -33,6 +34,7 @@ struct fetch_result {
 	const char *domain;
 	json_t *policy;		/* borrowed; NULL unless ok */
 	int64_t fetched_at;
+	int status;		/* a report POST: the HTTP status, 0 for none */
 	const char *error;	/* TLSRPT result type, or fetcher-unavailable */
 	const char *detail;
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain.h"
 #include "netaddr.h"
 #include "params.h"
 #include "tlspolicy.h"
@@ -119,6 +120,48 @@ check_workers(const char *v, const char **err)
 	return 0;
 }
 
+/* TLSRPT reporter: hours of retries (RFC 8460 5.5: up to 24 h). */
+static int
+check_tlsrpt_retry_hours(const char *v, const char **err)
+{
+	if (parse_long(v, 1, 168) == LONG_MIN) {
+		*err = "expected a number of hours from 1 to 168";
+		return -1;
+	}
+	return 0;
+}
+
+/* TLSRPT reporter: days its records are kept after the day. */
+static int
+check_tlsrpt_retain_days(const char *v, const char **err)
+{
+	if (parse_long(v, 1, 366) == LONG_MIN) {
+		*err = "expected a number of days from 1 to 366";
+		return -1;
+	}
+	return 0;
+}
+
+/* TLSRPT reporter: empty, or local@domain fit for a header and argv. */
+static int
+check_tlsrpt_sender(const char *v, const char **err)
+{
+	const char *at = strrchr(v, '@');
+
+	if (*v == '\0')
+		return 0;
+	for (const char *p = v; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("<>,;\"()\\", *p)) {
+			at = NULL;
+			break;
+		}
+	if (at == NULL || at == v || *v == '-' || !domain_valid(at + 1)) {
+		*err = "expected an address local@domain";
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The control socket's only authentication is its peer's credentials,
  * which a TCP socket does not have: unix:PATH or empty only.
@@ -204,6 +247,13 @@ const struct cfg_def tlspol_params[] = {
 	{ "sts_enforce_testing", "no", cf_check_bool },
 	{ "sts_in_use", "7d", cf_check_time },
 	{ "sts_testing_report", "no", cf_check_bool },
+	/* TLSRPT reporter (tlspolicyd(8) TLSRPT REPORTS). */
+	{ "tlsrpt_sender", "", check_tlsrpt_sender },
+	{ "tlsrpt_sendmail", "/usr/sbin/sendmail", cf_check_abspath },
+	{ "tlsrpt_sendmail_timeout", "60s", check_positive_time },
+	{ "tlsrpt_spread", "4h", cf_check_time },
+	{ "tlsrpt_retry_hours", "24", check_tlsrpt_retry_hours },
+	{ "tlsrpt_retain_days", "7", check_tlsrpt_retain_days },
 	/* Testing only. */
 	{ "clock_control", "no", check_clock_control },
 };

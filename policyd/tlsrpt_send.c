@@ -52,7 +52,6 @@ struct tlsrpt_send {
 	struct rpt_source src;
 	struct rpt_sender out;
 	struct tlsrpt_send_config c;
-	char *exclude;
 	struct job *jobs;
 	struct tlsrpt_send_stats stats;
 };
@@ -408,24 +407,6 @@ txt_done(void *arg, const struct dns_result *r)
 	send_reports(j, &txt);
 }
 
-/* Excluded: the domain or one of its parents is listed. */
-static int
-excluded(const struct tlsrpt_send *s, const char *domain)
-{
-	char list[2048], *save = NULL;
-
-	snprintf(list, sizeof(list), "%s", s->exclude);
-	for (char *w = strtok_r(list, " ,\t", &save); w;
-	    w = strtok_r(NULL, " ,\t", &save)) {
-		size_t dl = strlen(domain), wl = strlen(w);
-		if (strcasecmp(domain, w) == 0 || (dl > wl
-		    && domain[dl - wl - 1] == '.'
-		    && strcasecmp(domain + dl - wl, w) == 0))
-			return 1;
-	}
-	return 0;
-}
-
 static void
 job_start(struct tlsrpt_send *s, const struct due *d, const char *key,
     const struct tlsrpt_sent *st)
@@ -442,7 +423,8 @@ job_start(struct tlsrpt_send *s, const struct due *d, const char *key,
 	s->jobs = j;
 	s->stats.active++;
 	s->stats.attempts++;
-	if (excluded(s, j->domain)) {
+	if (s->c.excluded != NULL && s->c.excluded(s->c.excluded_arg,
+	    j->domain)) {
 		job_skip(j, "excluded by tlsrpt_exclude");
 		return;
 	}
@@ -549,8 +531,6 @@ tlsrpt_send_new(struct loop *l, const struct dns_port *dns,
 	s->src = *src;
 	s->out = *out;
 	s->c = *c;
-	s->exclude = xstrdup(c->exclude ? c->exclude : "");
-	s->c.exclude = s->exclude;
 	return s;
 }
 
@@ -574,6 +554,5 @@ tlsrpt_send_free(struct tlsrpt_send *s)
 		s->jobs = j->next;
 		free(j);
 	}
-	free(s->exclude);
 	free(s);
 }

@@ -32,8 +32,8 @@
  *	- no state yet: due at tlsrpt_sched_first() (the day's end plus a
  *	  per-domain offset below c->spread); pending;
  *	- pending and due: an attempt (at most TLSRPT_SEND_JOBS at once):
- *	  an excluded domain (c->exclude: the domain or a parent of it) is
- *	  skipped; else _smtp._tls.DOMAIN TXT through dns (CNAMEs followed,
+ *	  a domain c->excluded() names is skipped (the configuration's
+ *	  rule: the site itself, tlsrpt_exclude and their subdomains); else _smtp._tls.DOMAIN TXT through dns (CNAMEs followed,
  *	  sts_dns_tlsrpt()): no record or an invalid one, skipped (the
  *	  reason in last_error); a lookup failure is a failed attempt.
  *	  Then one report per TLSRPT record seen that day (its index i + 1
@@ -106,7 +106,9 @@ struct tlsrpt_send_config {
 	const char *contact;		/* contact-info */
 	const char *submitter;		/* TLS-Report-Submitter, file name */
 	const char *sender;		/* From: and envelope sender */
-	const char *exclude;		/* domains, space or comma separated */
+	/* 1 when no report goes to domain (tlsrpt_conf_excluded()). */
+	int (*excluded)(void *arg, const char *domain);
+	void *excluded_arg;
 	int64_t spread;			/* seconds after the day's end */
 	int64_t window;			/* retry window, seconds */
 	unsigned retain_days;

@@ -42,7 +42,7 @@
 #include "domain.h"
 #include "tlsrpt_agg.h"
 
-#define TLSRPT_CONF_TEXT_MAX	256
+#define TLSRPT_CONF_TEXT_MAX	320
 
 struct tlsrpt_conf {
 	char submitter[DOMAIN_MAX + 1];

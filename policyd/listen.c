@@ -189,21 +189,35 @@ chroot_unlink(const char *path, const char *qdir)
 		log_notice("removed %s", linkpath);
 }
 
-/* Does a process listen on the unix socket at path? */
+/* Can a socket of type connect to the unix socket at path? */
 static int
-socket_in_use(const char *path)
+socket_connects(const char *path, int type, int *err)
 {
 	struct sockaddr_un sa;
 	int fd, rc;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 1;	/* cannot tell: keep it */
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0) {
+		*err = errno;
+		return -1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	*err = rc < 0 ? errno : 0;
 	close(fd);
-	return rc == 0 || errno != ECONNREFUSED;
+	return rc;
+}
+
+/* Does a process listen on (or, datagram, read) the socket at path? */
+static int
+socket_in_use(const char *path)
+{
+	int err;
+
+	if (socket_connects(path, SOCK_STREAM, &err) < 0 && err == EPROTOTYPE)
+		socket_connects(path, SOCK_DGRAM, &err);	/* tlsrpt_listen */
+	return err != ECONNREFUSED;
 }
 
 int
@@ -234,7 +248,7 @@ listen_remove_stale(const char *spec, const char *qdir)
 }
 
 static int
-open_unix(const char *path, const char *mode, const char *group,
+open_unix(const char *path, int type, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
@@ -283,7 +297,7 @@ open_unix(const char *path, const char *mode, const char *group,
 	 * follows a link: nothing is done through a path someone else could
 	 * swap, should the directory be writable by others.
 	 */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		mask = umask(~m & 0777);
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -297,7 +311,7 @@ open_unix(const char *path, const char *mode, const char *group,
 		snprintf(err, errlen, "set owner of %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (listen(fd, BACKLOG) < 0) {
+	if (type == SOCK_STREAM && listen(fd, BACKLOG) < 0) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -341,11 +355,35 @@ listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
-		return open_unix(spec + 5, mode, group, owner, qdir, err, errlen);
+		return open_unix(spec + 5, SOCK_STREAM, mode, group, owner, qdir,
+		    err, errlen);
 	if (strncmp(spec, "inet:", 5) == 0)
 		return open_inet(spec, err, errlen);
 	snprintf(err, errlen, "unsupported listen address %s", spec);
 	return -1;
+}
+
+/*
+ * The TLSRPT collector's datagram socket, with a receive buffer large
+ * enough for bursts (Postfix drops what does not fit, at its sendto()).
+ */
+int
+listen_open_dgram(const char *spec, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen)
+{
+	int fd, size = LISTEN_DGRAM_RCVBUF;
+
+	if (strncmp(spec, "unix:", 5) != 0) {
+		snprintf(err, errlen, "unsupported datagram address %s", spec);
+		return -1;
+	}
+	fd = open_unix(spec + 5, SOCK_DGRAM, mode, group, owner, qdir, err,
+	    errlen);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+	    sizeof(size)) < 0)
+		log_warn("%s: cannot raise the receive buffer: %s", spec,
+		    strerror(errno));
+	return fd;
 }
 
 void

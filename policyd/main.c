@@ -325,6 +325,22 @@ ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
+/* tlsrpt-flush: write the collector's records now (tlsmap report). */
+static void
+ctl_tlsrpt_flush(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	struct tlsrpt_collect_stat cs;
+
+	(void)argc;
+	(void)argv;
+	tlsrpt_collect_flush(d->tlsrpt);
+	tlsrpt_collect_stats(d->tlsrpt, &cs);
+	ctl_printf(r, "tlsrpt: %lu writes, %lu failed\n", cs.writes,
+	    cs.write_failures);
+	ctl_end(r, 1);
+}
+
 #define STORE_FILE	"sts.lmdb"	/* in state_directory */
 
 /*
@@ -1170,6 +1186,8 @@ setup_control(struct daemon *d, struct startup *su)
 	control_register(d->control, "flush", ctl_flush, d);
 	control_register(d->control, "refresh", ctl_refresh, d);
 	control_register(d->control, "explain", ctl_explain, d);
+	if (d->tlsrpt != NULL)
+		control_register(d->control, "tlsrpt-flush", ctl_tlsrpt_flush, d);
 	if (config_bool(d->cf, "clock_control"))
 		control_register(d->control, "clock", ctl_clock, d);
 	return 0;

@@ -437,6 +437,42 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 
+/* The collector's counters for status json: outcome -> count, ... */
+static json_t *
+tlsrpt_status_json(const struct tlsrpt_collect *c)
+{
+	struct tlsrpt_collect_stat cs;
+	json_t *j = json_object();
+
+	tlsrpt_collect_stats(c, &cs);
+	for (int i = 0; i < TLSRPT_COL_NRESULTS; i++)
+		json_object_set_new(j, tlsrpt_collect_result_name(i),
+		    json_integer((json_int_t)cs.datagrams[i]));
+	json_object_set_new(j, "events", json_integer((json_int_t)cs.events));
+	json_object_set_new(j, "writes", json_integer((json_int_t)cs.writes));
+	json_object_set_new(j, "write_failures",
+	    json_integer((json_int_t)cs.write_failures));
+	return j;
+}
+
+static void
+ctl_tlsrpt_status(struct ctl_req *r, const struct tlsrpt_collect *c)
+{
+	struct tlsrpt_collect_stat cs;
+
+	tlsrpt_collect_stats(c, &cs);
+	ctl_printf(r, "tlsrpt: %lu datagrams accepted (%lu capped), %lu "
+	    "dropped, %lu excluded, %lu malformed, %lu of another version, "
+	    "%lu truncated; %lu own events; %lu writes (%lu failed)\n",
+	    cs.datagrams[TLSRPT_COL_OK] + cs.datagrams[TLSRPT_COL_CAPPED],
+	    cs.datagrams[TLSRPT_COL_CAPPED], cs.datagrams[TLSRPT_COL_DROPPED],
+	    cs.datagrams[TLSRPT_COL_EXCLUDED],
+	    cs.datagrams[TLSRPT_COL_MALFORMED],
+	    cs.datagrams[TLSRPT_COL_VERSION],
+	    cs.datagrams[TLSRPT_COL_TRUNCATED], cs.events, cs.writes,
+	    cs.write_failures);
+}
+
 /* Answers of one result, or of one source: sums of engine_stats. */
 #define RESULT(res)	engine_answers(st, -1, (res))
 #define SOURCE(src)	engine_answers(st, (src), -1)
@@ -507,6 +543,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 			json_object_set_new(j, "dane", json_pack("{s:I, s:I, s:I}",
 			    "cached", (json_int_t)dc, "queries", (json_int_t)dq,
 			    "cache_hits", (json_int_t)dh));
+		if (j && d->tlsrpt)
+			json_object_set_new(j, "tlsrpt", tlsrpt_status_json(d->tlsrpt));
 		txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 		ctl_printf(r, "%s\n", txt ? txt : "{}");
@@ -544,6 +582,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		ctl_printf(r, "fetcher: pid %ld, %u restarts, %u in flight, "
 		    "%lu requests, %lu failed\n", (long)fs.pid, fs.restarts,
 		    fs.inflight, fs.requests, fs.failures);
+	if (d->tlsrpt)
+		ctl_tlsrpt_status(r, d->tlsrpt);
 	ctl_end(r, 1);
 }
 

@@ -189,35 +189,25 @@ chroot_unlink(const char *path, const char *qdir)
 		log_notice("removed %s", linkpath);
 }
 
-/* Can a socket of type connect to the unix socket at path? */
+/*
+ * Does a process listen on the unix socket at path?  A datagram socket
+ * (tlsrpt_listen) answers a stream connect with EPROTOTYPE while bound,
+ * ECONNREFUSED once its daemon is gone: the same test holds.
+ */
 static int
-socket_connects(const char *path, int type, int *err)
+socket_in_use(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd, rc;
 
-	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0) {
-		*err = errno;
-		return -1;
-	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;	/* cannot tell: keep it */
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	*err = rc < 0 ? errno : 0;
 	close(fd);
-	return rc;
-}
-
-/* Does a process listen on (or, datagram, read) the socket at path? */
-static int
-socket_in_use(const char *path)
-{
-	int err;
-
-	if (socket_connects(path, SOCK_STREAM, &err) < 0 && err == EPROTOTYPE)
-		socket_connects(path, SOCK_DGRAM, &err);	/* tlsrpt_listen */
-	return err != ECONNREFUSED;
+	return rc == 0 || errno != ECONNREFUSED;
 }
 
 int

@@ -25,13 +25,7 @@
 P=$(dirname "$0")/../postfix.sh
 W=$(dirname "$0")/../world.sh
 
-ver=$(postconf -dh mail_version)
-major=${ver%%.*} rest=${ver#*.} minor=${rest%%.*}
-if [ "$major" -lt 3 ] || { [ "$major" = 3 ] && [ "$minor" -lt 10 ]; }; then
-	echo "# $T_NAME: not applicable: Postfix $ver (needs 3.10; runs in the Debian 13 pass)"
-	echo "# $T_NAME: 0 passed, 0 failed"
-	exit 0
-fi
+need_postfix 3 10
 command -v swaks >/dev/null || skip_test "swaks not installed"
 
 NAME=t56-sender

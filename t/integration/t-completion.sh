@@ -15,7 +15,7 @@ complete_words() {	# the words typed so far, the last one being completed
 	echo "${COMPREPLY[*]}"
 }
 t_eq "commands" "add reload flush refresh status probe explain doctor tlsa report" "$(complete_words tlsmap '')"
-t_eq "command prefix" "reload refresh" "$(complete_words tlsmap re)"
+t_eq "command prefix" "reload refresh report" "$(complete_words tlsmap re)"
 t_eq "after -c FILE" "status" "$(complete_words tlsmap -c /etc/x.conf st)"
 t_eq "options" "-c -m -q -s -d --version" "$(complete_words tlsmap -)"
 t_eq "map names" "tlspolicy tlspolicy-tlsrpt" "$(complete_words tlsmap -m '')"

@@ -397,9 +397,9 @@ open_store(struct daemon *d)
 	return 0;
 }
 
-/* The MTA-STS source's own failures, for the TLSRPT collector. */
+/* The MTA-STS and DANE sources' own failures, for the TLSRPT collector. */
 static void
-sts_report_event(void *arg, const char *domain, const char *result_type,
+report_event(void *arg, const char *domain, const char *result_type,
     const char *detail)
 {
 	tlsrpt_collect_event(arg, domain, result_type, detail);
@@ -426,7 +426,7 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 	sc.now = daemon_clock;
 	sc.now_arg = d;
 	if (d->tlsrpt != NULL) {
-		sc.report = sts_report_event;
+		sc.report = report_event;
 		sc.report_arg = d->tlsrpt;
 	}
 	if (engine_dns(d->engine) != NULL)
@@ -1198,14 +1198,16 @@ step_sources(struct daemon *d, struct startup *su)
 	d->engine = engine_new(d->loop, d->cf);
 	engine_set_overrides(d->engine, su->o);
 	su->o = NULL;		/* the engine's now */
+	if (su->rfd >= 0) {
+		setup_tlsrpt(d, su);
+		engine_set_report(d->engine, report_event, d->tlsrpt);
+	}
 	if (su->need_dns) {
 		engine_set_dns(d->engine, dns_new(d->loop, &su->dc));
 		su->dc.anchors = NULL;	/* the resolver's now */
 	}
 	if (!config_bool(d->cf, "dane_enable"))
 		engine_disable_dane(d->engine);
-	if (su->rfd >= 0)
-		setup_tlsrpt(d, su);
 	if (config_bool(d->cf, "sts_enable")) {
 		setup_sts(d, su->spawn);
 		su->spawn = NULL;	/* the fetcher control's now */

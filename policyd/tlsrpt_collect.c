@@ -245,7 +245,8 @@ tlsrpt_collect_event(struct tlsrpt_collect *c, const char *domain,
 	det.code = code;
 	det.f = (char *)reason;
 	memset(&pol, 0, sizeof(pol));
-	pol.type = TLSRPT_POLICY_STS;
+	pol.type = code >= TLSRPT_RC_TLSA_INVALID ? TLSRPT_POLICY_TLSA
+	    : TLSRPT_POLICY_STS;
 	pol.domain = (char *)domain;
 	pol.details = &det;
 	pol.ndetails = 1;

@@ -41,7 +41,9 @@
  *
  *	tlsrpt_collect_event() records one of the daemon's own failures,
  *	which Postfix cannot see (the rule is tlspolicyd(8) TLSRPT): a
- *	session of policy-type sts for policy-domain domain, failed, with
+ *	session of policy-type sts (result types 301 to 303) or tlsa
+ *	(tlsa-invalid, dnssec-invalid, dane-required) for policy-domain
+ *	domain, failed, with
  *	one failure detail of result_type (an RFC 8460 name:
  *	sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid,
  *	dnssec-invalid, ...) whose failure-reason-code is detail (cut to

@@ -10,8 +10,9 @@
 #    up per domain in "tlsmap report --json" (RFC 8460 form) and in the
 #    text form; malformed, other-version, excluded and the submitter's own
 #    domains are counted and not kept;
-#  - the daemon's own failure (an MTA-STS policy that cannot be fetched) is
-#    recorded once per fetch attempt as sts-policy-fetch-error;
+#  - the daemon's own failures are recorded once per attempt: an MTA-STS
+#    policy that cannot be fetched (sts-policy-fetch-error), a bogus MX
+#    lookup (dnssec-invalid);
 #  - a restart keeps the counts and goes on adding;
 #  - "tlspolicyd -x" keeps the socket of a running daemon, removes it after.
 # shellcheck source=t/world/testlib.sh
@@ -104,6 +105,15 @@ got=$(td_ctl report sts-404.test --day "$DAY" --json | jq -c '.[0].policies[0] |
 	[.policy."policy-type", .summary."total-failure-session-count", ."failure-details"[0]."result-type"]')
 [ "$got" = '[2,1,"sts-policy-fetch-error"]' ] || [ "$got" = '["sts",1,"sts-policy-fetch-error"]' ] &&
 	pass "sts-policy-fetch-error once per fetch attempt, not per query" || fail "own event: $got"
+
+# A bogus (DNSSEC) MX lookup: dnssec-invalid, policy type tlsa, once.
+[ "$(td_q bogus.test)" = TEMP ] && pass "bogus.test: TEMP" || fail "bogus.test answer"
+wait_stat events 2 && pass "DNSSEC failure recorded" || fail "events: $(td_stat tlsrpt events)"
+td_q bogus.test >/dev/null
+got=$(td_ctl report bogus.test --day "$DAY" --json | jq -c '.[0].policies[0] |
+	[.policy."policy-type", .summary."total-failure-session-count", ."failure-details"[0]."result-type"]')
+[ "$got" = '["tlsa",1,"dnssec-invalid"]' ] && pass "dnssec-invalid once per lookup, not per query" ||
+	fail "bogus.test own event: $got"
 
 # A restart keeps the counts and goes on adding.
 before=$(td_ctl report --day "$DAY" --json)

@@ -303,19 +303,35 @@ send_report(struct job *j, const struct tlsrpt_agg_rec *rec, const char *pr,
 	free(gz);
 }
 
-/* The distinct TLSRPT records of rec, in order; how many (bounded). */
+/*
+ * The reports of rec, as the TLSRPT record each covers: one per distinct
+ * record Postfix saw (in order of first appearance), plus one for the
+ * daemon's own events (empty record) when there are several; with at
+ * most one, a single report of everything (NULL).  How many (bounded).
+ */
 static size_t
-distinct_pr(const struct tlsrpt_agg_rec *rec, const char **pr, size_t max)
+report_prs(const struct tlsrpt_agg_rec *rec, const char **pr, size_t max)
 {
 	size_t n = 0;
+	int own = 0;
 
 	for (size_t i = 0; i < rec->npol; i++) {
 		size_t k = 0;
+		if (rec->pol[i].pr[0] == '\0') {
+			own = 1;
+			continue;
+		}
 		while (k < n && strcmp(pr[k], rec->pol[i].pr) != 0)
 			k++;
 		if (k == n && n < max)
 			pr[n++] = rec->pol[i].pr;
 	}
+	if (n <= 1) {
+		pr[0] = NULL;
+		return rec->npol > 0;
+	}
+	if (own && n < max)
+		pr[n++] = "";
 	return n;
 }
 
@@ -354,7 +370,7 @@ send_reports(struct job *j, const struct tlsrpt_txt *txt)
 		job_end(j);
 		return;
 	}
-	npr = distinct_pr(rec, pr, TLSRPT_REPORTS_MAX);
+	npr = report_prs(rec, pr, TLSRPT_REPORTS_MAX);
 	if (npr == 0) {
 		tlsrpt_agg_rec_free(rec);
 		job_skip(j, "no policy recorded");

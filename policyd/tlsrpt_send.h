@@ -36,8 +36,11 @@
  *	  rule: the site itself, tlsrpt_exclude and their subdomains); else _smtp._tls.DOMAIN TXT through dns (CNAMEs followed,
  *	  sts_dns_tlsrpt()): no record or an invalid one, skipped (the
  *	  reason in last_error); a lookup failure is a failed attempt.
- *	  Then one report per TLSRPT record seen that day (its index i + 1
- *	  in the record's order of first appearance; report-id, file name
+ *	  Then the reports: one of all the day's policies when Postfix saw
+ *	  at most one TLSRPT record (the usual case; the daemon's own
+ *	  events, recorded with an empty record, go with it), else one per
+ *	  record in order of first appearance and one of the daemon's own
+ *	  events (index i + 1 in that order; report-id, file name
  *	  and Subject from tlsrpt_report.h, JSON gzipped), each not yet
  *	  accepted sent to every destination tlsrpt_dest_select() gives:
  *	  mailto: through out->mail (the message of tlsrpt_report_mail(),

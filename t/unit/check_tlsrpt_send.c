@@ -553,6 +553,24 @@ START_TEST(test_today_not_reported)
 }
 END_TEST
 
+/* The daemon's own events (empty record) go with Postfix's one record. */
+START_TEST(test_own_events_joined)
+{
+	const char *prs[] = { PR1, "" };
+	json_t *j;
+
+	put_agg(prs, 2, 2, 1);
+	txt(TXTNAME " 60 IN TXT \"v=TLSRPTv1; rua=https://rpt.example.net/\"");
+	tick_at(due());
+	ck_assert_uint_eq(ndlv, 1);
+	j = post_json(&dlvs[0]);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "policies")), 2);
+	json_decref(j);
+	ck_assert_uint_eq(state().reports, 1);
+	ck_assert_int_eq(state().state, TLSRPT_SENT_SENT);
+}
+END_TEST
+
 static Suite *
 send_suite(void)
 {
@@ -568,6 +586,7 @@ send_suite(void)
 	tcase_add_test(tc, test_dns_failure);
 	tcase_add_test(tc, test_two_reports_resume);
 	tcase_add_test(tc, test_retention);
+	tcase_add_test(tc, test_own_events_joined);
 	tcase_add_test(tc, test_today_not_reported);
 	suite_add_tcase(s, tc);
 	return s;

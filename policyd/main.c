@@ -52,6 +52,8 @@
 #include "policy_srv.h"
 #include "sockmap_srv.h"
 #include "tlsrpt_collect.h"
+#include "tlsrpt_ports.h"
+#include "tlsrpt_send.h"
 #include "util.h"
 
 struct daemon {
@@ -73,6 +75,9 @@ struct daemon {
 	int sigfd;
 	struct tlsrpt_conf tlsrpt_conf;
 	struct tlsrpt_collect *tlsrpt;	/* NULL: tlsrpt_enable = no */
+	struct tlsrpt_send *rptsend;	/* the reporter, with the collector */
+	struct tlsrpt_out rptout;
+	struct loop_timer *rpt_timer;
 };
 
 static struct config *exit_cf;
@@ -946,7 +951,8 @@ step_configuration(struct daemon *d, struct startup *su)
 		return -1;
 	}
 	su->need_dns = config_bool(d->cf, "dane_enable")
-	    || config_bool(d->cf, "sts_enable");
+	    || config_bool(d->cf, "sts_enable")
+	    || config_bool(d->cf, "tlsrpt_enable");	/* _smtp._tls */
 	if (su->need_dns && dns_config_from(&su->dc, d->cf, "/etc/resolv.conf",
 	    err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -1187,6 +1193,60 @@ setup_tlsrpt(struct daemon *d, struct startup *su)
 	d->msrc.tlsrpt = d->tlsrpt;
 }
 
+/* The reporter's turn: the collector's records written, then sent. */
+static void
+rpt_tick(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	tlsrpt_collect_flush(d->tlsrpt);
+	tlsrpt_send_tick(d->rptsend);
+	d->rpt_timer = loop_timer(l, TLSRPT_TICK_MS, rpt_tick, d);
+}
+
+static int
+rpt_excluded(void *arg, const char *domain)
+{
+	return tlsrpt_conf_excluded(arg, domain);
+}
+
+/*
+ * The TLSRPT reporter beside the collector: after MTA-STS, whose fetcher
+ * POSTs the https: reports.
+ */
+static void
+setup_tlsrpt_send(struct daemon *d)
+{
+	struct tlsrpt_send_config c = { 0 };
+	struct dns_port dp = { 0 };
+	struct rpt_source src;
+	struct rpt_sender out;
+	const char *sender = config_get(d->cf, "tlsrpt_sender");
+
+	c.organization = d->tlsrpt_conf.organization;
+	c.contact = d->tlsrpt_conf.contact;
+	c.submitter = d->tlsrpt_conf.submitter;
+	c.sender = *sender ? sender : d->tlsrpt_conf.contact;
+	c.excluded = rpt_excluded;
+	c.excluded_arg = &d->tlsrpt_conf;
+	c.spread = config_time(d->cf, "tlsrpt_spread");
+	c.window = config_long(d->cf, "tlsrpt_retry_hours") * 3600;
+	c.retain_days = (unsigned)config_long(d->cf, "tlsrpt_retain_days");
+	c.now = daemon_clock;
+	c.now_arg = d;
+	if (engine_dns(d->engine) != NULL)
+		dns_port_of(engine_dns(d->engine), &dp);
+	d->rptout.loop = d->loop;
+	d->rptout.sendmail = config_get(d->cf, "tlsrpt_sendmail");
+	d->rptout.timeout_ms = config_time(d->cf, "tlsrpt_sendmail_timeout")
+	    * 1000;
+	d->rptout.fetch = d->fetch;
+	tlsrpt_source_of_store(d->store, &src);
+	tlsrpt_sender_of(&d->rptout, &out);
+	d->rptsend = tlsrpt_send_new(d->loop, &dp, &src, &out, &c);
+	d->rpt_timer = loop_timer(d->loop, TLSRPT_TICK_MS, rpt_tick, d);
+}
+
 /*
  * Step 5, the sources of answers: the engine with the override table,
  * the resolver and DANE (without DANE and MTA-STS the daemon sends no
@@ -1212,6 +1272,8 @@ step_sources(struct daemon *d, struct startup *su)
 		setup_sts(d, su->spawn);
 		su->spawn = NULL;	/* the fetcher control's now */
 	}
+	if (d->tlsrpt != NULL && d->store != NULL)
+		setup_tlsrpt_send(d);
 }
 
 /* The control socket's commands. */
@@ -1314,6 +1376,8 @@ cleanup(struct daemon *d, struct startup *su)
 	sockmap_srv_free(d->sockmap);
 	loop_timer_cancel(d->loop, d->refresh_timer);
 	policy_srv_free(d->policy);
+	loop_timer_cancel(d->loop, d->rpt_timer);
+	tlsrpt_send_free(d->rptsend);
 	engine_free(d->engine);
 	fetchctl_free(d->fetch);
 	tlsrpt_collect_free(d->tlsrpt);	/* writes what waits */

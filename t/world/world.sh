@@ -88,7 +88,7 @@ gen_pki() {
 	gen_cert hosts "world.test,*.world.test"
 	while read -r dom kind arg; do
 		case $kind in
-		ok | redirect | 404 | ctype | oversize | stall) good="$good,mta-sts.$dom" ;;
+		ok | redirect | 404 | ctype | oversize | stall | tlsrpt) good="$good,mta-sts.$dom" ;;
 		wrongname) gen_cert "sts-$dom" "mta-sts.wrong-name.test" ;;
 		expired) gen_cert "sts-$dom" "mta-sts.$dom" expired ;;
 		selfsigned) gen_cert "sts-$dom" "mta-sts.$dom" selfsigned ;;
@@ -317,10 +317,22 @@ sts_src() {
 	if [ "${2:--}" = - ]; then echo "$WORLD_SRC/sts/$1.txt"; else echo "$WORLD_SRC/sts/$2"; fi
 }
 
+# The locations of a TLSRPT report receiver (https.tsv kind tlsrpt): nginx
+# reads a request body only for a module that needs it, so the POST is
+# proxied to a local server that answers 201, and the body file is kept.
+tlsrpt_receiver() {
+	printf '\t\tlocation /tlsrpt {\n\t\t\tif (-f %s/tlsrpt-down$uri) { return 503; }\n' "$WORLD_DIR"
+	printf '\t\t\tclient_body_in_file_only on;\n\t\t\tclient_body_temp_path %s/tlsrpt-in;\n' "$WORLD_DIR"
+	printf '\t\t\tclient_max_body_size 2m;\n\t\t\taccess_log %s/tlsrpt-in.log tlsrpt;\n' "$LOG"
+	printf '\t\t\tproxy_pass http://%s:8443/;\n\t\t}\n' "$WORLD_HTTPS"
+	printf '\t\tlocation / { return 404; }\n'
+	printf '\t}\n\tserver {\n\t\tlisten %s:8443;\n\t\tlocation / { return 201; }\n' "$WORLD_HTTPS"
+}
+
 gen_nginx() {
 	local dom kind arg p=$CACHE/pki crt key f
 	local conf=$WORLD_DIR/nginx/nginx.conf
-	mkdir -p "$WORLD_DIR/nginx/tmp" "$WWW/empty"
+	mkdir -p "$WORLD_DIR/nginx/tmp" "$WWW/empty" "$WORLD_DIR/tlsrpt-in" "$WORLD_DIR/tlsrpt-down"
 	{
 		cat <<EOF
 user root;
@@ -331,6 +343,7 @@ events { worker_connections 256; }
 http {
 	log_format world '\$remote_addr [\$time_local] \$ssl_server_name "\$request" \$status \$body_bytes_sent "\$http_user_agent"';
 	access_log $LOG/nginx-access.log world;
+	log_format tlsrpt '\$request_method \$status "\$content_type" \$request_body_file';
 	client_body_temp_path $WORLD_DIR/nginx/tmp/body;
 	proxy_temp_path $WORLD_DIR/nginx/tmp/proxy;
 	types { text/plain txt; }
@@ -373,6 +386,7 @@ EOF
 				printf '\t\tlocation / { error_page 418 =301 /r/mta-sts.txt; return 418; }\n'
 				printf '\t\tlocation /r/ { internal; add_header Location %s always; }\n' "$arg" ;;
 			stall) printf '\t\tlocation / { proxy_pass http://%s:443; proxy_read_timeout 3600s; proxy_send_timeout 3600s; }\n' "$WORLD_STALL" ;;
+			tlsrpt) tlsrpt_receiver ;;
 			*) die "https.tsv: unknown kind '$kind' for $dom" ;;
 			esac
 			[ "$kind" = ctype ] && printf '\t\tlocation / { types { } default_type text/html; }\n'

@@ -74,6 +74,14 @@
  *	dropped, running fetches are aborted, and it exits 0.  Logs go to
  *	stderr (the parent forwards them).
  *
+ *	Report POSTs (TLSRPT, RFC 8460 5.4): a request
+ *	{"id":N,"post":"https://host[:port]/path","body":"HEX"} (fetchipc.h,
+ *	POST REQUESTS) sends the gzip report with media type
+ *	application/tlsrpt+gzip over TLS checked as for a policy fetch, and
+ *	answers {"id":N,"post":true,"ok":B,"status":S,"detail":..}, ok for
+ *	2xx.  Such jobs share the worker pool and queue, but never join
+ *	another request and are not rate-limited.
+ *
  *	-1 DOMAIN fetches once, prints the answer (id 0) and exits 0 when
  *	a policy was fetched, 1 otherwise: a debugging aid.
  *

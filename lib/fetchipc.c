@@ -98,6 +98,20 @@ fetchipc_request_decode(const char *line, size_t len, struct fetch_req *req,
 	return rc;
 }
 
+/* The reply object o (consumed) as text after its '{'; NULL on failure. */
+static char *
+reply_text_tail(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *tail;
+
+	json_decref(o);
+	if (s == NULL)
+		return NULL;
+	tail = xstrdup(s + 1);
+	free(s);
+	return tail;
+}
+
 static json_t *
 jstr(const char *s)
 {
@@ -111,7 +125,6 @@ fetchipc_reply_tail(const char *domain, const struct sts_policy *p,
     int64_t fetched_at, const char *type, const char *detail)
 {
 	json_t *o = json_object();
-	char *s, *tail;
 
 	json_object_set_new(o, "domain", jstr(domain));
 	json_object_set_new(o, "ok", json_boolean(p != NULL));
@@ -123,13 +136,7 @@ fetchipc_reply_tail(const char *domain, const struct sts_policy *p,
 		json_object_set_new(o, "error", jstr(type));
 		json_object_set_new(o, "detail", jstr(detail));
 	}
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (s == NULL)
-		return NULL;
-	tail = xstrdup(s + 1);
-	free(s);
-	return tail;
+	return reply_text_tail(o);
 }
 
 char *
@@ -246,17 +253,7 @@ fetchipc_post_url(const char *url, char *host, size_t hostlen,
 	return fetchipc_domain(name, host, hostlen);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode lower-case hex; NULL when odd, not hex or too large. */
+/* Decode hexadecimal; NULL when odd, not hex or too large. */
 static unsigned char *
 hex_decode(const char *in, size_t len, size_t *outlen)
 {
@@ -266,8 +263,8 @@ hex_decode(const char *in, size_t len, size_t *outlen)
 		return NULL;
 	out = xmalloc(len / 2 + 1);
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval((unsigned char)in[i]);
-		int lo = hexval((unsigned char)in[i + 1]);
+		int hi = hex_digit((unsigned char)in[i]);
+		int lo = hex_digit((unsigned char)in[i + 1]);
 		if (hi < 0 || lo < 0) {
 			free(out);
 			return NULL;
@@ -339,7 +336,6 @@ fetchipc_post_reply_tail(const char *host, int status, const char *detail)
 {
 	json_t *o = json_object();
 	int ok = status >= 200 && status <= 299;
-	char *s, *tail;
 
 	json_object_set_new(o, "domain", jstr(host));
 	json_object_set_new(o, "ok", json_boolean(ok));
@@ -348,13 +344,7 @@ fetchipc_post_reply_tail(const char *host, int status, const char *detail)
 	json_object_set_new(o, "detail", jstr(detail));
 	if (!ok)
 		json_object_set_new(o, "error", json_string(FETCH_ERR_POST));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (s == NULL)
-		return NULL;
-	tail = xstrdup(s + 1);
-	free(s);
-	return tail;
+	return reply_text_tail(o);
 }
 
 void

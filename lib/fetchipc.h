@@ -69,7 +69,8 @@
  *	    {"id":N,"post":"https://host[:port]/path","body":"HEX"}
  *
  *	the body in lower-case hexadecimal (the line stays one line of
- *	printable ASCII; NULL when it cannot be encoded or is too large).
+ *	printable ASCII; NULL when it cannot be encoded or is too large;
+ *	decoding accepts either case).
  *	fetchipc_request_decode() decodes it as well: req->post set,
  *	req->domain the URL's host, req->port, req->path (heap, from "/"),
  *	req->body and req->body_len (heap, decoded); refused (with the

@@ -66,18 +66,6 @@ is_uri_char(int c)
 	return c >= 0x21 && c <= 0x7e && c != ',' && c != ';';
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode src[0..n) into dst (n + 1 bytes); -1 on a bad escape. */
 static int
 pct_decode(const char *src, size_t n, char *dst)
@@ -90,8 +78,8 @@ pct_decode(const char *src, size_t n, char *dst)
 			dst[o++] = src[i];
 			continue;
 		}
-		if (i + 2 >= n || (hi = hexval((unsigned char)src[i + 1])) < 0
-		    || (lo = hexval((unsigned char)src[i + 2])) < 0)
+		if (i + 2 >= n || (hi = hex_digit((unsigned char)src[i + 1])) < 0
+		    || (lo = hex_digit((unsigned char)src[i + 2])) < 0)
 			return -1;
 		if (hi == 0 && lo == 0)
 			return -1;	/* NUL would cut the address */
@@ -151,7 +139,7 @@ https_ok(const char *rest, size_t n, struct tlsrpt_rua *r)
 
 	if (n > 0 && rest[0] == '[') {	/* IP literal: "[" hex, ":" "." "]" */
 		for (i = 1; i < n && rest[i] != ']'; i++)
-			if (hexval((unsigned char)rest[i]) < 0 && rest[i] != ':'
+			if (hex_digit((unsigned char)rest[i]) < 0 && rest[i] != ':'
 			    && rest[i] != '.')
 				return 0;
 		if (i == n || i == 1)

@@ -142,3 +142,16 @@ become_user(const struct passwd *pw, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -27,6 +27,7 @@ char *xstrndup(const char *s, size_t n);
 long parse_time(const char *s);
 long parse_long(const char *s, long min, long max);
 void str_lower(char *s);
+int hex_digit(int c);
 void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 struct passwd;

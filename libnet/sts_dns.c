@@ -65,20 +65,31 @@ txt_records(const ldns_pkt *pkt, const char *qname, char (*bufs)[STS_DNS_TXT_BYT
 	return n;
 }
 
+/* The records of a reply, each with its own buffer (heap: 64 KiB). */
+struct txt_set {
+	struct sts_txt_rec recs[STS_DNS_TXT_RECORDS];
+	char bufs[STS_DNS_TXT_RECORDS][STS_DNS_TXT_BYTES];
+	size_t n;
+};
+
+static struct txt_set *
+txt_set_of(const ldns_pkt *pkt, const char *qname)
+{
+	struct txt_set *t = xmalloc(sizeof(*t));
+
+	t->n = pkt ? txt_records(pkt, qname, t->bufs, t->recs,
+	    STS_DNS_TXT_RECORDS) : 0;
+	return t;
+}
+
 enum sts_txt_status
 sts_dns_txt(const ldns_pkt *pkt, const char *qname, char *id, char *err,
     size_t errlen)
 {
-	struct sts_txt_rec recs[STS_DNS_TXT_RECORDS];
-	char (*bufs)[STS_DNS_TXT_BYTES];
-	enum sts_txt_status ts;
-	size_t n = 0;
+	struct txt_set *t = txt_set_of(pkt, qname);
+	enum sts_txt_status ts = sts_txt_parse(t->recs, t->n, id, err, errlen);
 
-	bufs = xmalloc(STS_DNS_TXT_RECORDS * sizeof(*bufs));
-	if (pkt != NULL)
-		n = txt_records(pkt, qname, bufs, recs, STS_DNS_TXT_RECORDS);
-	ts = sts_txt_parse(recs, n, id, err, errlen);
-	free(bufs);
+	free(t);
 	return ts;
 }
 
@@ -86,15 +97,10 @@ enum tlsrpt_txt_status
 sts_dns_tlsrpt(const ldns_pkt *pkt, const char *qname, struct tlsrpt_txt *out,
     char *err, size_t errlen)
 {
-	struct sts_txt_rec recs[STS_DNS_TXT_RECORDS];
-	char (*bufs)[STS_DNS_TXT_BYTES];
-	enum tlsrpt_txt_status ts;
-	size_t n = 0;
+	struct txt_set *t = txt_set_of(pkt, qname);
+	enum tlsrpt_txt_status ts = tlsrpt_txt_parse(t->recs, t->n, out, err,
+	    errlen);
 
-	bufs = xmalloc(STS_DNS_TXT_RECORDS * sizeof(*bufs));
-	if (pkt != NULL)
-		n = txt_records(pkt, qname, bufs, recs, STS_DNS_TXT_RECORDS);
-	ts = tlsrpt_txt_parse(recs, n, out, err, errlen);
-	free(bufs);
+	free(t);
 	return ts;
 }

@@ -1002,6 +1002,31 @@ worker(void *arg)
 
 /* Requests --------------------------------------------------------- */
 
+/* A job for domain with its first request id. */
+static struct job *
+job_new(const char *domain, long long id)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	snprintf(j->domain, sizeof(j->domain), "%s", domain);
+	j->ids = xmalloc(sizeof(*j->ids));
+	j->ids[j->nids++] = id;
+	return j;
+}
+
+/* Called with mu held: j to the end of the queue, a worker woken. */
+static void
+enqueue(struct job *j)
+{
+	if (q_tail)
+		q_tail->next = j;
+	else
+		q_head = j;
+	q_tail = j;
+	nqueued++;
+	pthread_cond_signal(&cv);
+}
+
 /* Add a request: answer at once, join a fetch, or queue a new one. */
 static void
 submit(long long id, const char *domain, const char *policy_id, int force)
@@ -1032,19 +1057,10 @@ submit(long long id, const char *domain, const char *policy_id, int force)
 		send_error(id, domain, ERR_FETCH, "fetcher queue full");
 		return;
 	} else {
-		j = xcalloc(1, sizeof(*j));
-		snprintf(j->domain, sizeof(j->domain), "%s", domain);
+		j = job_new(domain, id);
 		snprintf(j->policy_id, sizeof(j->policy_id), "%s", policy_id);
-		j->ids = xmalloc(sizeof(*j->ids));
-		j->ids[j->nids++] = id;
 		htable_put(inflight, domain, j);
-		if (q_tail)
-			q_tail->next = j;
-		else
-			q_head = j;
-		q_tail = j;
-		nqueued++;
-		pthread_cond_signal(&cv);
+		enqueue(j);
 	}
 	pthread_mutex_unlock(&mu);
 	if (tail != NULL) {
@@ -1069,19 +1085,10 @@ submit_post(struct fetch_req *req)
 		fetchipc_request_clear(req);
 		return;
 	}
-	j = xcalloc(1, sizeof(*j));
-	snprintf(j->domain, sizeof(j->domain), "%s", req->domain);
-	j->ids = xmalloc(sizeof(*j->ids));
-	j->ids[j->nids++] = req->id;
+	j = job_new(req->domain, req->id);
 	j->post = xmalloc(sizeof(*req));
 	*j->post = *req;		/* takes its path and body */
-	if (q_tail)
-		q_tail->next = j;
-	else
-		q_head = j;
-	q_tail = j;
-	nqueued++;
-	pthread_cond_signal(&cv);
+	enqueue(j);
 	pthread_mutex_unlock(&mu);
 }
 

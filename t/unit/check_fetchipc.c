@@ -149,7 +149,7 @@ static const char *const bad_posts[] = {
 	"{\"id\":3,\"post\":\"https://[::1]/\",\"body\":\"00\"}",
 	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"0\"}",
 	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"zz\"}",
-	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"AB\"}",
+	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"0g\"}",
 	"{\"id\":3,\"post\":\"https://r.example/\"}",
 	"{\"id\":3,\"post\":\"https://r.example/\",\"body\":\"00\",\"x\":1}",
 };

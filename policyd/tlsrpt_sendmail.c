@@ -107,15 +107,24 @@ sm_poll(struct loop *l, void *arg)
 	    detail);
 }
 
-/* In the child: stdin from the pipe, stdout and stderr to /dev/null. */
+/*
+ * In the child: stdin from the pipe, stdout and stderr to /dev/null, no
+ * other descriptor of the daemon (sockets, the store), and the signals
+ * the daemon blocks or ignores back to normal.
+ */
 static void
 sm_exec(int rfd, const char *path, const char *from, const char *rcpt)
 {
 	int null = open("/dev/null", O_RDWR);
+	sigset_t none;
 
 	if (dup2(rfd, 0) < 0 || null < 0 || dup2(null, 1) < 0
 	    || dup2(null, 2) < 0)
 		_exit(75);
+	close_range(3, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	execl(path, "sendmail", "-oi", "-f", from, "--", rcpt, (char *)NULL);
 	_exit(75);
 }

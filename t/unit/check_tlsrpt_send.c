@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include <ldns/ldns.h>
 
+#include "conf.h"
 #include "fakes.h"
 #include "loop.h"
 #include "tlsrpt_agg.h"
@@ -571,6 +575,112 @@ START_TEST(test_own_events_joined)
 }
 END_TEST
 
+/* tlsrpt_sendmail_start(): a real child through a script standing in for
+ * sendmail, which records its arguments, input and open descriptors. */
+static char smdir[] = "/tmp/check_tlsrpt_sm.XXXXXX";
+static int sm_ok = -1;
+static char sm_detail[128];
+
+static void
+sm_cb(void *arg, int ok, const char *detail)
+{
+	(void)arg;
+	sm_ok = ok;
+	snprintf(sm_detail, sizeof(sm_detail), "%s", detail);
+}
+
+static int
+sm_done(void *arg)
+{
+	(void)arg;
+	return sm_ok >= 0;
+}
+
+/* A sendmail script: BODY after the recording lines. */
+static void
+sm_script(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\nd=$(dirname \"$0\")\nprintf '%%s\\n' \"$@\" > \"$d/args\"\n"
+	    "cat > \"$d/in\"\nls /proc/$$/fd > \"$d/fds\"\n%s\n", body);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+/* Newlines as spaces, for a message. */
+static const char *
+str_oneline(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return s;
+}
+
+static char *
+slurp(const char *name)
+{
+	char path[256];
+	size_t len;
+	const char *err;
+
+	snprintf(path, sizeof(path), "%s/%s", smdir, name);
+	return file_read(path, 1 << 20, &len, &err);
+}
+
+START_TEST(test_sendmail_child)
+{
+	struct loop *l = loop_new();
+	char path[256], *args, *in, *fds;
+	static const char msg[] = "Subject: x\n\nreport\n";
+	int keep = open("/dev/null", O_RDONLY);	/* not to be inherited */
+
+	ck_assert_ptr_nonnull(mkdtemp(smdir));
+	snprintf(path, sizeof(path), "%s/sendmail", smdir);
+	sm_script(path, "exit 0");
+	sm_ok = -1;
+	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, 10000, "a@x.example",
+	    "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
+	ck_assert_int_eq(sm_ok, -1);		/* never from inside start */
+	ck_assert(run_until(l, sm_done, NULL, 10000));
+	ck_assert_int_eq(sm_ok, 1);
+	args = slurp("args");
+	in = slurp("in");
+	fds = slurp("fds");
+	ck_assert_str_eq(args, "-oi\n-f\na@x.example\n--\nb@y.example\n");
+	ck_assert_str_eq(in, msg);
+	snprintf(path, sizeof(path), "\n%d\n", keep);
+	ck_assert_msg(strstr(fds, path) == NULL, "descriptors of the child: "
+	    "[%s] (daemon's %d)", str_oneline(fds), keep);
+	snprintf(path, sizeof(path), "%s/sendmail", smdir);
+	free(args);
+	free(in);
+	free(fds);
+	/* A temporary failure: its exit status. */
+	sm_script(path, "exit 75");
+	sm_ok = -1;
+	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, 10000, "a@x.example",
+	    "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
+	ck_assert(run_until(l, sm_done, NULL, 10000));
+	ck_assert_int_eq(sm_ok, 0);
+	ck_assert_str_eq(sm_detail, "sendmail exit status 75");
+	/* Hung: killed at the deadline. */
+	sm_script(path, "exec sleep 600");
+	sm_ok = -1;
+	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, 300, "a@x.example",
+	    "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
+	ck_assert(run_until(l, sm_done, NULL, 10000));
+	ck_assert_int_eq(sm_ok, 0);
+	ck_assert_str_eq(sm_detail, "sendmail timed out, killed");
+	close(keep);
+	loop_free(l);
+	snprintf(path, sizeof(path), "rm -rf %s", smdir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 static Suite *
 send_suite(void)
 {
@@ -588,6 +698,9 @@ send_suite(void)
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_own_events_joined);
 	tcase_add_test(tc, test_today_not_reported);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sendmail");
+	tcase_add_test(tc, test_sendmail_child);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,7 +9,7 @@
  *   2: a reply line as the daemon reads it, fetchipc_reply_decode().
  * Invariants: an accepted request has a normalised domain (normalising
  * it again changes nothing) and encodes back to a request that decodes
- * the same; every reply line the fetcher writes is one the daemon
+ * the same (a report POST: its URL and body too); every reply line the fetcher writes is one the daemon
  * decodes, to the same id, verdict and policy.
  */
 #include "config.h"
@@ -51,6 +51,31 @@ check_failure(const char *domain, const char *type, const char *detail)
 	fetchipc_reply_clear(&r);
 }
 
+/* An accepted POST request encodes back to the same host, port, path
+ * and body. */
+static void
+check_post(const struct fetch_req *req)
+{
+	struct fetch_req again;
+	char url[DOMAIN_MAX + FETCH_POST_PATH_MAX + 32], why[300], *line;
+
+	FUZZ_CHECK(req->path != NULL && req->path[0] == '/');
+	FUZZ_CHECK(req->body_len <= FETCH_POST_MAX);
+	snprintf(url, sizeof(url), "https://%s:%u%s", req->domain, req->port,
+	    req->path);
+	line = fetchipc_post_encode(req->id, url, req->body, req->body_len);
+	FUZZ_CHECK(line != NULL);
+	FUZZ_CHECK(fetchipc_request_decode(line, strlen(line), &again, why,
+	    sizeof(why)) == FETCH_REQ_OK);
+	FUZZ_CHECK(again.post && again.port == req->port);
+	FUZZ_CHECK(strcmp(again.domain, req->domain) == 0);
+	FUZZ_CHECK(strcmp(again.path, req->path) == 0);
+	FUZZ_CHECK(again.body_len == req->body_len && (req->body_len == 0
+	    || memcmp(again.body, req->body, req->body_len) == 0));
+	fetchipc_request_clear(&again);
+	free(line);
+}
+
 static void
 fuzz_request(const char *buf, size_t len)
 {
@@ -63,12 +88,19 @@ fuzz_request(const char *buf, size_t len)
 	FUZZ_CHECK(req.id >= 0);
 	if (rc == FETCH_REQ_REFUSED) {
 		FUZZ_CHECK(req.refusal != NULL);
-		check_failure(req.domain, FETCH_ERR_FETCH, req.refusal);
+		check_failure(req.domain, req.post ? FETCH_ERR_POST
+		    : FETCH_ERR_FETCH, req.refusal);
+		fetchipc_request_clear(&req);
 		return;
 	}
 	FUZZ_CHECK(rc == FETCH_REQ_OK);
 	FUZZ_CHECK(fetchipc_domain(req.domain, dom, sizeof(dom)));
 	FUZZ_CHECK(strcmp(dom, req.domain) == 0);
+	if (req.post) {
+		check_post(&req);
+		fetchipc_request_clear(&req);
+		return;
+	}
 	line = fetchipc_request_encode(req.id, req.domain, req.policy_id,
 	    req.force);
 	FUZZ_CHECK(line != NULL);
@@ -90,7 +122,10 @@ fuzz_reply(const char *buf, size_t len)
 
 	if (fetchipc_reply_decode(buf, len, &r, why, sizeof(why)) < 0)
 		return;
-	if (r.ok) {
+	if (r.ok && r.post) {
+		/* An accepted report POST: no policy, a detail. */
+		FUZZ_CHECK(r.policy == NULL && r.detail != NULL);
+	} else if (r.ok) {
 		FUZZ_CHECK(r.policy != NULL);
 		if (sts_policy_from_json(r.policy, &p, why, sizeof(why)) == 0)
 			sts_policy_free(&p);

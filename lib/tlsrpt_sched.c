@@ -60,12 +60,18 @@ tlsrpt_sched_retry(int64_t first, unsigned tries, int64_t now, int64_t window)
 	return next > first + window ? -1 : next;
 }
 
-int
-tlsrpt_sched_expired(int64_t day, int64_t now, unsigned retain_days)
+int64_t
+tlsrpt_sched_expiry(int64_t day, unsigned retain_days)
 {
 	int64_t keep = retain_days ? (int64_t)retain_days : 1;
 
-	return now >= (day + 1 + keep) * DAY_SECS;
+	return (day + 1 + keep) * DAY_SECS;
+}
+
+int
+tlsrpt_sched_expired(int64_t day, int64_t now, unsigned retain_days)
+{
+	return now >= tlsrpt_sched_expiry(day, retain_days);
 }
 
 /* State record ------------------------------------------------------ */

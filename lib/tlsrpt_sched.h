@@ -15,6 +15,7 @@
  *	    int64_t window);
  *	int     tlsrpt_sched_expired(int64_t day, int64_t now,
  *	    unsigned retain_days);
+ *	int64_t tlsrpt_sched_expiry(int64_t day, unsigned retain_days);
  *
  *	char   *tlsrpt_sent_encode(const struct tlsrpt_sent *s);
  *	int     tlsrpt_sent_decode(const char *buf, size_t len,
@@ -50,7 +51,8 @@
  *	Retention.  tlsrpt_sched_expired() is 1 when the records of day
  *	(aggregates and delivery state) may be deleted at now: the day
  *	ended at least retain_days days ago (retain_days 0 is at least
- *	one day, so that a day is never deleted before it is reported).
+ *	one day, so that a day is never deleted before it is reported);
+ *	tlsrpt_sched_expiry() is the first such time.
  *
  *	State record.  One per (day, domain), under the key
  *	"rptsent/YYYY-MM-DD/domain" (tlsrpt_sent_key(); 0, or -1 when
@@ -122,6 +124,7 @@ int64_t tlsrpt_sched_backoff(unsigned tries);
 int64_t tlsrpt_sched_retry(int64_t first, unsigned tries, int64_t now,
     int64_t window);
 int tlsrpt_sched_expired(int64_t day, int64_t now, unsigned retain_days);
+int64_t tlsrpt_sched_expiry(int64_t day, unsigned retain_days);
 
 char *tlsrpt_sent_encode(const struct tlsrpt_sent *s);
 int tlsrpt_sent_decode(const char *buf, size_t len, struct tlsrpt_sent *s,

@@ -53,6 +53,7 @@ struct tlsrpt_send {
 	struct rpt_sender out;
 	struct tlsrpt_send_config c;
 	struct job *jobs;
+	int64_t next_scan;		/* no walk of the store before */
 	struct tlsrpt_send_stats stats;
 };
 
@@ -72,6 +73,14 @@ static int64_t
 now_of(const struct tlsrpt_send *s)
 {
 	return s->c.now(s->c.now_arg);
+}
+
+/* Something may be due at t: walk the store again then at the latest. */
+static void
+wake_at(struct tlsrpt_send *s, int64_t t)
+{
+	if (t < s->next_scan)
+		s->next_scan = t;
 }
 
 /* State records ------------------------------------------------------ */
@@ -180,6 +189,7 @@ job_end(struct job *j)
 			j->s->stats.failed++;
 		} else {
 			j->st.next = next;
+			wake_at(j->s, next);
 		}
 	}
 	state_write(j);
@@ -513,10 +523,16 @@ consider(struct tlsrpt_send *s, const struct due *d, int64_t now)
 	    && st.state != TLSRPT_SENT_PENDING) {
 		if (tlsrpt_sched_expired(d->day, now, s->c.retain_days))
 			expire(s, d, key);
+		else
+			wake_at(s, tlsrpt_sched_expiry(d->day, s->c.retain_days));
 		return;
 	}
-	if (now >= st.next && s->stats.active < TLSRPT_SEND_JOBS)
+	if (now < st.next)
+		wake_at(s, st.next);
+	else if (s->stats.active < TLSRPT_SEND_JOBS)
 		job_start(s, d, key, &st);
+	else
+		wake_at(s, now);	/* when a job ends */
 }
 
 void
@@ -525,8 +541,15 @@ tlsrpt_send_tick(struct tlsrpt_send *s)
 	int64_t now = now_of(s);
 	struct walk w = { tlsrpt_day(now), NULL, 0, 0 };
 
-	if (s->src.iter_prefix(s->src.impl, "rpt/", collect, &w) < 0)
+	if (now < s->next_scan)
+		return;
+	/* At the latest: when the day ends, or records flushed late. */
+	s->next_scan = (w.today + 1) * DAY_SECS;
+	wake_at(s, now + TLSRPT_RESCAN);
+	if (s->src.iter_prefix(s->src.impl, "rpt/", collect, &w) < 0) {
 		log_warn("tlsrpt: cannot walk the aggregates");
+		wake_at(s, now + 60);
+	}
 	for (size_t i = 0; i < w.n; i++)
 		consider(s, &w.v[i], now);
 	free(w.v);

@@ -26,8 +26,12 @@
  *	resumes where it stopped.
  *
  *	tlsrpt_send_tick() (the daemon calls it every TLSRPT_TICK_MS, a
- *	test whenever it likes) looks at every aggregate of a day before
- *	today (c->now, the daemon's injectable clock):
+ *	test whenever it likes) walks the aggregates when something may be
+ *	due (the walk reads every raw record, so it is not done on every
+ *	tick: only once the earliest next attempt, retention deadline or
+ *	day's end it knows of has come, and at least every TLSRPT_RESCAN
+ *	seconds for records written late) and looks at every aggregate of
+ *	a day before today (c->now, the daemon's injectable clock):
  *
  *	- no state yet: due at tlsrpt_sched_first() (the day's end plus a
  *	  per-domain offset below c->spread); pending;
@@ -79,6 +83,7 @@
 #include "loop.h"
 
 #define TLSRPT_TICK_MS		5000
+#define TLSRPT_RESCAN		3600	/* seconds between walks at most */
 #define TLSRPT_SEND_JOBS	8
 #define TLSRPT_EXCLUDE_MAX	64
 

@@ -98,6 +98,8 @@ START_TEST(test_expired)
 	/* 0 means one day: never before the reports went out. */
 	ck_assert_int_eq(tlsrpt_sched_expired(day, T_2026_01_02 + 86399, 0), 0);
 	ck_assert_int_eq(tlsrpt_sched_expired(day, T_2026_01_02 + 86400, 0), 1);
+	ck_assert_int_eq(tlsrpt_sched_expiry(day, 7), T_2026_01_02 + 7 * 86400);
+	ck_assert_int_eq(tlsrpt_sched_expiry(day, 0), T_2026_01_02 + 86400);
 }
 END_TEST
 

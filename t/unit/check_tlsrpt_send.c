@@ -101,10 +101,13 @@ mem_del(void *impl, const char *key)
 	return 1;
 }
 
+static unsigned nwalks;		/* mem_iter() calls: walks of the store */
+
 static int
 mem_iter(void *impl, const char *prefix, rpt_rec_fn fn, void *arg)
 {
 	(void)impl;
+	nwalks++;
 	for (int i = 0; i < REC_MAX; i++)
 		if (recs[i].key && strncmp(recs[i].key, prefix,
 		    strlen(prefix)) == 0 && fn(recs[i].key, recs[i].val,
@@ -258,7 +261,7 @@ setup(void)
 	fd = fake_dns_new(lp);
 	memset(recs, 0, sizeof(recs));
 	memset(dlvs, 0, sizeof(dlvs));
-	ndlv = nanswered = 0;
+	ndlv = nanswered = nwalks = 0;
 	mail_ok = post_ok = 1;
 	clock_now = DAY_END - 1;
 	rs = reporter_new(0);
@@ -454,7 +457,10 @@ START_TEST(test_skipped)
 	tick_at(due());
 	ck_assert_int_eq(state().state, TLSRPT_SENT_SKIPPED);
 	ck_assert_str_eq(state().last_error, "no _smtp._tls TXT record");
+	/* Each case afresh: the state removed, the reporter restarted. */
 	mem_del(NULL, SKEY);
+	tlsrpt_send_free(rs);
+	rs = reporter_new(0);
 	txt(TXTNAME " 60 IN TXT \"v=TLSRPTv1; rua=mailto:a@example.net\"\n"
 	    TXTNAME " 60 IN TXT \"v=TLSRPTv1; rua=mailto:b@example.net\"");
 	tick_at(due());
@@ -681,6 +687,37 @@ START_TEST(test_sendmail_child)
 }
 END_TEST
 
+/* The store is walked only when something may be due, not every tick. */
+START_TEST(test_walks_bounded)
+{
+	const char *prs[] = { PR1 };
+	unsigned i;
+
+	put_agg(prs, 1, 1, 0);
+	txt(TXT_BOTH);
+	post_ok = mail_ok = 0;
+	tick_at(DAY_END - 100);
+	ck_assert_uint_eq(nwalks, 1);
+	for (i = 0; i < 50; i++)		/* ticks 5 s apart: no walk */
+		tick_at(DAY_END - 99 + i);
+	ck_assert_uint_eq(nwalks, 1);
+	ck_assert(due() > DAY_END);		/* example.com's offset */
+	tick_at(DAY_END);			/* the day ended */
+	ck_assert_uint_eq(nwalks, 2);
+	ck_assert_uint_eq(ndlv, 0);
+	tick_at(due() - 1);
+	ck_assert_uint_eq(nwalks, 2);
+	tick_at(due());
+	ck_assert_uint_eq(ndlv, 2);
+	i = nwalks;
+	tick_at(due() + TLSRPT_RETRY_MIN - 1);	/* before the retry */
+	ck_assert_uint_eq(nwalks, i);
+	tick_at(due() + TLSRPT_RETRY_MIN);
+	ck_assert_uint_eq(nwalks, i + 1);
+	ck_assert_uint_eq(ndlv, 4);
+}
+END_TEST
+
 static Suite *
 send_suite(void)
 {
@@ -697,6 +734,7 @@ send_suite(void)
 	tcase_add_test(tc, test_two_reports_resume);
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_own_events_joined);
+	tcase_add_test(tc, test_walks_bounded);
 	tcase_add_test(tc, test_today_not_reported);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sendmail");

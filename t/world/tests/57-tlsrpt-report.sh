@@ -14,7 +14,9 @@
 #    application/tlsrpt+gzip;
 #  - tlsrpt-retry.test (https only) with its receiver down (503): the
 #    attempt fails, the state stays pending with the error; receiver up,
-#    the clock moved by the back-off: the report arrives on the retry.
+#    the clock moved by the back-off: the report arrives on the retry;
+#  - tlsmap report shows both delivery states (part A reads what the
+#    reporter writes).
 # shellcheck source=t/world/testlib.sh
 . "$(dirname "$0")/../testlib.sh"
 # shellcheck source=t/world/daemon.sh
@@ -86,6 +88,13 @@ td_wait_log "tlsrpt: domain=$D1 day=$DAY state=sent tries=1" 30 &&
 td_wait_log "tlsrpt: domain=$D2 day=$DAY state=pending tries=1 .*error=https://mta-sts.tlsrpt-recv.test/tlsrpt-retry: HTTP status 503" 30 &&
 	pass "$D2: receiver down (503): pending, with the error" ||
 	fail "$D2: no pending state with the 503"
+# The delivery states, as tlsmap report shows them (the rptsent records).
+td_ctl report "$D1" --day "$DAY" 2>&1 | grep -q "sent to mailto:tlsrpt@tlsrpt-mail.test" &&
+	pass "tlsmap report: $D1 sent to the mailbox" ||
+	fail "tlsmap report $D1: $(td_ctl report "$D1" --day "$DAY" 2>&1 | tail -2)"
+td_ctl report "$D2" --day "$DAY" 2>&1 | grep -q "pending (1 try): .*HTTP status 503" &&
+	pass "tlsmap report: $D2 pending after 1 try, with the 503" ||
+	fail "tlsmap report $D2: $(td_ctl report "$D2" --day "$DAY" 2>&1 | tail -2)"
 grep -qx -- "-oi -f tlsrpt-sender@world.test -- tlsrpt@tlsrpt-mail.test" "$SMLOG" &&
 	pass "sendmail -oi -f SENDER -- RCPT" || fail "sendmail arguments: $(cat "$SMLOG")"
 log_wait "$BOXLOG" "$BOXOFF" "to=<tlsrpt@tlsrpt-mail.test>.*status=sent" 30 &&

@@ -105,7 +105,7 @@ log_wait "$INLOG" "$INOFF" '^POST 201 "application/tlsrpt\+gzip" ' 10 &&
 BODY1=$(log_from "$INLOG" "$INOFF" | awk '$1 == "POST" && $2 == 201 { print $4; exit }')
 
 # The mail and the POST: RFC 8460 reports with the stored counts.
-MAIL=$(ls "$MBOX"/box/new/* 2>/dev/null | head -1)
+MAIL=$(find "$MBOX/box/new" -type f 2>/dev/null | head -1)
 check() {	# check FILE KIND DOMAIN SUCCESS FAILURE [OTHER]: schema and counts
 	python3 - "$@" <<'PY'
 import email, email.policy, gzip, json, sys

@@ -8,7 +8,7 @@
  *	    [-t timeout_ms] [-d seconds] [-l label]
  *
  * DESCRIPTION
- *	For each domain in the keys file (one a line), what a first
+ *	For each domain in the keys file (one a line, keyfile.h), what a first
  *	contact with an MTA-STS domain cannot do without: the
  *	_mta-sts.DOMAIN TXT lookup (it must answer with a TXT record), the
  *	address of mta-sts.DOMAIN (A), one TCP connection to it (port 443),
@@ -61,6 +61,7 @@
 
 #include "certcache.h"
 #include "dns.h"
+#include "keyfile.h"
 #include "loop.h"
 #include "util.h"
 
@@ -370,33 +371,11 @@ usage(void)
 	exit(2);
 }
 
-/* The keys file: one domain a line, empty lines skipped. */
+/* The keys file: one domain a line (keyfile.h). */
 static void
 read_keys(struct run *r, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char line[DNS_NAME_MAX + 2];
-	size_t cap = 0;
-
-	if (f == NULL) {
-		perror(path);
-		exit(2);
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0')
-			continue;
-		if (r->nkeys == cap) {
-			cap = cap ? cap * 2 : 1024;
-			r->keys = xrealloc(r->keys, cap * sizeof(*r->keys));
-		}
-		r->keys[r->nkeys++] = xstrdup(line);
-	}
-	fclose(f);
-	if (r->nkeys == 0) {
-		fprintf(stderr, "coldfloor: no domains in %s\n", path);
-		exit(2);
-	}
+	r->keys = keyfile_read(path, &r->nkeys);
 	r->lat_us = xcalloc(r->nkeys, sizeof(*r->lat_us));
 }
 

@@ -348,18 +348,34 @@ body_room(struct http_resp *r, size_t want)
 	r->acc = xrealloc(r->acc, r->acc_cap);
 }
 
+/*
+ * The next line of the chunked framing (a chunk size line or a trailer
+ * field) in *l and *n, held to max bytes before and after its LF
+ * arrives: 1; 0 while it is incomplete and within max; -1 beyond (err
+ * names what).
+ */
+static int
+chunk_line(struct http_resp *r, const char *buf, size_t len, size_t max,
+    const char *what, const char **l, size_t *n, char *err, size_t errlen)
+{
+	if (!next_line(r, buf, len, l, n))
+		return too_long(partial_len(r, buf, len), max, what, err,
+		    errlen);
+	return too_long(*n, max, what, err, errlen) < 0 ? -1 : 1;
+}
+
 static int
 step_chunk_size(struct http_resp *r, const char *buf, size_t len,
     size_t body_max, char *err, size_t errlen)
 {
 	const char *l;
 	size_t n, size;
+	int rc = chunk_line(r, buf, len, CHUNK_LINE_MAX, "chunk size line",
+	    &l, &n, err, errlen);
 
-	if (!next_line(r, buf, len, &l, &n))
-		return too_long(partial_len(r, buf, len), CHUNK_LINE_MAX,
-		    "chunk size line", err, errlen);
-	if (too_long(n, CHUNK_LINE_MAX, "chunk size line", err, errlen) < 0
-	    || chunk_size(l, n, &size, err, errlen) < 0)
+	if (rc <= 0)
+		return rc;
+	if (chunk_size(l, n, &size, err, errlen) < 0)
 		return -1;
 	if (size == 0) {
 		r->phase = HTTP_P_TRAILER;
@@ -419,15 +435,12 @@ step_trailer(struct http_resp *r, const char *buf, size_t len, char *err,
 {
 	const char *l;
 	size_t n;
+	int rc = chunk_line(r, buf, len, HTTP_MAX_HEADER, "chunked trailer",
+	    &l, &n, err, errlen);
 
-	if (!next_line(r, buf, len, &l, &n))
-		return too_long(partial_len(r, buf, len), HTTP_MAX_HEADER,
-		    "chunked trailer", err, errlen);
-	if (too_long(n, HTTP_MAX_HEADER, "chunked trailer", err, errlen) < 0)
-		return -1;
-	if (n == 0)
+	if (rc > 0 && n == 0)
 		r->phase = HTTP_P_DONE;
-	return 1;
+	return rc;
 }
 
 /* A body framed by Content-Length, or by the end of the connection. */

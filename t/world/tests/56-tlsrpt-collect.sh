@@ -15,6 +15,10 @@
 # Then "tlsmap report --json": for every domain, the successful and failed
 # session counts equal Postfix's own "TLSRPT: status=" log lines, the
 # failures carry their RFC 8460 result types, and a restart keeps it all.
+# End to end: the domains' _smtp._tls records then name the world's HTTPS
+# receiver (https.tsv kind tlsrpt); past the day's end (the daemon's
+# clock) each domain's report arrives there, application/tlsrpt+gzip,
+# with the counts of Postfix's events.
 # On Postfix before 3.10 (no TLSRPT) the test is not applicable; CI runs it
 # in the Debian 13 root (scripts/debian13.sh). 59-tlsrpt-datagrams covers
 # the collector on every Postfix.
@@ -57,7 +61,8 @@ EOF
 
 EXTRA="tlsrpt_enable = yes
 tlsrpt_listen = unix:$SOCK
-tlsrpt_submitter = reporter.test"
+tlsrpt_submitter = reporter.test
+tlsrpt_spread = 0"
 td_start_pf t56 "$QUEUE" "$EXTRA" || { fail "daemon started"; done_testing; }
 td_ctl add insecure-mx-dane.test secure match=nomatch.test >/dev/null &&
 	td_ctl add notls.insecure.test encrypt >/dev/null && pass "overrides added" ||
@@ -148,4 +153,32 @@ td_stop t56
 TD_KEEP_STATE=1 td_start_pf t56 "$QUEUE" "$EXTRA" || { fail "daemon restarted"; done_testing; }
 [ "$(td_ctl report --day "$DAY" --json)" = "$json" ] && pass "restart keeps the report" ||
 	fail "report changed on restart"
+
+# The reports sent: to the HTTPS receiver, past the day's end.
+RUA=https://mta-sts.tlsrpt-recv.test/tlsrpt-t56
+INLOG=$WORLD_DIR/log/tlsrpt-in.log
+inoff=$(fsize "$INLOG")
+for d in $DOMAINS; do
+	"$W" txt-set "_smtp._tls.$d" "v=TLSRPTv1; rua=$RUA" >/dev/null
+done
+for d in $DOMAINS; do
+	wdig +short TXT "_smtp._tls.$d" | grep -q "rua=$RUA" || fail "_smtp._tls.$d not changed"
+done
+td_mark
+now=$(date +%s)
+td_ctl clock +$(( (now / 86400 + 1) * 86400 - now + 1 )) >/dev/null
+for d in $DOMAINS; do
+	td_wait_log "tlsrpt: domain=$d day=$DAY state=sent" 60 && pass "$d: report sent" ||
+		fail "$d: report not sent: $(log_from "$TD_LOG" "$TD_LOG_MARK" | grep "tlsrpt: domain=$d " | tail -1)"
+done
+# Every POST body as one JSON array of reports, as tlsmap report gives.
+bodies=$(log_from "$INLOG" "$inoff" | awk '$1 == "POST" && $2 == 201 && $3 == "\"application/tlsrpt+gzip\"" { print $4 }')
+[ "$(wc -w <<<"$bodies")" = "$(wc -w <<<"$DOMAINS")" ] &&
+	pass "one application/tlsrpt+gzip POST per domain" || fail "POSTs: [$bodies]"
+json=$(for b in $bodies; do gzip -dc <"$b"; echo; done | jq -s .)
+for d in $DOMAINS; do
+	want=$(pf_counts "$d") got=$(rep_counts "$d")
+	[ "$got" = "$want" ] && pass "$d: the report received counts $got = Postfix's events" ||
+		fail "$d: received [$got], Postfix [$want]"
+done
 done_testing

@@ -320,6 +320,16 @@ txt(const char *rrs)
 	    ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN, 0, 60, rrs);
 }
 
+/* The usual day: one session under PR1, the TXT reply rrs (NULL: none). */
+static void
+one_session(const char *rrs)
+{
+	const char *prs[] = { PR1 };
+
+	put_agg(prs, 1, 1, 0);
+	txt(rrs);
+}
+
 static int64_t
 due(void)
 {
@@ -390,10 +400,7 @@ END_TEST
 /* One destination accepting is enough. */
 START_TEST(test_one_accepts)
 {
-	const char *prs[] = { PR1 };
-
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	mail_ok = 0;
 	tick_at(due());
 	ck_assert_int_eq(state().state, TLSRPT_SENT_SENT);
@@ -404,11 +411,9 @@ END_TEST
 /* A receiver down: retried with back-off, then delivered. */
 START_TEST(test_retry)
 {
-	const char *prs[] = { PR1 };
 	struct tlsrpt_sent st;
 
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	mail_ok = post_ok = 0;
 	tick_at(due());
 	st = state();
@@ -429,12 +434,10 @@ END_TEST
 /* Never accepted: given up after the window, in a bounded number. */
 START_TEST(test_give_up)
 {
-	const char *prs[] = { PR1 };
 	struct tlsrpt_sent st;
 	unsigned rounds = 0;
 
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	mail_ok = post_ok = 0;
 	tick_at(due());
 	while ((st = state()).state == TLSRPT_SENT_PENDING) {
@@ -450,10 +453,7 @@ END_TEST
 /* Nothing to send: no record, an invalid one (two), excluded. */
 START_TEST(test_skipped)
 {
-	const char *prs[] = { PR1 };
-
-	put_agg(prs, 1, 1, 0);
-	txt(NULL);
+	one_session(NULL);
 	tick_at(due());
 	ck_assert_int_eq(state().state, TLSRPT_SENT_SKIPPED);
 	ck_assert_str_eq(state().last_error, "no _smtp._tls TXT record");
@@ -535,10 +535,7 @@ END_TEST
 /* Records of a finished day are deleted after the retention. */
 START_TEST(test_retention)
 {
-	const char *prs[] = { PR1 };
-
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	tick_at(due());
 	ck_assert_int_ge(rec_find(AKEY), 0);
 	tick_at(DAY_END + 3 * 86400 - 1);
@@ -553,10 +550,7 @@ END_TEST
 /* Today's aggregate is never reported. */
 START_TEST(test_today_not_reported)
 {
-	const char *prs[] = { PR1 };
-
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	tick_at(DAY * 86400 + 86399);
 	ck_assert_int_lt(rec_find(SKEY), 0);
 	ck_assert_uint_eq(ndlv, 0);
@@ -625,6 +619,19 @@ str_oneline(char *s)
 	return s;
 }
 
+/* One run of the script with BODY, bounded by timeout_ms, to its end. */
+static void
+sm_run(struct loop *l, const char *path, const char *body, long timeout_ms)
+{
+	static const char msg[] = "Subject: x\n\nreport\n";
+
+	sm_script(path, body);
+	sm_ok = -1;
+	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, timeout_ms,
+	    "a@x.example", "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
+	ck_assert(run_until(l, sm_done, NULL, 10000));
+}
+
 static char *
 slurp(const char *name)
 {
@@ -665,19 +672,11 @@ START_TEST(test_sendmail_child)
 	free(in);
 	free(fds);
 	/* A temporary failure: its exit status. */
-	sm_script(path, "exit 75");
-	sm_ok = -1;
-	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, 10000, "a@x.example",
-	    "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
-	ck_assert(run_until(l, sm_done, NULL, 10000));
+	sm_run(l, path, "exit 75", 10000);
 	ck_assert_int_eq(sm_ok, 0);
 	ck_assert_str_eq(sm_detail, "sendmail exit status 75");
 	/* Hung: killed at the deadline. */
-	sm_script(path, "exec sleep 600");
-	sm_ok = -1;
-	ck_assert_int_eq(tlsrpt_sendmail_start(l, path, 300, "a@x.example",
-	    "b@y.example", msg, strlen(msg), sm_cb, NULL), 0);
-	ck_assert(run_until(l, sm_done, NULL, 10000));
+	sm_run(l, path, "exec sleep 600", 300);
 	ck_assert_int_eq(sm_ok, 0);
 	ck_assert_str_eq(sm_detail, "sendmail timed out, killed");
 	close(keep);
@@ -690,11 +689,9 @@ END_TEST
 /* The store is walked only when something may be due, not every tick. */
 START_TEST(test_walks_bounded)
 {
-	const char *prs[] = { PR1 };
 	unsigned i;
 
-	put_agg(prs, 1, 1, 0);
-	txt(TXT_BOTH);
+	one_session(TXT_BOTH);
 	post_ok = mail_ok = 0;
 	tick_at(DAY_END - 100);
 	ck_assert_uint_eq(nwalks, 1);

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the pure parts of lib/store_redis.c and the store
+ * helpers it uses: the URL parser, the key layout, the expiry read from
+ * an encoded record, the password kept out of the store's name.  The
+ * server side is tested against a real redis-server in t/world/tests
+ * 52-55.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_redis.h"
+
+struct url_case {
+	const char *url;
+	int ok;
+	const char *host;
+	int port;
+	const char *path;
+	const char *password;
+	int db;
+};
+
+static const struct url_case url_cases[] = {
+	{ "redis://127.0.0.1:6379", 1, "127.0.0.1", 6379, "", "", 0 },
+	{ "redis://127.0.0.1:6379/3", 1, "127.0.0.1", 6379, "", "", 3 },
+	{ "redis://:s3cret@redis.example:6380/15", 1, "redis.example", 6380,
+	    "", "s3cret", 15 },
+	{ "redis://:a:b@h:1", 1, "h", 1, "", "a:b", 0 },
+	{ "redis://[::1]:6379/1", 1, "::1", 6379, "", "", 1 },
+	{ "unix:/run/redis/redis.sock", 1, "", 0, "/run/redis/redis.sock",
+	    "", 0 },
+	{ "unix:/run/redis.sock?db=7", 1, "", 0, "/run/redis.sock", "", 7 },
+	/* refused */
+	{ "", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis:", 0, NULL, 0, NULL, NULL, 0 },
+	{ "http://h:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:0", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:65536", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:12x", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:1/16", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:1/", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:1/a", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://user:pw@h:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://:@h:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h_x:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://[::1:1", 0, NULL, 0, NULL, NULL, 0 },
+	{ "redis://h:99999999999999999999", 0, NULL, 0, NULL, NULL, 0 },
+	{ "unix:relative.sock", 0, NULL, 0, NULL, NULL, 0 },
+	{ "unix:/s?db=", 0, NULL, 0, NULL, NULL, 0 },
+	{ "unix:/s?db=16", 0, NULL, 0, NULL, NULL, 0 },
+	{ "unix:/s?x=1", 0, NULL, 0, NULL, NULL, 0 },
+};
+
+START_TEST(test_url)
+{
+	const struct url_case *c = &url_cases[_i];
+	struct redis_url u;
+	char err[256] = "";
+	int rc = redis_url_parse(c->url, &u, err, sizeof(err));
+
+	if (!c->ok) {
+		ck_assert_msg(rc == -1, "\"%s\" accepted", c->url);
+		ck_assert(err[0] != '\0');
+		return;
+	}
+	ck_assert_msg(rc == 0, "\"%s\": %s", c->url, err);
+	ck_assert_str_eq(u.host, c->host);
+	ck_assert_int_eq(u.port, c->port);
+	ck_assert_str_eq(u.path, c->path);
+	ck_assert_str_eq(u.password, c->password);
+	ck_assert_int_eq(u.db, c->db);
+}
+END_TEST
+
+START_TEST(test_url_long_path)
+{
+	char url[300] = "unix:/";
+	struct redis_url u;
+	char err[256];
+
+	memset(url + 6, 'a', 200);
+	ck_assert_int_eq(redis_url_parse(url, &u, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_keys)
+{
+	char k[STORE_REDIS_KEY_MAX];
+	char dom[260];
+
+	ck_assert_int_eq(redis_key("example.com", k, sizeof(k)), 0);
+	ck_assert_str_eq(k, "tlspolicyd:sts:example.com");
+	ck_assert_int_eq(redis_key("rpt/2026-12-03/example.com", k,
+	    sizeof(k)), 0);
+	ck_assert_str_eq(k, "tlspolicyd:rpt:2026-12-03:example.com");
+	/* The longest domain fits; a key that does not is refused. */
+	memset(dom, 'a', 253);
+	dom[253] = '\0';
+	ck_assert_int_eq(redis_key(dom, k, sizeof(k)), 0);
+	ck_assert_int_eq(redis_key(dom, k, 20), -1);
+}
+END_TEST
+
+/* The expiry Redis is given is the entry's own expires_at. */
+START_TEST(test_record_expires)
+{
+	struct store_entry e;
+	unsigned char *rec;
+	size_t len;
+	char err[128];
+
+	memset(&e, 0, sizeof(e));
+	strcpy(e.domain, "example.com");
+	strcpy(e.id, "20261203");
+	e.policy = (char *)"{\"mode\":\"enforce\"}";
+	e.fetched_at = 1700000000;
+	e.expires_at = 1700086400;
+	rec = store_entry_encode(&e, &len, err, sizeof(err));
+	ck_assert_ptr_nonnull(rec);
+	ck_assert(store_record_expires(rec, len) == 1700086400);
+	ck_assert(store_record_expires(rec, 10) == -1);
+	rec[2] = 9;		/* another version: unknown layout */
+	ck_assert(store_record_expires(rec, len) == -1);
+	ck_assert(store_record_expires("rpt-raw-bytes-of-some-length-xxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxx", 56) == -1);
+	free(rec);
+}
+END_TEST
+
+/* A password given in the URL never shows in the store's name (logs). */
+START_TEST(test_name_redacted)
+{
+	struct store_options opt = { .timeout_ms = 50 };
+	const char *urls[] = { "redis://:s3cret@127.0.0.1:1/2",
+	    "redis://:x@127.0.0.1:1" };
+	char err[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		char spec[128];
+		struct store *s;
+
+		snprintf(spec, sizeof(spec), "redis:%s", urls[i]);
+		s = store_open(spec, &opt, err, sizeof(err));
+		ck_assert_msg(s != NULL, "%s", err);	/* down is not fatal */
+		ck_assert_ptr_null(strstr(store_name(s), "s3cret"));
+		ck_assert_ptr_nonnull(strstr(store_name(s), "***@127.0.0.1"));
+		/* Nothing listens on port 1: a failure, not a hang or a miss. */
+		struct store_entry out;
+		ck_assert_int_eq(store_get(s, "example.com", &out), -1);
+		store_close(s);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("store_redis");
+	TCase *tc = tcase_create("pure");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_loop_test(tc, test_url, 0,
+	    sizeof(url_cases) / sizeof(url_cases[0]));
+	tcase_add_test(tc, test_url_long_path);
+	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_record_expires);
+	tcase_add_test(tc, test_name_redacted);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}

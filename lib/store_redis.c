@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "redis_url.h"
 #include "store_redis.h"
 #include "util.h"
 
@@ -32,147 +33,6 @@ struct rstore {
 	char last_error[128];
 	char flush_id[64];		/* last flush stream id seen, "" none */
 };
-
-/* URL parser (pure) */
-
-static int
-url_fail(char *err, size_t errlen, const char *url, const char *why)
-{
-	snprintf(err, errlen, "redis URL \"%.64s\": %s", url, why);
-	return -1;
-}
-
-/* A decimal number in [min, max] spanning exactly [p, end). */
-static int
-url_num(const char *p, const char *end, long min, long max, int *out)
-{
-	long v = 0;
-
-	if (p == end || end - p > 6)
-		return -1;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-static int
-url_unix(const char *url, struct redis_url *u, char *err, size_t errlen)
-{
-	const char *path = url + 5, *q = strchr(path, '?');
-	size_t n = q ? (size_t)(q - path) : strlen(path);
-
-	if (*path != '/')
-		return url_fail(err, errlen, url, "the socket path must be absolute");
-	if (n >= sizeof(u->path))
-		return url_fail(err, errlen, url, "socket path too long");
-	memcpy(u->path, path, n);
-	u->path[n] = '\0';
-	if (q && (strncmp(q, "?db=", 4) != 0
-	    || url_num(q + 4, q + strlen(q), 0, 15, &u->db) < 0))
-		return url_fail(err, errlen, url, "expected ?db=N, N 0-15");
-	return 0;
-}
-
-static int
-url_auth(const char *url, const char *p, const char *at, struct redis_url *u,
-    char *err, size_t errlen)
-{
-	size_t n;
-
-	if (*p != ':')
-		return url_fail(err, errlen, url, "expected :PASSWORD@");
-	n = (size_t)(at - p - 1);
-	if (n == 0 || n >= sizeof(u->password))
-		return url_fail(err, errlen, url, "bad password length");
-	memcpy(u->password, p + 1, n);
-	u->password[n] = '\0';
-	return 0;
-}
-
-/* HOST:PORT in [p, end); HOST may be [IPv6]. */
-static int
-url_hostport(const char *url, const char *p, const char *end,
-    struct redis_url *u, char *err, size_t errlen)
-{
-	const char *colon, *h = p, *he;
-
-	if (*p == '[') {
-		if ((he = memchr(p, ']', (size_t)(end - p))) == NULL
-		    || he + 1 >= end || he[1] != ':')
-			return url_fail(err, errlen, url, "bad [IPv6]:PORT");
-		h = p + 1;
-		colon = he + 1;
-	} else {
-		for (colon = end; colon > p && colon[-1] != ':'; colon--)
-			;
-		if (colon == p)
-			return url_fail(err, errlen, url, "expected HOST:PORT");
-		he = --colon;
-	}
-	if (he == h || (size_t)(he - h) >= sizeof(u->host))
-		return url_fail(err, errlen, url, "bad host");
-	for (const char *q = h; q < he; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')
-		    || (*q >= '0' && *q <= '9') || *q == '.' || *q == '-'
-		    || (*q == ':' && *p == '[')))
-			return url_fail(err, errlen, url, "bad host");
-	memcpy(u->host, h, (size_t)(he - h));
-	u->host[he - h] = '\0';
-	if (url_num(colon + 1, end, 1, 65535, &u->port) < 0)
-		return url_fail(err, errlen, url, "PORT must be 1-65535");
-	return 0;
-}
-
-int
-redis_url_parse(const char *url, struct redis_url *u, char *err,
-    size_t errlen)
-{
-	const char *p, *at, *slash, *end;
-
-	memset(u, 0, sizeof(*u));
-	if (strncmp(url, "unix:", 5) == 0)
-		return url_unix(url, u, err, errlen);
-	if (strncmp(url, "redis://", 8) != 0)
-		return url_fail(err, errlen, url,
-		    "expected redis://[:PASSWORD@]HOST:PORT[/DB] or unix:/PATH");
-	p = url + 8;
-	slash = strchr(p, '/');
-	end = slash ? slash : p + strlen(p);
-	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL) {
-		if (url_auth(url, p, at, u, err, errlen) < 0)
-			return -1;
-		p = at + 1;
-	}
-	if (url_hostport(url, p, end, u, err, errlen) < 0)
-		return -1;
-	if (slash && url_num(slash + 1, slash + strlen(slash), 0, 15,
-	    &u->db) < 0)
-		return url_fail(err, errlen, url, "DB must be 0-15");
-	return 0;
-}
-
-int
-redis_key(const char *key, char *out, size_t outlen)
-{
-	int n;
-
-	if (strchr(key, '/') == NULL)
-		n = snprintf(out, outlen, STORE_REDIS_PREFIX "sts:%s", key);
-	else
-		n = snprintf(out, outlen, STORE_REDIS_PREFIX "%s", key);
-	if (n < 0 || (size_t)n >= outlen)
-		return -1;
-	for (char *p = out + sizeof(STORE_REDIS_PREFIX) - 1; *p; p++)
-		if (*p == '/')
-			*p = ':';
-	return 0;
-}
 
 /* Connection */
 
@@ -532,6 +392,15 @@ const struct store_ops store_redis_ops = {
 
 /* Fleet operations */
 
+static int
+lock_key(const char *domain, char k[STORE_REDIS_KEY_MAX])
+{
+	int n = snprintf(k, STORE_REDIS_KEY_MAX, STORE_REDIS_PREFIX "lock:%s",
+	    domain);
+
+	return n < 0 || n >= STORE_REDIS_KEY_MAX ? -1 : 0;
+}
+
 int
 store_redis_lock(struct store *s, const char *domain, const char *owner,
     long ms)
@@ -541,8 +410,7 @@ store_redis_lock(struct store *s, const char *domain, const char *owner,
 	redisReply *rep;
 	int rc;
 
-	if (r == NULL || snprintf(k, sizeof(k), STORE_REDIS_PREFIX "lock:%s",
-	    domain) >= (int)sizeof(k) || ready(r) < 0
+	if (r == NULL || lock_key(domain, k) < 0 || ready(r) < 0
 	    || (rep = cmd(r, "SET NX", "SET %s %s NX PX %ld", k, owner,
 	    ms)) == NULL)
 		return -1;
@@ -551,8 +419,30 @@ store_redis_lock(struct store *s, const char *domain, const char *owner,
 	return rc;
 }
 
+/* Compare and delete in one step: a lock that expired and was taken by
+ * another relay is not ours to release. */
+#define UNLOCK_LUA "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+	"return redis.call('del', KEYS[1]) end return 0"
+
 int
-store_redis_flush(struct store *s, const char *domain)
+store_redis_unlock(struct store *s, const char *domain, const char *owner)
+{
+	struct rstore *r = store_backend(s, &store_redis_ops);
+	char k[STORE_REDIS_KEY_MAX];
+	redisReply *rep;
+	int rc;
+
+	if (r == NULL || lock_key(domain, k) < 0 || ready(r) < 0
+	    || (rep = cmd(r, "EVAL", "EVAL %s 1 %s %s", UNLOCK_LUA, k,
+	    owner)) == NULL)
+		return -1;
+	rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	return rc;
+}
+
+int
+store_redis_flush(struct store *s, const char *domain, const char *owner)
 {
 	struct rstore *r = store_backend(s, &store_redis_ops);
 	char k[STORE_REDIS_KEY_MAX];
@@ -562,7 +452,7 @@ store_redis_flush(struct store *s, const char *domain)
 	redisAppendCommand(r->c, "MULTI");
 	redisAppendCommand(r->c, "DEL %s", k);
 	redisAppendCommand(r->c, "XADD " STORE_REDIS_PREFIX "flush MAXLEN ~ "
-	    "%d * domain %s", STORE_REDIS_FLUSH_KEEP, domain);
+	    "%d * domain %s by %s", STORE_REDIS_FLUSH_KEEP, domain, owner);
 	redisAppendCommand(r->c, "EXEC");
 	return drain(r, 4, "flush");
 }
@@ -584,28 +474,40 @@ flush_tail(struct rstore *r)
 	return 0;
 }
 
-/* One stream entry: [id, [field, value, ...]]; calls fn for "domain". */
+/* A field of a stream entry's [field, value, ...] array, or NULL. */
+static const char *
+field(const redisReply *f, const char *name)
+{
+	for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
+	    i += 2)
+		if (f->element[i]->type == REDIS_REPLY_STRING
+		    && f->element[i + 1]->type == REDIS_REPLY_STRING
+		    && strcmp(f->element[i]->str, name) == 0)
+			return f->element[i + 1]->str;
+	return NULL;
+}
+
+/* One stream entry: [id, [field, value, ...]]; fn for another's flush. */
 static void
-flush_entry(struct rstore *r, const redisReply *e,
+flush_entry(struct rstore *r, const redisReply *e, const char *owner,
     void (*fn)(const char *, void *), void *arg)
 {
-	const redisReply *f;
+	const char *dom, *by;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
 	    || e->element[0]->type != REDIS_REPLY_STRING)
 		return;
 	snprintf(r->flush_id, sizeof(r->flush_id), "%s", e->element[0]->str);
-	f = e->element[1];
-	for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
-	    i += 2)
-		if (strcmp(f->element[i]->str, "domain") == 0
-		    && store_domain_check(f->element[i + 1]->str) == 0)
-			fn(f->element[i + 1]->str, arg);
+	dom = field(e->element[1], "domain");
+	by = field(e->element[1], "by");
+	if (dom && store_domain_check(dom) == 0
+	    && (by == NULL || strcmp(by, owner) != 0))
+		fn(dom, arg);
 }
 
 int
-store_redis_flushes(struct store *s, void (*fn)(const char *, void *),
-    void *arg)
+store_redis_flushes(struct store *s, const char *owner,
+    void (*fn)(const char *, void *), void *arg)
 {
 	struct rstore *r = store_backend(s, &store_redis_ops);
 	redisReply *rep, *ents;
@@ -624,7 +526,7 @@ store_redis_flushes(struct store *s, void (*fn)(const char *, void *),
 	    && rep->element[0]->elements == 2) {
 		ents = rep->element[0]->element[1];
 		for (size_t i = 0; i < ents->elements; i++, n++)
-			flush_entry(r, ents->element[i], fn, arg);
+			flush_entry(r, ents->element[i], owner, fn, arg);
 	}
 	freeReplyObject(rep);
 	return n;

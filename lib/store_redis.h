@@ -6,14 +6,13 @@
  * SYNOPSIS
  *	#include "store_redis.h"
  *
- *	int  redis_url_parse(const char *url, struct redis_url *u,
- *	         char *err, size_t errlen);
- *	int  redis_key(const char *key, char *out, size_t outlen);
- *
  *	int  store_redis_lock(struct store *s, const char *domain,
  *	         const char *owner, long ms);
- *	int  store_redis_flush(struct store *s, const char *domain);
- *	int  store_redis_flushes(struct store *s,
+ *	int  store_redis_unlock(struct store *s, const char *domain,
+ *	         const char *owner);
+ *	int  store_redis_flush(struct store *s, const char *domain,
+ *	         const char *owner);
+ *	int  store_redis_flushes(struct store *s, const char *owner,
  *	         void (*fn)(const char *domain, void *arg), void *arg);
  *	int  store_redis_up(struct store *s);
  *	void store_redis_status(struct store *s, struct store_redis_stat *st);
@@ -25,13 +24,11 @@
  *	    redis://[:PASSWORD@]HOST:PORT[/DB]
  *	    unix:/PATH[?db=N]
  *
- *	redis_url_parse() is the pure parser: 0 and *u, or -1 with a reason.
- *	HOST is a name, an IPv4 address or a bracketed IPv6 address; PORT
- *	1-65535; DB 0-15 (0 when absent).
+ *	parsed by redis_url_parse() (redis_url.h).
  *
  * KEYS
- *	redis_key() maps a store key to its Redis key (-1 when it does not
- *	fit): a domain becomes "tlspolicyd:sts:DOMAIN"; a raw key with '/'
+ *	redis_key() (redis_url.h) maps a store key to its Redis key: a
+ *	domain becomes "tlspolicyd:sts:DOMAIN"; a raw key with '/'
  *	separators becomes "tlspolicyd:" with ':' for '/', so the TLSRPT
  *	aggregates ("rpt/DAY/DOMAIN") are "tlspolicyd:rpt:DAY:DOMAIN".  The
  *	value is the store's record (store.h ENTRY ENCODING), written with
@@ -53,11 +50,14 @@
  * FLEET OPERATIONS
  *	store_redis_lock() takes the fetch lock of domain for ms
  *	milliseconds (SET NX PX): 1 taken by us, 0 held by another relay,
- *	-1 Redis failed.  store_redis_flush() deletes domain's record and
- *	appends it to the flush stream, in one MULTI/EXEC: 0 or -1.
- *	store_redis_flushes() calls fn for every domain flushed (by any
- *	relay) since the previous call; the first call only notes where the
- *	stream is.  It returns the number of domains, or -1.
+ *	-1 Redis failed.  store_redis_unlock() releases it if owner still
+ *	holds it (one atomic script): 1 released, 0 not ours, -1 failed.
+ *	store_redis_flush() deletes domain's record and
+ *	appends (domain, owner) to the flush stream, in one MULTI/EXEC: 0
+ *	or -1.  store_redis_flushes() calls fn for every domain flushed by
+ *	another owner since the previous call; the first call only notes
+ *	where the stream is.  It returns the number of stream entries read,
+ *	or -1.  owner names the relay (host name and process id).
  *	store_redis_status() fills *st.  All of them take a store opened
  *	with "redis:" (else they fail, or report nothing).
  */
@@ -66,6 +66,7 @@
 
 #include <stddef.h>
 
+#include "redis_url.h"
 #include "store.h"
 
 #define STORE_REDIS_TIMEOUT_DEF	200	/* ms, connect and each command */
@@ -73,16 +74,6 @@
 #define STORE_REDIS_BACKOFF_MAX	8000	/* ms */
 #define STORE_REDIS_TTL_RAW	(8 * 86400)	/* s, records without expiry */
 #define STORE_REDIS_FLUSH_KEEP	1000	/* flush stream length */
-#define STORE_REDIS_KEY_MAX	300
-#define STORE_REDIS_PREFIX	"tlspolicyd:"
-
-struct redis_url {
-	char host[256];			/* "" for a unix socket */
-	int port;
-	char path[108];			/* unix socket (sun_path) */
-	char password[256];		/* "" when none */
-	int db;
-};
 
 struct store_redis_stat {
 	int connected;
@@ -90,14 +81,13 @@ struct store_redis_stat {
 	char last_error[128];		/* "" when none */
 };
 
-int redis_url_parse(const char *url, struct redis_url *u, char *err,
-    size_t errlen);
-int redis_key(const char *key, char *out, size_t outlen);
 
 int store_redis_lock(struct store *s, const char *domain, const char *owner,
     long ms);
-int store_redis_flush(struct store *s, const char *domain);
-int store_redis_flushes(struct store *s,
+int store_redis_unlock(struct store *s, const char *domain,
+    const char *owner);
+int store_redis_flush(struct store *s, const char *domain, const char *owner);
+int store_redis_flushes(struct store *s, const char *owner,
     void (*fn)(const char *domain, void *arg), void *arg);
 int store_redis_up(struct store *s);
 void store_redis_status(struct store *s, struct store_redis_stat *st);

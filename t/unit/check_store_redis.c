@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "redis_url.h"
 #include "store_redis.h"
 
 struct url_case {

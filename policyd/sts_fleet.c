@@ -49,8 +49,11 @@ fleet_put(struct sts *s, const struct store_entry *e)
 		backlog_add(s, e->domain);
 }
 
-/* A copy of *e for the local store, unless it holds that entry already. */
-static void
+/*
+ * A copy of *e for the local store, unless it holds that entry already:
+ * 1 copied, 0 not needed.
+ */
+static int
 copy_local(struct sts *s, const struct store_entry *e)
 {
 	struct store_entry local, c;
@@ -58,13 +61,14 @@ copy_local(struct sts *s, const struct store_entry *e)
 	if (store_wb_get(s->wb, e->domain, &local) == 1
 	    && local.fetched_at >= e->fetched_at) {
 		store_entry_clear(&local);
-		return;
+		return 0;
 	}
 	store_entry_clear(&local);
 	c = *e;
 	c.policy = xstrdup(e->policy);
 	sts_store_put(s, &c);
 	free(c.policy);
+	return 1;
 }
 
 /*
@@ -77,7 +81,9 @@ fleet_load(struct sts *s, const char *domain, struct store_entry *e)
 	int rc = store_get(s->fleet, domain, e);
 
 	if (rc == 1) {
-		copy_local(s, e);
+		if (copy_local(s, e))
+			log_info("domain=%s MTA-STS policy id=%s read from the "
+			    "fleet store", domain, e->id);
 		return 1;
 	}
 	store_entry_clear(e);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# A real redis-server inside the world, for the fleet store tests (52-55);
-# sourced after testlib.sh and daemon.sh.
+# A real redis-server inside the world, for the fleet store tests (52-55).
+# Sourced first: it sources testlib.sh and daemon.sh, and sets W (world.sh)
+# and the domain the tests share, D, with its answer V1.
 #
 #   rd_start            start redis-server on $RD_ADDR:$RD_PORT in the
 #                       namespace (no persistence: a restart is empty);
@@ -14,6 +15,14 @@
 #   use NAME            make NAME the daemon td_q, td_ctl, td_grep... address
 #   gets DOMAIN         policy GETs nginx has served for DOMAIN
 # The Redis server's files live in $WORLD_DIR/redis; its PID in redis.pid.
+
+# shellcheck source=t/world/testlib.sh
+. "$(dirname "$0")/../testlib.sh"
+# shellcheck source=t/world/daemon.sh
+. "$(dirname "$0")/../daemon.sh"
+W=$(dirname "$0")/../world.sh
+D=sts-enforce.test
+V1="secure match=mx.sts-enforce.test servername=hostname"
 
 RD_ADDR=127.0.0.32
 RD_PORT=6379

@@ -5,15 +5,8 @@
 # counts the GETs); both asked for a new domain at once fetch it once (the
 # fetch lock); a flush on one relay is seen on the other, and the
 # refetch is again done once.
-# shellcheck source=t/world/testlib.sh
-. "$(dirname "$0")/../testlib.sh"
-# shellcheck source=t/world/daemon.sh
-. "$(dirname "$0")/../daemon.sh"
 # shellcheck source=t/world/redis.sh
-. "$(dirname "$0")/../redis.sh"
-W=$(dirname "$0")/../world.sh
-D=sts-enforce.test
-V1="secure match=mx.sts-enforce.test servername=hostname"
+. "$(dirname "$0")/../redis.sh"	# testlib.sh, daemon.sh; W, D, V1
 trap 'td_stop t52a; td_stop t52b; rd_stop' EXIT
 "$W" reset >/dev/null 2>&1
 rd_start || { fail "redis-server started"; done_testing; }

@@ -5,15 +5,8 @@
 # queries flow.  Answers continue from memory and the local store, never
 # weaker (no TEMP, no NOTFOUND for a policy domain), and what Redis missed
 # is written to it when it returns.
-# shellcheck source=t/world/testlib.sh
-. "$(dirname "$0")/../testlib.sh"
-# shellcheck source=t/world/daemon.sh
-. "$(dirname "$0")/../daemon.sh"
 # shellcheck source=t/world/redis.sh
-. "$(dirname "$0")/../redis.sh"
-W=$(dirname "$0")/../world.sh
-D=sts-enforce.test
-V1="secure match=mx.sts-enforce.test servername=hostname"
+. "$(dirname "$0")/../redis.sh"	# testlib.sh, daemon.sh; W, D, V1
 trap 'td_stop t53; rd_stop' EXIT
 "$W" reset >/dev/null 2>&1
 rd_stop

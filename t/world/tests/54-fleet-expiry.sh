@@ -5,15 +5,8 @@
 # removes it by itself when that time comes, and a policy the relay's
 # (injected) clock has expired is dropped and refetched, with the new
 # expiry in Redis.
-# shellcheck source=t/world/testlib.sh
-. "$(dirname "$0")/../testlib.sh"
-# shellcheck source=t/world/daemon.sh
-. "$(dirname "$0")/../daemon.sh"
 # shellcheck source=t/world/redis.sh
-. "$(dirname "$0")/../redis.sh"
-W=$(dirname "$0")/../world.sh
-D=sts-enforce.test
-V1="secure match=mx.sts-enforce.test servername=hostname"
+. "$(dirname "$0")/../redis.sh"	# testlib.sh, daemon.sh; W, D, V1
 S=sts-multi.test
 trap 'td_stop t54; rd_stop; "$W" reset >/dev/null 2>&1' EXIT
 "$W" reset >/dev/null 2>&1

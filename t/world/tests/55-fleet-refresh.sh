@@ -5,15 +5,8 @@
 # live in that database, a wrong password leaves the relay answering from
 # its own store with the reason in the status; and a refresh due on two
 # relays at once is done once (one GET), both taking the new policy.
-# shellcheck source=t/world/testlib.sh
-. "$(dirname "$0")/../testlib.sh"
-# shellcheck source=t/world/daemon.sh
-. "$(dirname "$0")/../daemon.sh"
 # shellcheck source=t/world/redis.sh
-. "$(dirname "$0")/../redis.sh"
-W=$(dirname "$0")/../world.sh
-D=sts-enforce.test
-V1="secure match=mx.sts-enforce.test servername=hostname"
+. "$(dirname "$0")/../redis.sh"	# testlib.sh, daemon.sh; W, D, V1
 PW=t55-Secret-pw
 trap 'td_stop t55a; td_stop t55b; td_stop t55c; rd_stop' EXIT
 "$W" reset >/dev/null 2>&1

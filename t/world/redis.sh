@@ -8,8 +8,8 @@
 #                       namespace (no persistence: a restart is empty);
 #                       waits until it answers PING (bounded)
 #   rd_stop             stop it by PID (bounded wait, then SIGKILL)
-#   rd_cli ARGS...      redis-cli against it
-#   rd_wait CMD WANT [SECONDS]   until "rd_cli CMD" prints WANT (default 10 s)
+#   rd_cli ARGS...      redis-cli against it (with RD_PASS when set)
+#   rd_wait WANT SECONDS ARGS...   until "rd_cli ARGS..." prints WANT
 #   relay NAME [CONF]   td_start NAME sharing that Redis (policy_store =
 #                       redis); CONF: extra lines
 #   use NAME            make NAME the daemon td_q, td_ctl, td_grep... address
@@ -31,7 +31,10 @@ RD_URL=redis://$RD_ADDR:$RD_PORT/0
 
 command -v redis-server >/dev/null || skip_test "redis-server not installed"
 
-rd_cli() { wx redis-cli -h "$RD_ADDR" -p "$RD_PORT" --no-raw "$@" 2>&1 | sed 's/^(integer) //; s/^"//; s/"$//'; }
+rd_cli() {
+	wx redis-cli -h "$RD_ADDR" -p "$RD_PORT" ${RD_PASS:+-a "$RD_PASS" --no-auth-warning} \
+		--no-raw "$@" 2>&1 | sed 's/^(integer) //; s/^"//; s/"$//'
+}
 
 rd_start() {
 	mkdir -p "$RD_DIR"
@@ -39,7 +42,7 @@ rd_start() {
 		--port "$RD_PORT" --save '' --appendonly no --dir "$RD_DIR" \
 		--logfile "$RD_DIR/redis.log" --daemonize no &
 	echo $! > "$RD_DIR/redis.pid"
-	rd_wait PING PONG 10
+	rd_wait PONG 10 PING
 }
 
 rd_stop() {
@@ -49,12 +52,13 @@ rd_stop() {
 }
 
 rd_wait() {
-	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		[ "$(rd_cli $1)" = "$2" ] && return 0
+	local want=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		[ "$(rd_cli "$@")" = "$want" ] && return 0
 		sleep 0.1
 	done
-	echo "redis $1: [$(rd_cli $1)], want [$2]"
+	echo "redis $*: [$(rd_cli "$@")], want [$want]"
 	return 1
 }
 

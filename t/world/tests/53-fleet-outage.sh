@@ -21,7 +21,7 @@ pass "relay started with Redis unreachable"
 [ "$(td_stat store backlog)" = 1 ] && pass "status: backlog 1" \
 	|| fail "backlog: $(td_stat store backlog)"
 rd_start || fail "redis-server started"
-rd_wait "EXISTS tlspolicyd:sts:$D" 1 20 && pass "the backlog reached Redis when it came up" \
+rd_wait 1 20 EXISTS tlspolicyd:sts:$D && pass "the backlog reached Redis when it came up" \
 	|| fail "$D never written to Redis"
 td_wait_log "written to the fleet store after it returned" 5 \
 	&& pass "logged the catch-up" || fail "no catch-up line"
@@ -34,7 +34,7 @@ rd_stop
 [ "$(td_q $D)" = "$V1" ] && pass "Redis down: cached answer unchanged" || fail "cached answer with Redis down"
 case $(td_q_known $N) in secure*) pass "Redis down: $N fetched";; *) fail "Redis down: $N";; esac
 rd_start || fail "redis-server restarted"
-rd_wait "EXISTS tlspolicyd:sts:$N" 1 20 && pass "$N written to the restarted Redis" \
+rd_wait 1 20 EXISTS tlspolicyd:sts:$N && pass "$N written to the restarted Redis" \
 	|| fail "$N not in the restarted Redis"
 [ "$(td_q $D)" = "$V1" ] && pass "cached answer after the restart" || fail "answer after restart"
 
@@ -51,7 +51,7 @@ case $(td_q_known $C) in secure*) pass "Redis stalled: $C fetched and enforced";
 td_ctl status | grep -q "store: redis .*last error: .*" && pass "status shows the last error" \
 	|| fail "status: $(td_ctl status | grep store:)"
 kill -CONT "$(cat "$RD_DIR/redis.pid")"
-rd_wait "EXISTS tlspolicyd:sts:$C" 1 20 && pass "$C reached Redis after SIGCONT" \
+rd_wait 1 20 EXISTS tlspolicyd:sts:$C && pass "$C reached Redis after SIGCONT" \
 	|| fail "$C not in Redis after SIGCONT"
 [ "$(td_stat store connected)" = True ] && pass "status: connected again" || fail "not connected again"
 [ "$(td_q $C)" = "$(td_q $C)" ] && case $(td_q $C) in secure*) true;; *) false;; esac \

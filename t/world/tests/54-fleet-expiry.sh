@@ -21,7 +21,7 @@ in_range() { [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
 # 1. The entry expires at fetch time + max_age (86400).
 t0=$(date +%s)
 [ "$(td_q_known $D)" = "$V1" ] && pass "$D fetched" || fail "$D"
-rd_wait "EXISTS tlspolicyd:sts:$D" 1 5 || true
+rd_wait 1 5 EXISTS tlspolicyd:sts:$D || true
 left=$(( $(rd_cli EXPIRETIME tlspolicyd:sts:$D) - t0 ))
 in_range "$left" 86395 86405 && pass "Redis expires $D at max_age ($left s)" \
 	|| fail "$D expires in [$left] s, want about 86400"
@@ -32,7 +32,7 @@ sed 's/^max_age: .*/max_age: 3/' "$(dirname "$0")/../sts/$S.txt" > "$WORLD_DIR/t
 case $(td_q_known $S) in secure*) pass "$S fetched with max_age 3";; *) fail "$S";; esac
 ttl=$(rd_cli TTL tlspolicyd:sts:$S)
 in_range "$ttl" 1 3 && pass "its Redis TTL is at most 3 s ($ttl)" || fail "TTL of $S: [$ttl]"
-rd_wait "EXISTS tlspolicyd:sts:$S" 0 10 && pass "Redis expired $S by itself" \
+rd_wait 0 10 EXISTS tlspolicyd:sts:$S && pass "Redis expired $S by itself" \
 	|| fail "$S still in Redis"
 
 # 3. The relay's clock passes max_age: dropped, refetched, new expiry.

@@ -12,7 +12,7 @@ trap 'td_stop t55a; td_stop t55b; td_stop t55c; rd_stop' EXIT
 "$W" reset >/dev/null 2>&1
 rd_start || { fail "redis-server started"; done_testing; }
 rd_cli CONFIG SET requirepass "$PW" >/dev/null
-rd_cli() { wx redis-cli -h "$RD_ADDR" -p "$RD_PORT" -a "$PW" --no-auth-warning --no-raw "$@" 2>&1 | sed 's/^(integer) //; s/^"//; s/"$//'; }
+RD_PASS=$PW
 rd_cli FLUSHALL >/dev/null
 RELAY_URL=redis://:$PW@$RD_ADDR:$RD_PORT/3
 relay t55a && relay t55b || { fail "relays started"; done_testing; }
@@ -44,7 +44,8 @@ use t55b
 [ "$(td_q_known $D)" = "$V1" ] && pass "relay B: $D" || fail "relay B: $D"
 g0=$(gets $D)
 for r in t55a t55b; do use $r; td_ctl clock +43300 >/dev/null; td_q $D >/dev/null; done
-for r in t55a t55b; do use $r; td_mark; eval "m_$r=\$TD_LOG_MARK"; done
+declare -A mark
+for r in t55a t55b; do use $r; td_mark; mark[$r]=$TD_LOG_MARK; done
 use t55a; td_ctl refresh >/dev/null &
 ra=$!
 use t55b; td_ctl refresh >/dev/null &
@@ -53,8 +54,7 @@ wait $ra $rb
 n=0
 for r in t55a t55b; do
 	use $r
-	eval "m=\$m_$r"
-	td_wait_log "domain=$D MTA-STS policy id=.* (fetched|from the fleet store)" 15 "$m" \
+	td_wait_log "domain=$D MTA-STS policy id=.* (fetched|from the fleet store)" 15 "${mark[$r]}" \
 		&& n=$((n + 1))
 done
 [ $n = 2 ] && pass "both relays refreshed $D" || fail "$n relays refreshed"

@@ -410,6 +410,14 @@ record_error(struct sdom *d, const char *error, const char *detail)
 	store_entry_clear(&e);
 }
 
+/* The fleet's fetch lock of d, if any, goes once the result is known. */
+static void
+fetch_unlock(struct sdom *d)
+{
+	if (d->s->fleet)
+		fleet_fetched(d);
+}
+
 static void
 fetch_done(void *arg, const struct fetch_result *fr)
 {
@@ -421,8 +429,6 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	int64_t t = sts_now(s);
 
 	d->fetch_id = 0;
-	if (s->fleet)
-		fleet_fetched(d);
 	if (!fr->ok) {
 		s->st.fetch_failures++;
 		log_warn("domain=%s MTA-STS policy fetch failed: id=%s result=%s "
@@ -435,6 +441,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		    || strcmp(fr->detail, "rate-limited") == 0
 		    ? STS_FETCHER_RETRY : s->cf.failure_backoff);
 		record_error(d, fr->error, fr->detail);
+		fetch_unlock(d);
 		sdom_wake(d, "policy fetch failed");
 		return;
 	}
@@ -446,6 +453,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		snprintf(d->failed_id, sizeof(d->failed_id), "%s", d->fetching_for);
 		d->failed_until = t + s->cf.failure_backoff;
 		record_error(d, "sts-policy-invalid", err);
+		fetch_unlock(d);
 		sdom_wake(d, "policy refused");
 		return;
 	}
@@ -465,6 +473,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 			fleet_put(s, &e);
 		sts_store_put(s, &e);	/* the policy text moves to the queue */
 	}
+	fetch_unlock(d);	/* after the write: waiters find the policy */
 	free(e.policy);
 	log_notice("domain=%s MTA-STS policy id=%s mode=%s max_age=%ld mx=%zu "
 	    "fetched%s", d->domain, e.id, sts_mode_name(p.mode), p.max_age,

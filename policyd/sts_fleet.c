@@ -148,9 +148,18 @@ fleet_before_fetch(struct sdom *d, const char *id)
 	}
 	if (try_adopt(d, id))
 		return 1;
-	if (store_redis_lock(s->fleet, d->domain, s->owner,
-	    STS_FLEET_LOCK_MS) != 0)
-		return 0;	/* ours, or Redis down: fetch here */
+	switch (store_redis_lock(s->fleet, d->domain, s->owner,
+	    STS_FLEET_LOCK_MS)) {
+	case 1:
+		/* Read again: the holder before us may have stored it between
+		 * our read and our lock. */
+		if (!try_adopt(d, id))
+			return 0;
+		fleet_fetched(d);
+		return 1;
+	case -1:
+		return 0;	/* Redis down: fetch here */
+	}
 	log_info("domain=%s MTA-STS policy being fetched by another relay; "
 	    "waiting for it in the fleet store", d->domain);
 	s->fst.lock_waits++;

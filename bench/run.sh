@@ -540,11 +540,11 @@ for r in $(seq "$ROUNDS"); do
 		only_fleet || measure override "unix:$T/hit.sock" "$T/keys-hit" "$c"
 		! only_fleet && [ -n "$WARM_ADDR" ] && [ -s "$T/keys-dane" ] && measure dane "$WARM_ADDR" "$T/keys-dane" "$c"
 		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-sts" ] && measure sts "$WARM_ADDR" "$T/keys-sts" "$c"
-		[ -n "$FLEET_ADDR" ] && measure sts-redis "$FLEET_ADDR" "$T/keys-sts" "$c"
+		[ -n "$FLEET_ADDR" ] && fleet_measure "$c"
 		[ -n "$PEER_ADDR" ] && measure peer "$PEER_ADDR" "$T/keys-peer" "$c" -m postfix
 	done
 done
-[ -n "$FLEET_ADDR" ] && stop_pid "$FPID"
+fleet_stop
 if [ -n "$FLEET_ADDR" ]; then
 	say "fleet: two relays, $COLD_N new domains"
 	fleet_cold

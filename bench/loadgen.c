@@ -62,6 +62,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyfile.h"
+
 #define SUB_BITS	6
 #define SUB_COUNT	(1 << SUB_BITS)
 #define HIST_SIZE	(2 * SUB_COUNT + 58 * SUB_COUNT)
@@ -224,29 +226,16 @@ encode_request(struct gen *g, struct req *r, const char *map, const char *key)
 static void
 load_keys(struct gen *g, const char *path, const char *map)
 {
-	FILE *fp = fopen(path, "r");
-	char line[2048];
-	size_t cap = 0;
+	size_t n;
+	char **keys = keyfile_read(path, &n);
 
-	if (fp == NULL) {
-		perror(path);
-		exit(2);
+	if ((g->reqs = calloc(n, sizeof(*g->reqs))) == NULL)
+		die("out of memory");
+	for (g->nreqs = 0; g->nreqs < n; g->nreqs++) {
+		encode_request(g, &g->reqs[g->nreqs], map, keys[g->nreqs]);
+		free(keys[g->nreqs]);
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		if (g->nreqs == cap) {
-			cap = cap ? 2 * cap : 1024;
-			g->reqs = realloc(g->reqs, cap * sizeof(*g->reqs));
-			if (g->reqs == NULL)
-				die("out of memory");
-		}
-		encode_request(g, &g->reqs[g->nreqs++], map, line);
-	}
-	fclose(fp);
-	if (g->nreqs == 0)
-		die("no keys in the key file");
+	free(keys);
 }
 
 static void

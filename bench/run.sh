@@ -27,6 +27,7 @@
 # BENCH_OUT (bench/ in the source tree) where results go, WORLD_SH
 # (t/world/world.sh) the test world, BENCH_COLD_N (1000) MTA-STS domains
 # for the cold scenario, BENCH_COLD_CONC (100) its concurrency,
+# BENCH_COLD_ROUNDS (3) its runs of tlspolicyd and the cold floor,
 # BENCH_MEM_SIZES ("10000 100000 1000000") cached domains for the memory
 # scenario, BENCH_ALT_FETCHER (unset) a second stsfetch binary whose cold
 # rate is reported too (to measure a candidate fix), BENCH_ONLY=fleet only
@@ -39,6 +40,7 @@ TLSPOLICYD=${TLSPOLICYD:-$TOP_BUILDDIR/policyd/tlspolicyd}
 LOADGEN=$TOP_BUILDDIR/bench/loadgen
 FLOOR=$TOP_BUILDDIR/bench/floor
 STSFILL=$TOP_BUILDDIR/bench/stsfill
+COLDFLOOR=$TOP_BUILDDIR/bench/coldfloor
 STSFETCH=${STSFETCH:-$TOP_BUILDDIR/stsfetch/stsfetch}
 SECS=${BENCH_SECS:-2}
 WARM=${BENCH_WARM:-0.5}
@@ -55,7 +57,7 @@ CONCS=${BENCH_CONCS:-1 8 64 256}
 OUT=${BENCH_OUT:-$TOP_SRCDIR/bench}
 WORLD_SH=${WORLD_SH:-$TOP_SRCDIR/t/world/world.sh}
 
-for f in "$TLSPOLICYD" "$LOADGEN" "$FLOOR" "$STSFILL"; do
+for f in "$TLSPOLICYD" "$LOADGEN" "$FLOOR" "$STSFILL" "$COLDFLOOR"; do
 	[ -x "$f" ] || { echo "run.sh: $f missing: run make bench" >&2; exit 2; }
 done
 
@@ -355,25 +357,30 @@ only_fleet() { [ "${BENCH_ONLY:-}" = fleet ]; }
 # (loadgen -o) by COLD_CONC connections; the world's resolver flushed
 # before each run.  Both tlspolicyd and the peer use the world's resolver
 # (127.0.0.3) here.  CPU seconds of each process during the run come from
-# /proc/PID/stat.
+# /proc/PID/stat.  The cold floor (bench/coldfloor) does the same first
+# contacts with nothing but the TXT lookup, the address, one TLS handshake
+# and GET, COLD_CONC at a time; its CPU is its own getrusage() (cpu_s in
+# its RESULT line).
 CPU_ROWS=$T/cpu
 : > "$CPU_ROWS"
-# cold_run LABEL ADDR DAEMON [FETCHER]: one cold run; CPU of every process.
-# The daemon's CPU is its own (all its threads, not its children); the
-# fetcher's is its own; loadgen's, nginx's, unbound's and nsd's too.
+# cold_run LABEL DAEMON FETCHER CMD...: one cold run of CMD (which prints
+# a RESULT line); CPU of every process.  The daemon's CPU is its own (all
+# its threads, not its children); the fetcher's is its own; nginx's,
+# unbound's and nsd's too.  Without a DAEMON pid (the floor), "main" is
+# the cpu_s of CMD's RESULT line.
 cold_run() {
-	local label=$1 addr=$2 d=$3 x=${4:-} line t0 t1 p w
+	local label=$1 d=$2 x=$3 line t0 t1 p w
 	local -A c0 c1
 	local -a who=(main fetcher nginx unbound nsd)
 	local -A pid=([main]=$d [fetcher]=$x [nginx]=$(cat "$WORLD_DIR/run/nginx.pid")
 		[unbound]=$(cat "$WORLD_DIR/run/unbound.pid") [nsd]=$(cat "$WORLD_DIR/run/nsd.pid"))
+	shift 3
 	"$WORLD_SH" flush-resolver >/dev/null 2>&1
 	for w in "${who[@]}"; do c0[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
 	# nginx and nsd work in child processes.
 	c0[nginx]=$(cpu_ticks "${pid[nginx]}"); c0[nsd]=$(cpu_ticks "${pid[nsd]}")
 	t0=$(date +%s%N)
-	line=$("${PIN_GEN[@]}" "$LOADGEN" -o -l "$label" -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
-		-k "$T/keys-bulk" "$addr" 2>&1 | grep '^RESULT')
+	line=$("$@" 2>&1 | grep '^RESULT')
 	t1=$(date +%s%N)
 	for w in "${who[@]}"; do c1[$w]=$( [ -n "${pid[$w]}" ] && cpu_own "${pid[$w]}" || echo 0); done
 	c1[nginx]=$(cpu_ticks "${pid[nginx]}"); c1[nsd]=$(cpu_ticks "${pid[nsd]}")
@@ -381,50 +388,76 @@ cold_run() {
 	printf '%s\n' "$line" >> "$RAW"
 	say "$line"
 	p=$(printf 'CPU label=%s wall_s=%s' "$label" "$(calc_ "($t1 - $t0) / 1e9")")
-	for w in "${who[@]}"; do p="$p ${w}_s=$(calc_ "(${c1[$w]} - ${c0[$w]}) / $HZ")"; done
+	for w in "${who[@]}"; do
+		if [ "$w" = main ] && [ -z "$d" ]; then
+			p="$p main_s=$(calc_ "$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n 's/^cpu_s=//p') + 0")"
+		else
+			p="$p ${w}_s=$(calc_ "(${c1[$w]} - ${c0[$w]}) / $HZ")"
+		fi
+	done
 	printf '%s\n' "$p" | tee -a "$CPU_ROWS" "$RAW" >&2
 }
 calc_() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 
-# child_pid PID COMM: the child of PID named COMM
-child_pid() {
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(awk '{ sub(/.*\) /, ""); print $2 }' "$p/stat" 2>/dev/null)" = "$1" ] &&
-			[ "$(cat "$p/comm" 2>/dev/null)" = "$2" ] && { echo "${p#/proc/}"; return; }
-	done
+# cold_load LABEL ADDR: loadgen's first contacts with the bulk domains.
+cold_load() {
+	"${PIN_GEN[@]}" "$LOADGEN" -o -l "$1" -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
+		-k "$T/keys-bulk" "$2"
 }
 
-# Unpinned, both tools: the fetcher is a process of its own with a pool of
-# threads, and pinning it with the daemon to one core while the other
-# core idles (loadgen sends 1,000 requests in all) would measure the pin.
-# The peer is one process; it gets the same freedom.
-cold_scenario() {
-	local r cpid fpid
-	local -a PIN_SRV_NOW=()
-	for r in $(seq "${BENCH_COLD_ROUNDS:-1}"); do
-		rm -rf "$T/cold.state"
-		world_conf cold "$WORLD_RESOLVER"
-		start_daemon_in "$WORLD_NETNS" cold
-		cpid=$DPID
-		wait_answer "unix:$T/cold.sock" "$T/keys-hit" || { note cold "not run: tlspolicyd did not answer"; return; }
-		fpid=$(child_pid "$cpid" stsfetch)
-		cold_run cold-tlspolicyd "unix:$T/cold.sock" "$cpid" "$fpid"
-		stop_pid "$cpid"
-		if [ -n "${BENCH_ALT_FETCHER:-}" ]; then
-			rm -rf "$T/cold.state"
-			world_conf cold "$WORLD_RESOLVER" "$BENCH_ALT_FETCHER"
-			start_daemon_in "$WORLD_NETNS" cold
-			cpid=$DPID
-			wait_answer "unix:$T/cold.sock" "$T/keys-hit"
-			cold_run cold-tlspolicyd-alt "unix:$T/cold.sock" "$cpid" "$(child_pid "$cpid" stsfetch)"
-			stop_pid "$cpid"
-		fi
-		if peer_have; then
-			[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
-			peer_start && cold_run cold-peer "unix:$T/peer.sock" "$PEER_PID"
-		fi
+# fetcher_pid PID: the stsfetch process below PID (the daemon starts it
+# through a spawner process of its own, so it is a grandchild).
+fetcher_pid() {
+	local p q
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = stsfetch ] || continue
+		q=${p#/proc/}
+		for _ in 1 2 3; do
+			q=$(ppid_of "$q")
+			[ "$q" = "$1" ] && { echo "${p#/proc/}"; return; }
+		done
 	done
+}
+ppid_of() { awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$1/stat" 2>/dev/null; }
+
+# cold_daemon LABEL [FETCHER]: a fresh tlspolicyd (empty store) and one
+# cold run against it.
+cold_daemon() {
+	local cpid
+	rm -rf "$T/cold.state"
+	world_conf cold "$WORLD_RESOLVER" "${2:-}"
+	start_daemon_in "$WORLD_NETNS" cold
+	cpid=$DPID
+	wait_answer "unix:$T/cold.sock" "$T/keys-hit" || { stop_pid "$cpid"; return 1; }
+	cold_run "$1" "$cpid" "$(fetcher_pid "$cpid")" cold_load "$1" "unix:$T/cold.sock"
+	stop_pid "$cpid"
+}
+
+# cold_floor: one run of bench/coldfloor in the world, same domains.
+cold_floor() {
+	cold_run cold-floor "" "" ip netns exec "$WORLD_NETNS" "$COLDFLOOR" -l cold-floor \
+		-c "$COLD_CONC" -k "$T/keys-bulk" -r "$WORLD_RESOLVER" -C "$WORLD_CA"
+}
+
+# Unpinned, every client: the fetcher is a process of its own with a pool
+# of threads, and pinning it with the daemon to one core while the other
+# core idles (loadgen sends 1,000 requests in all) would measure the pin.
+# The peer is one process; it gets the same freedom, and so does the
+# floor.  tlspolicyd and the floor take turns, BENCH_COLD_ROUNDS (3)
+# times, so that other users' load falls on one run, not on one client;
+# the report takes each one's median.  The peer runs once.
+cold_scenario() {
+	local r
+	local -a PIN_SRV_NOW=()
+	for r in $(seq "${BENCH_COLD_ROUNDS:-3}"); do
+		cold_daemon cold-tlspolicyd || { note cold "not run: tlspolicyd did not answer"; return; }
+		[ -n "${BENCH_ALT_FETCHER:-}" ] && cold_daemon cold-tlspolicyd-alt "$BENCH_ALT_FETCHER"
+		cold_floor
+	done
+	if peer_have; then
+		[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
+		peer_start && cold_run cold-peer "$PEER_PID" "" cold_load cold-peer "unix:$T/peer.sock"
+	fi
 	# The peer stays up for the cache-hit runs, pinned like every server there.
 	if [ ${#PIN_SRV[@]} -gt 0 ] && [ -n "$PEER_PID" ]; then
 		taskset -a -cp 1 "$PEER_PID" >/dev/null

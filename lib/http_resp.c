@@ -308,7 +308,12 @@ chunk_size(const char *l, size_t n, size_t *size, char *err, size_t errlen)
 	return 1;
 }
 
-/* An incomplete line: wait for more unless it is already too long. */
+/*
+ * A line of have bytes (its CR LF not counted) that may be no longer than
+ * max: 0, or -1 with err set.  Applied to an incomplete line (wait for
+ * more unless it is already too long) and to a complete one alike, so
+ * the verdict does not depend on where the reads cut the response.
+ */
 static int
 too_long(size_t have, size_t max, const char *what, char *err, size_t errlen)
 {
@@ -316,6 +321,19 @@ too_long(size_t have, size_t max, const char *what, char *err, size_t errlen)
 		return 0;
 	errbuf_set(err, errlen, "%s longer than %zu bytes", what, max);
 	return -1;
+}
+
+/*
+ * The bytes of the incomplete line at r->pos, a CR at its end not
+ * counted (like the CR of a complete line), so that the limit is the
+ * same before and after its LF arrives.
+ */
+static size_t
+partial_len(const struct http_resp *r, const char *buf, size_t len)
+{
+	size_t have = len - r->pos;
+
+	return have > 0 && buf[len - 1] == '\r' ? have - 1 : have;
 }
 
 /* Room for want more body bytes and a NUL in the decoded body. */
@@ -330,16 +348,33 @@ body_room(struct http_resp *r, size_t want)
 	r->acc = xrealloc(r->acc, r->acc_cap);
 }
 
+/*
+ * The next line of the chunked framing (a chunk size line or a trailer
+ * field) in *l and *n, held to max bytes before and after its LF
+ * arrives: 1; 0 while it is incomplete and within max; -1 beyond (err
+ * names what).
+ */
+static int
+chunk_line(struct http_resp *r, const char *buf, size_t len, size_t max,
+    const char *what, const char **l, size_t *n, char *err, size_t errlen)
+{
+	if (!next_line(r, buf, len, l, n))
+		return too_long(partial_len(r, buf, len), max, what, err,
+		    errlen);
+	return too_long(*n, max, what, err, errlen) < 0 ? -1 : 1;
+}
+
 static int
 step_chunk_size(struct http_resp *r, const char *buf, size_t len,
     size_t body_max, char *err, size_t errlen)
 {
 	const char *l;
 	size_t n, size;
+	int rc = chunk_line(r, buf, len, CHUNK_LINE_MAX, "chunk size line",
+	    &l, &n, err, errlen);
 
-	if (!next_line(r, buf, len, &l, &n))
-		return too_long(len - r->pos, CHUNK_LINE_MAX, "chunk size line",
-		    err, errlen);
+	if (rc <= 0)
+		return rc;
 	if (chunk_size(l, n, &size, err, errlen) < 0)
 		return -1;
 	if (size == 0) {
@@ -400,13 +435,12 @@ step_trailer(struct http_resp *r, const char *buf, size_t len, char *err,
 {
 	const char *l;
 	size_t n;
+	int rc = chunk_line(r, buf, len, HTTP_MAX_HEADER, "chunked trailer",
+	    &l, &n, err, errlen);
 
-	if (!next_line(r, buf, len, &l, &n))
-		return too_long(len - r->pos, HTTP_MAX_HEADER, "chunked trailer",
-		    err, errlen);
-	if (n == 0)
+	if (rc > 0 && n == 0)
 		r->phase = HTTP_P_DONE;
-	return 1;
+	return rc;
 }
 
 /* A body framed by Content-Length, or by the end of the connection. */

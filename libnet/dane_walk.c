@@ -38,7 +38,7 @@ struct rec {
 
 struct dane_answers {
 	struct rec *r;
-	size_t n;
+	size_t n, cap;			/* cap grows up to MAX_ANSWERS */
 };
 
 /* Lower case with a final dot; 0, or -1 when too long. */
@@ -133,8 +133,15 @@ dane_answers_add(struct dane_answers *as, const char *qname, int qtype,
 
 	if (as->n == MAX_ANSWERS)
 		return;		/* dane_eval() then fails the walk */
-	if (as->r == NULL)
-		as->r = xcalloc(MAX_ANSWERS, sizeof(*as->r));
+	/*
+	 * Grown as needed: most walks end after one or a few answers, and
+	 * MAX_ANSWERS records (about 140 KB) at once cost every walk an
+	 * mmap(), page faults and a munmap().
+	 */
+	if (as->n == as->cap) {
+		as->cap = as->cap == 0 ? 4 : 2 * as->cap;
+		as->r = xrealloc(as->r, as->cap * sizeof(*as->r));
+	}
 	rec = &as->r[as->n];
 	memset(rec, 0, sizeof(*rec));
 	if (name_norm(qname, rec->name, sizeof(rec->name)) < 0)

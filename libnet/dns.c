@@ -1197,11 +1197,8 @@ port_now(void *impl)
 void
 dns_port_of(struct dns *d, struct dns_port *p)
 {
-	p->lookup = port_lookup;
-	p->cancel = port_cancel;
-	p->flush = port_flush;
-	p->now = port_now;
-	p->impl = d;
+	*p = (struct dns_port){ .lookup = port_lookup, .cancel = port_cancel,
+	    .flush = port_flush, .now = port_now, .impl = d };
 }
 
 static void

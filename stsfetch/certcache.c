@@ -11,6 +11,8 @@
  *	void certcache_add(const gnutls_datum_t *chain, unsigned n,
  *	    time_t now);
  *	void certcache_clear(void);
+ *	int certcache_verify(gnutls_session_t s, const char *host,
+ *	    time_t now, unsigned *status);
  *
  * DESCRIPTION
  *	Many MTA-STS policy hosts share one certificate (a hoster serving
@@ -41,6 +43,14 @@
  *	until CERTCACHE_TTL seconds after it was added or until the
  *	earliest expiry in the chain, whichever comes first, and not before
  *	the latest activation time.
+ *
+ *	certcache_verify() is the whole check of a handshake's peer, for a
+ *	verify function (gnutls_session_set_verify_function()): the cache
+ *	first; else GnuTLS's full verification against the session's
+ *	credentials and host (as gnutls_session_set_verify_cert() would do
+ *	it), and certcache_add() when it passed.  It returns 0 when the
+ *	chain is good for host, else -1 with *status the verification
+ *	status (never 0).  stsfetch and bench/coldfloor both use it.
  *
  *	Failures are never cached.  The trust anchors are read once when
  *	stsfetch starts and never change in its life, so a verified chain
@@ -231,4 +241,31 @@ certcache_clear(void)
 	for (i = 0; i < CERTCACHE_SLOTS; i++)
 		slot_reset(&slots[i]);
 	pthread_mutex_unlock(&lock);
+}
+
+int
+certcache_verify(gnutls_session_t s, const char *host, time_t now,
+    unsigned *status)
+{
+	gnutls_typed_vdata_st name = { GNUTLS_DT_DNS_HOSTNAME,
+	    (unsigned char *)host, 0 };
+	const gnutls_datum_t *chain;
+	unsigned n = 0, st = 0;
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	switch (certcache_lookup(chain, n, host, now, &st)) {
+	case 1:
+		return 0;
+	case -1:
+		*status = st;
+		return -1;
+	}
+	if (gnutls_certificate_verify_peers(s, &name, 1, &st) < 0)
+		st |= GNUTLS_CERT_INVALID;
+	if (st != 0) {
+		*status = st;
+		return -1;
+	}
+	certcache_add(chain, n, now);
+	return 0;
 }

@@ -12,5 +12,7 @@ extern int certcache_lookup(const gnutls_datum_t *, unsigned, const char *,
     time_t, unsigned *);
 extern void certcache_add(const gnutls_datum_t *, unsigned, time_t);
 extern void certcache_clear(void);
+extern int certcache_verify(gnutls_session_t, const char *, time_t,
+    unsigned *);
 
 #endif

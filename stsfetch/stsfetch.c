@@ -483,28 +483,12 @@ static int
 verify_peer(gnutls_session_t s)
 {
 	struct fetch *f = gnutls_session_get_ptr(s);
-	gnutls_typed_vdata_st name = { GNUTLS_DT_DNS_HOSTNAME,
-	    (unsigned char *)f->host, 0 };
-	const gnutls_datum_t *chain;
-	unsigned n = 0, st = 0;
-	time_t now = time(NULL);
+	unsigned st = 0;
 
-	chain = gnutls_certificate_get_peers(s, &n);
-	switch (certcache_lookup(chain, n, f->host, now, &st)) {
-	case 1:
+	if (certcache_verify(s, f->host, time(NULL), &st) == 0)
 		return 0;
-	case -1:
-		f->vstatus = st;
-		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	}
-	if (gnutls_certificate_verify_peers(s, &name, 1, &st) < 0)
-		st |= GNUTLS_CERT_INVALID;
-	if (st != 0) {
-		f->vstatus = st;
-		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	}
-	certcache_add(chain, n, now);
-	return 0;
+	f->vstatus = st;
+	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
 /* Wait for the direction GnuTLS needs after GNUTLS_E_AGAIN. */

@@ -6,6 +6,8 @@
 #   t_ok/t_fail MSG      record a check
 #   t_check MSG CMD...   run CMD, record pass when it exits 0
 #   t_eq MSG WANT GOT    record pass when WANT = GOT
+#   t_conf_base LISTEN [PSOCK]
+#                        print the settings most tests share (see below)
 #   t_daemon_start CONF  start tlspolicyd -f -c CONF, PID in $T/daemon.pid,
 #                        wait (bounded) until the socketmap socket answers
 #   t_skip_check MSG     a check that cannot run here: a "SKIP - MSG" line
@@ -79,6 +81,24 @@ t_eq() {
 # t_contains MSG FILE PATTERN: grep -E for PATTERN in FILE
 t_contains() {
 	if grep -Eq -- "$3" "$2"; then t_ok "$1"; else t_fail "$1: no /$3/ in $2"; fi
+}
+
+# t_conf_base LISTEN [PSOCK]: the tlspolicyd settings most tests share,
+# on stdout: the socketmap listener (LISTEN: a socket path, with group
+# $T_GROUP, or a full address such as inet:127.0.0.1:PORT), the policy
+# listener on the socket PSOCK when given, control socket
+# $T/run/control for root only, no Postfix queue directory, DANE and
+# MTA-STS off, overrides $T/overrides, state $T/state, user $T_USER.
+# A test appends its own lines; a setting given twice, the later wins.
+t_conf_base() {
+	case $1 in
+	/*) printf 'socketmap_listen = unix:%s\nsocketmap_group = %s\n' "$1" "$T_GROUP" ;;
+	*) printf 'socketmap_listen = %s\n' "$1" ;;
+	esac
+	[ -n "${2:-}" ] && printf 'policy_listen = unix:%s\npolicy_group = %s\n' "$2" "$T_GROUP"
+	printf '%s\n' "control_listen = unix:$T/run/control" "control_group =" \
+		"postfix_queue_directory =" "dane_enable = no" "sts_enable = no" \
+		"overrides_file = $T/overrides" "state_directory = $T/state" "user = $T_USER"
 }
 
 t_daemon_start() {

@@ -20,23 +20,13 @@ printf 'example.com encrypt\n' > "$T/overrides"
 
 start() {	# start MAX_CONNECTIONS IDLE_TIMEOUT
 	rm -f "$SOCK" "$PSOCK"
-	cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-policy_listen = unix:$PSOCK
-policy_group = $T_GROUP
-control_listen = unix:$T/run/control
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
+	{ t_conf_base "$SOCK" "$PSOCK"; cat <<CONF
 log_level = debug
 max_connections = $1
 idle_timeout = $2
 policy_idle_timeout = $2
 CONF
+	} > "$T/tlspolicyd.conf"
 	t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
 	for _ in $(seq 100); do [ -S "$PSOCK" ] && break; sleep 0.05; done
 }

@@ -13,19 +13,10 @@ forced.example   encrypt
 trial.example    report-only secure match=.trial.example
 .trial.example   report-only verify
 OVR
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-control_listen = unix:$T/run/control
-control_group =
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
+{ t_conf_base "$SOCK"; cat <<CONF
 default_policy = MAY protocols=>=TLSv1.2
 CONF
+} > "$T/tlspolicyd.conf"
 tm() { "$TLSMAP" -c "$T/tlspolicyd.conf" "$@"; }
 q() { postmap -c "$T/postfix" -q "$1" "$MAP"; }
 

@@ -8,17 +8,7 @@ command -v postmap >/dev/null || t_skip "postmap (Debian package postfix) is not
 printf 'inet.example encrypt\n' > "$T/overrides"
 
 run() {	# run LISTEN-SPEC POSTFIX-MAP-ADDRESS
-	cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = $1
-control_listen = unix:$T/run/control
-control_group =
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
-CONF
+	t_conf_base "$1" > "$T/tlspolicyd.conf"
 	"$TLSPOLICYD" -f -c "$T/tlspolicyd.conf" > "$T/daemon.log" 2>&1 &
 	echo $! > "$T/daemon.pid"
 	for _ in $(seq 100); do [ -S "$T/run/control" ] && break; sleep 0.05; done

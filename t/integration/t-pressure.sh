@@ -18,23 +18,13 @@ PSOCK=$T/run/policy
 MAP=socketmap:unix:$SOCK:tlspolicy
 LIMIT=20
 printf 'example.com encrypt\n' > "$T/overrides"
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-policy_listen = unix:$PSOCK
-policy_group = $T_GROUP
-control_listen = unix:$T/run/control
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
+{ t_conf_base "$SOCK" "$PSOCK"; cat <<CONF
 max_connections = $LIMIT
 idle_timeout = 120s
 policy_idle_timeout = 120s
 request_timeout = 2s
 CONF
+} > "$T/tlspolicyd.conf"
 
 # The clients: each mode bounded in time and count; prints one result line.
 cat > "$T/press.py" <<'PY'

@@ -19,21 +19,10 @@ NOTES=$T/notify.out
 PREQ='request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@partner.example\nclient_name=mx.partner.example\n\n'
 printf 'example.com encrypt\n' > "$T/overrides"
 printf 'partner  sender_domain=partner.example require=tls action=reject\n' > "$T/inbound"
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-policy_listen = unix:$PSOCK
-policy_group = $T_GROUP
-control_listen = unix:$T/run/control
-control_group =
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
+{ t_conf_base "$SOCK" "$PSOCK"; cat <<CONF
 inbound_rules_file = $T/inbound
-state_directory = $T/state
-user = $T_USER
 CONF
+} > "$T/tlspolicyd.conf"
 
 "$TOP_SRCDIR/t/tools/notify-listen.py" "$T/notify" "$NOTES" "$T/notify.pid" 120 &
 T_EXTRA_CLEANUP='kill "$(cat "$T/notify.pid" 2>/dev/null)" 2>/dev/null'

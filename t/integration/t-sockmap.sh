@@ -18,18 +18,10 @@ example.com              encrypt protocols=>=TLSv1.2
 relay.example.net:2525   may
 bücher.example           dane-only
 OVR
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-control_listen = unix:$T/run/control
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
+{ t_conf_base "$SOCK"; cat <<CONF
 log_level = info
 CONF
+} > "$T/tlspolicyd.conf"
 t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
 
 q() { postmap -c "$T/postfix" -q "$1" "${2:-$MAP}" 2>"$T/postmap.err"; }

@@ -14,20 +14,10 @@ PSOCK=$Q/tlspolicyd/policy
 CSOCK=$T/run/control
 LINK=$Q$Q/tlspolicyd
 : > "$T/overrides"
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-policy_listen = unix:$PSOCK
-policy_group = $T_GROUP
-control_listen = unix:$CSOCK
-control_group =
+{ t_conf_base "$SOCK" "$PSOCK"; cat <<CONF
 postfix_queue_directory = $Q
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
 CONF
+} > "$T/tlspolicyd.conf"
 mkdir -p "$Q"
 t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
 for _ in $(seq 100); do [ -S "$PSOCK" ] && [ -S "$CSOCK" ] && break; sleep 0.05; done

@@ -13,18 +13,7 @@ example.com   encrypt
 .example.org  secure
     match=.example.org
 OVR
-cat > "$T/tlspolicyd.conf" <<CONF
-socketmap_listen = unix:$SOCK
-socketmap_group = $T_GROUP
-control_listen = unix:$T/run/control
-control_group =
-postfix_queue_directory =
-dane_enable = no
-sts_enable = no
-overrides_file = $T/overrides
-state_directory = $T/state
-user = $T_USER
-CONF
+t_conf_base "$SOCK" > "$T/tlspolicyd.conf"
 t_daemon_start "$T/tlspolicyd.conf" || { t_fail "daemon start"; t_done; exit 1; }
 tm() { "$TLSMAP" -c "$T/tlspolicyd.conf" "$@"; }
 q() { postmap -c "$T/postfix" -q "$1" "$MAP"; }

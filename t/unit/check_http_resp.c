@@ -422,6 +422,77 @@ START_TEST(test_bytewise_linear)
 END_TEST
 
 /* After the verdict, more calls give the same verdict. */
+/*
+ * A line with a length limit ends the same way however it arrives.
+ * Found by fuzz/fuzz_http_resp.c: a chunk-size line (or a trailer line)
+ * longer than its limit was refused when it came in pieces (the partial
+ * line was already too long) but accepted when its LF came in the same
+ * read.  Both ways now refuse it; a line at the limit passes both ways.
+ */
+static enum http_result
+parse_whole_and_bytewise(const char *in, size_t len, char *err,
+    size_t errlen)
+{
+	struct http_resp a, b;
+	enum http_result ra, rb = HTTP_NEED_MORE;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ra = http_resp_parse(in, len, 1, MAXB, &a, err, errlen);
+	for (size_t n = 1; n <= len && rb == HTTP_NEED_MORE; n++)
+		rb = http_resp_parse(in, n, n == len, MAXB, &b, err, errlen);
+	ck_assert_msg(ra == rb, "at once %d, bytewise %d (%s)", ra, rb, err);
+	http_resp_free(&a);
+	http_resp_free(&b);
+	return ra;
+}
+
+static char *
+long_line_response(int trailer, size_t line_len)
+{
+	const char *head = OK_HEAD "Transfer-Encoding: chunked\r\n\r\n";
+	size_t hl = strlen(head);
+	char *buf = malloc(hl + line_len + 64);
+	char *p = buf + hl;
+
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, head, hl);
+	if (trailer) {
+		p += sprintf(p, "1\r\nx\r\n0\r\nX-T: ");
+		memset(p, 'a', line_len - 5);
+		p += line_len - 5;
+	} else {
+		p += sprintf(p, "1;");
+		memset(p, 'e', line_len - 2);
+		p += line_len - 2;
+	}
+	strcpy(p, trailer ? "\r\n\r\n" : "\r\nx\r\n0\r\n\r\n");
+	return buf;
+}
+
+START_TEST(test_long_lines_same_both_ways)
+{
+	static const struct { int trailer; size_t len; enum http_result want; }
+	    t[] = {
+		{ 0, 1024, HTTP_DONE }, { 0, 1025, HTTP_ERROR },
+		{ 0, 3000, HTTP_ERROR },
+		{ 1, 16384, HTTP_DONE }, { 1, 16385, HTTP_ERROR },
+		{ 1, 40000, HTTP_ERROR },
+	};
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *in = long_line_response(t[i].trailer, t[i].len);
+		enum http_result res = parse_whole_and_bytewise(in, strlen(in),
+		    err, sizeof(err));
+
+		ck_assert_msg(res == t[i].want, "row %zu: got %d (%s)", i, res,
+		    err);
+		free(in);
+	}
+}
+END_TEST
+
 START_TEST(test_verdict_sticks)
 {
 	const char *bad = "HTTP/2 200 OK\r\n\r\n";
@@ -461,6 +532,7 @@ http_resp_suite(void)
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_bytewise_linear);
 	tcase_add_test(tc, test_verdict_sticks);
+	tcase_add_test(tc, test_long_lines_same_both_ways);
 	suite_add_tcase(s, tc);
 	return s;
 }

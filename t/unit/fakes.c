@@ -192,11 +192,9 @@ fake_now(void *impl)
 void
 fake_dns_port(struct fake_dns *f, struct dns_port *p)
 {
-	p->lookup = fake_lookup;
-	p->cancel = fake_cancel;
-	p->flush = NULL;
-	p->now = fake_now;
-	p->impl = f;
+	/* flush stays NULL (does nothing): the fake has no cache. */
+	*p = (struct dns_port){ .lookup = fake_lookup, .cancel = fake_cancel,
+	    .now = fake_now, .impl = f };
 }
 
 void

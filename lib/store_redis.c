@@ -268,7 +268,16 @@ rs_del(void *be, const char *key)
 	return rc;
 }
 
-/* One SCAN step's keys, fetched with MGET; fn sees each record. */
+static int
+is_str(const redisReply *x)
+{
+	return x != NULL && x->type == REDIS_REPLY_STRING && x->str != NULL;
+}
+
+/*
+ * One SCAN step's keys, fetched with MGET; fn sees each record.  Replies
+ * of another shape (a foreign server) are skipped, never trusted.
+ */
 static int
 visit_batch(struct rstore *r, redisReply *keys, store_val_fn fn, void *arg,
     int *stop)
@@ -276,23 +285,28 @@ visit_batch(struct rstore *r, redisReply *keys, store_val_fn fn, void *arg,
 	const size_t plen = sizeof(STORE_REDIS_PREFIX "sts:") - 1;
 	const char **argv;
 	redisReply *vals;
+	size_t n = 0;
 
-	if (keys->elements == 0)
+	if (keys->type != REDIS_REPLY_ARRAY || keys->elements == 0)
 		return 0;
 	argv = xcalloc(keys->elements + 1, sizeof(*argv));
-	argv[0] = "MGET";
+	argv[n++] = "MGET";
 	for (size_t i = 0; i < keys->elements; i++)
-		argv[i + 1] = keys->element[i]->str;
-	vals = check_reply(r, redisCommandArgv(r->c, (int)keys->elements + 1,
+		if (is_str(keys->element[i])
+		    && strlen(keys->element[i]->str) > plen)
+			argv[n++] = keys->element[i]->str;
+	vals = n == 1 ? NULL : check_reply(r, redisCommandArgv(r->c, (int)n,
 	    argv, NULL), "MGET");
+	if (vals && vals->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < vals->elements && i + 1 < n && !*stop;
+		    i++)
+			if (is_str(vals->element[i]))
+				*stop = fn(argv[i + 1] + plen,
+				    vals->element[i]->str,
+				    vals->element[i]->len, arg);
 	free(argv);
 	if (vals == NULL)
-		return -1;
-	for (size_t i = 0; i < vals->elements && !*stop; i++)
-		if (vals->element[i]->type == REDIS_REPLY_STRING
-		    && strlen(keys->element[i]->str) > plen)
-			*stop = fn(keys->element[i]->str + plen,
-			    vals->element[i]->str, vals->element[i]->len, arg);
+		return n == 1 ? 0 : -1;
 	freeReplyObject(vals);
 	return 0;
 }
@@ -313,6 +327,7 @@ rs_iter(void *be, store_val_fn fn, void *arg)
 		if (rep == NULL)
 			return -1;
 		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2
+		    || !is_str(rep->element[0])
 		    || visit_batch(r, rep->element[1], fn, arg, &stop) < 0) {
 			freeReplyObject(rep);
 			return -1;
@@ -468,7 +483,9 @@ flush_tail(struct rstore *r)
 		return -1;
 	snprintf(r->flush_id, sizeof(r->flush_id), "%s",
 	    rep->type == REDIS_REPLY_ARRAY && rep->elements == 1
+	    && rep->element[0]->type == REDIS_REPLY_ARRAY
 	    && rep->element[0]->elements == 2
+	    && is_str(rep->element[0]->element[0])
 	    ? rep->element[0]->element[0]->str : "0");
 	freeReplyObject(rep);
 	return 0;
@@ -480,8 +497,7 @@ field(const redisReply *f, const char *name)
 {
 	for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
 	    i += 2)
-		if (f->element[i]->type == REDIS_REPLY_STRING
-		    && f->element[i + 1]->type == REDIS_REPLY_STRING
+		if (is_str(f->element[i]) && is_str(f->element[i + 1])
 		    && strcmp(f->element[i]->str, name) == 0)
 			return f->element[i + 1]->str;
 	return NULL;
@@ -495,7 +511,7 @@ flush_entry(struct rstore *r, const redisReply *e, const char *owner,
 	const char *dom, *by;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
-	    || e->element[0]->type != REDIS_REPLY_STRING)
+	    || !is_str(e->element[0]))
 		return;
 	snprintf(r->flush_id, sizeof(r->flush_id), "%s", e->element[0]->str);
 	dom = field(e->element[1], "domain");
@@ -523,9 +539,11 @@ store_redis_flushes(struct store *s, const char *owner,
 		return -1;
 	/* nil: nothing new; else [[stream, [entries]]] */
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1
+	    && rep->element[0]->type == REDIS_REPLY_ARRAY
 	    && rep->element[0]->elements == 2) {
 		ents = rep->element[0]->element[1];
-		for (size_t i = 0; i < ents->elements; i++, n++)
+		for (size_t i = 0; ents->type == REDIS_REPLY_ARRAY
+		    && i < ents->elements; i++, n++)
 			flush_entry(r, ents->element[i], owner, fn, arg);
 	}
 	freeReplyObject(rep);

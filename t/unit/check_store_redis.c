@@ -8,9 +8,16 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
 #include <check.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "redis_url.h"
@@ -161,6 +168,80 @@ START_TEST(test_name_redacted)
 }
 END_TEST
 
+/*
+ * A fake server on a unix socket: one connection, each request read
+ * answered with the next of replies (RESP), then the connection closes.
+ * Returns the child's pid; the socket is path.
+ */
+static pid_t
+fake_server(const char *path, const char *const *replies, size_t n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0), c;
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	ck_assert(bind(ls, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	ck_assert(listen(ls, 1) == 0);
+	if ((pid = fork()) != 0) {
+		close(ls);
+		return pid;
+	}
+	alarm(10);
+	if ((c = accept(ls, NULL, NULL)) >= 0)
+		for (size_t i = 0; i < n; i++) {
+			char buf[4096];
+			if (read(c, buf, sizeof(buf)) <= 0
+			    || write(c, replies[i], strlen(replies[i])) < 0)
+				break;
+		}
+	_exit(0);
+}
+
+/*
+ * Replies of the wrong shape (integers for keys, a stream entry without
+ * fields, a cursor that is not a string) are refused or skipped: no
+ * crash, no read out of bounds, an error or an empty result.
+ */
+START_TEST(test_foreign_replies)
+{
+	static const char *const scan[] = {
+		"+OK\r\n",				/* SELECT */
+		"*2\r\n:0\r\n*2\r\n:7\r\n$3\r\nabc\r\n",	/* SCAN */
+	};
+	static const char *const flush[] = {
+		"+OK\r\n",				/* SELECT */
+		"*1\r\n*2\r\n:1\r\n:2\r\n",		/* XREVRANGE */
+		"*1\r\n*2\r\n$16\r\ntlspolicyd:flush\r\n"	/* XREAD */
+		    "*2\r\n*1\r\n:3\r\n*2\r\n$5\r\n1-1-1\r\n:4\r\n",
+	};
+	struct store_options opt = { .timeout_ms = 2000 };
+	char path[64], spec[96], err[256];
+	struct store *s;
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "/tmp/check_store_redis.%ld", (long)getpid());
+	snprintf(spec, sizeof(spec), "redis:unix:%s", path);
+	pid = fake_server(path, scan, 2);
+	s = store_open(spec, &opt, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(store_count(s), 0);	/* SCAN: cursor not a string */
+	store_close(s);
+	waitpid(pid, &status, 0);
+
+	pid = fake_server(path, flush, 3);
+	s = store_open(spec, &opt, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_ge(store_redis_flushes(s, "me", NULL, NULL), 0);
+	ck_assert_int_ge(store_redis_flushes(s, "me", NULL, NULL), 0);
+	store_close(s);
+	waitpid(pid, &status, 0);
+	unlink(path);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -175,6 +256,7 @@ main(void)
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_record_expires);
 	tcase_add_test(tc, test_name_redacted);
+	tcase_add_test(tc, test_foreign_replies);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain.h"
 #include "netaddr.h"
 #include "params.h"
 #include "redis_url.h"
@@ -166,6 +167,59 @@ check_control_listen(const char *v, const char **err)
 	return cf_check_listen_list(v, err);
 }
 
+/* TLSRPT collector: a unix datagram socket (Postfix speaks only that). */
+static int
+check_tlsrpt_listen(const char *v, const char **err)
+{
+	if (strncmp(v, "unix:/", 6) != 0) {
+		*err = "expected unix:/PATH (Postfix sends TLSRPT datagrams to "
+		    "a unix socket)";
+		return -1;
+	}
+	return cf_check_listen(v, err);
+}
+
+/* Report meta data: printable ASCII without quotes (goes into headers). */
+static int
+check_tlsrpt_text(const char *v, const char **err)
+{
+	for (const char *p = v; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\') {
+			*err = "expected printable ASCII without quotes or "
+			    "backslashes";
+			return -1;
+		}
+	return 0;
+}
+
+/* Empty, or a host name (the submitter domain). */
+static int
+check_tlsrpt_domain(const char *v, const char **err)
+{
+	if (*v != '\0' && !domain_valid(v)) {
+		*err = "expected a domain name";
+		return -1;
+	}
+	return 0;
+}
+
+/* Domains, separated by commas or white space. */
+static int
+check_tlsrpt_exclude(const char *v, const char **err)
+{
+	char *copy = xstrdup(v), *tok, *save = NULL;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
+	    tok = strtok_r(NULL, ", \t", &save))
+		if (!domain_valid(tok))
+			rc = -1;
+	free(copy);
+	if (rc < 0)
+		*err = "expected domain names separated by commas or spaces";
+	return rc;
+}
+
 /* Test hooks exist only in builds configured with --enable-test-hooks. */
 static int
 check_clock_control(const char *v, const char **err)
@@ -240,6 +294,17 @@ const struct cfg_def tlspol_params[] = {
 	{ "policy_store", "lmdb", check_policy_store },
 	{ "redis_url", "", check_redis_url },
 	{ "redis_timeout_ms", "200", check_redis_timeout },
+	/* TLSRPT collector (tlspolicyd(8) TLSRPT). */
+	{ "tlsrpt_enable", "no", cf_check_bool },
+	{ "tlsrpt_listen", "unix:" QDIR "/tlspolicyd/tlsrpt", check_tlsrpt_listen },
+	{ "tlsrpt_mode", "0660", cf_check_mode },
+	{ "tlsrpt_group", "postfix", cf_check_name },
+	{ "tlsrpt_organization", "", check_tlsrpt_text },
+	{ "tlsrpt_contact", "", check_tlsrpt_text },
+	{ "tlsrpt_submitter", "", check_tlsrpt_domain },
+	{ "tlsrpt_exclude", "", check_tlsrpt_exclude },
+	{ "tlsrpt_max_domains", "10000", cf_check_count },
+	{ "tlsrpt_max_details", "100", cf_check_count },
 	/* Testing only. */
 	{ "clock_control", "no", check_clock_control },
 };

@@ -25,7 +25,10 @@ struct store {
 	void *be;
 	char *name;			/* spec, for log lines */
 	int readonly;
+	long raw_n;			/* raw records; -1 until counted */
 };
+
+static int raw_count(struct store *s);
 
 static const struct store_ops *const backends[] = {
 	&store_lmdb_ops,
@@ -342,6 +345,28 @@ store_record_expires(const void *rec, size_t len)
 	return c.err ? -1 : t;
 }
 
+/* Raw records (store.h RAW RECORDS): keys with a "/", never a domain. */
+
+static int
+is_raw_key(const char *key)
+{
+	return strchr(key, '/') != NULL;
+}
+
+int
+store_rec_key_check(const char *key)
+{
+	size_t n;
+
+	if (key == NULL || (n = strlen(key)) == 0 || n > STORE_REC_KEY_MAX
+	    || !is_raw_key(key))
+		return -1;
+	for (; *key; key++)
+		if (*key < 0x21 || *key > 0x7e)
+			return -1;
+	return 0;
+}
+
 /* Front end */
 
 /* A password in a URL ("scheme://:secret@host") never reaches a log line. */
@@ -376,6 +401,7 @@ store_open_ops(const struct store_ops *ops, const char *arg,
 	sprintf(s->name, "%s:%s", ops->name, arg);
 	redact_userinfo(s->name);
 	s->readonly = opt->readonly;
+	s->raw_n = -1;
 	return s;
 }
 
@@ -545,6 +571,8 @@ iter_cb(const char *key, const void *val, size_t len, void *arg)
 	char why[128];
 	int rc;
 
+	if (is_raw_key(key))
+		return 0;
 	rc = store_entry_decode(key, val, len, &e, why, sizeof(why));
 	if (rc != STORE_DEC_OK) {
 		log_bad_record(it->s, key, rc, why);
@@ -569,7 +597,9 @@ store_count(struct store *s)
 {
 	size_t n;
 
-	return s->ops->count(s->be, &n) < 0 ? 0 : n;
+	if (s->ops->count(s->be, &n) < 0 || raw_count(s) < 0)
+		return 0;
+	return n > (size_t)s->raw_n ? n - (size_t)s->raw_n : 0;
 }
 
 struct purge_ctx {
@@ -586,6 +616,8 @@ purge_cb(const char *key, const void *val, size_t len, void *arg)
 	char why[128];
 	int rc, drop;
 
+	if (is_raw_key(key))
+		return 0;		/* not an entry: its owner's to expire */
 	rc = store_entry_decode(key, val, len, &e, why, sizeof(why));
 	if (rc == STORE_DEC_VERSION)
 		return 0;
@@ -616,4 +648,190 @@ store_close(struct store *s)
 	s->ops->close(s->be);
 	free(s->name);
 	free(s);
+}
+
+/* Raw records */
+
+static int
+raw_key_refused(struct store *s, const char *what, const char *key)
+{
+	char buf[STORE_REC_KEY_MAX + 8];
+
+	if (store_rec_key_check(key) == 0)
+		return 0;
+	log_warn("store %s: %s refused for invalid record key \"%s\"",
+	    s->name, what, key ? log_safe(key, strlen(key), buf, sizeof(buf))
+	    : "(null)");
+	return 1;
+}
+
+static int
+count_raw_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	(void)val;
+	(void)len;
+	if (is_raw_key(key))
+		(*(long *)arg)++;
+	return 0;
+}
+
+/*
+ * The number of raw records, which store_count() leaves out: one walk
+ * the first time, then kept up to date by this process's writes (the
+ * only writer; a reader's count is that of its first call).
+ */
+static int
+raw_count(struct store *s)
+{
+	long n = 0;
+
+	if (s->raw_n >= 0)
+		return 0;
+	if (s->ops->iter(s->be, count_raw_cb, &n) < 0)
+		return -1;
+	s->raw_n = n;
+	return 0;
+}
+
+struct rec_get_ctx {
+	void *val;
+	size_t len;
+};
+
+static int
+rec_get_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	struct rec_get_ctx *g = arg;
+
+	(void)key;
+	g->val = xmalloc(len + 1);
+	memcpy(g->val, val, len);
+	((char *)g->val)[len] = '\0';
+	g->len = len;
+	return 0;
+}
+
+int
+store_rec_get(struct store *s, const char *key, void **valp, size_t *lenp)
+{
+	struct rec_get_ctx g = { NULL, 0 };
+	int rc;
+
+	*valp = NULL;
+	*lenp = 0;
+	if (raw_key_refused(s, "lookup", key))
+		return -1;
+	rc = s->ops->get(s->be, key, rec_get_cb, &g);
+	if (rc != 1) {
+		free(g.val);
+		return rc;
+	}
+	*valp = g.val;
+	*lenp = g.len;
+	return 1;
+}
+
+static int
+exists_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	(void)key;
+	(void)val;
+	(void)len;
+	(void)arg;
+	return 0;
+}
+
+/* How many of kv[0..n) are new keys (for raw_n); -1 on a read failure. */
+static long
+rec_new_keys(struct store *s, const struct store_kv *kv, size_t n)
+{
+	long fresh = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = s->ops->get(s->be, kv[i].key, exists_cb, NULL);
+		size_t j;
+
+		if (rc < 0)
+			return -1;
+		for (j = 0; j < i && strcmp(kv[j].key, kv[i].key) != 0; j++)
+			;
+		if (rc == 0 && j == i)
+			fresh++;
+	}
+	return fresh;
+}
+
+int
+store_rec_putv(struct store *s, const struct store_kv *kv, size_t n)
+{
+	long fresh = 0;
+
+	if (write_refused(s, "update"))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (raw_key_refused(s, "update", kv[i].key))
+			return -1;
+		if (kv[i].len > STORE_REC_VAL_MAX) {
+			log_warn("store %s: record %s refused: %zu bytes, more "
+			    "than %d", s->name, kv[i].key, kv[i].len,
+			    STORE_REC_VAL_MAX);
+			return -1;
+		}
+	}
+	if (n == 0)
+		return 0;
+	if (s->raw_n >= 0 && (fresh = rec_new_keys(s, kv, n)) < 0)
+		return -1;
+	if (s->ops->putv(s->be, kv, n) < 0)
+		return -1;
+	if (s->raw_n >= 0)
+		s->raw_n += fresh;
+	return 0;
+}
+
+int
+store_rec_put(struct store *s, const char *key, const void *val, size_t len)
+{
+	struct store_kv kv = { key, val, len };
+
+	return store_rec_putv(s, &kv, 1);
+}
+
+int
+store_rec_del(struct store *s, const char *key)
+{
+	int rc;
+
+	if (write_refused(s, "delete") || raw_key_refused(s, "delete", key))
+		return -1;
+	rc = s->ops->del(s->be, key);
+	if (rc == 1 && s->raw_n > 0)
+		s->raw_n--;
+	return rc;
+}
+
+struct rec_iter_ctx {
+	const char *prefix;
+	size_t plen;
+	store_val_fn fn;
+	void *arg;
+};
+
+static int
+rec_iter_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	struct rec_iter_ctx *it = arg;
+
+	if (!is_raw_key(key) || strncmp(key, it->prefix, it->plen) != 0)
+		return 0;
+	return it->fn(key, val, len, it->arg);
+}
+
+int
+store_rec_iter_prefix(struct store *s, const char *prefix, store_val_fn fn,
+    void *arg)
+{
+	struct rec_iter_ctx it = { prefix, strlen(prefix), fn, arg };
+
+	return s->ops->iter(s->be, rec_iter_cb, &it);
 }

@@ -278,4 +278,53 @@ extern const struct store_ops store_lmdb_ops;
 extern const struct store_ops store_mem_ops;
 extern const struct store_ops store_redis_ops;
 
+/*
+ * RAW RECORDS
+ *	int store_rec_key_check(const char *key);
+ *	int store_rec_get(struct store *s, const char *key, void **valp,
+ *	    size_t *lenp);
+ *	int store_rec_put(struct store *s, const char *key, const void *val,
+ *	    size_t len);
+ *	int store_rec_putv(struct store *s, const struct store_kv *kv,
+ *	    size_t n);
+ *	int store_rec_del(struct store *s, const char *key);
+ *	int store_rec_iter_prefix(struct store *s, const char *prefix,
+ *	    store_val_fn fn, void *arg);
+ *
+ *	Records that are not MTA-STS entries (TLSRPT aggregates
+ *	"rpt/DAY/DOMAIN", delivery states "rptsent/DAY/DOMAIN") share the
+ *	store under keys that contain a "/", which no domain does: a raw
+ *	key is 1 to STORE_REC_KEY_MAX printable ASCII bytes (0x21-0x7e)
+ *	with at least one "/".  Their values are opaque bytes (at most
+ *	STORE_REC_VAL_MAX), encoded and checked by their owners.
+ *	store_iter(), store_count() and store_purge_expired() never see
+ *	them; the store_rec_* functions see nothing else.
+ *
+ *	store_rec_key_check() is 0 for a raw key, else -1.
+ *	store_rec_get() returns 1 with a heap copy in *valp (caller frees;
+ *	one NUL byte follows the value) and its length in *lenp, 0 when
+ *	there is none, -1 on failure.  store_rec_putv() writes n records
+ *	in order in one durable write (0), or none (-1);
+ *	store_rec_put() is one of them.  store_rec_del() returns 1
+ *	(deleted), 0 (none) or -1.  store_rec_iter_prefix() calls fn for
+ *	every raw record whose key starts with prefix (valid during the
+ *	call; fn must not modify the store), in no particular order: a
+ *	walk of all records, filtered, since the backend interface has no
+ *	range scan.  It returns 0 when all were visited, 1 when fn
+ *	returned non-zero, -1 on failure.  A bad key, a read-only store
+ *	or a value too long fail with -1 and a log line, as for entries.
+ */
+#define STORE_REC_KEY_MAX	300
+#define STORE_REC_VAL_MAX	(64 * 1024 * 1024)
+
+int store_rec_key_check(const char *key);
+int store_rec_get(struct store *s, const char *key, void **valp,
+    size_t *lenp);
+int store_rec_put(struct store *s, const char *key, const void *val,
+    size_t len);
+int store_rec_putv(struct store *s, const struct store_kv *kv, size_t n);
+int store_rec_del(struct store *s, const char *key);
+int store_rec_iter_prefix(struct store *s, const char *prefix,
+    store_val_fn fn, void *arg);
+
 #endif

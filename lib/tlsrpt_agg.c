@@ -735,6 +735,17 @@ tlsrpt_agg_flush(struct tlsrpt_agg *a,
 	return fc.failed ? -1 : fc.written;
 }
 
+int
+tlsrpt_agg_set_dirty(struct tlsrpt_agg *a, const char *key)
+{
+	struct tlsrpt_agg_rec *r = htable_get(a->recs, key);
+
+	if (r == NULL)
+		return -1;
+	r->dirty = 1;
+	return 0;
+}
+
 const struct tlsrpt_agg_rec *
 tlsrpt_agg_get(const struct tlsrpt_agg *a, int64_t day, const char *domain)
 {

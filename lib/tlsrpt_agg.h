@@ -15,6 +15,7 @@
  *	long   tlsrpt_agg_flush(struct tlsrpt_agg *a,
  *	           int (*put)(const char *key, const void *buf, size_t len,
  *	               void *arg), void *arg);
+ *	int    tlsrpt_agg_set_dirty(struct tlsrpt_agg *a, const char *key);
  *	const struct tlsrpt_agg_rec *tlsrpt_agg_get(const struct tlsrpt_agg *a,
  *	           int64_t day, const char *domain);
  *	void   tlsrpt_agg_walk_day(const struct tlsrpt_agg *a, int64_t day,
@@ -80,6 +81,9 @@
  *	for every dirty record with its key and encoding, and marks it
  *	clean when put returns 0; it returns the number written, or -1
  *	when a put failed (the rest stays dirty for the next flush).
+ *	tlsrpt_agg_set_dirty() marks the record under key dirty again (a
+ *	caller whose put only collected the records, and whose one write
+ *	of all of them then failed); -1 when there is no such record.
  *	tlsrpt_agg_get() finds a record; tlsrpt_agg_walk_day() visits the
  *	records of one day (in no particular order);
  *	tlsrpt_agg_drop_day() forgets a day (after its reports are built
@@ -282,6 +286,7 @@ int tlsrpt_agg_load(struct tlsrpt_agg *a, const char *key, const void *buf,
 long tlsrpt_agg_flush(struct tlsrpt_agg *a,
     int (*put)(const char *key, const void *buf, size_t len, void *arg),
     void *arg);
+int tlsrpt_agg_set_dirty(struct tlsrpt_agg *a, const char *key);
 const struct tlsrpt_agg_rec *tlsrpt_agg_get(const struct tlsrpt_agg *a,
     int64_t day, const char *domain);
 void tlsrpt_agg_walk_day(const struct tlsrpt_agg *a, int64_t day,

@@ -238,6 +238,10 @@ req_complete(struct dane_req *r, struct dane_result *res)
 	dane_cb cb = r->cb;
 	void *arg = r->arg;
 
+	if (dn->cf.report != NULL && r->t.mx && res->status == DANE_ERROR
+	    && res->err == DANE_ERR_BOGUS)
+		dn->cf.report(dn->cf.report_arg, r->t.host, "dnssec-invalid",
+		    res->reason);
 	cache_store(dn, r->key, res, dane_mx_eval(&r->t, r->as));
 	attach_stale(dn, htable_get(dn->cache, r->key), res);
 	log_debug("dane %s: %s: %s", r->key, dane_status_name(res->status),

@@ -46,6 +46,11 @@ struct dane_config {
 	long query_timeout_ms;
 	long stale_max;			/* seconds */
 	size_t cache_size;
+	/* TLSRPT: a bogus (DNSSEC) lookup result for a domain, once per
+	 * lookup (not per cached answer); NULL: not reported. */
+	void (*report)(void *arg, const char *domain, const char *result_type,
+	    const char *detail);
+	void *report_arg;
 };
 
 typedef void (*dane_cb)(void *arg, const struct dane_result *res);

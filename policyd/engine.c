@@ -25,6 +25,9 @@ struct engine {
 	struct dns *dns;
 	struct dane *dane;
 	struct dns_port dnsp;		/* lookup NULL: none (MX lookups) */
+	/* TLSRPT: the DANE driver's DNSSEC failures (engine_set_report()) */
+	void (*report)(void *, const char *, const char *, const char *);
+	void *report_arg;
 	struct sts *sts;
 	struct engine_policy pol;
 	char *default_policy;		/* normalised; NULL: NOTFOUND */
@@ -136,6 +139,15 @@ engine_dns(const struct engine *e)
 }
 
 void
+engine_set_report(struct engine *e, void (*fn)(void *arg,
+    const char *domain, const char *result_type, const char *detail),
+    void *arg)
+{
+	e->report = fn;
+	e->report_arg = arg;
+}
+
+void
 engine_set_dns_port(struct engine *e, const struct dns_port *p)
 {
 	struct dane_config dc;
@@ -149,6 +161,8 @@ engine_set_dns_port(struct engine *e, const struct dns_port *p)
 	dc.query_timeout_ms = config_time(e->cf, "query_timeout") * 1000;
 	dc.stale_max = config_time(e->cf, "dns_stale_max");
 	dc.cache_size = (size_t)config_long(e->cf, "dns_cache_size");
+	dc.report = e->report;
+	dc.report_arg = e->report_arg;
 	e->dane = dane_new(e->loop, p, &dc);
 }
 

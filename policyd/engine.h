@@ -7,6 +7,9 @@
  *	void engine_set_overrides(struct engine *e, struct overrides *o);
  *	void engine_set_dns(struct engine *e, struct dns *d);
  *	void engine_set_dns_port(struct engine *e, const struct dns_port *p);
+ *	void engine_set_report(struct engine *e, void (*fn)(void *arg,
+ *	    const char *domain, const char *result_type, const char *detail),
+ *	    void *arg);
 void engine_set_dns_port(struct engine *e, const struct dns_port *p);
  *	void engine_set_sts(struct engine *e, struct sts *s);
  *	int engine_query(struct engine *e, const char *map, size_t maplen,
@@ -50,6 +53,8 @@ void engine_set_dns_port(struct engine *e, const struct dns_port *p);
  *	engine_set_dns() gives the engine a resolver it owns; DANE uses it
  *	through its DNS port (dnsport.h).  engine_set_dns_port() gives DANE
  *	a port only (the engine owns nothing): unit tests script DNS so.
+ *	engine_set_report(), before either, names where the DANE driver
+ *	reports a bogus (DNSSEC) lookup of a domain, for TLSRPT (dane.h).
  *
  *	Map names: "tlspolicy" (plain values, Postfix 3.7 to 3.9) and
  *	"tlspolicy-tlsrpt" (MTA-STS answers carry Postfix 3.10 TLSRPT
@@ -228,6 +233,9 @@ void engine_free(struct engine *e);
 void engine_set_overrides(struct engine *e, struct overrides *o);
 void engine_set_dns(struct engine *e, struct dns *d);
 void engine_set_dns_port(struct engine *e, const struct dns_port *p);
+void engine_set_report(struct engine *e, void (*fn)(void *arg,
+    const char *domain, const char *result_type, const char *detail),
+    void *arg);
 void engine_set_sts(struct engine *e, struct sts *s);
 struct sts *engine_sts(const struct engine *e);
 struct dns *engine_dns(const struct engine *e);

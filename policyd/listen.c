@@ -189,7 +189,11 @@ chroot_unlink(const char *path, const char *qdir)
 		log_notice("removed %s", linkpath);
 }
 
-/* Does a process listen on the unix socket at path? */
+/*
+ * Does a process listen on the unix socket at path?  A datagram socket
+ * (tlsrpt_listen) answers a stream connect with EPROTOTYPE while bound,
+ * ECONNREFUSED once its daemon is gone: the same test holds.
+ */
 static int
 socket_in_use(const char *path)
 {
@@ -234,7 +238,7 @@ listen_remove_stale(const char *spec, const char *qdir)
 }
 
 static int
-open_unix(const char *path, const char *mode, const char *group,
+open_unix(const char *path, int type, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
@@ -283,7 +287,7 @@ open_unix(const char *path, const char *mode, const char *group,
 	 * follows a link: nothing is done through a path someone else could
 	 * swap, should the directory be writable by others.
 	 */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		mask = umask(~m & 0777);
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -297,7 +301,7 @@ open_unix(const char *path, const char *mode, const char *group,
 		snprintf(err, errlen, "set owner of %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (listen(fd, BACKLOG) < 0) {
+	if (type == SOCK_STREAM && listen(fd, BACKLOG) < 0) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -341,11 +345,35 @@ listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
-		return open_unix(spec + 5, mode, group, owner, qdir, err, errlen);
+		return open_unix(spec + 5, SOCK_STREAM, mode, group, owner, qdir,
+		    err, errlen);
 	if (strncmp(spec, "inet:", 5) == 0)
 		return open_inet(spec, err, errlen);
 	snprintf(err, errlen, "unsupported listen address %s", spec);
 	return -1;
+}
+
+/*
+ * The TLSRPT collector's datagram socket, with a receive buffer large
+ * enough for bursts (Postfix drops what does not fit, at its sendto()).
+ */
+int
+listen_open_dgram(const char *spec, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen)
+{
+	int fd, size = LISTEN_DGRAM_RCVBUF;
+
+	if (strncmp(spec, "unix:", 5) != 0) {
+		snprintf(err, errlen, "unsupported datagram address %s", spec);
+		return -1;
+	}
+	fd = open_unix(spec + 5, SOCK_DGRAM, mode, group, owner, qdir, err,
+	    errlen);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+	    sizeof(size)) < 0)
+		log_warn("%s: cannot raise the receive buffer: %s", spec,
+		    strerror(errno));
+	return fd;
 }
 
 void

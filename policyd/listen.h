@@ -5,6 +5,9 @@
  * SYNOPSIS
  *	int listen_open(const char *spec, const char *mode, const char *group,
  *	    const char *owner, const char *qdir, char *err, size_t errlen);
+ *	int listen_open_dgram(const char *spec, const char *mode,
+ *	    const char *group, const char *owner, const char *qdir,
+ *	    char *err, size_t errlen);
  *	int listen_accept(int lfd, const char *what);
  *	int log_rate_due(struct log_rate *r, unsigned long *n);
 void listen_pause(struct listen_pause *p);
@@ -34,6 +37,11 @@ void listen_pause(struct listen_pause *p);
  *	relative target that resolves to the same place inside and outside
  *	the chroot.  The same main.cf line then works for chrooted daemons
  *	and for postmap(1) run from a shell.
+ *
+ *	listen_open_dgram() is listen_open() for an AF_UNIX SOCK_DGRAM
+ *	socket (unix: only; the TLSRPT collector's): the same path, mode,
+ *	owner and chroot link rules, no listen(), and SO_RCVBUF raised to
+ *	LISTEN_DGRAM_RCVBUF.  listen_remove_stale() recognises both kinds.
  *
  *	listen_unlink() removes a unix socket at exit (nothing for inet).
  *	After the privilege drop it may lack the rights to; so
@@ -73,6 +81,7 @@ void listen_pause(struct listen_pause *p);
 #include "loop.h"
 
 #define LISTEN_FULL		(-2)
+#define LISTEN_DGRAM_RCVBUF	(1024 * 1024)
 #define LISTEN_PAUSE_MS		100
 #define LISTEN_LOG_INTERVAL	10
 
@@ -91,6 +100,8 @@ int listen_open(const char *spec, const char *mode, const char *group,
     const char *owner, const char *qdir, char *err, size_t errlen);
 void listen_unlink(const char *spec);
 int listen_remove_stale(const char *spec, const char *qdir);
+int listen_open_dgram(const char *spec, const char *mode, const char *group,
+    const char *owner, const char *qdir, char *err, size_t errlen);
 int listen_accept(int lfd, const char *what);
 int log_rate_due(struct log_rate *r, unsigned long *n);
 void listen_pause(struct listen_pause *p);

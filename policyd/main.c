@@ -51,6 +51,7 @@
 #include "params.h"
 #include "policy_srv.h"
 #include "sockmap_srv.h"
+#include "tlsrpt_collect.h"
 #include "util.h"
 
 struct daemon {
@@ -71,6 +72,8 @@ struct daemon {
 	struct metrics_srv *metrics;
 	struct metrics_src msrc;	/* what the metrics read */
 	int sigfd;
+	struct tlsrpt_conf tlsrpt_conf;
+	struct tlsrpt_collect *tlsrpt;	/* NULL: tlsrpt_enable = no */
 };
 
 static struct config *exit_cf;
@@ -323,6 +326,22 @@ ctl_clock(struct ctl_req *r, int argc, char **argv, void *arg)
 	ctl_end(r, 1);
 }
 
+/* tlsrpt-flush: write the collector's records now (tlsmap report). */
+static void
+ctl_tlsrpt_flush(struct ctl_req *r, int argc, char **argv, void *arg)
+{
+	struct daemon *d = arg;
+	struct tlsrpt_collect_stat cs;
+
+	(void)argc;
+	(void)argv;
+	tlsrpt_collect_flush(d->tlsrpt);
+	tlsrpt_collect_stats(d->tlsrpt, &cs);
+	ctl_printf(r, "tlsrpt: %lu writes, %lu failed\n", cs.writes,
+	    cs.write_failures);
+	ctl_end(r, 1);
+}
+
 #define STORE_FILE	"sts.lmdb"	/* in state_directory */
 
 /*
@@ -407,6 +426,14 @@ open_store(struct daemon *d)
 	return open_fleet(d);
 }
 
+/* The MTA-STS and DANE sources' own failures, for the TLSRPT collector. */
+static void
+report_event(void *arg, const char *domain, const char *result_type,
+    const char *detail)
+{
+	tlsrpt_collect_event(arg, domain, result_type, detail);
+}
+
 /*
  * Start the fetcher (through its spawner) and the MTA-STS source; after
  * the privilege drop.  The fetcher control takes the spawner.
@@ -427,6 +454,10 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 	sc.in_use_window = config_time(d->cf, "sts_in_use");
 	sc.now = daemon_clock;
 	sc.now_arg = d;
+	if (d->tlsrpt != NULL) {
+		sc.report = report_event;
+		sc.report_arg = d->tlsrpt;
+	}
 	if (engine_dns(d->engine) != NULL)
 		dns_port_of(engine_dns(d->engine), &dp);
 	if (d->fetch != NULL)
@@ -435,6 +466,42 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 	if (d->fleet)
 		sts_set_fleet(engine_sts(d->engine), d->fleet);
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
+}
+
+/* The collector's counters for status json: outcome -> count, ... */
+static json_t *
+tlsrpt_status_json(const struct tlsrpt_collect *c)
+{
+	struct tlsrpt_collect_stat cs;
+	json_t *j = json_object();
+
+	tlsrpt_collect_stats(c, &cs);
+	for (int i = 0; i < TLSRPT_COL_NRESULTS; i++)
+		json_object_set_new(j, tlsrpt_collect_result_name(i),
+		    json_integer((json_int_t)cs.datagrams[i]));
+	json_object_set_new(j, "events", json_integer((json_int_t)cs.events));
+	json_object_set_new(j, "writes", json_integer((json_int_t)cs.writes));
+	json_object_set_new(j, "write_failures",
+	    json_integer((json_int_t)cs.write_failures));
+	return j;
+}
+
+static void
+ctl_tlsrpt_status(struct ctl_req *r, const struct tlsrpt_collect *c)
+{
+	struct tlsrpt_collect_stat cs;
+
+	tlsrpt_collect_stats(c, &cs);
+	ctl_printf(r, "tlsrpt: %lu datagrams accepted (%lu capped), %lu "
+	    "dropped, %lu excluded, %lu malformed, %lu of another version, "
+	    "%lu truncated; %lu own events; %lu writes (%lu failed)\n",
+	    cs.datagrams[TLSRPT_COL_OK] + cs.datagrams[TLSRPT_COL_CAPPED],
+	    cs.datagrams[TLSRPT_COL_CAPPED], cs.datagrams[TLSRPT_COL_DROPPED],
+	    cs.datagrams[TLSRPT_COL_EXCLUDED],
+	    cs.datagrams[TLSRPT_COL_MALFORMED],
+	    cs.datagrams[TLSRPT_COL_VERSION],
+	    cs.datagrams[TLSRPT_COL_TRUNCATED], cs.events, cs.writes,
+	    cs.write_failures);
 }
 
 /* Answers of one result, or of one source: sums of engine_stats. */
@@ -544,6 +611,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 			json_object_set_new(j, "dane", json_pack("{s:I, s:I, s:I}",
 			    "cached", (json_int_t)dc, "queries", (json_int_t)dq,
 			    "cache_hits", (json_int_t)dh));
+		if (j && d->tlsrpt)
+			json_object_set_new(j, "tlsrpt", tlsrpt_status_json(d->tlsrpt));
 		txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 		json_decref(j);
 		ctl_printf(r, "%s\n", txt ? txt : "{}");
@@ -583,6 +652,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		ctl_printf(r, "fetcher: pid %ld, %u restarts, %u in flight, "
 		    "%lu requests, %lu failed\n", (long)fs.pid, fs.restarts,
 		    fs.inflight, fs.requests, fs.failures);
+	if (d->tlsrpt)
+		ctl_tlsrpt_status(r, d->tlsrpt);
 	ctl_end(r, 1);
 }
 
@@ -825,6 +896,7 @@ struct startup {
 	/* Opened as root (open_as_root()). */
 	int lfd, plfd, cfd;		/* socketmap, policy, control sockets */
 	int mfd;			/* metrics_listen */
+	int rfd;			/* tlsrpt_listen */
 	gid_t control_gid;
 	int statefd;			/* the state directory, O_PATH */
 	int sts_exec_fd, sts_ca_fd;	/* the fetcher and its CA file */
@@ -851,6 +923,9 @@ remove_sockets(const struct config *cf)
 		if (listen_remove_stale(config_get(cf, names[i]),
 		    i < 2 ? qdir : "") < 0)
 			return 1;
+	if (config_bool(cf, "tlsrpt_enable")
+	    && listen_remove_stale(config_get(cf, "tlsrpt_listen"), qdir) < 0)
+		return 1;
 	return 0;
 }
 
@@ -985,6 +1060,20 @@ open_metrics(struct daemon *d)
 	return fd;
 }
 
+/* The TLSRPT collector's datagram socket, for Postfix's smtp(8). */
+static int
+open_tlsrpt(struct daemon *d, const char *user, const char *queue)
+{
+	char err[512];
+	int fd = listen_open_dgram(config_get(d->cf, "tlsrpt_listen"),
+	    config_get(d->cf, "tlsrpt_mode"), config_get(d->cf, "tlsrpt_group"),
+	    user, queue, err, sizeof(err));
+
+	if (fd < 0)
+		log_err("tlsrpt_listen: %s", err);
+	return fd;
+}
+
 /*
  * Step 2, sockets and files, as root.  This is the one place where
  * anything is opened before the privilege drop; everything else is
@@ -995,6 +1084,8 @@ open_metrics(struct daemon *d)
  *     with their modes and groups;
  *   - metrics_listen (when set): mode 0666, what it tells is no secret
  *     (anyone on the host reaches an inet: one);
+ *   - tlsrpt_listen (tlsrpt_enable): a datagram socket for Postfix's
+ *     smtp(8), with tlsrpt_mode and tlsrpt_group;
  *   - control_listen (when set): owned by root, control_group may
  *     connect (control.c checks every peer);
  *   - state_directory: created and given to the service user, held by
@@ -1026,6 +1117,9 @@ open_as_root(struct daemon *d, struct startup *su)
 		return -1;
 	if (*config_get(d->cf, "metrics_listen") && (su->mfd = open_metrics(d))
 	    < 0)
+		return -1;
+	if (config_bool(d->cf, "tlsrpt_enable") && (su->rfd = open_tlsrpt(d,
+	    su->user, queue)) < 0)
 		return -1;
 	if ((su->statefd = setup_state_dir(config_get(d->cf, "state_directory"),
 	    su->pw)) < 0)
@@ -1136,11 +1230,31 @@ step_privileges(struct daemon *d, struct startup *su)
 	if (start_fetch_spawner(d, su) < 0 || drop_privileges(su->pw) < 0
 	    || enter_state_dir(su->statefd, config_get(d->cf,
 	    "state_directory")) < 0
-	    || (config_bool(d->cf, "sts_enable") && open_store(d) < 0))
+	    || ((config_bool(d->cf, "sts_enable")
+	    || config_bool(d->cf, "tlsrpt_enable")) && open_store(d) < 0))
 		return -1;
 	close(su->statefd);
 	su->statefd = -1;
 	return 0;
+}
+
+/*
+ * The TLSRPT collector on its socket, with the daemon's clock and store;
+ * before MTA-STS, which reports its failures to it.
+ */
+static void
+setup_tlsrpt(struct daemon *d, struct startup *su)
+{
+	struct tlsrpt_collect_config tc = { &d->tlsrpt_conf, d->store,
+	    daemon_clock, d };
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	tlsrpt_conf_init(&d->tlsrpt_conf, d->cf, host);
+	d->tlsrpt = tlsrpt_collect_new(d->loop, su->rfd, &tc);
+	su->rfd = -1;		/* the collector's now */
+	d->msrc.tlsrpt = d->tlsrpt;
 }
 
 /*
@@ -1154,6 +1268,10 @@ step_sources(struct daemon *d, struct startup *su)
 	d->engine = engine_new(d->loop, d->cf);
 	engine_set_overrides(d->engine, su->o);
 	su->o = NULL;		/* the engine's now */
+	if (su->rfd >= 0) {
+		setup_tlsrpt(d, su);
+		engine_set_report(d->engine, report_event, d->tlsrpt);
+	}
 	if (su->need_dns) {
 		engine_set_dns(d->engine, dns_new(d->loop, &su->dc));
 		su->dc.anchors = NULL;	/* the resolver's now */
@@ -1180,6 +1298,8 @@ setup_control(struct daemon *d, struct startup *su)
 	control_register(d->control, "flush", ctl_flush, d);
 	control_register(d->control, "refresh", ctl_refresh, d);
 	control_register(d->control, "explain", ctl_explain, d);
+	if (d->tlsrpt != NULL)
+		control_register(d->control, "tlsrpt-flush", ctl_tlsrpt_flush, d);
 	if (config_bool(d->cf, "clock_control"))
 		control_register(d->control, "clock", ctl_clock, d);
 	return 0;
@@ -1250,6 +1370,8 @@ run(struct daemon *d)
 	listen_unlink(config_get(d->cf, "control_listen"));
 	listen_unlink(config_get(d->cf, "policy_listen"));
 	listen_unlink(config_get(d->cf, "metrics_listen"));
+	if (d->tlsrpt != NULL)
+		listen_unlink(config_get(d->cf, "tlsrpt_listen"));
 	return 0;
 }
 
@@ -1264,6 +1386,8 @@ cleanup(struct daemon *d, struct startup *su)
 	policy_srv_free(d->policy);
 	engine_free(d->engine);
 	fetchctl_free(d->fetch);
+	tlsrpt_collect_free(d->tlsrpt);	/* writes what waits */
+	tlsrpt_conf_clear(&d->tlsrpt_conf);
 	store_close(d->store);
 	store_close(d->fleet);
 	overrides_free(su->o);
@@ -1272,6 +1396,8 @@ cleanup(struct daemon *d, struct startup *su)
 		close(su->statefd);
 	if (su->mfd >= 0)
 		close(su->mfd);
+	if (su->rfd >= 0)
+		close(su->rfd);
 	fetchspawn_free(su->spawn);
 	dnssec_anchors_free(su->dc.anchors);
 	loop_free(d->loop);
@@ -1286,7 +1412,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	memset(&su, 0, sizeof(su));
-	su.lfd = su.plfd = su.cfd = su.statefd = su.mfd = -1;
+	su.lfd = su.plfd = su.cfd = su.statefd = su.mfd = su.rfd = -1;
 	su.sts_exec_fd = su.sts_ca_fd = -1;
 	su.control_gid = (gid_t)-1;
 	if ((rc = options(argc, argv, &d, &su)) >= 0)

@@ -175,6 +175,29 @@ write_fetcher(struct mtext *t, const struct metrics_src *src)
 }
 
 static void
+write_tlsrpt(struct mtext *t, const struct metrics_src *src)
+{
+	const char *names[TLSRPT_COL_NRESULTS];
+	struct tlsrpt_collect_stat cs;
+
+	memset(&cs, 0, sizeof(cs));
+	if (src->tlsrpt != NULL)
+		tlsrpt_collect_stats(src->tlsrpt, &cs);
+	for (int i = 0; i < TLSRPT_COL_NRESULTS; i++)
+		names[i] = tlsrpt_collect_result_name(i);
+	write_by(t, P "tlsrpt_datagrams_total", "TLSRPT datagrams from "
+	    "Postfix by outcome.", "outcome", names, cs.datagrams,
+	    TLSRPT_COL_NRESULTS);
+	const struct fam f[] = {
+		{ P "tlsrpt_events_total", "counter", "The daemon's own policy "
+		    "failures recorded for TLSRPT.", cs.events },
+		{ P "tlsrpt_write_failures_total", "counter", "Failed writes of "
+		    "TLSRPT records to the store.", cs.write_failures },
+	};
+	FAMS(t, f);
+}
+
+static void
 write_inbound(struct mtext *t, const struct metrics_src *src)
 {
 	const struct inbound *ib = src->policy ? policy_srv_rules(src->policy)
@@ -226,6 +249,7 @@ metrics_write(struct mtext *t, const struct metrics_src *src)
 	write_dns(t, src);
 	write_sts(t, src);
 	write_fetcher(t, src);
+	write_tlsrpt(t, src);
 	write_inbound(t, src);
 }
 

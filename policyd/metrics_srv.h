@@ -36,6 +36,7 @@
 #include "engine.h"
 #include "fetchctl.h"
 #include "loop.h"
+#include "tlsrpt_collect.h"
 #include "metrics.h"
 #include "policy_srv.h"
 #include "sockmap_srv.h"
@@ -50,6 +51,7 @@ struct metrics_src {
 	const struct fetchctl *fetch;		/* NULL: no fetcher */
 	time_t started;
 	unsigned long reloads_ok, reloads_failed;
+	const struct tlsrpt_collect *tlsrpt;	/* NULL: no collector */
 };
 
 struct metrics_srv;

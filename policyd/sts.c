@@ -399,6 +399,9 @@ record_error(struct sdom *d, const char *error, const char *detail)
 
 	snprintf(text, sizeof(text), "%s: %s", error, detail);
 	set_last_error(d, text);
+	/* TLSRPT: once per failed fetch, unless the failure is our own. */
+	if (s->cf.report != NULL && strcmp(detail, "rate-limited") != 0)
+		s->cf.report(s->cf.report_arg, d->domain, error, detail);
 	if (s->store == NULL || d->id[0] == '\0')
 		return;
 	memset(&e, 0, sizeof(e));

@@ -164,6 +164,10 @@ struct sts_config {
 	long in_use_window;		/* seconds */
 	int64_t (*now)(void *arg);	/* wall clock, seconds */
 	void *now_arg;
+	/* TLSRPT: a failed fetch (once per attempt); NULL: not reported. */
+	void (*report)(void *arg, const char *domain, const char *result_type,
+	    const char *detail);
+	void *report_arg;
 };
 
 enum sts_status {

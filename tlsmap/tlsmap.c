@@ -54,6 +54,7 @@
 #include "overrides.h"
 #include "params.h"
 #include "probe.h"
+#include "report.h"
 #include "sockmap.h"
 #include "tlspolicy.h"
 #include "tlsmap.h"
@@ -85,6 +86,8 @@ usage(void)
 	    "       tlsmap [-c config_file] doctor [-C postfix_dir] [-n name]\n"
 	    "       tlsmap [-c config_file] tlsa [-C postfix_dir] [-n host] "
 	    "[--next cert_file]... [--check]\n"
+	    "       tlsmap [-c config_file] report [DOMAIN] [--day YYYY-MM-DD] "
+	    "[--json]\n"
 	    "       tlsmap --version\n");
 	exit(EXIT_ERROR);
 }
@@ -741,6 +744,8 @@ run(const struct config *cf, const char *key, const char *map, int show,
 		return explain_main(cf, argc, argv);
 	if (strcmp(argv[0], "tlsa") == 0)
 		return tlsa_main(cf, argc, argv);
+	if (strcmp(argv[0], "report") == 0)
+		return report_main(cf, argc, argv);
 	if (argc == 1 && (strchr(argv[0], '/') || access(argv[0], F_OK) == 0))
 		return cmd_file(cf, argv[0]);
 	usage();

@@ -14,8 +14,8 @@ complete_words() {	# the words typed so far, the last one being completed
 	_tlsmap
 	echo "${COMPREPLY[*]}"
 }
-t_eq "commands" "add reload flush refresh status probe explain doctor tlsa" "$(complete_words tlsmap '')"
-t_eq "command prefix" "reload refresh" "$(complete_words tlsmap re)"
+t_eq "commands" "add reload flush refresh status probe explain doctor tlsa report" "$(complete_words tlsmap '')"
+t_eq "command prefix" "reload refresh report" "$(complete_words tlsmap re)"
 t_eq "after -c FILE" "status" "$(complete_words tlsmap -c /etc/x.conf st)"
 t_eq "options" "-c -m -q -s -d --version" "$(complete_words tlsmap -)"
 t_eq "map names" "tlspolicy tlspolicy-tlsrpt" "$(complete_words tlsmap -m '')"
@@ -29,4 +29,6 @@ t_eq "tlsa long options" "--next --check" "$(complete_words tlsmap tlsa -C /etc/
 mkdir -p "$T/certs" && : > "$T/certs/next.pem"
 t_eq "tlsa --next takes a file" "$T/certs/next.pem" "$(complete_words tlsmap tlsa --next "$T/certs/n")"
 t_eq "tlsa: options after --next FILE" "--check" "$(complete_words tlsmap tlsa --next x.pem --ch)"
+t_eq "report options" "--day --json" "$(complete_words tlsmap report example.com --)"
+t_eq "nothing after report --day" "" "$(complete_words tlsmap report --day '')"
 t_done

@@ -318,6 +318,60 @@ static const struct error_case {
 	    0, B_STS, SM_OK, "mta-sts", NULL },
 };
 
+/* TLSRPT: what the DANE driver reported (engine_set_report()). */
+struct reported {
+	int n;
+	char domain[64], type[64];
+};
+
+static void
+report_hook(void *arg, const char *domain, const char *type,
+    const char *detail)
+{
+	struct reported *r = arg;
+
+	(void)detail;
+	r->n++;
+	snprintf(r->domain, sizeof(r->domain), "%s", domain);
+	snprintf(r->type, sizeof(r->type), "%s", type);
+}
+
+/*
+ * A bogus MX lookup is reported as dnssec-invalid once per lookup, not
+ * per query answered from the cache; a timeout is no DNSSEC failure,
+ * and a [host] next-hop is no report domain.
+ */
+START_TEST(test_bogus_reported)
+{
+	struct reported rep;
+	struct dns_port dp;
+	struct got g = { 0 };
+
+	memset(&rep, 0, sizeof(rep));
+	engine_over("", NULL, 0);
+	engine_set_report(e, report_hook, &rep);
+	fake_dns_port(fd, &dp);
+	engine_set_dns_port(e, &dp);
+	mx_fails(DNS_OK, LDNS_RCODE_SERVFAIL);
+	ask(&g, "example.com");
+	expect(&g, SM_TEMP, "dane", NULL);
+	ask(&g, "example.com");
+	ck_assert_int_eq(rep.n, 1);
+	ck_assert_str_eq(rep.domain, "example.com");
+	ck_assert_str_eq(rep.type, "dnssec-invalid");
+	fake_dns_set(fd, "other.example.", LDNS_RR_TYPE_MX, DNS_TIMEOUT, 0, 0,
+	    0, NULL);
+	ask(&g, "other.example");
+	ck_assert_int_eq(rep.n, 1);
+	fake_dns_set(fd, "mx.example.com.", LDNS_RR_TYPE_A, DNS_OK,
+	    LDNS_RCODE_SERVFAIL, 0, 0, NULL);
+	ask(&g, "[mx.example.com]");
+	ck_assert_int_eq(rep.n, 1);
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_error_action)
 {
 	const struct error_case *c = &error_cases[_i];
@@ -766,6 +820,7 @@ engine_suite(void)
 	tcase_add_test(ts, test_mx_patterns);
 	tcase_add_test(ts, test_mx_patterns_lookup);
 	suite_add_tcase(suite, ts);
+	tcase_add_test(te, test_bogus_reported);
 	tcase_add_loop_test(te, test_error_action, 0,
 	    sizeof(error_cases) / sizeof(error_cases[0]));
 	suite_add_tcase(suite, te);

@@ -1190,6 +1190,192 @@ START_TEST(test_crash_safety)
 }
 END_TEST
 
+/* Raw records (store.h RAW RECORDS) */
+
+static void
+rec_put_str(struct store *s, const char *key, const char *val)
+{
+	ck_assert_int_eq(store_rec_put(s, key, val, strlen(val)), 0);
+}
+
+static void
+assert_rec(struct store *s, const char *key, const char *want)
+{
+	void *val;
+	size_t len;
+
+	ck_assert_msg(store_rec_get(s, key, &val, &len) == 1, "%s missing",
+	    key);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_str_eq(val, want);	/* a NUL follows the value */
+	free(val);
+}
+
+START_TEST(test_rec_put_get_del)
+{
+	struct store *s = open_ok(spec_for(_i), NULL);
+	struct store_kv kv[3] = {
+		{ "rpt/2026-01-01/a.example", "one", 3 },
+		{ "rpt/2026-01-01/b.example", "two", 3 },
+		{ "rpt/2026-01-01/a.example", "three", 5 },	/* replaces */
+	};
+	void *val;
+	size_t len;
+
+	ck_assert_int_eq(store_rec_get(s, "rpt/2026-01-01/a.example", &val,
+	    &len), 0);
+	ck_assert_ptr_null(val);
+	ck_assert_int_eq(store_rec_putv(s, kv, 3), 0);
+	assert_rec(s, "rpt/2026-01-01/a.example", "three");
+	assert_rec(s, "rpt/2026-01-01/b.example", "two");
+	rec_put_str(s, "rptsent/2026-01-01/a.example", "{\"state\":\"sent\"}");
+	assert_rec(s, "rptsent/2026-01-01/a.example", "{\"state\":\"sent\"}");
+	ck_assert_int_eq(store_rec_del(s, "rpt/2026-01-01/a.example"), 1);
+	ck_assert_int_eq(store_rec_del(s, "rpt/2026-01-01/a.example"), 0);
+	ck_assert_int_eq(store_rec_get(s, "rpt/2026-01-01/a.example", &val,
+	    &len), 0);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_rec_bad_keys)
+{
+	static const char *const bad[] = {
+		"", "example.com", "rpt/ space", "rpt/\x7f", "rpt/\xc3\xa9",
+		"rpt/a\nb",
+	};
+	struct store *s = open_ok(spec_for(_i), NULL);
+	char longkey[STORE_REC_KEY_MAX + 2];
+	void *val;
+	size_t len;
+
+	memset(longkey, 'a', sizeof(longkey) - 1);
+	longkey[1] = '/';
+	longkey[sizeof(longkey) - 1] = '\0';
+	ck_assert_int_eq(store_rec_key_check(longkey), -1);
+	longkey[STORE_REC_KEY_MAX] = '\0';
+	ck_assert_int_eq(store_rec_key_check(longkey), 0);
+	ck_assert_int_eq(store_rec_key_check(NULL), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(store_rec_key_check(bad[i]) == -1, "%zu", i);
+		ck_assert_int_eq(store_rec_put(s, bad[i], "x", 1), -1);
+		ck_assert_int_eq(store_rec_get(s, bad[i], &val, &len), -1);
+		ck_assert_int_eq(store_rec_del(s, bad[i]), -1);
+	}
+	store_close(s);
+}
+END_TEST
+
+static int
+count_entries(const struct store_entry *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Entries and raw records side by side: the entry functions see only
+ * entries, and purge keeps raw records (their keys are no domains, so
+ * without the rule they would be "corrupt" and deleted).
+ */
+START_TEST(test_rec_beside_entries)
+{
+	struct store *s = open_ok(spec_for(_i), NULL);
+	int seen = 0;
+
+	put_n(s, "a.example", 1000);
+	put_n(s, "b.example", 5000);
+	rec_put_str(s, "rpt/2026-01-01/a.example", "r1");
+	ck_assert_uint_eq(store_count(s), 2);
+	rec_put_str(s, "rpt/2026-01-02/a.example", "r2");
+	rec_put_str(s, "rpt/2026-01-02/a.example", "r2b");	/* not new */
+	ck_assert_uint_eq(store_count(s), 2);
+	ck_assert_int_eq(store_iter(s, count_entries, &seen), 0);
+	ck_assert_int_eq(seen, 2);
+	ck_assert_int_eq(store_purge_expired(s, 1000 + 86400), 1);
+	ck_assert_uint_eq(store_count(s), 1);
+	assert_rec(s, "rpt/2026-01-01/a.example", "r1");
+	assert_rec(s, "rpt/2026-01-02/a.example", "r2b");
+	ck_assert_int_eq(store_rec_del(s, "rpt/2026-01-01/a.example"), 1);
+	ck_assert_uint_eq(store_count(s), 1);
+	store_close(s);
+}
+END_TEST
+
+struct prefix_seen {
+	char keys[8][64];
+	int n;
+};
+
+static int
+collect_prefix(const char *key, const void *val, size_t len, void *arg)
+{
+	struct prefix_seen *p = arg;
+
+	(void)val;
+	(void)len;
+	ck_assert_int_lt(p->n, 8);
+	snprintf(p->keys[p->n++], sizeof(p->keys[0]), "%s", key);
+	return 0;
+}
+
+static int
+stop_at_first(const char *key, const void *val, size_t len, void *arg)
+{
+	(void)key;
+	(void)val;
+	(void)len;
+	(*(int *)arg)++;
+	return 1;
+}
+
+START_TEST(test_rec_iter_prefix)
+{
+	struct store *s = open_ok(spec_for(_i), NULL);
+	struct prefix_seen p;
+	int calls = 0;
+
+	put_n(s, "rpt.example", 1);	/* a domain that starts alike */
+	rec_put_str(s, "rpt/2026-01-01/a.example", "1");
+	rec_put_str(s, "rpt/2026-01-01/b.example", "2");
+	rec_put_str(s, "rpt/2026-01-02/a.example", "3");
+	rec_put_str(s, "rptsent/2026-01-01/a.example", "4");
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(store_rec_iter_prefix(s, "rpt/2026-01-01/",
+	    collect_prefix, &p), 0);
+	ck_assert_int_eq(p.n, 2);
+	for (int i = 0; i < p.n; i++)
+		ck_assert(strncmp(p.keys[i], "rpt/2026-01-01/", 15) == 0);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(store_rec_iter_prefix(s, "", collect_prefix, &p), 0);
+	ck_assert_int_eq(p.n, 4);	/* every raw record, no entry */
+	ck_assert_int_eq(store_rec_iter_prefix(s, "rpt", stop_at_first,
+	    &calls), 1);
+	ck_assert_int_eq(calls, 1);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_rec_persistence)
+{
+	struct store_options ro = { 1, 0, 0 };
+	struct store *s = open_ok(spec, NULL);
+	void *val;
+	size_t len;
+
+	rec_put_str(s, "rpt/2026-01-01/a.example", "kept");
+	store_close(s);
+	s = open_ok(spec, &ro);
+	assert_rec(s, "rpt/2026-01-01/a.example", "kept");
+	ck_assert_uint_eq(store_count(s), 0);
+	ck_assert_int_eq(store_rec_put(s, "rpt/x", "y", 1), -1);
+	ck_assert_int_eq(store_rec_del(s, "rpt/2026-01-01/a.example"), -1);
+	ck_assert_int_eq(store_rec_get(s, "rpt/x", &val, &len), 0);
+	store_close(s);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1233,6 +1419,15 @@ store_suite(void)
 	tcase_add_test(tc, test_random_pages);
 	tcase_add_test(tc, test_map_growth);
 	tcase_add_test(tc, test_reader_sees_growth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("raw records");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_loop_test(tc, test_rec_put_get_del, 0, 2);
+	tcase_add_loop_test(tc, test_rec_bad_keys, 0, 2);
+	tcase_add_loop_test(tc, test_rec_beside_entries, 0, 2);
+	tcase_add_loop_test(tc, test_rec_iter_prefix, 0, 2);
+	tcase_add_test(tc, test_rec_persistence);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("crash");

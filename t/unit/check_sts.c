@@ -43,6 +43,25 @@ test_clock(void *arg)
 	return clock_now;
 }
 
+/* TLSRPT: what the MTA-STS source reported (sts_config.report). */
+struct reported {
+	int n;
+	char domain[64], type[64], detail[128];
+};
+static struct reported *report_to;
+
+static void
+report_hook(void *arg, const char *domain, const char *type,
+    const char *detail)
+{
+	struct reported *r = arg;
+
+	r->n++;
+	snprintf(r->domain, sizeof(r->domain), "%s", domain);
+	snprintf(r->type, sizeof(r->type), "%s", type);
+	snprintf(r->detail, sizeof(r->detail), "%s", detail);
+}
+
 /* How long ask() waits for a first fetch, as the engine would. */
 static long wait_ms;
 
@@ -57,6 +76,10 @@ sts_fake(void)
 	cf.refresh_before = 3600;
 	cf.in_use_window = 86400;
 	cf.now = test_clock;
+	if (report_to != NULL) {
+		cf.report = report_hook;
+		cf.report_arg = report_to;
+	}
 	fake_dns_port(fd, &dp);
 	fake_fetch_port(ff, &fp);
 	return sts_new(l, &dp, NULL, &fp, &cf);
@@ -267,6 +290,40 @@ START_TEST(test_failed_refetch_keeps_policy)
 }
 END_TEST
 
+/*
+ * TLSRPT: a failed fetch is reported once per attempt (not per query,
+ * not while backing off); a good fetch is not reported.
+ */
+START_TEST(test_fetch_failure_reported_once)
+{
+	struct reported rep;
+	struct got g;
+
+	memset(&rep, 0, sizeof(rep));
+	sts_free(s);
+	report_to = &rep;
+	s = sts_fake();
+	report_to = NULL;
+	txt("id1", 60);
+	fake_fetch_script(ff, "example.com", POL1, NULL);
+	ask(&g);
+	ck_assert_int_eq(rep.n, 0);
+	txt("id2", 60);
+	fake_fetch_script(ff, "example.com", NULL, "HTTP status 404");
+	clock_now += 61;
+	ask(&g);
+	ck_assert(run_until(l, fetch_idle, NULL, 5000));
+	ask(&g);
+	ask(&g);
+	clock_now += 61;
+	ask(&g);			/* backing off: no new attempt */
+	ck_assert_int_eq(rep.n, 1);
+	ck_assert_str_eq(rep.domain, "example.com");
+	ck_assert_str_eq(rep.type, "sts-policy-fetch-error");
+	ck_assert_str_eq(rep.detail, "HTTP status 404");
+}
+END_TEST
+
 /* A domain in use is fetched again before its policy expires. */
 START_TEST(test_refresh_before_expiry)
 {
@@ -438,6 +495,7 @@ sts_suite(void)
 	tcase_add_test(tc, test_same_id_no_refetch);
 	tcase_add_test(tc, test_txt_id_change);
 	tcase_add_test(tc, test_failed_refetch_keeps_policy);
+	tcase_add_test(tc, test_fetch_failure_reported_once);
 	tcase_add_test(tc, test_refresh_before_expiry);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_txt_gone_keeps_policy);

@@ -4,7 +4,7 @@
  * Invariants: a refused URL has a reason; an accepted one is a socket
  * path or a host with a port in 1-65535, its database 0-15, and written
  * back in canonical form it parses to the same fields; a Redis key fits
- * its buffer, keeps the prefix and has no '/'.
+ * its buffer, keeps the prefix, has no '/' and maps back to its store key.
  */
 #include "config.h"
 
@@ -56,9 +56,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_round_trip(&u);
 	}
 	if (redis_key(in, key, sizeof(key)) == 0) {
+		char back[STORE_REDIS_KEY_MAX];
+
 		FUZZ_CHECK(strncmp(key, STORE_REDIS_PREFIX,
 		    sizeof(STORE_REDIS_PREFIX) - 1) == 0);
 		FUZZ_CHECK(strchr(key, '/') == NULL);
+		/* One way back, for every non-empty key. */
+		if (*in)
+			FUZZ_CHECK(redis_store_key(key, back, sizeof(back)) == 0
+			    && strcmp(back, in) == 0);
 	}
 	free(in);
 	return 0;

@@ -137,6 +137,9 @@ redis_key(const char *key, char *out, size_t outlen)
 {
 	int n;
 
+	if (strchr(key, ':') != NULL || strncmp(key, "sts/", 4) == 0
+	    || strncmp(key, "lock/", 5) == 0)
+		return -1;	/* one way back, no clash with domains, locks */
 	if (strchr(key, '/') == NULL)
 		n = snprintf(out, outlen, STORE_REDIS_PREFIX "sts:%s", key);
 	else
@@ -149,3 +152,27 @@ redis_key(const char *key, char *out, size_t outlen)
 	return 0;
 }
 
+
+int
+redis_store_key(const char *rkey, char *out, size_t outlen)
+{
+	const size_t plen = sizeof(STORE_REDIS_PREFIX) - 1;
+	const char *rest = rkey + plen;
+	int n;
+
+	if (strncmp(rkey, STORE_REDIS_PREFIX, plen) != 0
+	    || strncmp(rest, "lock:", 5) == 0 || strchr(rest, ':') == NULL)
+		return -1;	/* not ours, a fetch lock, the flush stream */
+	if (strncmp(rest, "sts:", 4) == 0) {
+		n = snprintf(out, outlen, "%s", rest + 4);
+		return n > 0 && (size_t)n < outlen && strchr(out, ':') == NULL
+		    ? 0 : -1;
+	}
+	n = snprintf(out, outlen, "%s", rest);
+	if (n <= 0 || (size_t)n >= outlen)
+		return -1;
+	for (char *p = out; *p; p++)
+		if (*p == ':')
+			*p = '/';
+	return 0;
+}

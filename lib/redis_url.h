@@ -8,6 +8,8 @@
  *	int redis_url_parse(const char *url, struct redis_url *u,
  *	        char *err, size_t errlen);
  *	int redis_key(const char *key, char *out, size_t outlen);
+int redis_store_key(const char *rkey, char *out, size_t outlen);
+ *	int redis_store_key(const char *rkey, char *out, size_t outlen);
  *
  * DESCRIPTION
  *	redis_url_parse() parses the redis_url setting,
@@ -23,6 +25,11 @@
  *	when it does not fit.  A domain is "tlspolicyd:sts:DOMAIN"; a key
  *	with '/' separators is "tlspolicyd:" with ':' for '/', so the
  *	TLSRPT aggregates' "rpt/DAY/DOMAIN" is "tlspolicyd:rpt:DAY:DOMAIN".
+ *	A store key with a ':', or a raw key under "sts/" or "lock/", has
+ *	no Redis key (-1), so the mapping goes
+ *	back: redis_store_key() gives the store key of a Redis key, or -1
+ *	for a key that holds no record (a fetch lock, the flush stream, a
+ *	key without the prefix).
  *	store_redis.h lists every key tlspolicyd keeps in Redis.
  */
 #ifndef TLSPOL_REDIS_URL_H
@@ -44,5 +51,6 @@ struct redis_url {
 int redis_url_parse(const char *url, struct redis_url *u, char *err,
     size_t errlen);
 int redis_key(const char *key, char *out, size_t outlen);
+int redis_store_key(const char *rkey, char *out, size_t outlen);
 
 #endif

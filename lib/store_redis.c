@@ -275,25 +275,27 @@ is_str(const redisReply *x)
 }
 
 /*
- * One SCAN step's keys, fetched with MGET; fn sees each record.  Replies
- * of another shape (a foreign server) are skipped, never trusted.
+ * One SCAN step's keys, fetched with MGET; fn sees each record under its
+ * store key (a domain, or a raw "rpt/..." key).  Keys that hold no
+ * record, and replies of another shape (a foreign server), are skipped.
  */
 static int
 visit_batch(struct rstore *r, redisReply *keys, store_val_fn fn, void *arg,
     int *stop)
 {
-	const size_t plen = sizeof(STORE_REDIS_PREFIX "sts:") - 1;
+	char (*skey)[STORE_REDIS_KEY_MAX];
 	const char **argv;
 	redisReply *vals;
-	size_t n = 0;
+	size_t n = 1;
 
 	if (keys->type != REDIS_REPLY_ARRAY || keys->elements == 0)
 		return 0;
 	argv = xcalloc(keys->elements + 1, sizeof(*argv));
-	argv[n++] = "MGET";
+	skey = xcalloc(keys->elements + 1, sizeof(*skey));
+	argv[0] = "MGET";
 	for (size_t i = 0; i < keys->elements; i++)
-		if (is_str(keys->element[i])
-		    && strlen(keys->element[i]->str) > plen)
+		if (is_str(keys->element[i]) && redis_store_key(
+		    keys->element[i]->str, skey[n], sizeof(skey[n])) == 0)
 			argv[n++] = keys->element[i]->str;
 	vals = n == 1 ? NULL : check_reply(r, redisCommandArgv(r->c, (int)n,
 	    argv, NULL), "MGET");
@@ -301,10 +303,10 @@ visit_batch(struct rstore *r, redisReply *keys, store_val_fn fn, void *arg,
 		for (size_t i = 0; i < vals->elements && i + 1 < n && !*stop;
 		    i++)
 			if (is_str(vals->element[i]))
-				*stop = fn(argv[i + 1] + plen,
-				    vals->element[i]->str,
+				*stop = fn(skey[i + 1], vals->element[i]->str,
 				    vals->element[i]->len, arg);
 	free(argv);
+	free(skey);
 	if (vals == NULL)
 		return n == 1 ? 0 : -1;
 	freeReplyObject(vals);
@@ -322,7 +324,7 @@ rs_iter(void *be, store_val_fn fn, void *arg)
 		return -1;
 	for (long step = 0; step < SCAN_STEPS_MAX; step++) {
 		redisReply *rep = cmd(r, "SCAN", "SCAN %s MATCH "
-		    STORE_REDIS_PREFIX "sts:* COUNT " SCAN_COUNT, cursor);
+		    STORE_REDIS_PREFIX "* COUNT " SCAN_COUNT, cursor);
 
 		if (rep == NULL)
 			return -1;

@@ -27,10 +27,12 @@
  *	parsed by redis_url_parse() (redis_url.h).
  *
  * KEYS
- *	redis_key() (redis_url.h) maps a store key to its Redis key: a
- *	domain becomes "tlspolicyd:sts:DOMAIN"; a raw key with '/'
+ *	redis_key() (redis_url.h) maps a store key to its Redis key (and
+ *	redis_store_key() back, for walks over every record): a domain
+ *	becomes "tlspolicyd:sts:DOMAIN"; a raw key with '/'
  *	separators becomes "tlspolicyd:" with ':' for '/', so the TLSRPT
- *	aggregates ("rpt/DAY/DOMAIN") are "tlspolicyd:rpt:DAY:DOMAIN".  The
+ *	aggregates ("rpt/DAY/DOMAIN") are "tlspolicyd:rpt:DAY:DOMAIN" (a key
+ *	that would not map back is refused: redis_url.h).  The
  *	value is the store's record (store.h ENTRY ENCODING), written with
  *	SET ... EXAT expires_at in one command, so a reader sees the old
  *	record or the new one and nothing lives past its max_age.  A record

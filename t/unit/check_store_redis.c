@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -114,6 +115,31 @@ START_TEST(test_keys)
 	dom[253] = '\0';
 	ck_assert_int_eq(redis_key(dom, k, sizeof(k)), 0);
 	ck_assert_int_eq(redis_key(dom, k, 20), -1);
+	/* ':' separates: a key with one has no Redis key. */
+	ck_assert_int_eq(redis_key("rpt/a:b/c", k, sizeof(k)), -1);
+	ck_assert_int_eq(redis_key("sts/example.com", k, sizeof(k)), -1);
+	ck_assert_int_eq(redis_key("lock/example.com", k, sizeof(k)), -1);
+}
+END_TEST
+
+/* Back from Redis keys: records only, to the same store key. */
+START_TEST(test_store_keys)
+{
+	static const char *const keys[] = { "example.com",
+	    "rpt/2026-12-03/example.com", "rptsent/2026-12-03/example.com" };
+	static const char *const none[] = { "tlspolicyd:lock:example.com",
+	    "tlspolicyd:flush", "other:sts:example.com", "tlspolicyd:sts:",
+	    "tlspolicyd:sts:a:b" };
+	char rk[STORE_REDIS_KEY_MAX], back[STORE_REDIS_KEY_MAX];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ck_assert_int_eq(redis_key(keys[i], rk, sizeof(rk)), 0);
+		ck_assert_int_eq(redis_store_key(rk, back, sizeof(back)), 0);
+		ck_assert_str_eq(back, keys[i]);
+	}
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		ck_assert_msg(redis_store_key(none[i], back, sizeof(back)) == -1,
+		    "%s", none[i]);
 }
 END_TEST
 
@@ -242,6 +268,142 @@ START_TEST(test_foreign_replies)
 }
 END_TEST
 
+/* A real redis-server on a unix socket in a private directory. */
+static char srv_dir[64], srv_sock[96];
+static pid_t srv_pid;
+
+static void
+server_up(void)
+{
+	struct stat st;
+
+	snprintf(srv_dir, sizeof(srv_dir), "/tmp/check_store_redis.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(srv_dir));
+	snprintf(srv_sock, sizeof(srv_sock), "%s/redis.sock", srv_dir);
+	if ((srv_pid = fork()) == 0) {
+		execlp("redis-server", "redis-server", "--port", "0",
+		    "--unixsocket", srv_sock, "--save", "", "--appendonly", "no",
+		    "--dir", srv_dir, "--logfile", "", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && stat(srv_sock, &st) < 0; i++)
+		usleep(25000);	/* bounded: 5 s for the socket to appear */
+	ck_assert_msg(stat(srv_sock, &st) == 0,
+	    "redis-server (package redis-server) did not start");
+}
+
+static void
+server_down(void)
+{
+	int status;
+	char path[128];
+
+	kill(srv_pid, SIGKILL);
+	waitpid(srv_pid, &status, 0);
+	snprintf(path, sizeof(path), "%s/redis.sock", srv_dir);
+	unlink(path);
+	rmdir(srv_dir);
+}
+
+static struct store *
+open_server(void)
+{
+	struct store_options opt = { .timeout_ms = 2000 };
+	char spec[128], err[256];
+	struct store *s;
+
+	snprintf(spec, sizeof(spec), "redis:unix:%s?db=1", srv_sock);
+	s = store_open(spec, &opt, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(store_redis_up(s), 1);
+	return s;
+}
+
+static int
+count_rec(const char *key, const void *val, size_t len, void *arg)
+{
+	ck_assert_str_eq(key, "rpt/2026-12-03/example.com");
+	ck_assert(len == 3 && memcmp(val, "abc", 3) == 0);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_entry(const struct store_entry *e, void *arg)
+{
+	ck_assert_str_eq(e->domain, "example.com");
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Entries and raw records side by side, as on the other backends. */
+START_TEST(test_server_records)
+{
+	struct store *s = open_server();
+	struct store_entry e, got;
+	void *val;
+	size_t len;
+	int n = 0, m = 0;
+
+	memset(&e, 0, sizeof(e));
+	strcpy(e.domain, "example.com");
+	strcpy(e.id, "20261203");
+	e.policy = (char *)"{\"mode\":\"enforce\"}";
+	e.fetched_at = 1700000000;
+	e.expires_at = 4000000000;
+	ck_assert_int_eq(store_put(s, &e), 0);
+	ck_assert_int_eq(store_get(s, "example.com", &got), 1);
+	ck_assert_str_eq(got.id, "20261203");
+	ck_assert(got.expires_at == 4000000000);
+	store_entry_clear(&got);
+	ck_assert_int_eq(store_rec_put(s, "rpt/2026-12-03/example.com", "abc",
+	    3), 0);
+	ck_assert_int_eq(store_rec_get(s, "rpt/2026-12-03/example.com", &val,
+	    &len), 1);
+	ck_assert(len == 3 && memcmp(val, "abc", 3) == 0);
+	free(val);
+	ck_assert_uint_eq(store_count(s), 1);	/* entries only */
+	ck_assert_int_eq(store_rec_iter_prefix(s, "rpt/", count_rec, &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_iter(s, count_entry, &m), 0);
+	ck_assert_int_eq(m, 1);
+	ck_assert_int_eq(store_rec_del(s, "rpt/2026-12-03/example.com"), 1);
+	ck_assert_int_eq(store_del(s, "example.com"), 1);
+	ck_assert_int_eq(store_del(s, "example.com"), 0);
+	ck_assert_uint_eq(store_count(s), 0);
+	store_close(s);
+}
+END_TEST
+
+static void
+note_flush(const char *domain, void *arg)
+{
+	ck_assert_str_eq(domain, "example.org");
+	(*(int *)arg)++;
+}
+
+/* The fetch lock is one relay's at a time; a flush reaches the others. */
+START_TEST(test_server_fleet)
+{
+	struct store *a = open_server(), *b = open_server();
+	int seen = 0;
+
+	ck_assert_int_eq(store_redis_lock(a, "example.org", "a", 5000), 1);
+	ck_assert_int_eq(store_redis_lock(b, "example.org", "b", 5000), 0);
+	ck_assert_int_eq(store_redis_unlock(b, "example.org", "b"), 0);
+	ck_assert_int_eq(store_redis_unlock(a, "example.org", "a"), 1);
+	ck_assert_int_eq(store_redis_lock(b, "example.org", "b", 5000), 1);
+	ck_assert_int_eq(store_redis_flushes(b, "b", note_flush, &seen), 0);
+	ck_assert_int_eq(store_redis_flush(a, "example.org", "a"), 0);
+	ck_assert_int_eq(store_redis_flushes(b, "b", note_flush, &seen), 1);
+	ck_assert_int_eq(seen, 1);
+	ck_assert_int_eq(store_redis_flushes(a, "a", note_flush, &seen), 0);
+	ck_assert_int_eq(seen, 1);	/* one's own flush is not news */
+	store_close(a);
+	store_close(b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -254,9 +416,15 @@ main(void)
 	    sizeof(url_cases) / sizeof(url_cases[0]));
 	tcase_add_test(tc, test_url_long_path);
 	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_store_keys);
 	tcase_add_test(tc, test_record_expires);
 	tcase_add_test(tc, test_name_redacted);
 	tcase_add_test(tc, test_foreign_replies);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("redis-server");
+	tcase_add_checked_fixture(tc, server_up, server_down);
+	tcase_add_test(tc, test_server_records);
+	tcase_add_test(tc, test_server_fleet);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

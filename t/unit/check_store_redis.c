@@ -143,6 +143,18 @@ START_TEST(test_store_keys)
 }
 END_TEST
 
+/* An entry for example.com fetched at 1700000000, expiring then. */
+static void
+make_entry(struct store_entry *e, int64_t expires_at)
+{
+	memset(e, 0, sizeof(*e));
+	strcpy(e->domain, "example.com");
+	strcpy(e->id, "20261203");
+	e->policy = (char *)"{\"mode\":\"enforce\"}";
+	e->fetched_at = 1700000000;
+	e->expires_at = expires_at;
+}
+
 /* The expiry Redis is given is the entry's own expires_at. */
 START_TEST(test_record_expires)
 {
@@ -151,12 +163,7 @@ START_TEST(test_record_expires)
 	size_t len;
 	char err[128];
 
-	memset(&e, 0, sizeof(e));
-	strcpy(e.domain, "example.com");
-	strcpy(e.id, "20261203");
-	e.policy = (char *)"{\"mode\":\"enforce\"}";
-	e.fetched_at = 1700000000;
-	e.expires_at = 1700086400;
+	make_entry(&e, 1700086400);
 	rec = store_entry_encode(&e, &len, err, sizeof(err));
 	ck_assert_ptr_nonnull(rec);
 	ck_assert(store_record_expires(rec, len) == 1700086400);
@@ -345,12 +352,7 @@ START_TEST(test_server_records)
 	size_t len;
 	int n = 0, m = 0;
 
-	memset(&e, 0, sizeof(e));
-	strcpy(e.domain, "example.com");
-	strcpy(e.id, "20261203");
-	e.policy = (char *)"{\"mode\":\"enforce\"}";
-	e.fetched_at = 1700000000;
-	e.expires_at = 4000000000;
+	make_entry(&e, 4000000000);
 	ck_assert_int_eq(store_put(s, &e), 0);
 	ck_assert_int_eq(store_get(s, "example.com", &got), 1);
 	ck_assert_str_eq(got.id, "20261203");

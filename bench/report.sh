@@ -312,6 +312,7 @@ write_report() {
 
 	EOF
 	if [ -s "$RSS_ROWS" ]; then memory_table; else echo "not run (see below)"; fi
+	fleet_report
 	echo
 	echo "## Scenarios not run"
 	echo

@@ -30,7 +30,8 @@
 # BENCH_COLD_ROUNDS (3) its runs of tlspolicyd and the cold floor,
 # BENCH_MEM_SIZES ("10000 100000 1000000") cached domains for the memory
 # scenario, BENCH_ALT_FETCHER (unset) a second stsfetch binary whose cold
-# rate is reported too (to measure a candidate fix).
+# rate is reported too (to measure a candidate fix), BENCH_ONLY=fleet only
+# the fleet store rows (bench/fleet.sh), spliced into the existing results.
 set -u
 
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -348,6 +349,9 @@ peer_start() {
 	return 1
 }
 
+# BENCH_ONLY=fleet: only the fleet store rows and what they compare with.
+only_fleet() { [ "${BENCH_ONLY:-}" = fleet ]; }
+
 # ---------------------------------------------------------------- cold MTA-STS
 # First contact with COLD_N distinct domains, each key asked once
 # (loadgen -o) by COLD_CONC connections; the world's resolver flushed
@@ -459,7 +463,7 @@ cold_scenario() {
 		taskset -a -cp 1 "$PEER_PID" >/dev/null
 	fi
 }
-if [ -n "${WORLD_UP:-}" ]; then
+if [ -n "${WORLD_UP:-}" ] && ! only_fleet; then
 	say "cold: $COLD_N MTA-STS domains"
 	cold_scenario
 	[ -n "$PEER_WHY" ] && note peer "not run: $PEER_WHY"
@@ -544,11 +548,20 @@ peer_warm() {
 if [ -n "${WORLD_UP:-}" ]; then
 	say "warm-up"
 	warm_setup || WARM_ADDR=
-	peer_warm || { [ -n "$PEER_WHY" ] || PEER_WHY="no warm peer"; }
+	only_fleet || peer_warm || { [ -n "$PEER_WHY" ] || PEER_WHY="no warm peer"; }
 else
 	note dane-hit "not run: $WORLD_WHY"
 	note sts-hit "not run: $WORLD_WHY"
 	note peer "not run: $WORLD_WHY"
+fi
+
+# shellcheck source=bench/fleet.sh
+. "$(dirname "$0")/fleet.sh"
+if [ -n "$WARM_ADDR" ]; then
+	say "fleet: tlspolicyd with policy_store = redis"
+	fleet_setup || note fleet-hit "not run: $FLEET_WHY"
+else
+	note fleet-hit "not run: ${WORLD_WHY:-no warm tlspolicyd in the world}"
 fi
 
 # ---------------------------------------------------------------- cache hits
@@ -557,12 +570,24 @@ for r in $(seq "$ROUNDS"); do
 	[ -n "$WARM_ADDR" ] && rewarm
 	for c in $CONCS; do
 		measure floor "unix:$T/floor.sock" "$T/keys-hit" "$c"
-		measure override "unix:$T/hit.sock" "$T/keys-hit" "$c"
-		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-dane" ] && measure dane "$WARM_ADDR" "$T/keys-dane" "$c"
+		only_fleet || measure override "unix:$T/hit.sock" "$T/keys-hit" "$c"
+		! only_fleet && [ -n "$WARM_ADDR" ] && [ -s "$T/keys-dane" ] && measure dane "$WARM_ADDR" "$T/keys-dane" "$c"
 		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-sts" ] && measure sts "$WARM_ADDR" "$T/keys-sts" "$c"
+		[ -n "$FLEET_ADDR" ] && fleet_measure "$c"
 		[ -n "$PEER_ADDR" ] && measure peer "$PEER_ADDR" "$T/keys-peer" "$c" -m postfix
 	done
 done
+fleet_stop
+if [ -n "$FLEET_ADDR" ]; then
+	say "fleet: two relays, $COLD_N new domains"
+	fleet_cold
+fi
+if only_fleet; then
+	medians
+	. "$(dirname "$0")/report.sh"
+	fleet_publish
+	exit 0
+fi
 HIT_RSS=$(rss_kib "$HPID")
 
 # ---------------------------------------------------------------- stalled resolver

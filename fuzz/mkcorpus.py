@@ -149,7 +149,12 @@ SEEDS = {
              b"\x02test. 60 IN DS 1234 13 2 "
              b"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n",
              b"\x02$ORIGIN example.\n@ IN DS 1 8 2 00\n",
-             b"\x02test. 60 IN A 127.0.0.1\n"],
+             b"\x02test. 60 IN A 127.0.0.1\n",
+             b"\x00policy_store = redis\nredis_url = redis://:pw@127.0.0.1:6379/2\n"],
+    "redis_url": [b"redis://127.0.0.1:6379", b"redis://:s3cret@redis.example:6380/15",
+                  b"redis://[::1]:6379/1", b"unix:/run/redis/redis.sock",
+                  b"unix:/run/redis.sock?db=7", b"redis://h:65536", b"redis://:@h:1",
+                  b"rpt/2026-12-03/example.com", b"example.com"],
 }
 
 

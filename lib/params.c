@@ -11,6 +11,7 @@
 #include "domain.h"
 #include "netaddr.h"
 #include "params.h"
+#include "redis_url.h"
 #include "tlspolicy.h"
 #include "util.h"
 
@@ -107,6 +108,37 @@ check_default_policy(const char *v, const char **err)
 	if (*v == '\0')
 		return 0;
 	return tlspolicy_check(v, norm, sizeof(norm), err);
+}
+
+static int
+check_policy_store(const char *v, const char **err)
+{
+	static const char *const set[] = { "lmdb", "redis", NULL };
+
+	return one_of(v, set, err, "expected lmdb or redis");
+}
+
+/* Empty (until policy_store = redis needs it) or a URL Redis takes. */
+static int
+check_redis_url(const char *v, const char **err)
+{
+	static char why[160];
+	struct redis_url u;
+
+	if (*v == '\0' || redis_url_parse(v, &u, why, sizeof(why)) == 0)
+		return 0;
+	*err = why;
+	return -1;
+}
+
+static int
+check_redis_timeout(const char *v, const char **err)
+{
+	if (parse_long(v, 10, 10000) == LONG_MIN) {
+		*err = "expected milliseconds from 10 to 10000";
+		return -1;
+	}
+	return 0;
 }
 
 /* stsfetch -w takes 1 to 256. */
@@ -300,6 +332,10 @@ const struct cfg_def tlspol_params[] = {
 	{ "sts_enforce_testing", "no", cf_check_bool },
 	{ "sts_in_use", "7d", cf_check_time },
 	{ "sts_testing_report", "no", cf_check_bool },
+	/* The policy store: local LMDB, or Redis shared by a fleet. */
+	{ "policy_store", "lmdb", check_policy_store },
+	{ "redis_url", "", check_redis_url },
+	{ "redis_timeout_ms", "200", check_redis_timeout },
 	/* TLSRPT collector (tlspolicyd(8) TLSRPT). */
 	{ "tlsrpt_enable", "no", cf_check_bool },
 	{ "tlsrpt_listen", "unix:" QDIR "/tlspolicyd/tlsrpt", check_tlsrpt_listen },

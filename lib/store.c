@@ -33,6 +33,7 @@ static int raw_count(struct store *s);
 static const struct store_ops *const backends[] = {
 	&store_lmdb_ops,
 	&store_mem_ops,
+	&store_redis_ops,
 };
 
 /*
@@ -330,6 +331,20 @@ store_entry_decode(const char *domain, const void *buf, size_t len,
 	return STORE_DEC_CORRUPT;
 }
 
+/* expires_at of an encoded record, for backends with native expiry. */
+int64_t
+store_record_expires(const void *rec, size_t len)
+{
+	struct cursor c = { rec, len, 12, NULL };	/* after fetched_at */
+	int64_t t;
+
+	if (len < REC_MIN || c.buf[0] != REC_MAGIC0 || c.buf[1] != REC_MAGIC1
+	    || c.buf[2] != REC_VERSION)
+		return -1;
+	t = get_time(&c);
+	return c.err ? -1 : t;
+}
+
 /* Raw records (store.h RAW RECORDS): keys with a "/", never a domain. */
 
 static int
@@ -354,6 +369,19 @@ store_rec_key_check(const char *key)
 
 /* Front end */
 
+/* A password in a URL ("scheme://:secret@host") never reaches a log line. */
+static void
+redact_userinfo(char *name)
+{
+	char *p = strstr(name, "://"), *at;
+
+	if (p == NULL || (at = strchr(p + 3, '@')) == NULL
+	    || memchr(p + 3, '/', (size_t)(at - p - 3)) != NULL)
+		return;
+	memmove(p + 3 + 3, at, strlen(at) + 1);
+	memcpy(p + 3, "***", 3);
+}
+
 struct store *
 store_open_ops(const struct store_ops *ops, const char *arg,
     const struct store_options *opt, char *err, size_t errlen)
@@ -369,8 +397,9 @@ store_open_ops(const struct store_ops *ops, const char *arg,
 	s = xcalloc(1, sizeof(*s));
 	s->ops = ops;
 	s->be = be;
-	s->name = xmalloc(strlen(ops->name) + strlen(arg) + 2);
+	s->name = xmalloc(strlen(ops->name) + strlen(arg) + 2 + 3); /* "***" */
 	sprintf(s->name, "%s:%s", ops->name, arg);
+	redact_userinfo(s->name);
 	s->readonly = opt->readonly;
 	s->raw_n = -1;
 	return s;
@@ -397,6 +426,12 @@ store_open(const char *spec, const struct store_options *opt, char *err,
 	snprintf(err, errlen, "store \"%s\": unknown type \"%.*s\"", spec,
 	    (int)(colon - spec), spec);
 	return NULL;
+}
+
+void *
+store_backend(struct store *s, const struct store_ops *ops)
+{
+	return s != NULL && s->ops == ops ? s->be : NULL;
 }
 
 const char *

@@ -57,6 +57,11 @@
 			The files are not inherited across exec.
  *	memory:		a private in-memory table, empty at each open (for
  *			tests).
+ *	redis:URL	a Redis server shared by a fleet of relays
+ *			(store_redis.h): URL is redis://[:PASSWORD@]HOST:PORT[/DB]
+ *			or unix:/PATH[?db=N].  Records expire in Redis at
+ *			their expires_at; opt->timeout_ms bounds every
+ *			connect and command.
  *
  *	opt may be NULL for the defaults.  opt->readonly opens for lookups
  *	only (tlsmap); the LMDB environment must then exist already, and
@@ -153,6 +158,12 @@
  *	drop for every record and deletes those for which it returns 1, in
  *	one atomic write where the backend can.
  *
+ *	store_record_expires() reads expires_at from an encoded record
+ *	without checking the rest (a backend with native expiry calls it
+ *	on what store.c encoded): -1 when rec is not a policy record of
+ *	this version.  store_backend() returns s's backend state when s
+ *	was opened with ops, else NULL (for a backend's own extra API).
+ *
  * DIAGNOSTICS
  *	store_get/put/del/iter/count/purge log their failures themselves
  *	(log_err for I/O or database trouble, log_warn for a corrupt
@@ -164,6 +175,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct store_ops;
 
 #define STORE_DOMAIN_MAX	253
 #define STORE_ID_MAX		32
@@ -189,6 +202,7 @@ struct store_options {
 	int readonly;
 	uint64_t map_size;		/* 0: STORE_MAP_SIZE_DEF */
 	uint64_t map_max;		/* 0: STORE_MAP_MAX_DEF */
+	long timeout_ms;		/* redis: 0: STORE_REDIS_TIMEOUT_DEF */
 };
 
 enum {
@@ -220,6 +234,8 @@ unsigned char *store_entry_encode(const struct store_entry *e, size_t *lenp,
 int store_entry_decode(const char *domain, const void *buf, size_t len,
     struct store_entry *out, char *err, size_t errlen);
 int store_domain_check(const char *domain);
+int64_t store_record_expires(const void *rec, size_t len);
+void *store_backend(struct store *s, const struct store_ops *ops);
 
 /* Backend interface: for store_*.c only. */
 
@@ -260,6 +276,7 @@ struct store *store_open_ops(const struct store_ops *ops, const char *arg,
 
 extern const struct store_ops store_lmdb_ops;
 extern const struct store_ops store_mem_ops;
+extern const struct store_ops store_redis_ops;
 
 /*
  * RAW RECORDS

@@ -65,6 +65,7 @@ struct daemon {
 	struct control *control;
 	struct fetchctl *fetch;
 	struct store *store;
+	struct store *fleet;		/* policy_store = redis, else NULL */
 	struct loop_timer *refresh_timer;
 	int64_t clock_offset;		/* clock_control: seconds added */
 	time_t started;
@@ -372,6 +373,34 @@ open_fetcher_files(struct daemon *d, int *exec_fd, int *ca_fd)
 }
 
 /*
+ * policy_store = redis: open the fleet's shared store.  Redis being down
+ * now is no reason not to start (the local store answers meanwhile);
+ * a configuration that names no server is.
+ */
+static int
+open_fleet(struct daemon *d)
+{
+	struct store_options opt = { 0 };
+	const char *url = config_get(d->cf, "redis_url");
+	char spec[600], err[512];
+
+	if (strcmp(config_get(d->cf, "policy_store"), "redis") != 0)
+		return 0;
+	if (*url == '\0') {
+		log_err("policy_store = redis needs redis_url");
+		return -1;
+	}
+	opt.timeout_ms = config_long(d->cf, "redis_timeout_ms");
+	snprintf(spec, sizeof(spec), "redis:%s", url);
+	if ((d->fleet = store_open(spec, &opt, err, sizeof(err))) == NULL) {
+		log_err("policy_store = redis: %s", err);
+		return -1;
+	}
+	log_info("MTA-STS policies shared through %s", store_name(d->fleet));
+	return 0;
+}
+
+/*
  * Open the MTA-STS store, after the privilege drop, from inside the state
  * directory (the current directory since set-up): its files are created
  * by, and belong to, the service user, and root never touches them.
@@ -399,7 +428,7 @@ open_store(struct daemon *d)
 		    "to the service user)", dir, err);
 		return -1;
 	}
-	return 0;
+	return open_fleet(d);
 }
 
 /* The MTA-STS and DANE sources' own failures, for the TLSRPT collector. */
@@ -439,6 +468,8 @@ setup_sts(struct daemon *d, struct fetchspawn *spawn)
 	if (d->fetch != NULL)
 		fetchctl_port_of(d->fetch, &fp);
 	engine_set_sts(d->engine, sts_new(d->loop, &dp, d->store, &fp, &sc));
+	if (d->fleet)
+		sts_set_fleet(engine_sts(d->engine), d->fleet);
 	d->refresh_timer = loop_timer(d->loop, REFRESH_INTERVAL_MS, refresh_tick, d);
 }
 
@@ -481,6 +512,41 @@ ctl_tlsrpt_status(struct ctl_req *r, const struct tlsrpt_collect *c)
 /* Answers of one result, or of one source: sums of engine_stats. */
 #define RESULT(res)	engine_answers(st, -1, (res))
 #define SOURCE(src)	engine_answers(st, (src), -1)
+
+/* status: the policy store line(s); the fleet's state with Redis. */
+static void
+status_fleet_text(struct ctl_req *r, struct daemon *d, struct sts *sts)
+{
+	struct sts_fleet_stat fl;
+
+	if (sts_fleet_status(sts, &fl) < 0) {
+		ctl_printf(r, "store: lmdb (local)\n");
+		return;
+	}
+	ctl_printf(r, "store: redis %s, %s, %lu errors, backlog %lu, "
+	    "%lu adopted, %lu lock waits, %lu fleet flushes%s%s\n",
+	    store_name(d->fleet), fl.connected ? "connected" : "disconnected",
+	    fl.errors, fl.backlog, fl.adopted, fl.lock_waits, fl.fleet_flushes,
+	    fl.last_error[0] ? ", last error: " : "", fl.last_error);
+}
+
+static void
+status_fleet_json(json_t *j, struct daemon *d, struct sts *sts)
+{
+	struct sts_fleet_stat fl;
+
+	if (sts_fleet_status(sts, &fl) < 0) {
+		json_object_set_new(j, "store", json_pack("{s:s}", "type", "lmdb"));
+		return;
+	}
+	json_object_set_new(j, "store", json_pack("{s:s, s:s, s:b, s:I, s:s, "
+	    "s:I, s:I, s:I, s:I}", "type", "redis", "name", store_name(d->fleet),
+	    "connected", fl.connected, "errors", (json_int_t)fl.errors,
+	    "last_error", fl.last_error, "backlog", (json_int_t)fl.backlog,
+	    "adopted", (json_int_t)fl.adopted,
+	    "lock_waits", (json_int_t)fl.lock_waits,
+	    "fleet_flushes", (json_int_t)fl.fleet_flushes));
+}
 
 static void
 ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
@@ -529,6 +595,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 			    "fetch_failures", (json_int_t)ss.fetch_failures,
 			    "refreshes", (json_int_t)ss.refreshes,
 			    "first_contact_timeouts", (json_int_t)ss.first_contact_timeouts));
+		if (j && sts)
+			status_fleet_json(j, d, sts);
 		if (j && d->fetch)
 			json_object_set_new(j, "fetcher", json_pack(
 			    "{s:I, s:I, s:I, s:I, s:I}", "pid", (json_int_t)fs.pid,
@@ -583,6 +651,8 @@ ctl_status(struct ctl_req *r, int argc, char **argv, void *arg)
 		    "%lu first-contact timeouts\n", ss.domains, ss.stored, ss.hits,
 		    ss.txt_lookups, ss.fetches, ss.fetch_failures, ss.refreshes,
 		    ss.first_contact_timeouts);
+	if (sts)
+		status_fleet_text(r, d, sts);
 	if (d->fetch)
 		ctl_printf(r, "fetcher: pid %ld, %u restarts, %u in flight, "
 		    "%lu requests, %lu failed\n", (long)fs.pid, fs.restarts,
@@ -1383,6 +1453,7 @@ cleanup(struct daemon *d, struct startup *su)
 	tlsrpt_collect_free(d->tlsrpt);	/* writes what waits */
 	tlsrpt_conf_clear(&d->tlsrpt_conf);
 	store_close(d->store);
+	store_close(d->fleet);
 	overrides_free(su->o);
 	inbound_free(su->ib);
 	if (su->statefd >= 0)

@@ -114,8 +114,8 @@ wb_timer_fn(struct loop *l, void *arg)
 }
 
 /* Queue *e for the store; its policy text moves to the queue. */
-static void
-wb_put(struct sts *s, struct store_entry *e)
+void
+sts_store_put(struct sts *s, struct store_entry *e)
 {
 	store_wb_put(s->wb, e);
 	if (s->wb_timer == NULL)
@@ -172,7 +172,8 @@ load(struct sdom *d)
 	if (d->load_failures > 0 && t < d->load_retry_at)
 		return;
 	memset(&e, 0, sizeof(e));
-	rc = s->store == NULL ? 0 : store_wb_get(s->wb, d->domain, &e);
+	rc = s->store == NULL ? 0 : s->fleet ? fleet_load(s, d->domain, &e)
+	    : store_wb_get(s->wb, d->domain, &e);
 	if (rc < 0) {
 		load_failed(d, t);
 		return;
@@ -407,9 +408,17 @@ record_error(struct sdom *d, const char *error, const char *detail)
 	if (store_wb_get(s->wb, d->domain, &e) == 1) {
 		snprintf(e.last_error, sizeof(e.last_error), "%s", text);
 		e.last_error_at = sts_now(s);
-		wb_put(s, &e);
+		sts_store_put(s, &e);
 	}
 	store_entry_clear(&e);
+}
+
+/* The fleet's fetch lock of d, if any, goes once the result is known. */
+static void
+fetch_unlock(struct sdom *d)
+{
+	if (d->s->fleet)
+		fleet_fetched(d);
 }
 
 static void
@@ -435,6 +444,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		    || strcmp(fr->detail, "rate-limited") == 0
 		    ? STS_FETCHER_RETRY : s->cf.failure_backoff);
 		record_error(d, fr->error, fr->detail);
+		fetch_unlock(d);
 		sdom_wake(d, "policy fetch failed");
 		return;
 	}
@@ -446,6 +456,7 @@ fetch_done(void *arg, const struct fetch_result *fr)
 		snprintf(d->failed_id, sizeof(d->failed_id), "%s", d->fetching_for);
 		d->failed_until = t + s->cf.failure_backoff;
 		record_error(d, "sts-policy-invalid", err);
+		fetch_unlock(d);
 		sdom_wake(d, "policy refused");
 		return;
 	}
@@ -460,8 +471,12 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	if (s->store && e.policy == NULL)
 		log_err("domain=%s MTA-STS policy could not be stored; "
 		    "it applies until restart", d->domain);
-	else if (s->store)
-		wb_put(s, &e);		/* the policy text moves to the queue */
+	else if (s->store) {
+		if (s->fleet)
+			fleet_put(s, &e);
+		sts_store_put(s, &e);	/* the policy text moves to the queue */
+	}
+	fetch_unlock(d);	/* after the write: waiters find the policy */
 	free(e.policy);
 	log_notice("domain=%s MTA-STS policy id=%s mode=%s max_age=%ld mx=%zu "
 	    "fetched%s", d->domain, e.id, sts_mode_name(p.mode), p.max_age,
@@ -474,6 +489,34 @@ fetch_done(void *arg, const struct fetch_result *fr)
 	sdom_wake(d, "");
 }
 
+/*
+ * Install the policy another relay fetched (e from the fleet store), as
+ * fetch_done() does for one fetched here.  0, or -1 when it is refused.
+ */
+int
+sdom_adopt(struct sdom *d, const struct store_entry *e)
+{
+	struct sts_policy p;
+	char err[256];
+
+	if (sts_policy_from_json_text(e->policy, strlen(e->policy), &p, err,
+	    sizeof(err)) < 0) {
+		log_warn("domain=%s MTA-STS policy in the fleet store refused: %s",
+		    d->domain, err);
+		return -1;
+	}
+	log_notice("domain=%s MTA-STS policy id=%s mode=%s max_age=%ld mx=%zu "
+	    "from the fleet store", d->domain, e->id, sts_mode_name(p.mode),
+	    p.max_age, p.nmx);
+	set_policy(d, e->id, &p, e->fetched_at, e->expires_at);
+	d->loaded = 1;
+	set_last_error(d, "");
+	d->failed_id[0] = '\0';
+	sts_policy_free(&p);
+	sdom_wake(d, "");
+	return 0;
+}
+
 /* Fetch the policy for this id unless one runs or the id is backing off. */
 void
 sdom_start_fetch(struct sdom *d, const char *id, int force)
@@ -484,6 +527,8 @@ sdom_start_fetch(struct sdom *d, const char *id, int force)
 		return;
 	if (strcmp(d->failed_id, id) == 0 && sts_now(s) < d->failed_until)
 		return;
+	if (s->fleet && fleet_before_fetch(d, id))
+		return;		/* adopted, or another relay fetches */
 	snprintf(d->fetching_for, sizeof(d->fetching_for), "%s", id);
 	d->fetch_id = fetch_port_fetch(&s->fetch, d->domain, id, force,
 	    fetch_done, d);
@@ -693,7 +738,9 @@ sdom_free(void *p)
 
 	if (d->txtq)
 		dns_port_cancel(&d->s->dns, d->txtq);
-	if (d->fetch_id > 0 && d->s->fetch.fetch != NULL)
+	if (d->fetch_id == STS_FLEET_WAIT)
+		fleet_cancel(d);
+	else if (d->fetch_id > 0 && d->s->fetch.fetch != NULL)
 		fetch_port_cancel(&d->s->fetch, d->fetch_id);
 	while ((r = d->waiting) != NULL) {
 		d->waiting = r->next;
@@ -720,6 +767,7 @@ sts_free(struct sts *s)
 	}
 	loop_timer_cancel(s->loop, s->complete_timer);
 	loop_timer_cancel(s->loop, s->wb_timer);
+	fleet_free(s);
 	store_wb_free(s->wb);	/* writes out what waits */
 	htable_free(s->doms, sdom_free);
 	free(s);

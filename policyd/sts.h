@@ -20,6 +20,8 @@
  *	void sts_refresh_scan(struct sts *s);
  *	void sts_status(struct sts *s, struct sts_stat *st);
  *	void sts_free(struct sts *s);
+ *	void sts_set_fleet(struct sts *s, struct store *fleet);
+ *	int  sts_fleet_status(struct sts *s, struct sts_fleet_stat *st);
  *
  * DESCRIPTION
  *	The module is split by job: sts.c (domain state, queries, fetch
@@ -113,6 +115,28 @@
  *	sts_cached_policy() answers from the cache only, at once: is an unexpired
  *	policy stored for the domain?  sts_flush() forgets the TXT check
  *	for a domain (all with NULL) and fetches its policy again now.
+ *
+ * FLEET
+ *	sts_set_fleet() shares the policies with other relays through fleet,
+ *	a store opened with "redis:" (store_redis.h); s keeps it (closed by
+ *	the caller after sts_free()).  The cache in memory stays in front:
+ *	a cache hit never touches Redis.  A domain's first use and every
+ *	fetch read Redis first and adopt a policy another relay stored for
+ *	the same id when it is newer than ours; else the relay takes the
+ *	domain's fetch lock (STS_FLEET_LOCK_MS) and fetches, or, when
+ *	another relay holds it, re-reads Redis every STS_FLEET_RECHECK_MS
+ *	until that relay's policy is there (its queries wait as for a
+ *	fetch), and fetches itself when the lock's time has passed.  A
+ *	fetched policy goes to the local store (the fall-back copy) and to
+ *	Redis.  When Redis fails or is slow (every command is bounded) the
+ *	relay answers from memory and the local store, and a policy Redis
+ *	could not take waits in a backlog (at most STS_FLEET_BACKLOG_MAX
+ *	domains); a timer every STS_FLEET_TICK_MS reconnects (with the
+ *	store's back-off), writes the backlog out, and reads the flushes of
+ *	other relays, each of which is done here as sts_flush() does.
+ *	sts_flush() of one domain also deletes it in Redis and tells the
+ *	other relays.  sts_fleet_status() returns 0 and fills *st, or -1
+ *	without a fleet.
  */
 #ifndef TLSPOL_STS_H
 #define TLSPOL_STS_H
@@ -179,6 +203,17 @@ struct sts_stat {
 	unsigned long store_writes, store_write_failures;	/* records */
 };
 
+/* The fleet's shared store (sts_set_fleet()). */
+struct sts_fleet_stat {
+	int connected;
+	unsigned long errors;		/* failed Redis commands */
+	char last_error[128];
+	unsigned long backlog;		/* entries Redis has yet to get */
+	unsigned long adopted;		/* policies another relay fetched */
+	unsigned long lock_waits;	/* fetches left to another relay */
+	unsigned long fleet_flushes;	/* flushes from other relays */
+};
+
 typedef void (*sts_cb)(void *arg, struct sts_result *res);
 
 struct sts;
@@ -199,6 +234,8 @@ void sts_flush(struct sts *s, const char *domain);
 void sts_refresh_scan(struct sts *s);
 void sts_status(struct sts *s, struct sts_stat *st);
 void sts_free(struct sts *s);
+void sts_set_fleet(struct sts *s, struct store *fleet);
+int sts_fleet_status(struct sts *s, struct sts_fleet_stat *st);
 
 /* For tlsmap explain: what is cached for a domain, as text. */
 int sts_describe(struct sts *s, const char *domain, char *buf, size_t len);

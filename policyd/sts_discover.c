@@ -57,6 +57,10 @@ txt_done(void *arg, const struct dns_result *r)
 		return;
 	}
 	sdom_start_fetch(d, id, 0);
+	if (strcmp(id, d->id) == 0) {	/* another relay had fetched it */
+		sdom_wake(d, "");
+		return;
+	}
 	if (d->fetch_id == 0) {		/* backing off, or no fetcher */
 		sdom_wake(d, "policy fetch backing off");
 		return;
@@ -86,10 +90,14 @@ sdom_lookup_txt(struct sdom *d)
 static void
 flush_one(const char *key, void *value, void *arg)
 {
-	struct sdom *d = value;
-
 	(void)key;
 	(void)arg;
+	sdom_flush(value);
+}
+
+void
+sdom_flush(struct sdom *d)
+{
 	d->txt_until = 0;
 	d->failed_until = 0;
 	d->failed_id[0] = '\0';
@@ -109,5 +117,7 @@ sts_flush(struct sts *s, const char *domain)
 		htable_walk(s->doms, flush_one, NULL);
 		return;
 	}
+	if (s->fleet)
+		fleet_flush(s, domain);	/* the other relays too */
 	flush_one(domain, sdom_get(s, domain, 1), NULL);
 }

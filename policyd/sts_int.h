@@ -18,9 +18,25 @@
  *	sdom_lookup_txt()	look the TXT record up (sts_discover.c)
  *	sts_sweep()	forget idle domains without a policy (sts_refresh.c)
  *	sdom_free()	free a domain's state
+ *	sdom_adopt()	install a policy another relay stored (sts_fleet.c)
+ *	sdom_flush()	forget the TXT check, fetch again (sts_discover.c)
+ *	sts_store_put()	queue an entry for the local store (write-behind);
+ *			its policy text moves to the queue
+ *
+ *	The fleet's shared store (policy_store = redis), sts_fleet.c:
+ *	fleet_load()	read a domain from Redis: 1, 0 none, -1 down
+ *	fleet_put()	write an entry to Redis, or note it for later
+ *	fleet_before_fetch()	0: fetch now; 1: adopted from Redis or
+ *			another relay fetches (d waits, as if fetching)
+ *	fleet_fetched()	release the domain's fetch lock after a fetch
+ *	fleet_flush()	flush a domain fleet-wide
+ *	fleet_cancel()	stop a domain's wait for another relay
+ *	fleet_free()	release the fleet state
  */
 #ifndef TLSPOL_STS_INT_H
 #define TLSPOL_STS_INT_H
+
+#include <limits.h>
 
 #include "sts.h"
 #include "store_wb.h"
@@ -56,7 +72,18 @@ struct sdom {
 	int64_t failed_until;		/* ... until then */
 	int64_t last_used;
 	struct sts_req *waiting;	/* queries waiting for TXT or fetch */
+	struct loop_timer *fleet_timer;	/* waiting for another relay's fetch */
+	unsigned fleet_tries;
 };
+
+/* fetch_id while another relay holds the domain's fetch lock. */
+#define STS_FLEET_WAIT		INT_MAX
+#define STS_FLEET_LOCK_MS	10000	/* a fetch lock lives this long */
+#define STS_FLEET_RECHECK_MS	250	/* re-read Redis this often ... */
+#define STS_FLEET_TRIES		(STS_FLEET_LOCK_MS / STS_FLEET_RECHECK_MS)
+#define STS_FLEET_TICK_MS	1000	/* flush stream, backlog, reconnect */
+#define STS_FLEET_DRAIN		256	/* backlog entries per tick */
+#define STS_FLEET_BACKLOG_MAX	100000
 
 struct sts_req {
 	struct sts_req *next;
@@ -88,6 +115,12 @@ struct sts {
 	/* Store read failures, logged at most once per STS_LOAD_LOG_EVERY. */
 	int64_t load_log_at;
 	unsigned long load_unlogged;
+	/* The fleet's shared store, NULL when alone (sts_fleet.c). */
+	struct store *fleet;
+	struct htable *backlog;		/* domains Redis has not got yet */
+	struct loop_timer *fleet_tick;
+	char owner[96];			/* host:pid, for locks and flushes */
+	struct sts_fleet_stat fst;
 };
 
 static inline int64_t
@@ -103,5 +136,16 @@ void sdom_unlink_waiting(struct sdom *d, struct sts_req *r);
 void sdom_lookup_txt(struct sdom *d);
 void sdom_free(void *p);
 void sts_sweep(struct sts *s, int64_t idle);
+int sdom_adopt(struct sdom *d, const struct store_entry *e);
+void sts_store_put(struct sts *s, struct store_entry *e);
+void sdom_flush(struct sdom *d);
+
+int fleet_load(struct sts *s, const char *domain, struct store_entry *e);
+void fleet_put(struct sts *s, const struct store_entry *e);
+int fleet_before_fetch(struct sdom *d, const char *id);
+void fleet_fetched(struct sdom *d);
+void fleet_flush(struct sts *s, const char *domain);
+void fleet_cancel(struct sdom *d);
+void fleet_free(struct sts *s);
 
 #endif

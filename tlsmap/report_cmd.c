@@ -105,7 +105,7 @@ daemon_flush(const struct config *cf)
 static struct store *
 open_store_ro(const struct config *cf)
 {
-	struct store_options ro = { 1, 0, 0 };
+	struct store_options ro = { .readonly = 1 };
 	char spec[4096], err[512];
 	struct store *st;
 

@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# The fleet store scenarios of bench/run.sh (issue 18; sourced, uses its
+# helpers and variables): a real redis-server in the test world, and
+#
+#   sts-redis    cache hits on a tlspolicyd with policy_store = redis,
+#                measured in the cache-hit rounds beside floor and
+#   sts-twin     the same daemon, configured and warmed alike, with the
+#                LMDB store: the two ratios to floor must agree within
+#                0.05 (the sts rows come from a daemon that also holds
+#                the DANE results and runs with the stall settings)
+#   fleet-cold   two relays on one Redis, empty, each asked for all
+#                COLD_N bulk domains at once: nginx's access log must show
+#                exactly one GET per domain; throughput in domains a second
+#
+# BENCH_ONLY=fleet runs only these (and the floor and sts rows they are
+# compared with) and splices their section into the existing results.md
+# and results.txt instead of rewriting them.
+
+FLEET_REDIS=127.0.0.33	# free in the world (.30-.40; the tests use .32)
+FLEET_URL=redis://$FLEET_REDIS:6379/0
+FLEET_ADDR=
+FLEET_WHY=
+FLEET_PIDS=()
+
+fleet_cli() { ip netns exec "$WORLD_NETNS" redis-cli -h "$FLEET_REDIS" "$@" 2>&1; }
+
+# fleet_conf NAME RESOLVER: a world daemon config sharing the bench Redis
+fleet_conf() {
+	world_conf "$1" "$2"
+	printf 'policy_store = redis\nredis_url = %s\n' "$FLEET_URL" >> "$T/$1.conf"
+}
+
+# fleet_daemon NAME CONF-FUNCTION: start and warm one hit daemon; its
+# address in FADDR
+fleet_daemon() {
+	"$2" "$1" "$BENCH_RESOLVER"
+	start_daemon_in "$WORLD_NETNS" "$1"
+	FLEET_PIDS+=("$DPID")
+	wait_answer "unix:$T/$1.sock" "$T/keys-hit" || { FLEET_WHY="tlspolicyd $1 did not answer"; return 1; }
+	# The same keys as the sts rows; first contact may wait for a fetch.
+	"$LOADGEN" -o -c 64 -w 0 -d 60 -t 30000 -k "$T/keys-sts" "unix:$T/$1.sock" >/dev/null 2>&1
+	"$LOADGEN" -o -c 64 -w 0 -d 60 -t 30000 -k "$T/keys-sts" "unix:$T/$1.sock" 2>&1 |
+		grep -q "^RESULT.* ok=$(wc -l < "$T/keys-sts") " ||
+		{ FLEET_WHY="tlspolicyd $1 did not answer every sts key with its policy"; return 1; }
+}
+
+fleet_setup() {
+	command -v redis-server >/dev/null || { FLEET_WHY="redis-server not installed"; return 1; }
+	ip netns exec "$WORLD_NETNS" redis-server --bind "$FLEET_REDIS" --port 6379 \
+		--save '' --appendonly no --dir "$T" --logfile "$T/redis.log" &
+	PIDS+=("$!")
+	for _ in $(seq 100); do [ "$(fleet_cli PING)" = PONG ] && break; sleep 0.1; done
+	[ "$(fleet_cli PING)" = PONG ] || { FLEET_WHY="redis-server did not answer"; return 1; }
+	fleet_daemon fleet fleet_conf && fleet_daemon twin world_conf || return 1
+	FLEET_ADDR=unix:$T/fleet.sock
+}
+
+# fleet_measure CONC: the two hit rows, in turn
+fleet_measure() {
+	measure sts-redis "$FLEET_ADDR" "$T/keys-sts" "$1"
+	measure sts-twin "unix:$T/twin.sock" "$T/keys-sts" "$1"
+}
+
+fleet_stop() {
+	local p
+	for p in "${FLEET_PIDS[@]}"; do stop_pid "$p"; done
+}
+
+# nginx_gets OFFSET: "DOMAIN COUNT" of the bulk policy GETs past OFFSET
+nginx_gets() {
+	tail -c +$(($1 + 1)) "$WORLD_NGINX_LOG" |
+		awk '/"GET \/.well-known\/mta-sts.txt HTTP/ { for (i = 1; i <= NF; i++)
+			if ($i ~ /^mta-sts\..*\.bulk\.test$/) n[substr($i, 9)]++ }
+			END { for (d in n) print d, n[d] }'
+}
+
+fleet_cold() {
+	local a b off t0 t1 la lb counts r
+	local -A pid
+	fleet_cli FLUSHALL >/dev/null
+	for r in fleet-a fleet-b; do
+		rm -rf "$T/$r.state"
+		fleet_conf "$r" "$WORLD_RESOLVER"
+		start_daemon_in "$WORLD_NETNS" "$r"
+		pid[$r]=$DPID
+		wait_answer "unix:$T/$r.sock" "$T/keys-hit" || { note fleet-cold "not run: relay $r did not answer"; return; }
+	done
+	"$WORLD_SH" flush-resolver >/dev/null 2>&1
+	off=$(stat -c %s "$WORLD_NGINX_LOG")
+	t0=$(date +%s%N)
+	"${PIN_GEN[@]}" "$LOADGEN" -o -l fleet-a -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
+		-k "$T/keys-bulk" "unix:$T/fleet-a.sock" > "$T/fleet-a.out" 2>&1 &
+	a=$!
+	"${PIN_GEN[@]}" "$LOADGEN" -o -l fleet-b -c "$COLD_CONC" -w 0 -d 120 -t 60000 \
+		-k "$T/keys-bulk" "unix:$T/fleet-b.sock" > "$T/fleet-b.out" 2>&1 &
+	b=$!
+	wait "$a" "$b"
+	t1=$(date +%s%N)
+	# Every domain's policy: wait (bounded) until both relays hold it.
+	for _ in $(seq 300); do
+		la=$("$LOADGEN" -o -c 16 -w 0 -d 60 -k "$T/keys-bulk" "unix:$T/fleet-a.sock" 2>&1 | grep -o ' ok=[0-9]*')
+		lb=$("$LOADGEN" -o -c 16 -w 0 -d 60 -k "$T/keys-bulk" "unix:$T/fleet-b.sock" 2>&1 | grep -o ' ok=[0-9]*')
+		[ "$la" = " ok=$COLD_N" ] && [ "$lb" = " ok=$COLD_N" ] && break
+		sleep 0.2
+	done
+	counts=$(nginx_gets "$off")
+	printf 'RESULT label=fleet-cold domains=%s relays=2 wall_s=%s rate=%s gets=%s once=%s more=%s never=%s held_a=%s held_b=%s\n' \
+		"$COLD_N" "$(calc_ "($t1 - $t0) / 1e9")" "$(calc_ "$COLD_N / (($t1 - $t0) / 1e9)")" \
+		"$(echo "$counts" | awk '{ s += $2 } END { print s + 0 }')" \
+		"$(echo "$counts" | awk '$2 == 1' | wc -l)" "$(echo "$counts" | awk '$2 > 1' | wc -l)" \
+		"$((COLD_N - $(echo "$counts" | grep -c .)))" "${la# ok=}" "${lb# ok=}" | tee -a "$RAW" >&2
+	stop_pid "${pid[fleet-a]}"
+	stop_pid "${pid[fleet-b]}"
+}
+
+# The report section (report.sh's helpers).
+fleet_report() {
+	local c f s r rs rr d ok line
+	cat <<-EOF
+
+	## Fleet store (policy_store = redis)
+
+	Cache hits on MTA-STS keys with \`policy_store = redis\` (a real
+	redis-server in the world; the in-memory cache answers, Redis is not
+	touched) against a twin daemon, configured and warmed alike, with the
+	LMDB store, each as a ratio to floor in the same rounds.  Target: the
+	two ratios within 0.05.
+
+	EOF
+	echo "| conc | floor req/s | twin (lmdb) req/s | ratio | sts-redis req/s | ratio | difference |"
+	echo "|---:|---:|---:|---:|---:|---:|---|"
+	for c in $CONCS; do
+		f=$(field floor "$c" rps); s=$(field sts-twin "$c" rps); r=$(field sts-redis "$c" rps)
+		if [ -z "$f" ] || [ -z "$s" ] || [ -z "$r" ] || [ "$f" = 0 ]; then
+			echo "| $c | ${f:-—} | ${s:-—} | | ${r:-—} | | not run |"
+			continue
+		fi
+		rs=$(calc "$s / $f"); rr=$(calc "$r / $f"); d=$(calc "$rr - $rs")
+		ok=$(calc "($d <= 0.05 && $d >= -0.05) ? 1 : 0")
+		printf '| %s | %s | %s | %.2f | %s | %.2f | %+.2f %s |\n' "$c" "$f" "$s" "$rs" "$r" "$rr" "$d" \
+			"$(verdict "$ok" "$(calc "$d * 100" | cut -d. -f1) points" "fleet-hit-$c")"
+	done
+	cat <<-EOF
+
+	Two relays sharing one empty Redis, each asked for all $COLD_N bulk
+	MTA-STS domains at the same time (loadgen -o, concurrency $COLD_CONC
+	each): GETs counted in nginx's access log.  Target: every domain
+	fetched exactly once.
+
+	EOF
+	line=$(grep '^RESULT label=fleet-cold ' "$RAW" | tail -1)
+	if [ -z "$line" ]; then
+		echo "not run (see below)"
+		return
+	fi
+	ok=$(calc "($(kv "$line" once) == $(kv "$line" domains)) ? 1 : 0")
+	echo "| domains | GETs | fetched once | more than once | never | wall s | domains/s | both relays answer with the policy | verdict |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---|---|"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' "$(kv "$line" domains)" \
+		"$(kv "$line" gets)" "$(kv "$line" once)" "$(kv "$line" more)" "$(kv "$line" never)" \
+		"$(kv "$line" wall_s)" "$(kv "$line" rate)" "$(kv "$line" held_a)" "$(kv "$line" held_b)" \
+		"$(verdict "$ok" "$(kv "$line" more) fetched again, $(kv "$line" never) never" fleet-cold)"
+}
+
+# BENCH_ONLY=fleet: put the section into the existing results.md (before
+# "## Scenarios not run", replacing an earlier one) and the raw lines at
+# the end of results.txt.
+fleet_publish() {
+	fleet_report > "$T/fleet.md"
+	[ -f "$OUT/results.md" ] || : > "$OUT/results.md"
+	awk -v sec="$T/fleet.md" '
+		/^## Fleet store/ { skip = 1; next }
+		skip && /^## / { skip = 0 }
+		/^## Scenarios not run/ && !done { while ((getline l < sec) > 0) print l; print ""; done = 1 }
+		!skip { print }
+		END { if (!done) while ((getline l < sec) > 0) print l }' "$OUT/results.md" > "$T/results.md"
+	cp "$T/results.md" "$OUT/results.md"
+	grep -E '^RESULT label=(floor|sts-twin|sts-redis|fleet-cold) ' "$RAW" >> "$OUT/results.txt"
+	say "spliced the fleet section into $OUT/results.md"
+	cat "$T/fleet.md"
+}

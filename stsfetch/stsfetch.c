@@ -464,8 +464,7 @@ ask_server(struct fetch *f, const struct sockaddr_in *ns,
 			break;
 		}
 	}
-	if (res == NULL && probe.error != NULL
-	    && strcmp(probe.detail, "aborted: shutting down") == 0) {
+	if (res == NULL && probe.error != NULL && shutting_down()) {
 		*gone = 1;
 		fail(f, ERR_FETCH, "aborted: shutting down");
 	}

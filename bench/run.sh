@@ -31,7 +31,9 @@
 # BENCH_MEM_SIZES ("10000 100000 1000000") cached domains for the memory
 # scenario, BENCH_ALT_FETCHER (unset) a second stsfetch binary whose cold
 # rate is reported too (to measure a candidate fix), BENCH_ONLY=fleet only
-# the fleet store rows (bench/fleet.sh), spliced into the existing results.
+# the fleet store rows (bench/fleet.sh), spliced into the existing results,
+# BENCH_ONLY=cold the cold scenario alone (without the peer; rows on
+# stdout, no report).
 set -u
 
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -454,7 +456,7 @@ cold_scenario() {
 		[ -n "${BENCH_ALT_FETCHER:-}" ] && cold_daemon cold-tlspolicyd-alt "$BENCH_ALT_FETCHER"
 		cold_floor
 	done
-	if peer_have; then
+	if [ "${BENCH_ONLY:-}" != cold ] && peer_have; then
 		[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
 		peer_start && cold_run cold-peer "$PEER_PID" "" cold_load cold-peer "unix:$T/peer.sock"
 	fi
@@ -469,6 +471,12 @@ if [ -n "${WORLD_UP:-}" ] && ! only_fleet; then
 	[ -n "$PEER_WHY" ] && note peer "not run: $PEER_WHY"
 else
 	note cold "not run: $WORLD_WHY"
+fi
+# BENCH_ONLY=cold: the cold scenario alone, its rows on stdout (bench/
+# results.md and results.txt are left as they are).
+if [ "${BENCH_ONLY:-}" = cold ]; then
+	grep -E '^(RESULT|CPU) label=cold' "$RAW"
+	exit 0
 fi
 
 # ---------------------------------------------------------------- warm daemon

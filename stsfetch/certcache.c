@@ -13,6 +13,10 @@
  *	void certcache_clear(void);
  *	int certcache_verify(gnutls_session_t s, const char *host,
  *	    time_t now, unsigned *status);
+ *	int certcache_verify_chain(const gnutls_datum_t *chain, unsigned n,
+ *	    const char *host, time_t now, unsigned *status,
+ *	    certcache_full_fn full, void *arg);
+ *	unsigned certcache_waiting(void);
  *
  * DESCRIPTION
  *	Many MTA-STS policy hosts share one certificate (a hoster serving
@@ -51,6 +55,21 @@
  *	it), and certcache_add() when it passed.  It returns 0 when the
  *	chain is good for host, else -1 with *status the verification
  *	status (never 0).  stsfetch and bench/coldfloor both use it.
+ *
+ *	Verifications of one chain are single-flight: when workers meet a
+ *	chain that is not cached while another worker verifies it in full,
+ *	they wait (at most CERTCACHE_WAIT_MS) for that result instead of
+ *	verifying it again; when it passed, the verifier keeps the chain
+ *	parsed even on its first sighting and the waiters only check their
+ *	host name against it.  When it failed (perhaps only for the
+ *	verifier's host name) or took too long, each waiter verifies for
+ *	itself.  At most CERTCACHE_FLIGHTS chains are verified this way at
+ *	once; beyond that, workers verify on their own as before.
+ *
+ *	certcache_verify_chain() is certcache_verify() for a chain with
+ *	the full verification given as full(arg), which returns its status
+ *	(0 when it passed); certcache_waiting() counts the threads waiting
+ *	for another's verification (tests).
  *
  *	Failures are never cached.  The trust anchors are read once when
  *	stsfetch starts and never change in its life, so a verified chain
@@ -127,28 +146,33 @@ slot_reset(struct slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The slot's answer for a hashed chain (see certcache_lookup); locked. */
+static int
+lookup_locked(const unsigned char hash[HASH_LEN], const char *host,
+    time_t now, unsigned *status)
+{
+	struct slot *s = slot_of(hash);
+
+	if (s->state != VERIFIED || memcmp(s->hash, hash, HASH_LEN) != 0
+	    || now < s->not_before || now >= s->until)
+		return 0;
+	if (gnutls_x509_crt_check_hostname2(s->leaf, host, 0))
+		return 1;
+	*status = GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
+	return -1;
+}
+
 int
 certcache_lookup(const gnutls_datum_t *chain, unsigned n, const char *host,
     time_t now, unsigned *status)
 {
 	unsigned char hash[HASH_LEN];
-	struct slot *s;
-	int r = 0;
+	int r;
 
 	if (chain_hash(chain, n, hash) < 0)
 		return 0;
-	s = slot_of(hash);
 	pthread_mutex_lock(&lock);
-	if (s->state == VERIFIED && memcmp(s->hash, hash, HASH_LEN) == 0
-	    && now >= s->not_before && now < s->until) {
-		if (gnutls_x509_crt_check_hostname2(s->leaf, host, 0)) {
-			r = 1;
-		} else {
-			*status = GNUTLS_CERT_INVALID
-			    | GNUTLS_CERT_UNEXPECTED_OWNER;
-			r = -1;
-		}
-	}
+	r = lookup_locked(hash, host, now, status);
 	pthread_mutex_unlock(&lock);
 	return r;
 }
@@ -194,18 +218,20 @@ fail:
 	return -1;
 }
 
-void
-certcache_add(const gnutls_datum_t *chain, unsigned n, time_t now)
+/*
+ * Record a verified chain by its hash: the first sighting keeps only
+ * the hash, the second (or the first when force, other workers wait for
+ * it) parses the chain and keeps it as verified.
+ */
+static void
+install(const unsigned char hash[HASH_LEN], const gnutls_datum_t *chain,
+    unsigned n, time_t now, int force)
 {
-	unsigned char hash[HASH_LEN];
 	gnutls_x509_crt_t leaf;
 	time_t from, to;
-	struct slot *s;
+	struct slot *s = slot_of(hash);
 	int again;
 
-	if (chain_hash(chain, n, hash) < 0)
-		return;
-	s = slot_of(hash);
 	pthread_mutex_lock(&lock);
 	again = s->state != EMPTY && memcmp(s->hash, hash, HASH_LEN) == 0;
 	if (!again) {
@@ -214,10 +240,10 @@ certcache_add(const gnutls_datum_t *chain, unsigned n, time_t now)
 		memcpy(s->hash, hash, HASH_LEN);
 	}
 	pthread_mutex_unlock(&lock);
-	if (!again)
+	if (!again && !force)
 		return;
 
-	/* Second sighting: parse outside the lock, then install. */
+	/* Parse outside the lock, then install. */
 	if (chain_parse(chain, n, &leaf, &from, &to) < 0)
 		return;
 	if (now + CERTCACHE_TTL < to)
@@ -233,6 +259,15 @@ certcache_add(const gnutls_datum_t *chain, unsigned n, time_t now)
 }
 
 void
+certcache_add(const gnutls_datum_t *chain, unsigned n, time_t now)
+{
+	unsigned char hash[HASH_LEN];
+
+	if (chain_hash(chain, n, hash) == 0)
+		install(hash, chain, n, now, 0);
+}
+
+void
 certcache_clear(void)
 {
 	unsigned i;
@@ -243,29 +278,211 @@ certcache_clear(void)
 	pthread_mutex_unlock(&lock);
 }
 
-int
-certcache_verify(gnutls_session_t s, const char *host, time_t now,
-    unsigned *status)
-{
-	gnutls_typed_vdata_st name = { GNUTLS_DT_DNS_HOSTNAME,
-	    (unsigned char *)host, 0 };
-	const gnutls_datum_t *chain;
-	unsigned n = 0, st = 0;
+/* Single flight ---------------------------------------------------- */
 
-	chain = gnutls_certificate_get_peers(s, &n);
-	switch (certcache_lookup(chain, n, host, now, &st)) {
-	case 1:
-		return 0;
-	case -1:
-		*status = st;
-		return -1;
+/* A full verification of one chain in progress; others wait for it. */
+struct flight {
+	int used;			/* slot taken (owner or waiters left) */
+	int done;			/* the owner finished ... */
+	int ok;				/* ... and the chain verified */
+	unsigned refs;			/* owner and waiters */
+	unsigned char hash[HASH_LEN];
+};
+
+static struct flight flights[CERTCACHE_FLIGHTS];
+static pthread_cond_t landed = PTHREAD_COND_INITIALIZER;
+static unsigned waiting;		/* threads in wait_flight() */
+
+/* The running verification of hash, else NULL; locked. */
+static struct flight *
+flight_find(const unsigned char hash[HASH_LEN])
+{
+	unsigned i;
+
+	for (i = 0; i < CERTCACHE_FLIGHTS; i++)
+		if (flights[i].used && !flights[i].done
+		    && memcmp(flights[i].hash, hash, HASH_LEN) == 0)
+			return &flights[i];
+	return NULL;
+}
+
+/* Start a verification of hash; NULL when all are taken; locked. */
+static struct flight *
+flight_start(const unsigned char hash[HASH_LEN])
+{
+	unsigned i;
+
+	for (i = 0; i < CERTCACHE_FLIGHTS; i++)
+		if (!flights[i].used) {
+			memset(&flights[i], 0, sizeof(flights[i]));
+			flights[i].used = 1;
+			flights[i].refs = 1;
+			memcpy(flights[i].hash, hash, HASH_LEN);
+			return &flights[i];
+		}
+	return NULL;
+}
+
+/* Drop one reference; the last frees the slot; locked. */
+static void
+flight_release(struct flight *fl)
+{
+	if (--fl->refs == 0)
+		fl->used = 0;
+}
+
+/*
+ * Wait, at most CERTCACHE_WAIT_MS, for another thread's verification of
+ * the same chain; 1 when it verified, 0 when it failed or took too
+ * long (the caller then verifies for itself).  Locked.
+ */
+static int
+wait_flight(struct flight *fl)
+{
+	struct timespec until;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CERTCACHE_WAIT_MS / 1000;
+	until.tv_nsec += (CERTCACHE_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
-	if (gnutls_certificate_verify_peers(s, &name, 1, &st) < 0)
-		st |= GNUTLS_CERT_INVALID;
+	fl->refs++;
+	waiting++;
+	while (!fl->done)
+		if (pthread_cond_timedwait(&landed, &lock, &until) != 0)
+			break;
+	waiting--;
+	ok = fl->done && fl->ok;
+	flight_release(fl);
+	return ok;
+}
+
+unsigned
+certcache_waiting(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&lock);
+	n = waiting;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/*
+ * The cache's answer for a hashed chain, waiting once for a running
+ * verification of it; 0 leaves the full verification to the caller,
+ * with *own set when others will wait for its result.
+ */
+static int
+lookup_or_wait(const unsigned char hash[HASH_LEN], const char *host,
+    time_t now, unsigned *status, struct flight **own)
+{
+	struct flight *fl;
+	int r, waited = 0;
+
+	*own = NULL;
+	pthread_mutex_lock(&lock);
+	while ((r = lookup_locked(hash, host, now, status)) == 0) {
+		if ((fl = flight_find(hash)) == NULL || waited) {
+			if (fl == NULL)
+				*own = flight_start(hash);
+			break;
+		}
+		waited = 1;
+		if (!wait_flight(fl))
+			break;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* Whether other threads wait for the owner's result. */
+static int
+flight_waited(struct flight *fl)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = fl->refs > 1;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* The owner's result: wake the waiters, drop its reference. */
+static void
+flight_land(struct flight *fl, int ok)
+{
+	pthread_mutex_lock(&lock);
+	fl->done = 1;
+	fl->ok = ok;
+	pthread_cond_broadcast(&landed);
+	flight_release(fl);
+	pthread_mutex_unlock(&lock);
+}
+
+int
+certcache_verify_chain(const gnutls_datum_t *chain, unsigned n,
+    const char *host, time_t now, unsigned *status,
+    certcache_full_fn full, void *arg)
+{
+	unsigned char hash[HASH_LEN];
+	struct flight *own = NULL;
+	unsigned st = 0;
+	int hashed = chain_hash(chain, n, hash) == 0;
+
+	if (hashed) {
+		switch (lookup_or_wait(hash, host, now, &st, &own)) {
+		case 1:
+			return 0;
+		case -1:
+			*status = st;
+			return -1;
+		}
+	}
+	st = full(arg);
+	/* Waiters will look the chain up: keep it parsed for them. */
+	if (st == 0 && hashed)
+		install(hash, chain, n, now, own != NULL && flight_waited(own));
+	if (own != NULL)
+		flight_land(own, st == 0);
 	if (st != 0) {
 		*status = st;
 		return -1;
 	}
-	certcache_add(chain, n, now);
 	return 0;
+}
+
+/* GnuTLS's full verification of a session's peer for certcache_verify. */
+struct peer_check {
+	gnutls_session_t s;
+	const char *host;
+};
+
+static unsigned
+full_peer_check(void *arg)
+{
+	struct peer_check *pc = arg;
+	gnutls_typed_vdata_st name = { GNUTLS_DT_DNS_HOSTNAME,
+	    (unsigned char *)pc->host, 0 };
+	unsigned st = 0;
+
+	if (gnutls_certificate_verify_peers(pc->s, &name, 1, &st) < 0)
+		st |= GNUTLS_CERT_INVALID;
+	return st;
+}
+
+int
+certcache_verify(gnutls_session_t s, const char *host, time_t now,
+    unsigned *status)
+{
+	struct peer_check pc = { s, host };
+	const gnutls_datum_t *chain;
+	unsigned n = 0;
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	return certcache_verify_chain(chain, n, host, now, status,
+	    full_peer_check, &pc);
 }

@@ -50,7 +50,8 @@
  *	worker threads (-w, default 8) takes fetches from a queue (at most
  *	-q entries, default 1000; more are refused at once).  Each worker
  *	does one fetch at a time with its own deadlines: name resolution
- *	with getaddrinfo_a() waited on in slices, then a non-blocking
+ *	with one A query of its own over UDP (getaddrinfo_a() waited on in
+ *	slices when that gives no address), then a non-blocking
  *	connect() per address, TLS and HTTP driven by poll(); so a slow or
  *	stalled server only ties up its own worker.  Connect timeout (-c,
  *	default 10 s) bounds resolution and each connect attempt; the total
@@ -110,6 +111,8 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <resolv.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -366,6 +369,173 @@ resolve(struct fetch *f)
 	return res;
 }
 
+/*
+ * The common case without getaddrinfo_a(): one A query, sent from this
+ * worker to the name servers of resolv.conf over UDP and waited for with
+ * poll() (deadline and stop as everywhere), answer parsed here.  NULL
+ * when that gave no address (no IPv4 address, a truncated or failed
+ * answer, no name server): resolve() then asks getaddrinfo_a() for
+ * everything (IPv6, /etc/hosts).  *gone is set when the fetch is over
+ * (timeout or stop), with its failure recorded.
+ */
+static __thread struct __res_state tres;
+static __thread int res_ready;
+
+static struct __res_state *
+res_get(void)
+{
+	if (!res_ready) {
+		memset(&tres, 0, sizeof(tres));
+		if (res_ninit(&tres) != 0)
+			return NULL;
+		res_ready = 1;
+	}
+	return &tres;
+}
+
+/* An addrinfo for one IPv4 address, port 443, prepended to *list. */
+static void
+ai_add_v4(struct addrinfo **list, const unsigned char *a4)
+{
+	struct {
+		struct addrinfo ai;
+		struct sockaddr_in sin;
+	} *n = xcalloc(1, sizeof(*n));
+
+	n->sin.sin_family = AF_INET;
+	n->sin.sin_port = htons(443);
+	memcpy(&n->sin.sin_addr, a4, 4);
+	n->ai.ai_family = AF_INET;
+	n->ai.ai_socktype = SOCK_STREAM;
+	n->ai.ai_protocol = IPPROTO_TCP;
+	n->ai.ai_addrlen = sizeof(n->sin);
+	n->ai.ai_addr = (struct sockaddr *)&n->sin;
+	n->ai.ai_next = *list;
+	*list = &n->ai;
+}
+
+/* The IPv4 addresses in an answer to query id, in order; NULL if none. */
+static struct addrinfo *
+parse_a(const unsigned char *msg, int len, unsigned id)
+{
+	struct addrinfo *list = NULL, *rev = NULL, *next;
+	ns_msg m;
+	ns_rr rr;
+	int i;
+
+	if (ns_initparse(msg, len, &m) < 0 || ns_msg_id(m) != id
+	    || !ns_msg_getflag(m, ns_f_qr) || ns_msg_getflag(m, ns_f_tc)
+	    || ns_msg_getflag(m, ns_f_rcode) != ns_r_noerror)
+		return NULL;
+	for (i = 0; i < ns_msg_count(m, ns_s_an); i++) {
+		if (ns_parserr(&m, ns_s_an, i, &rr) < 0)
+			break;
+		if (ns_rr_type(rr) == ns_t_a && ns_rr_class(rr) == ns_c_in
+		    && ns_rr_rdlen(rr) == 4)
+			ai_add_v4(&rev, ns_rr_rdata(rr));
+	}
+	for (; rev != NULL; rev = next) {	/* back to answer order */
+		next = rev->ai_next;
+		rev->ai_next = list;
+		list = rev;
+	}
+	return list;
+}
+
+/*
+ * One try at one name server until slice: an answer's addresses, or NULL
+ * with *done set when the answer had none (asking on is of no use).
+ */
+static struct addrinfo *
+ask_server(struct fetch *f, const struct sockaddr_in *ns,
+    const unsigned char *q, int qlen, int64_t slice, int *gone, int *done)
+{
+	unsigned char ans[NS_PACKETSZ * 4];
+	struct addrinfo *res = NULL;
+	struct fetch probe;
+	int fd, n;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (const struct sockaddr *)ns, sizeof(*ns)) < 0
+	    || send(fd, q, qlen, 0) != qlen)
+		goto out;
+	memset(&probe, 0, sizeof(probe));
+	probe.start_ms = f->start_ms;
+	while (res == NULL && wait_fd(&probe, fd, POLLIN, slice,
+	    "resolving") > 0) {
+		if ((n = recv(fd, ans, sizeof(ans), 0)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			break;		/* e.g. ICMP port unreachable */
+		}
+		if ((res = parse_a(ans, n, (unsigned)q[0] << 8 | q[1])) == NULL
+		    && n >= 2 && ans[0] == q[0] && ans[1] == q[1]) {
+			*done = 1;	/* our answer, no address in it */
+			break;
+		}
+	}
+	if (res == NULL && probe.error != NULL && shutting_down()) {
+		*gone = 1;
+		fail(f, ERR_FETCH, "aborted: shutting down");
+	}
+out:
+	close(fd);
+	return res;
+}
+
+static struct addrinfo *
+resolve_a(struct fetch *f, int *gone)
+{
+	unsigned char q[NS_PACKETSZ];
+	int64_t limit = f->start_ms + opt.connect_to * 1000LL, slice;
+	struct __res_state *rs = res_get();
+	struct addrinfo *res = NULL;
+	int qlen, i, t, done = 0;
+
+	*gone = 0;
+	if (rs == NULL || rs->nscount == 0 || (qlen = res_nmkquery(rs,
+	    ns_o_query, f->host, ns_c_in, ns_t_a, NULL, 0, NULL, q,
+	    sizeof(q))) < NS_HFIXEDSZ)
+		return NULL;
+	for (t = 0; t < (rs->retry > 0 ? rs->retry : 1) && res == NULL
+	    && !done && !*gone; t++)
+		for (i = 0; i < rs->nscount && res == NULL && !done && !*gone;
+		    i++) {
+			if (rs->nsaddr_list[i].sin_family != AF_INET)
+				continue;
+			slice = now_ms() + (rs->retrans > 0
+			    ? rs->retrans : 5) * 1000LL;
+			if (slice > limit)
+				slice = limit;
+			res = ask_server(f, &rs->nsaddr_list[i], q, qlen,
+			    slice, gone, &done);
+			if (res == NULL && now_ms() >= limit) {
+				*gone = 1;
+				fail(f, ERR_FETCH, "timeout after %d s "
+				    "resolving %s", opt.connect_to, f->host);
+			}
+		}
+	return res;
+}
+
+/* Free what resolve_a() or getaddrinfo made. */
+static void
+addr_free(struct addrinfo *res, int own)
+{
+	struct addrinfo *next;
+
+	if (!own) {
+		freeaddrinfo(res);
+		return;
+	}
+	for (; res != NULL; res = next) {
+		next = res->ai_next;
+		free(res);
+	}
+}
+
 /* Connection ------------------------------------------------------- */
 
 static void
@@ -431,10 +601,15 @@ fail:
 static int
 connect_host(struct fetch *f)
 {
-	struct addrinfo *res = resolve(f), *ai;
+	struct addrinfo *ai, *res;
 	char why[256] = "no usable address";
+	int gone, own;
 
-	if (res == NULL)
+	res = resolve_a(f, &gone);
+	if ((own = res != NULL) == 0 && !gone)
+		log_debug("%s: no address from an A query, asking "
+		    "getaddrinfo", f->host);
+	if (!own && (gone || (res = resolve(f)) == NULL))
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
@@ -444,7 +619,7 @@ connect_host(struct fetch *f)
 		if (now_ms() >= f->deadline_ms || shutting_down())
 			break;
 	}
-	freeaddrinfo(res);
+	addr_free(res, own);
 	if (f->fd < 0)
 		return fail(f, ERR_FETCH, "%s: %s", f->host, why);
 	return 0;

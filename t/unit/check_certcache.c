@@ -7,8 +7,11 @@
 #include "config.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -198,6 +201,110 @@ START_TEST(test_clear)
 }
 END_TEST
 
+/* Single flight ---------------------------------------------------- */
+
+#define WORKERS	8
+#define FAKE_WAIT_S 2
+
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fake_calls;		/* full verifications done */
+static unsigned fake_status;		/* what they report */
+
+/*
+ * A full verification that counts itself; the first one holds on until
+ * every other worker waits for it (or FAKE_WAIT_S passed), so that
+ * all of them meet the chain while it is being verified.
+ */
+static unsigned
+fake_full(void *arg)
+{
+	time_t until = time(NULL) + FAKE_WAIT_S;
+	unsigned n;
+
+	(void)arg;
+	pthread_mutex_lock(&fake_mu);
+	n = ++fake_calls;
+	pthread_mutex_unlock(&fake_mu);
+	if (n == 1)
+		while (certcache_waiting() < WORKERS - 1 && time(NULL) <= until)
+			sched_yield();
+	return fake_status;
+}
+
+struct worker {
+	pthread_t t;
+	const char *host;
+	unsigned status;
+	int r;
+};
+
+static void *
+verify_one(void *arg)
+{
+	struct worker *w = arg;
+
+	w->r = certcache_verify_chain(chain, 2, w->host, T0 + 10,
+	    &w->status, fake_full, NULL);
+	return NULL;
+}
+
+/* WORKERS threads verify the one new chain at once; the last for b.test. */
+static void
+run_workers(struct worker *w)
+{
+	int i;
+
+	fake_calls = 0;
+	for (i = 0; i < WORKERS; i++) {
+		w[i].host = i == WORKERS - 1 ? "mta-sts.b.test"
+		    : "mta-sts.a.test";
+		w[i].status = 0;
+		ck_assert_int_eq(pthread_create(&w[i].t, NULL, verify_one,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < WORKERS; i++)
+		pthread_join(w[i].t, NULL);
+}
+
+START_TEST(test_single_flight)
+{
+	struct worker w[WORKERS];
+	int i, good = 0;
+
+	fake_status = 0;
+	run_workers(w);
+	/* One full verification; the others only checked their name. */
+	ck_assert_uint_eq(fake_calls, 1);
+	for (i = 0; i < WORKERS; i++)
+		if (w[i].r == 0)
+			good++;
+		else
+			ck_assert_uint_eq(w[i].status, GNUTLS_CERT_INVALID
+			    | GNUTLS_CERT_UNEXPECTED_OWNER);
+	/* The verifier may be the b.test worker, whose own check failed. */
+	ck_assert_int_ge(good, WORKERS - 2);
+	ck_assert_int_eq(look(chain, 2, "mta-sts.a.test", T0 + 11), 1);
+	ck_assert_uint_eq(certcache_waiting(), 0);
+}
+END_TEST
+
+START_TEST(test_single_flight_failure)
+{
+	struct worker w[WORKERS];
+	int i;
+
+	/* A failure is not shared: every worker verifies for itself. */
+	fake_status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+	run_workers(w);
+	ck_assert_uint_eq(fake_calls, WORKERS);
+	for (i = 0; i < WORKERS; i++) {
+		ck_assert_int_eq(w[i].r, -1);
+		ck_assert_uint_eq(w[i].status, fake_status);
+	}
+	ck_assert_int_eq(look(chain, 2, "mta-sts.a.test", T0 + 11), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -215,6 +322,9 @@ main(void)
 	tcase_add_test(tc, test_other_chain_bytes);
 	tcase_add_test(tc, test_garbage_never_verified);
 	tcase_add_test(tc, test_clear);
+	tcase_add_test(tc, test_single_flight);
+	tcase_add_test(tc, test_single_flight_failure);
+	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -353,6 +353,10 @@ peer_start() {
 
 # BENCH_ONLY=fleet: only the fleet store rows and what they compare with.
 only_fleet() { [ "${BENCH_ONLY:-}" = fleet ]; }
+# BENCH_ONLY=hits: only the cache-hit rows (overrides, DANE, MTA-STS,
+# floor, peer), RESULT lines in the log and results.txt, no report: for
+# comparing two builds (TLSPOLICYD=..., STSFETCH=...) taking turns.
+only_hits() { [ "${BENCH_ONLY:-}" = hits ]; }
 
 # ---------------------------------------------------------------- cold MTA-STS
 # First contact with COLD_N distinct domains, each key asked once
@@ -465,7 +469,7 @@ cold_scenario() {
 		taskset -a -cp 1 "$PEER_PID" >/dev/null
 	fi
 }
-if [ -n "${WORLD_UP:-}" ] && ! only_fleet; then
+if [ -n "${WORLD_UP:-}" ] && ! only_fleet && ! only_hits; then
 	say "cold: $COLD_N MTA-STS domains"
 	cold_scenario
 	[ -n "$PEER_WHY" ] && note peer "not run: $PEER_WHY"
@@ -565,7 +569,7 @@ fi
 
 # shellcheck source=bench/fleet.sh
 . "$(dirname "$0")/fleet.sh"
-if [ -n "$WARM_ADDR" ]; then
+if [ -n "$WARM_ADDR" ] && ! only_hits; then
 	say "fleet: tlspolicyd with policy_store = redis"
 	fleet_setup || note fleet-hit "not run: $FLEET_WHY"
 else
@@ -586,6 +590,10 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 fleet_stop
+if only_hits; then
+	say "BENCH_ONLY=hits: done"
+	exit 0
+fi
 if [ -n "$FLEET_ADDR" ]; then
 	say "fleet: two relays, $COLD_N new domains"
 	fleet_cold

@@ -1027,34 +1027,34 @@ wait_sts(struct equery *q)
 static void
 mx_match_hosts(struct equery *q, const char *const *hosts, size_t n)
 {
-	char name[DNS_NAME_MAX];
-	size_t len;
-	int r;
+	size_t miss;
+	long r;
 
 	q->f.mx = FACT_NONE;
 	q->f.mx_hosts = q->f.mx_matching = 0;
-	for (size_t i = 0; i < n; i++) {
-		len = strlen(hosts[i]);
-		if (len > 0 && hosts[i][len - 1] == '.')
+	if ((r = sts_mx_match(q->e->sts, q->k.host, hosts, n, &miss)) < 0)
+		return;			/* the policy went away meanwhile */
+	q->f.mx_hosts = n;
+	q->f.mx_matching = (size_t)r;
+	if (miss < n) {
+		size_t len = strlen(hosts[miss]);
+
+		if (len > 0 && hosts[miss][len - 1] == '.')
 			len--;
-		snprintf(name, sizeof(name), "%.*s", (int)len, hosts[i]);
-		if ((r = sts_mx_match(q->e->sts, q->k.host, name)) < 0)
-			return;		/* the policy went away meanwhile */
-		q->f.mx_hosts++;
-		if (r)
-			q->f.mx_matching++;
-		else
-			snprintf(q->mx_unmatched, sizeof(q->mx_unmatched), "%s",
-			    name);
+		snprintf(q->mx_unmatched, sizeof(q->mx_unmatched), "%.*s",
+		    (int)len, hosts[miss]);
 	}
 	q->f.mx = n > 0 ? FACT_KNOWN : FACT_NONE;
 }
+
+/* Up to this many MX hosts are listed on the stack, more on the heap. */
+#define MX_STACK	16
 
 static void
 mx_match_walk(struct equery *q, const struct dane_mx *m)
 {
 	const char *one = q->k.host;
-	const char **hosts;
+	const char *stack[MX_STACK] = { NULL }, **hosts = stack;
 
 	if (m == NULL || m->truncated || (m->kind != DANE_MX_LIST
 	    && m->kind != DANE_MX_IMPLICIT)) {
@@ -1065,11 +1065,13 @@ mx_match_walk(struct equery *q, const struct dane_mx *m)
 		mx_match_hosts(q, &one, 1);
 		return;
 	}
-	hosts = xcalloc(m->n + 1, sizeof(*hosts));
+	if (m->n > MX_STACK)
+		hosts = xcalloc(m->n, sizeof(*hosts));
 	for (size_t i = 0; i < m->n; i++)
 		hosts[i] = m->h[i].name;
 	mx_match_hosts(q, hosts, m->n);
-	free(hosts);
+	if (hosts != stack)
+		free(hosts);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "domain.h"
 #include "htable.h"
 #include "log.h"
 #include "sts_int.h"
@@ -627,14 +628,34 @@ sts_cancel(struct sts *s, struct sts_req *r)
 	free(r);
 }
 
-int
-sts_mx_match(struct sts *s, const char *domain, const char *host)
+long
+sts_mx_match(struct sts *s, const char *domain, const char *const *hosts,
+    size_t n, size_t *miss)
 {
 	struct sdom *d = sdom_get(s, domain, 0);
+	char name[DOMAIN_MAX + 2];
+	long matching = 0;
 
+	*miss = n;
 	if (d == NULL || d->id[0] == '\0' || d->pol.nmx == 0)
 		return -1;
-	return sts_policy_mx_match(&d->pol, host);
+	for (size_t i = 0; i < n; i++) {
+		const char *h = hosts[i];
+		size_t len = strlen(h);
+
+		if (len > 0 && h[len - 1] == '.') {
+			if (len > sizeof(name))
+				len = sizeof(name);
+			memcpy(name, h, len - 1);
+			name[len - 1] = '\0';
+			h = name;
+		}
+		if (sts_policy_mx_match(&d->pol, h))
+			matching++;
+		else
+			*miss = i;
+	}
+	return matching;
 }
 
 int

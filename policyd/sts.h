@@ -12,8 +12,8 @@
  *	    int tlsrpt, long wait_ms, sts_cb cb, void *arg,
  *	    struct sts_result *res);
  *	void sts_cancel(struct sts *s, struct sts_req *r);
- *	int sts_mx_match(struct sts *s, const char *domain,
- *	    const char *host);
+ *	long sts_mx_match(struct sts *s, const char *domain,
+ *	    const char *const *hosts, size_t n, size_t *miss);
  *	const char *sts_reason(struct sts_result *res);
  *	int sts_cached_policy(struct sts *s, const char *domain);
  *	void sts_flush(struct sts *s, const char *domain);
@@ -80,9 +80,12 @@
  *	STS_PENDING, an unreadable store STS_TEMP.  A cached policy with a
  *	value that answers counts as a hit.
  *
- *	sts_mx_match() says whether host (an MX host name) matches an mx
- *	pattern of the domain's cached policy (RFC 8461 section 4.1): 1 or
- *	0, -1 when no policy with mx patterns is cached.
+ *	sts_mx_match() counts the hosts[0] .. hosts[n - 1] (MX host names,
+ *	a trailing dot allowed) that match an mx pattern of the domain's
+ *	cached policy (RFC 8461 section 4.1), and sets *miss to the index
+ *	of the last one that does not (n when all match); -1 when no policy
+ *	with mx patterns is cached.  One lookup of the domain for all the
+ *	hosts: it runs on every MTA-STS cache hit of the plain map.
  *
  *	sts_wait() waits for a first fetch: like sts_query(), but while
  *	nothing is cached and the fetch runs, the result comes when it
@@ -227,7 +230,8 @@ struct sts_req *sts_query(struct sts *s, const char *domain, int tlsrpt,
 struct sts_req *sts_wait(struct sts *s, const char *domain, int tlsrpt,
     long wait_ms, sts_cb cb, void *arg, struct sts_result *res);
 void sts_cancel(struct sts *s, struct sts_req *r);
-int sts_mx_match(struct sts *s, const char *domain, const char *host);
+long sts_mx_match(struct sts *s, const char *domain,
+    const char *const *hosts, size_t n, size_t *miss);
 const char *sts_reason(struct sts_result *res);
 int sts_cached_policy(struct sts *s, const char *domain);
 void sts_flush(struct sts *s, const char *domain);

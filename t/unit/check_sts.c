@@ -418,14 +418,22 @@ END_TEST
 START_TEST(test_mx_match)
 {
 	struct got g;
+	const char *one[] = { "mx1.example.com" };
+	const char *mixed[] = { "mx1.example.com.", "MX1.example.COM",
+	    "mx2.example.com", "mx1.example.com" };
+	size_t miss;
 
-	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx1.example.com"), -1);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", one, 1, &miss), -1);
 	txt("id1", 300);
 	fake_fetch_script(ff, "example.com", POL1, NULL);
 	ask(&g);
-	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx1.example.com"), 1);
-	ck_assert_int_eq(sts_mx_match(s, "example.com", "MX1.example.COM"), 1);
-	ck_assert_int_eq(sts_mx_match(s, "example.com", "mx2.example.com"), 0);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", one, 1, &miss), 1);
+	ck_assert_uint_eq(miss, 1);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", mixed, 4, &miss), 3);
+	ck_assert_uint_eq(miss, 2);
+	ck_assert_int_eq(sts_mx_match(s, "example.com", mixed + 2, 1, &miss),
+	    0);
+	ck_assert_uint_eq(miss, 0);
 }
 END_TEST
 

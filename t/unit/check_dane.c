@@ -663,7 +663,8 @@ dane_result_set(struct dane_result *dr, enum dane_status st,
 
 START_TEST(test_decide)
 {
-	struct engine_policy pol = { decide_cases[_i].act, decide_cases[_i].fallback };
+	struct engine_policy pol = { .error_action = decide_cases[_i].act,
+	    .stale_fallback = decide_cases[_i].fallback };
 	struct dane_result dr;
 	struct answer ans;
 	enum verdict v;
@@ -731,7 +732,8 @@ static const struct {
 
 START_TEST(test_precedence)
 {
-	struct engine_policy pol = { ACT_STALE, ACT_TEMP };
+	struct engine_policy pol = { .error_action = ACT_STALE,
+	    .stale_fallback = ACT_TEMP };
 	struct dane_result dr;
 	struct sts_result sr;
 	struct answer ans;

@@ -831,8 +831,6 @@ START_TEST(test_random_pages)
 		assert_stored(s, "after.example", (int)seed);
 		store_close(s);
 		unlink(dbfile);
-		snprintf(d, sizeof(d), "%s-lock", dbfile);
-		(void)d;
 	}
 }
 END_TEST
@@ -1359,7 +1357,7 @@ END_TEST
 
 START_TEST(test_rec_persistence)
 {
-	struct store_options ro = { 1, 0, 0 };
+	struct store_options ro = { .readonly = 1 };
 	struct store *s = open_ok(spec, NULL);
 	void *val;
 	size_t len;

@@ -319,6 +319,13 @@ abandon(struct gai_req *r)
 	pthread_mutex_unlock(&gai_mu);
 }
 
+/* The TCP port of f: a report POST may name one, policies use 443. */
+static unsigned
+fetch_port(const struct fetch *f)
+{
+	return f->port ? f->port : 443;
+}
+
 /* getaddrinfo_a() polled in slices so deadlines and stop apply. */
 static struct addrinfo *
 resolve(struct fetch *f)
@@ -330,7 +337,7 @@ resolve(struct fetch *f)
 	char service[16];
 	int rc;
 
-	snprintf(service, sizeof(service), "%u", f->port ? f->port : 443);
+	snprintf(service, sizeof(service), "%u", fetch_port(f));
 	snprintf(r->name, sizeof(r->name), "%s", f->host);
 	r->hints.ai_family = AF_UNSPEC;
 	r->hints.ai_socktype = SOCK_STREAM;
@@ -393,9 +400,9 @@ res_get(void)
 	return &tres;
 }
 
-/* An addrinfo for one IPv4 address, port 443, prepended to *list. */
+/* An addrinfo for one IPv4 address and port, prepended to *list. */
 static void
-ai_add_v4(struct addrinfo **list, const unsigned char *a4)
+ai_add_v4(struct addrinfo **list, const unsigned char *a4, unsigned port)
 {
 	struct {
 		struct addrinfo ai;
@@ -403,7 +410,7 @@ ai_add_v4(struct addrinfo **list, const unsigned char *a4)
 	} *n = xcalloc(1, sizeof(*n));
 
 	n->sin.sin_family = AF_INET;
-	n->sin.sin_port = htons(443);
+	n->sin.sin_port = htons((uint16_t)port);
 	memcpy(&n->sin.sin_addr, a4, 4);
 	n->ai.ai_family = AF_INET;
 	n->ai.ai_socktype = SOCK_STREAM;
@@ -414,9 +421,12 @@ ai_add_v4(struct addrinfo **list, const unsigned char *a4)
 	*list = &n->ai;
 }
 
-/* The IPv4 addresses in an answer to query id, in order; NULL if none. */
+/*
+ * The IPv4 addresses in an answer to query id, in order, with port;
+ * NULL if none.
+ */
 static struct addrinfo *
-parse_a(const unsigned char *msg, int len, unsigned id)
+parse_a(const unsigned char *msg, int len, unsigned id, unsigned port)
 {
 	struct addrinfo *list = NULL, *rev = NULL, *next;
 	ns_msg m;
@@ -432,7 +442,7 @@ parse_a(const unsigned char *msg, int len, unsigned id)
 			break;
 		if (ns_rr_type(rr) == ns_t_a && ns_rr_class(rr) == ns_c_in
 		    && ns_rr_rdlen(rr) == 4)
-			ai_add_v4(&rev, ns_rr_rdata(rr));
+			ai_add_v4(&rev, ns_rr_rdata(rr), port);
 	}
 	for (; rev != NULL; rev = next) {	/* back to answer order */
 		next = rev->ai_next;
@@ -470,7 +480,8 @@ ask_server(struct fetch *f, const struct sockaddr_in *ns,
 				continue;
 			break;		/* e.g. ICMP port unreachable */
 		}
-		if ((res = parse_a(ans, n, (unsigned)q[0] << 8 | q[1])) == NULL
+		if ((res = parse_a(ans, n, (unsigned)q[0] << 8 | q[1],
+		    fetch_port(f))) == NULL
 		    && n >= 2 && ans[0] == q[0] && ans[1] == q[1]) {
 			*done = 1;	/* our answer, no address in it */
 			break;

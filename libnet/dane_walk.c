@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dane_walk.h"
+#include "dname.h"
 #include "htable.h"
 #include "log.h"
 #include "util.h"
@@ -62,13 +63,14 @@ name_norm(const char *in, char *out, size_t outlen)
 static int
 rdf_name(const ldns_rdf *rdf, char *out, size_t outlen)
 {
-	char *s = ldns_rdf2str(rdf);
-	int rc = s == NULL ? -1 : name_norm(s, out, outlen);
+	char s[DNS_NAME_MAX * 4];
 
-	free(s);
-	if (rc < 0)
+	if (dname_text(rdf, s, sizeof(s)) < 0 || name_norm(s, out,
+	    outlen) < 0) {
 		snprintf(out, outlen, "?");
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -23,6 +23,8 @@
  *	    char *err, size_t errlen);
  *	uint32_t dns_pkt_ttl(const ldns_pkt *pkt);
  *	int dns_pkt_ede(const ldns_pkt *pkt);
+ *	size_t dns_query_wire(uint8_t *buf, size_t len, const ldns_rdf *qname,
+ *	    int qtype, uint16_t id, int cd);
  *
  *	struct dns_cache *dns_cache_new(size_t max, uint32_t max_ttl);
  *	void dns_cache_put(struct dns_cache *c, const char *name, int type,
@@ -71,6 +73,11 @@
  *
  *	dns_pkt_ede(): the first Extended DNS Error info-code (RFC 8914)
  *	in the reply's OPT record, or -1.
+ *
+ *	dns_query_wire(): the query for qname/qtype as build_wire() sends
+ *	it: id, RD, CD when cd, one question of class IN and an EDNS OPT
+ *	record (payload 4096, DO); the same bytes ldns_pkt2wire() makes of
+ *	such a packet.  The length, or 0 when buf is too small.
  *
  *	With cf->anchors set (dnssec_validation = local; dns_new() takes
  *	them over), queries also set CD, so that a validating resolver
@@ -180,6 +187,8 @@ int dns_reply_check(const uint8_t *buf, size_t len, uint16_t id,
     size_t errlen);
 uint32_t dns_pkt_ttl(const ldns_pkt *pkt);
 int dns_pkt_ede(const ldns_pkt *pkt);
+size_t dns_query_wire(uint8_t *buf, size_t len, const ldns_rdf *qname,
+    int qtype, uint16_t id, int cd);
 
 struct dns_cache *dns_cache_new(size_t max, uint32_t max_ttl);
 void dns_cache_put(struct dns_cache *c, const char *name, int type,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dname.h"
 #include "dnssec.h"
 #include "log.h"
 #include "util.h"
@@ -126,10 +127,8 @@ pick_sigs(const ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type type)
 static void
 name_str(const ldns_rdf *name, char *buf, size_t len)
 {
-	char *s = name ? ldns_rdf2str(name) : NULL;
-
-	snprintf(buf, len, "%s", s ? s : "?");
-	free(s);
+	if (name == NULL || dname_text(name, buf, len) < 0)
+		snprintf(buf, len, "?");
 }
 
 /*
@@ -586,13 +585,12 @@ common_ancestor(const ldns_rdf *a, const ldns_rdf *b)
 static ldns_rdf *
 wildcard_of(const ldns_rdf *ce)
 {
-	char *s = ldns_rdf2str(ce), buf[DNSSEC_NAME_BUF];
-	ldns_rdf *w;
+	char s[DNSSEC_NAME_BUF], buf[DNSSEC_NAME_BUF + 2];
 
-	snprintf(buf, sizeof(buf), "*.%s", s && strcmp(s, ".") != 0 ? s : "");
-	free(s);
-	w = ldns_dname_new_frm_str(buf);
-	return w;
+	if (dname_text(ce, s, sizeof(s)) < 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), "*.%s", strcmp(s, ".") != 0 ? s : "");
+	return ldns_dname_new_frm_str(buf);
 }
 
 int

@@ -2,7 +2,8 @@
 /*
  * Unit tests for the pure parts of libnet/dns.c: resolver address and
  * resolv.conf parsing, the cache (with the clock passed in), TTLs, reply
- * validation and hostile packets.  No network.
+ * validation and hostile packets, name text and query bytes (checked
+ * against ldns, whose functions they replace).  No network.
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dname.h"
 #include "dns.h"
 
 static const struct {
@@ -493,6 +495,172 @@ START_TEST(test_ede)
 }
 END_TEST
 
+/*
+ * dname_text() against ldns_rdf2str(), the function it replaced, on
+ * names with every byte value and label length: the same string.
+ */
+static uint32_t rng = 2463534242U;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng % n;
+}
+
+static void
+name_same_as_ldns(const uint8_t *wire, size_t len)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, wire);
+	char *want, got[1100];
+	int n;
+
+	ck_assert_ptr_nonnull(rdf);
+	want = ldns_rdf2str(rdf);
+	ck_assert_ptr_nonnull(want);
+	n = dname_text(rdf, got, sizeof(got));
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(n, (int)strlen(want));
+	free(want);
+	ldns_rdf_deep_free(rdf);
+}
+
+START_TEST(test_name_text_as_ldns)
+{
+	static const char *const fixed[] = {
+		".", "example.com.", "EXAMPLE.Com.", "a.b.c.d.e.f.",
+		"_25._tcp.mx.example.", "*.example.", "x-y.z_w.",
+		"\\.dot\\;semi\\(p\\)\\\\.example.", "\\000\\032\\127\\255.x.",
+		"\\\"q\\\".ex.", "a\\@b.", "\\$\\~.",
+	};
+	uint8_t wire[256];
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		ldns_rdf *r = ldns_dname_new_frm_str(fixed[i]);
+
+		ck_assert_msg(r != NULL, "%s", fixed[i]);
+		name_same_as_ldns(ldns_rdf_data(r), ldns_rdf_size(r));
+		ldns_rdf_deep_free(r);
+	}
+	/* Every byte value in a label, one at a time. */
+	for (unsigned c = 0; c < 256; c++) {
+		const uint8_t w[] = { 3, 'a', (uint8_t)c, 'b', 1, 'x', 0 };
+
+		name_same_as_ldns(w, sizeof(w));
+	}
+	/* Random names up to 255 bytes, labels of 1 to 63 bytes. */
+	for (int t = 0; t < 3000; t++) {
+		size_t off = 0;
+
+		while (off < 200 && rnd(8) != 0) {
+			size_t lab = 1 + rnd(rnd(2) ? 63 : 6);
+
+			if (off + 1 + lab + 1 > 255)
+				break;
+			wire[off++] = (uint8_t)lab;
+			for (size_t k = 0; k < lab; k++)
+				wire[off++] = (uint8_t)(rnd(3) ? 'a' + rnd(26)
+				    : rnd(256));
+		}
+		wire[off++] = 0;
+		name_same_as_ldns(wire, off);
+	}
+}
+END_TEST
+
+START_TEST(test_name_text_bad)
+{
+	static const uint8_t overrun[] = { 5, 'a', 'b', 0 };
+	static const uint8_t trailing[] = { 1, 'a', 0, 1 };
+	static const uint8_t noroot[] = { 1, 'a' };
+	const uint8_t ok[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
+	const uint8_t esc[] = { 2, 0, 0, 0 };
+	const struct { const uint8_t *w; size_t n; } bad[] = {
+		{ overrun, sizeof(overrun) }, { trailing, sizeof(trailing) },
+		{ noroot, sizeof(noroot) },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ldns_rdf *r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		    bad[i].n, bad[i].w);
+
+		ck_assert_int_eq(dname_text(r, out, sizeof(out)), -1);
+		ck_assert_str_eq(out, "?");
+		ldns_rdf_deep_free(r);
+	}
+	/* "example." needs 9 bytes with its NUL, "\000\000." 10. */
+	{
+		ldns_rdf *r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		    sizeof(ok), ok);
+		ldns_rdf *e = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME,
+		    sizeof(esc), esc);
+
+		ck_assert_int_eq(dname_text(r, out, 9), 8);
+		ck_assert_int_eq(dname_text(r, out, 8), -1);
+		ck_assert_int_eq(dname_text(e, out, 10), 9);
+		ck_assert_str_eq(out, "\\000\\000.");
+		ck_assert_int_eq(dname_text(e, out, 9), -1);
+		ldns_rdf_deep_free(r);
+		ldns_rdf_deep_free(e);
+	}
+}
+END_TEST
+
+/* The query bytes ldns made before dns_query_wire() replaced it. */
+static size_t
+ldns_query(const char *name, int type, uint16_t id, int cd, uint8_t **out)
+{
+	ldns_pkt *pkt = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&pkt, name, type,
+	    LDNS_RR_CLASS_IN, LDNS_RD), LDNS_STATUS_OK);
+	ldns_pkt_set_id(pkt, id);
+	ldns_pkt_set_cd(pkt, cd);
+	ldns_pkt_set_edns_udp_size(pkt, 4096);
+	ldns_pkt_set_edns_do(pkt, 1);
+	ck_assert_int_eq(ldns_pkt2wire(out, pkt, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(pkt);
+	return len;
+}
+
+START_TEST(test_query_wire_as_ldns)
+{
+	static const char *const names[] = {
+		"example.com.", "_mta-sts.example.com.", "_25._tcp.mx.a.b.c.",
+		".", "xn--bcher-kva.example.",
+	};
+	static const int types[] = { LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT,
+	    LDNS_RR_TYPE_TLSA, LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA,
+	    LDNS_RR_TYPE_DS, LDNS_RR_TYPE_DNSKEY, 65280 };
+	uint8_t buf[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+			for (int cd = 0; cd <= 1; cd++) {
+				ldns_rdf *q = ldns_dname_new_frm_str(names[i]);
+				uint16_t id = (uint16_t)(0x1234 + i * 77 + t);
+				uint8_t *want = NULL;
+				size_t wl = ldns_query(names[i], types[t], id,
+				    cd, &want);
+				size_t n = dns_query_wire(buf, sizeof(buf), q,
+				    types[t], id, cd);
+
+				ck_assert_uint_eq(n, wl);
+				ck_assert_msg(memcmp(buf, want, n) == 0,
+				    "%s type %d cd %d", names[i], types[t], cd);
+				/* One byte short: refused, not truncated. */
+				ck_assert_uint_eq(dns_query_wire(buf, n - 1, q,
+				    types[t], id, cd), 0);
+				free(want);
+				ldns_rdf_deep_free(q);
+			}
+}
+END_TEST
+
 static Suite *
 dns_suite(void)
 {
@@ -513,6 +681,9 @@ dns_suite(void)
 	tcase_add_test(tc, test_hostile_crafted);
 	tcase_add_test(tc, test_hostile_mutations);
 	tcase_add_test(tc, test_ede);
+	tcase_add_test(tc, test_name_text_as_ldns);
+	tcase_add_test(tc, test_name_text_bad);
+	tcase_add_test(tc, test_query_wire_as_ldns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -320,7 +320,10 @@ sts_src() {
 # The locations of a TLSRPT report receiver (https.tsv kind tlsrpt): nginx
 # reads a request body only for a module that needs it, so the POST is
 # proxied to a local server that answers 201, and the body file is kept.
+# It also listens on port 8444 (a rua=https://HOST:8444/... receiver); the
+# log line ends with the port that got the request.
 tlsrpt_receiver() {
+	printf '\t\tlisten %s:8444 ssl;\n' "$WORLD_HTTPS"
 	printf '\t\tlocation /tlsrpt {\n\t\t\tif (-f %s/tlsrpt-down$uri) { return 503; }\n' "$WORLD_DIR"
 	printf '\t\t\tclient_body_in_file_only on;\n\t\t\tclient_body_temp_path %s/tlsrpt-in;\n' "$WORLD_DIR"
 	printf '\t\t\tclient_max_body_size 2m;\n\t\t\taccess_log %s/tlsrpt-in.log tlsrpt;\n' "$LOG"
@@ -343,7 +346,7 @@ events { worker_connections 256; }
 http {
 	log_format world '\$remote_addr [\$time_local] \$ssl_server_name "\$request" \$status \$body_bytes_sent "\$http_user_agent"';
 	access_log $LOG/nginx-access.log world;
-	log_format tlsrpt '\$request_method \$status "\$content_type" \$request_body_file';
+	log_format tlsrpt '\$request_method \$status "\$content_type" \$request_body_file \$server_port';
 	client_body_temp_path $WORLD_DIR/nginx/tmp/body;
 	proxy_temp_path $WORLD_DIR/nginx/tmp/proxy;
 	types { text/plain txt; }

@@ -12,6 +12,9 @@
 #    against RFC 8460 4.4 and whose counts are the stored ones; the https
 #    receiver (nginx, https.tsv kind tlsrpt) gets the same report as
 #    application/tlsrpt+gzip;
+#  - tlsrpt-port.test (https://mta-sts.tlsrpt-recv.test:8444/tlsrpt-port):
+#    the POST goes to port 8444, nothing of it to 443 (the regression test
+#    of 07f9224: the fetcher's own A query had given every address 443);
 #  - tlsrpt-retry.test (https only) with its receiver down (503): the
 #    attempt fails, the state stays pending with the error; receiver up,
 #    the clock moved by the back-off: the report arrives on the retry;
@@ -27,7 +30,7 @@ RPTFILL=$TOP_BUILDDIR/t/tools/rptfill
 
 BOXADDR=127.0.0.33
 SENDER=t57-sender BOX=t57-box
-D1=tlsrpt-report.test D2=tlsrpt-retry.test
+D1=tlsrpt-report.test D2=tlsrpt-retry.test D3=tlsrpt-port.test
 DOWN=$WORLD_DIR/tlsrpt-down/tlsrpt-retry
 INLOG=$WORLD_DIR/log/tlsrpt-in.log
 trap 'td_stop t57; "$P" stop "$SENDER"; "$P" stop "$BOX"; rm -f "$DOWN"' EXIT
@@ -71,8 +74,10 @@ NOW=$(date +%s)
 DAY=$(date -u -d "@$NOW" +%F)
 PR1="v=TLSRPTv1; rua=mailto:tlsrpt@tlsrpt-mail.test,https://mta-sts.tlsrpt-recv.test/tlsrpt"
 PR2="v=TLSRPTv1; rua=https://mta-sts.tlsrpt-recv.test/tlsrpt-retry"
+PR3="v=TLSRPTv1; rua=https://mta-sts.tlsrpt-recv.test:8444/tlsrpt-port"
 "$RPTFILL" "$TD_DIR/state/sts.lmdb" "$DAY" "$D1" "$PR1" 7 2 &&
 	"$RPTFILL" "$TD_DIR/state/sts.lmdb" "$DAY" "$D2" "$PR2" 3 0 &&
+	"$RPTFILL" "$TD_DIR/state/sts.lmdb" "$DAY" "$D3" "$PR3" 4 1 &&
 	pass "aggregates of $DAY stored" || fail "rptfill"
 : > "$WORLD_DIR/tlsrpt-down/.keep"
 touch "$DOWN"
@@ -99,10 +104,16 @@ grep -qx -- "-oi -f tlsrpt-sender@world.test -- tlsrpt@tlsrpt-mail.test" "$SMLOG
 	pass "sendmail -oi -f SENDER -- RCPT" || fail "sendmail arguments: $(cat "$SMLOG")"
 log_wait "$BOXLOG" "$BOXOFF" "to=<tlsrpt@tlsrpt-mail.test>.*status=sent" 30 &&
 	pass "the report mail is delivered to the mailbox" || fail "report mail not delivered"
-log_wait "$INLOG" "$INOFF" '^POST 201 "application/tlsrpt\+gzip" ' 10 &&
+log_wait "$INLOG" "$INOFF" '^POST 201 "application/tlsrpt\+gzip" .* 443$' 10 &&
 	pass "the https receiver got a POST of application/tlsrpt+gzip" ||
 	fail "no POST of application/tlsrpt+gzip"
-BODY1=$(log_from "$INLOG" "$INOFF" | awk '$1 == "POST" && $2 == 201 { print $4; exit }')
+bodies() {	# bodies PORT DOMAIN: body files of DOMAIN's 201 POSTs to PORT since INOFF
+	local b
+	for b in $(log_from "$INLOG" "$INOFF" | awk -v p="$1" '$1 == "POST" && $2 == 201 && $5 == p { print $4 }'); do
+		gzip -dc "$b" 2>/dev/null | grep -q "\"policy-domain\": *\"$2\"" && echo "$b"
+	done
+}
+BODY1=$(bodies 443 "$D1" | head -1)
 
 # The mail and the POST: RFC 8460 reports with the stored counts.
 MAIL=$(find "$MBOX/box/new" -type f 2>/dev/null | head -1)
@@ -189,6 +200,18 @@ import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
 sys.exit(0 if list(m.iter_parts())[-1].get_content() == open(sys.argv[2], "rb").read() else 1)
 PY
+
+# rua=https://HOST:8444/...: the POST reaches port 8444, none of it 443.
+td_wait_log "tlsrpt: domain=$D3 day=$DAY state=sent tries=1" 30 &&
+	pass "$D3: sent on the first attempt" || fail "$D3: not sent"
+log_wait "$INLOG" "$INOFF" '^POST 201 "application/tlsrpt\+gzip" .* 8444$' 10 &&
+	BODY3=$(bodies 8444 "$D3" | head -1) && [ -n "$BODY3" ] &&
+	check "$BODY3" https "$D3" 3 1 &&
+	pass "$D3: its report (counts 3/1) POSTed to port 8444, status 201" ||
+	fail "$D3: no report on port 8444: $(log_from "$INLOG" "$INOFF" | tr '\n' ';')"
+n443=$(bodies 443 "$D3" | wc -l)
+[ "$n443" = 0 ] && pass "$D3: nothing of it POSTed to port 443" ||
+	fail "$D3: $n443 POST(s) of its report to port 443"
 
 # The receiver back, the clock moved by the back-off: the retry delivers.
 rm -f "$DOWN"

@@ -94,7 +94,8 @@ cold_table() {
 	cores=$(nproc)
 	echo "| who | rounds | domains asked | answered with the policy | other answers | wall s | policies/s | p50 / p99 latency ms | CPU s: daemon (floor: itself) | fetcher | nginx | unbound | nsd | all | machine busy | client CPU ms per first contact |"
 	echo "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for l in cold-tlspolicyd cold-tlspolicyd-alt cold-floor cold-peer; do
+	for l in cold-tlspolicyd cold-tlspolicyd-alt cold-floor cold-peer \
+	    cold-tlspolicyd-unpinned cold-floor-unpinned; do
 		pick=$(cold_pick "$l")
 		[ -n "$pick" ] || continue
 		line=${pick%%$'\t'*}; cpu=${pick#*$'\t'}
@@ -126,6 +127,12 @@ cold_table() {
 			"$(cold_per cold-tlspolicyd)" "$(cold_per cold-floor)"
 		printf 'tlspolicyd (daemon + fetcher) / floor, CPU per first contact: %.2f (target ≤ 1.3): %s\n' "$pr" \
 			"$(verdict "$(calc "($pr <= 1.3) ? 1 : 0")" "$(calc "($pr / 1.3 - 1) * 100" | cut -d. -f1) % over" cold)"
+	fi
+	if [ -n "${per[cold-tlspolicyd-unpinned]:-}" ] && [ -n "${per[cold-floor-unpinned]:-}" ] \
+	    && [ "$(calc "(${per[cold-floor-unpinned]} > 0) ? 1 : 0")" = 1 ]; then
+		printf '\nUnpinned rounds (not judged), every round: tlspolicyd %s ms; floor %s ms; ratio of the medians %.2f.\n' \
+			"$(cold_per cold-tlspolicyd-unpinned)" "$(cold_per cold-floor-unpinned)" \
+			"$(calc "${per[cold-tlspolicyd-unpinned]} / ${per[cold-floor-unpinned]}")"
 	fi
 	if [ -n "${ours:-}" ] && [ -n "${peer:-}" ] && [ "$peer" -gt 0 ]; then
 		echo
@@ -256,8 +263,13 @@ write_report() {
 	first contact (tlspolicyd waits up to sts_first_fetch_wait = 5 s).
 	CPU seconds over the run, from /proc/PID/stat: the daemon's own, the
 	fetcher's (all its threads), nginx's workers', unbound's and nsd's;
-	"machine busy" is their sum over $(nproc) × wall s.  Unpinned, every
-	client (the fetcher is a process of its own with a pool of threads).
+	"machine busy" is their sum over $(nproc) × wall s.  The judged rounds
+	are pinned: the client (the daemon with its fetcher, or the floor)
+	alone on CPU 0, the world's servers on CPU 1; on this virtual machine
+	a core's speed depends on what runs on the other one, and unpinned
+	the floor's own CPU for the same contacts varied by a third between
+	runs.  The -unpinned rows are extra rounds without pinning, for
+	comparison.
 
 	The floor (bench/coldfloor) is a minimal client doing only what a
 	first contact needs, $COLD_CONC at a time, on the same domains and
@@ -266,7 +278,7 @@ write_report() {
 	fetcher's own check, with its cache of verified chains) and one GET,
 	the body read; no policy logic, one process; its CPU is its own
 	(getrusage).  tlspolicyd and the floor take turns,
-	${BENCH_COLD_ROUNDS:-3} rounds each (the row is the median round by
+	${BENCH_COLD_ROUNDS:-5} rounds each (the row is the median round by
 	client CPU); the peer runs once.  Target: tlspolicyd's CPU per first
 	contact (daemon + fetcher) ≤ 1.3 × the floor's.
 

@@ -27,7 +27,8 @@
 # BENCH_OUT (bench/ in the source tree) where results go, WORLD_SH
 # (t/world/world.sh) the test world, BENCH_COLD_N (1000) MTA-STS domains
 # for the cold scenario, BENCH_COLD_CONC (100) its concurrency,
-# BENCH_COLD_ROUNDS (3) its runs of tlspolicyd and the cold floor,
+# BENCH_COLD_ROUNDS (5) its pinned runs of tlspolicyd and the cold floor,
+# BENCH_COLD_UNPINNED_ROUNDS (3) its unpinned ones (reported, not judged),
 # BENCH_MEM_SIZES ("10000 100000 1000000") cached domains for the memory
 # scenario, BENCH_ALT_FETCHER (unset) a second stsfetch binary whose cold
 # rate is reported too (to measure a candidate fix), BENCH_ONLY=fleet only
@@ -439,31 +440,58 @@ cold_daemon() {
 	stop_pid "$cpid"
 }
 
-# cold_floor: one run of bench/coldfloor in the world, same domains.
+# cold_floor LABEL: one run of bench/coldfloor in the world, same domains.
 cold_floor() {
-	cold_run cold-floor "" "" ip netns exec "$WORLD_NETNS" "$COLDFLOOR" -l cold-floor \
+	cold_run "$1" "" "" "${PIN_CLIENT[@]}" ip netns exec "$WORLD_NETNS" "$COLDFLOOR" -l "$1" \
 		-c "$COLD_CONC" -k "$T/keys-bulk" -r "$WORLD_RESOLVER" -C "$WORLD_CA"
 }
 
-# Unpinned, every client: the fetcher is a process of its own with a pool
-# of threads, and pinning it with the daemon to one core while the other
-# core idles (loadgen sends 1,000 requests in all) would measure the pin.
-# The peer is one process; it gets the same freedom, and so does the
-# floor.  tlspolicyd and the floor take turns, BENCH_COLD_ROUNDS (3)
-# times, so that other users' load falls on one run, not on one client;
-# the report takes each one's median.  The peer runs once.
+# world_pin CPUS: the world's servers (nginx, unbound, nsd, with their
+# worker processes and threads) on CPUS.
+world_pin() {
+	local p c
+	for p in $(cat "$WORLD_DIR/run/nginx.pid" "$WORLD_DIR/run/unbound.pid" \
+	    "$WORLD_DIR/run/nsd.pid" 2>/dev/null); do
+		taskset -a -cp "$1" "$p" >/dev/null 2>&1
+		for c in $(pgrep -P "$p"); do taskset -a -cp "$1" "$c" >/dev/null 2>&1; done
+	done
+}
+
+# The judged rounds are pinned: the client (tlspolicyd with its fetcher,
+# which inherits the daemon's CPU, or the floor) alone on CPU 0, the
+# world's servers on CPU 1, loadgen (nearly idle here) on CPU 0.  On this
+# 2-vCPU virtual machine a core's speed depends on what runs on the
+# other one: unpinned, the floor's CPU for the same 1,000 contacts ranged
+# from 1.3 to 1.9 ms a contact between runs, pinned within a few per cent,
+# and both clients get the same single core.  tlspolicyd and the floor
+# take turns, BENCH_COLD_ROUNDS (5) times, so that other users' load falls
+# on one run, not on one client; the report takes each one's median.
+# BENCH_COLD_UNPINNED_ROUNDS (3) more rounds of each run unpinned (rows
+# labelled -unpinned, reported beside the judged ones).  The peer runs
+# once, pinned like the clients.  Without pinning (BENCH_PIN=0, one core,
+# no taskset) every round is unpinned and judged.
 cold_scenario() {
 	local r
-	local -a PIN_SRV_NOW=()
-	for r in $(seq "${BENCH_COLD_ROUNDS:-3}"); do
-		cold_daemon cold-tlspolicyd || { note cold "not run: tlspolicyd did not answer"; return; }
+	local -a PIN_SRV_NOW=() PIN_CLIENT=()
+	if [ ${#PIN_SRV[@]} -gt 0 ]; then
+		for r in $(seq "${BENCH_COLD_UNPINNED_ROUNDS:-3}"); do
+			cold_daemon cold-tlspolicyd-unpinned || break
+			cold_floor cold-floor-unpinned
+		done
+		PIN_SRV_NOW=(taskset -c 0)
+		PIN_CLIENT=(taskset -c 0)
+		world_pin 1
+	fi
+	for r in $(seq "${BENCH_COLD_ROUNDS:-5}"); do
+		cold_daemon cold-tlspolicyd || { note cold "not run: tlspolicyd did not answer"; break; }
 		[ -n "${BENCH_ALT_FETCHER:-}" ] && cold_daemon cold-tlspolicyd-alt "$BENCH_ALT_FETCHER"
-		cold_floor
+		cold_floor cold-floor
 	done
 	if [ "${BENCH_ONLY:-}" != cold ] && peer_have; then
 		[ -n "$PEER_PID" ] && stop_pid "$PEER_PID"
 		peer_start && cold_run cold-peer "$PEER_PID" "" cold_load cold-peer "unix:$T/peer.sock"
 	fi
+	[ ${#PIN_SRV[@]} -gt 0 ] && world_pin "0-$(($(nproc) - 1))"
 	# The peer stays up for the cache-hit runs, pinned like every server there.
 	if [ ${#PIN_SRV[@]} -gt 0 ] && [ -n "$PEER_PID" ]; then
 		taskset -a -cp 1 "$PEER_PID" >/dev/null

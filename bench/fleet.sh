@@ -56,10 +56,35 @@ fleet_setup() {
 	FLEET_ADDR=unix:$T/fleet.sock
 }
 
-# fleet_measure CONC: the two hit rows, in turn
+# fleet_measure CONC ROUND: the two hit rows, back to back, which one
+# first alternating by round (a drift of the machine's speed then falls on
+# both alike)
 fleet_measure() {
-	measure sts-redis "$FLEET_ADDR" "$T/keys-sts" "$1"
-	measure sts-twin "unix:$T/twin.sock" "$T/keys-sts" "$1"
+	if [ $(($2 % 2)) = 1 ]; then
+		measure sts-redis "$FLEET_ADDR" "$T/keys-sts" "$1"
+		measure sts-twin "unix:$T/twin.sock" "$T/keys-sts" "$1"
+	else
+		measure sts-twin "unix:$T/twin.sock" "$T/keys-sts" "$1"
+		measure sts-redis "$FLEET_ADDR" "$T/keys-sts" "$1"
+	fi
+}
+
+# fleet_diffs CONC: for each round, (sts-redis - sts-twin) / floor from
+# that round's own three runs, then their median: "d1 d2 ...|median".
+# Pairing by round takes out the round-to-round swings that separate
+# medians of each row keep.
+fleet_diffs() {
+	awk -v c="conc=$1" '
+		function val(f,  i) { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) return substr($i, length(f) + 2) + 0; return 0 }
+		{ hc = 0; for (i = 1; i <= NF; i++) if ($i == c) hc = 1 }
+		!hc { next }
+		$2 == "label=floor" { fl[++nf] = val("rps") }
+		$2 == "label=sts-twin" { tw[++nt] = val("rps") }
+		$2 == "label=sts-redis" { re[++nr] = val("rps") }
+		END { n = nr < nt ? nr : nt; if (nf < n) n = nf
+			for (i = 1; i <= n; i++) { d[i] = fl[i] > 0 ? (re[i] - tw[i]) / fl[i] : 0; s = s sprintf("%s%+.2f", i > 1 ? " " : "", d[i]) }
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (d[j] < d[i]) { t = d[i]; d[i] = d[j]; d[j] = t }
+			if (n) printf "%s|%.4f\n", s, (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2 }' "$RAW"
 }
 
 fleet_stop() {
@@ -116,7 +141,7 @@ fleet_cold() {
 
 # The report section (report.sh's helpers).
 fleet_report() {
-	local c f s r rs rr d ok line
+	local c f s r rs rr d dd ok line
 	cat <<-EOF
 
 	## Fleet store (policy_store = redis)
@@ -125,20 +150,24 @@ fleet_report() {
 	redis-server in the world; the in-memory cache answers, Redis is not
 	touched) against a twin daemon, configured and warmed alike, with the
 	LMDB store, each as a ratio to floor in the same rounds.  Target: the
-	two ratios within 0.05.
+	two ratios within 0.05.  The two run back to back in each round (which
+	one first alternates), and the difference is taken round by round,
+	(redis - twin) / floor of that round's runs; the table gives each
+	row's median round and the median of the differences.
 
 	EOF
-	echo "| conc | floor req/s | twin (lmdb) req/s | ratio | sts-redis req/s | ratio | difference |"
-	echo "|---:|---:|---:|---:|---:|---:|---|"
+	echo "| conc | floor req/s | twin (lmdb) req/s | ratio | sts-redis req/s | ratio | difference by round | median difference |"
+	echo "|---:|---:|---:|---:|---:|---:|---|---|"
 	for c in $CONCS; do
 		f=$(field floor "$c" rps); s=$(field sts-twin "$c" rps); r=$(field sts-redis "$c" rps)
-		if [ -z "$f" ] || [ -z "$s" ] || [ -z "$r" ] || [ "$f" = 0 ]; then
-			echo "| $c | ${f:-—} | ${s:-—} | | ${r:-—} | | not run |"
+		dd=$(fleet_diffs "$c")
+		if [ -z "$f" ] || [ -z "$s" ] || [ -z "$r" ] || [ "$f" = 0 ] || [ -z "$dd" ]; then
+			echo "| $c | ${f:-—} | ${s:-—} | | ${r:-—} | | | not run |"
 			continue
 		fi
-		rs=$(calc "$s / $f"); rr=$(calc "$r / $f"); d=$(calc "$rr - $rs")
+		rs=$(calc "$s / $f"); rr=$(calc "$r / $f"); d=${dd#*|}
 		ok=$(calc "($d <= 0.05 && $d >= -0.05) ? 1 : 0")
-		printf '| %s | %s | %s | %.2f | %s | %.2f | %+.2f %s |\n' "$c" "$f" "$s" "$rs" "$r" "$rr" "$d" \
+		printf '| %s | %s | %s | %.2f | %s | %.2f | %s | %+.2f %s |\n' "$c" "$f" "$s" "$rs" "$r" "$rr" "${dd%|*}" "$d" \
 			"$(verdict "$ok" "$(calc "$d * 100" | cut -d. -f1) points" "fleet-hit-$c")"
 	done
 	cat <<-EOF

@@ -23,7 +23,7 @@
 # and round trips get several times faster, which makes ratios bimodal.
 #
 # Environment: BENCH_SECS (2) seconds per run, BENCH_WARM (0.5) warm-up
-# seconds, BENCH_ROUNDS (3), BENCH_CONCS ("1 8 64 256"), BENCH_PIN (1),
+# seconds, BENCH_ROUNDS (5), BENCH_CONCS ("1 8 64 256"), BENCH_PIN (1),
 # BENCH_OUT (bench/ in the source tree) where results go, WORLD_SH
 # (t/world/world.sh) the test world, BENCH_COLD_N (1000) MTA-STS domains
 # for the cold scenario, BENCH_COLD_CONC (100) its concurrency,
@@ -47,7 +47,7 @@ COLDFLOOR=$TOP_BUILDDIR/bench/coldfloor
 STSFETCH=${STSFETCH:-$TOP_BUILDDIR/stsfetch/stsfetch}
 SECS=${BENCH_SECS:-2}
 WARM=${BENCH_WARM:-0.5}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 PIN_GEN=()
 PIN_SRV=()
 PIN_SRV_NOW=()	# what start_daemon_in and peer_start use: PIN_SRV, or () (cold)
@@ -613,7 +613,7 @@ for r in $(seq "$ROUNDS"); do
 		only_fleet || measure override "unix:$T/hit.sock" "$T/keys-hit" "$c"
 		! only_fleet && [ -n "$WARM_ADDR" ] && [ -s "$T/keys-dane" ] && measure dane "$WARM_ADDR" "$T/keys-dane" "$c"
 		[ -n "$WARM_ADDR" ] && [ -s "$T/keys-sts" ] && measure sts "$WARM_ADDR" "$T/keys-sts" "$c"
-		[ -n "$FLEET_ADDR" ] && fleet_measure "$c"
+		[ -n "$FLEET_ADDR" ] && fleet_measure "$c" "$r"
 		[ -n "$PEER_ADDR" ] && measure peer "$PEER_ADDR" "$T/keys-peer" "$c" -m postfix
 	done
 done

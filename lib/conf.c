@@ -260,9 +260,32 @@ config_bool(const struct config *c, const char *name)
 	return strcmp(config_get(c, name), "yes") == 0;
 }
 
+/*
+ * v with the password of a URL's user information ("://[user]:PW@")
+ * replaced by "****"; out is used when there is one to hide.
+ */
+static const char *
+redact_password(const char *v, char *out, size_t outlen)
+{
+	const char *auth = strstr(v, "://"), *at, *colon, *end;
+
+	if (auth == NULL)
+		return v;
+	auth += 3;
+	end = auth + strcspn(auth, "/");	/* as redis_url_parse() */
+	at = memchr(auth, '@', (size_t)(end - auth));
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon == NULL || colon + 1 == at)
+		return v;
+	snprintf(out, outlen, "%.*s****%s", (int)(colon + 1 - v), v, at);
+	return out;
+}
+
 void
 config_print(FILE *fp, const struct config *c, int only_set)
 {
+	char buf[4096];
+
 	for (size_t i = 0; i < c->n; i++) {
 		const char *v = c->values[i];
 		if (only_set) {
@@ -271,6 +294,7 @@ config_print(FILE *fp, const struct config *c, int only_set)
 		} else {
 			v = c->defs[i].defval;
 		}
+		v = redact_password(v, buf, sizeof(buf));
 		fprintf(fp, "%s =%s%s\n", c->defs[i].name, *v ? " " : "", v);
 	}
 }

@@ -31,6 +31,13 @@
  *	name was not set; asking for a name not in the table is a bug and
  *	aborts.
  *
+ *	config_print() writes every parameter's default (only_set 0) or
+ *	every value set to something else (only_set 1) as "name = value"
+ *	lines.  A password in a URL's user information
+ *	(scheme://[user]:PASSWORD@host..., as redis_url takes it) is
+ *	written as "****": the output of tlspolicyd -n goes to terminals,
+ *	tickets and bug reports.
+ *
  *	cf_listen_addr() turns a listen specification (unix:/PATH,
  *	inet:IPV4:PORT, inet:[IPV6]:PORT) into a socket address, or returns
  *	-1 with *err; cf_check_listen() is that check alone.  Daemons bind

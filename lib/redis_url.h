@@ -8,7 +8,6 @@
  *	int redis_url_parse(const char *url, struct redis_url *u,
  *	        char *err, size_t errlen);
  *	int redis_key(const char *key, char *out, size_t outlen);
-int redis_store_key(const char *rkey, char *out, size_t outlen);
  *	int redis_store_key(const char *rkey, char *out, size_t outlen);
  *
  * DESCRIPTION

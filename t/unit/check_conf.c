@@ -245,6 +245,47 @@ START_TEST(test_control_params)
 }
 END_TEST
 
+/*
+ * config_print() (tlspolicyd -n) never shows a Redis password: every
+ * valid redis_url with one comes out with "****" in its place and the
+ * rest as set; one without a password comes out as set.
+ */
+static const struct {
+	const char *url, *shown, *pw;
+} redis_urls[] = {
+	{ "redis://:s3cret@10.0.0.5:6379/2", "redis://:****@10.0.0.5:6379/2",
+	    "s3cret" },
+	{ "redis://:pa?ss#w:rd@redis.example:6380",
+	    "redis://:****@redis.example:6380", "pa?ss" },
+	{ "redis://:Zq9k@[2001:db8::5]:6379", "redis://:****@[2001:db8::5]:6379",
+	    "Zq9k" },
+	{ "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", NULL },
+	{ "unix:/run/redis/redis.sock?db=3", "unix:/run/redis/redis.sock?db=3",
+	    NULL },
+};
+
+START_TEST(test_print_hides_password)
+{
+	struct config *c = params_new();
+	char err[256] = "", text[512], want[512], *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	snprintf(text, sizeof(text), "policy_store = redis\nredis_url = %s\n",
+	    redis_urls[_i].url);
+	ck_assert_msg(parse(c, text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	config_print(fp, c, 1);
+	fclose(fp);
+	snprintf(want, sizeof(want), "redis_url = %s\n", redis_urls[_i].shown);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	if (redis_urls[_i].pw != NULL)
+		ck_assert_msg(strstr(out, redis_urls[_i].pw) == NULL, "%s", out);
+	free(out);
+	config_free(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -259,6 +300,8 @@ main(void)
 	tcase_add_loop_test(tc, test_control_params, 0,
 	    sizeof(control_cases) / sizeof(control_cases[0]));
 	tcase_add_test(tc, test_lines);
+	tcase_add_loop_test(tc, test_print_hides_password, 0,
+	    sizeof(redis_urls) / sizeof(redis_urls[0]));
 	tcase_add_test(tc, test_params_documented);
 	tcase_add_test(tc, test_defaults_valid);
 	tcase_add_loop_test(tc, test_resolver_addresses, 0,

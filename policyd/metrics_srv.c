@@ -153,6 +153,36 @@ write_sts(struct mtext *t, const struct metrics_src *src)
 	    "operation.", "op", ops, errors, 2);
 }
 
+/* The fleet store (policy_store = redis); nothing without one. */
+static void
+write_fleet(struct mtext *t, const struct metrics_src *src)
+{
+	struct sts *sts = engine_sts(src->engine);
+	struct sts_fleet_stat fs;
+
+	memset(&fs, 0, sizeof(fs));
+	if (sts == NULL || sts_fleet_status(sts, &fs) < 0)
+		return;
+	const struct fam f[] = {
+		{ P "fleet_connected", "gauge",
+		    "1 while the fleet store (Redis) is connected.",
+		    fs.connected ? 1 : 0 },
+		{ P "fleet_errors_total", "counter",
+		    "Failed fleet store (Redis) commands.", fs.errors },
+		{ P "fleet_backlog", "gauge",
+		    "Policies the fleet store has yet to get.", fs.backlog },
+		{ P "fleet_adopted_total", "counter",
+		    "Policies taken from the fleet store, fetched by another "
+		    "relay.", fs.adopted },
+		{ P "fleet_lock_waits_total", "counter",
+		    "Fetches left to another relay holding the domain's lock.",
+		    fs.lock_waits },
+		{ P "fleet_flushes_total", "counter",
+		    "Flushes received from other relays.", fs.fleet_flushes },
+	};
+	FAMS(t, f);
+}
+
 static void
 write_fetcher(struct mtext *t, const struct metrics_src *src)
 {
@@ -248,6 +278,7 @@ metrics_write(struct mtext *t, const struct metrics_src *src)
 	write_answers(t, src);
 	write_dns(t, src);
 	write_sts(t, src);
+	write_fleet(t, src);
 	write_fetcher(t, src);
 	write_tlsrpt(t, src);
 	write_inbound(t, src);

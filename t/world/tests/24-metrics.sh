@@ -38,6 +38,8 @@ A='tlspolicyd_answers_total'
 H='tlspolicyd_request_duration_seconds'
 
 scrape "$M/before" && pass "GET /metrics answers 200" || fail "GET /metrics"
+[ "$(val "$M/before" tlspolicyd_fleet_connected)" = absent ] \
+	&& pass "no fleet metrics with the LMDB store" || fail "fleet metrics without a fleet store"
 # Every family has HELP and TYPE, counters end in _total; the library
 # parses it (Debian's python3-prometheus-client, for /usr/bin/python3).
 if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then

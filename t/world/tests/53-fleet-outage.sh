@@ -4,15 +4,24 @@
 # the relay starts, restarted empty mid-run, and stalled with SIGSTOP while
 # queries flow.  Answers continue from memory and the local store, never
 # weaker (no TEMP, no NOTFOUND for a policy domain), and what Redis missed
-# is written to it when it returns.
+# is written to it when it returns.  The Prometheus metrics follow the
+# same state (tlspolicyd_fleet_*).
 # shellcheck source=t/world/redis.sh
 . "$(dirname "$0")/../redis.sh"	# testlib.sh, daemon.sh; W, D, V1
 trap 'td_stop t53; rd_stop' EXIT
 "$W" reset >/dev/null 2>&1
 rd_stop
 
+MPORT=9156
+# metric NAME: its value in a scrape of the relay's /metrics, or "absent"
+metric() {
+	wx curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics" |
+		awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }'
+}
+
 # 1. Unreachable at start: the relay starts, fetches, and keeps a backlog.
-relay t53 || { fail "relay started without Redis"; done_testing; }
+relay t53 "metrics_listen = inet:127.0.0.1:$MPORT" \
+	|| { fail "relay started without Redis"; done_testing; }
 use t53
 pass "relay started with Redis unreachable"
 [ "$(td_q_known $D)" = "$V1" ] && pass "$D answered without Redis" || fail "$D without Redis"
@@ -20,12 +29,18 @@ pass "relay started with Redis unreachable"
 	|| fail "status connected: $(td_stat store connected)"
 [ "$(td_stat store backlog)" = 1 ] && pass "status: backlog 1" \
 	|| fail "backlog: $(td_stat store backlog)"
+[ "$(metric tlspolicyd_fleet_connected)" = 0 ] && [ "$(metric tlspolicyd_fleet_backlog)" = 1 ] \
+	&& pass "metrics: fleet_connected 0, fleet_backlog 1" \
+	|| fail "metrics: connected $(metric tlspolicyd_fleet_connected), backlog $(metric tlspolicyd_fleet_backlog)"
 rd_start || fail "redis-server started"
 rd_wait 1 20 EXISTS tlspolicyd:sts:$D && pass "the backlog reached Redis when it came up" \
 	|| fail "$D never written to Redis"
 td_wait_log "written to the fleet store after it returned" 5 \
 	&& pass "logged the catch-up" || fail "no catch-up line"
 [ "$(td_stat store backlog)" = 0 ] && pass "backlog empty" || fail "backlog: $(td_stat store backlog)"
+[ "$(metric tlspolicyd_fleet_connected)" = 1 ] && [ "$(metric tlspolicyd_fleet_backlog)" = 0 ] \
+	&& pass "metrics: fleet_connected 1, fleet_backlog 0" \
+	|| fail "metrics: connected $(metric tlspolicyd_fleet_connected), backlog $(metric tlspolicyd_fleet_backlog)"
 
 # 2. Redis restarted mid-run (empty: no persistence); a new domain
 # fetched while it is down goes to it afterwards.
@@ -48,6 +63,10 @@ for _ in $(seq 20); do [ "$(td_q $D)" = "$V1" ] || bad=$((bad + 1)); done
 case $(td_q_known $C) in secure*) pass "Redis stalled: $C fetched and enforced";; *) fail "Redis stalled: $C";; esac
 [ "$(td_stat store connected)" = False ] && pass "status: disconnected while stalled" \
 	|| fail "status while stalled: connected"
+E=$(metric tlspolicyd_fleet_errors_total)
+[ "$(metric tlspolicyd_fleet_connected)" = 0 ] && [ "$E" != absent ] && [ "$E" -gt 0 ] \
+	&& pass "metrics while stalled: fleet_connected 0, fleet_errors_total $E" \
+	|| fail "metrics while stalled: connected $(metric tlspolicyd_fleet_connected), errors $E"
 td_ctl status | grep -q "store: redis .*last error: .*" && pass "status shows the last error" \
 	|| fail "status: $(td_ctl status | grep store:)"
 kill -CONT "$(cat "$RD_DIR/redis.pid")"

@@ -748,6 +748,7 @@ struct equery {
 	const struct dane_mx *mxsrc;	/* MX hosts, borrowed: see keep_mx() */
 	char **mx;		/* MX host names for MX rules (copied) */
 	size_t nmx;
+	char *sr_value, *sr_report;	/* f.sr's values, copied: sr_copy() */
 	char mx_unmatched[DNS_NAME_MAX];	/* an MX host no pattern matches */
 	struct report reports[2];	/* report-only override, MX rule */
 	size_t nreports;
@@ -854,6 +855,28 @@ keep_mx(struct equery *q, const struct dane_mx *m)
 		return;
 	if (m->kind == DANE_MX_LIST || m->kind == DANE_MX_IMPLICIT)
 		q->mxsrc = m;
+}
+
+/*
+ * The MTA-STS result's values are borrowed from sts (its cache, or the
+ * result its callback gets, freed when the callback returns): valid for
+ * this turn only.  A query that then waits for something else (the MX
+ * lookup of the mx check) keeps copies; without them the answer was
+ * made from freed memory.
+ */
+static void
+sr_copy(struct equery *q)
+{
+	if (q->f.sr.value != NULL && q->f.sr.value != q->sr_value) {
+		free(q->sr_value);
+		q->f.sr.value = q->sr_value = xstrdup(q->f.sr.value);
+	}
+	if (q->f.sr.value_report != NULL
+	    && q->f.sr.value_report != q->sr_report) {
+		free(q->sr_report);
+		q->f.sr.value_report = q->sr_report =
+		    xstrdup(q->f.sr.value_report);
+	}
 }
 
 /* Copy the borrowed MX host list, which must outlive this turn. */
@@ -1122,6 +1145,7 @@ collect_mx_match(struct equery *q)
 	    q) == NULL)
 		return 1;
 	mx_copy(q);
+	sr_copy(q);
 	return 0;
 }
 
@@ -1268,6 +1292,8 @@ finish(struct equery *q)
 	for (size_t i = 0; i < q->nmx; i++)
 		free(q->mx[i]);
 	free(q->mx);
+	free(q->sr_value);
+	free(q->sr_report);
 	for (size_t i = 0; i < q->nreports; i++) {
 		free(q->reports[i].key);
 		free(q->reports[i].value);
@@ -1332,6 +1358,7 @@ start(struct engine *e, struct equery *q, int tlsrpt, json_t *trace,
 	q->mxsrc = NULL;
 	q->mx = NULL;
 	q->nmx = 0;
+	q->sr_value = q->sr_report = NULL;
 	q->nreports = 0;
 	want_reason(q);
 	TRACE_SET(q, "key", json_string(k->name));

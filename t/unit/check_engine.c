@@ -797,6 +797,43 @@ START_TEST(test_mx_patterns_lookup)
 }
 END_TEST
 
+/*
+ * The policy's value comes to the engine borrowed, in the callback of an
+ * MTA-STS lookup that waited (here a TXT re-check that fails: the cached
+ * policy stands); sts frees it when the callback returns.  The engine
+ * then still waits for the MX lookup of the mx check (no DANE walk to
+ * take it from), so it must have kept a copy: it answered from freed
+ * memory before (seen as garbage policies in the memory benchmark).
+ */
+START_TEST(test_sts_value_outlives_mx_lookup)
+{
+	struct got g = { 0 };
+
+	engine_over("", NULL, 1);
+	engine_disable_dane(e);
+	zone(0, 0, 0);
+	sts_policy();
+	ask(&g, "example.com");
+	expect(&g, SM_OK, "mta-sts", "secure match=mx.example.com "
+	    "servername=hostname");
+	/* Later: the TXT re-check and the MX lookup both wait, and fail. */
+	clock_now += 301;
+	fake_dns_clock_ms += 301 * 1000;
+	fake_dns_set(fd, "_mta-sts.example.com.", LDNS_RR_TYPE_TXT,
+	    DNS_NETERR, 0, 0, 0, NULL);
+	mx_fails(DNS_NETERR, 0);
+	for (int i = 0; i < 3; i++) {
+		ask(&g, "example.com");
+		expect(&g, SM_OK, "mta-sts", "secure match=mx.example.com "
+		    "servername=hostname");
+		clock_now += 301;
+		fake_dns_clock_ms += 301 * 1000;
+	}
+	answer_clear(&g.ans);
+	teardown();
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -819,6 +856,7 @@ engine_suite(void)
 	tcase_add_test(ts, test_testing_report);
 	tcase_add_test(ts, test_mx_patterns);
 	tcase_add_test(ts, test_mx_patterns_lookup);
+	tcase_add_test(ts, test_sts_value_outlives_mx_lookup);
 	suite_add_tcase(suite, ts);
 	tcase_add_test(te, test_bogus_reported);
 	tcase_add_loop_test(te, test_error_action, 0,

@@ -260,12 +260,8 @@ config_bool(const struct config *c, const char *name)
 	return strcmp(config_get(c, name), "yes") == 0;
 }
 
-/*
- * v with the password of a URL's user information ("://[user]:PW@")
- * replaced by "****"; out is used when there is one to hide.
- */
-static const char *
-redact_password(const char *v, char *out, size_t outlen)
+const char *
+config_shown(const char *v, char *out, size_t outlen)
 {
 	const char *auth = strstr(v, "://"), *at, *colon, *end;
 
@@ -284,7 +280,6 @@ redact_password(const char *v, char *out, size_t outlen)
 void
 config_print(FILE *fp, const struct config *c, int only_set)
 {
-	char buf[4096];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const char *v = c->values[i];
@@ -294,8 +289,12 @@ config_print(FILE *fp, const struct config *c, int only_set)
 		} else {
 			v = c->defs[i].defval;
 		}
-		v = redact_password(v, buf, sizeof(buf));
+		size_t len = strlen(v) + 4;
+		char *buf = xmalloc(len);
+
+		v = config_shown(v, buf, len);
 		fprintf(fp, "%s =%s%s\n", c->defs[i].name, *v ? " " : "", v);
+		free(buf);
 	}
 }
 

@@ -13,6 +13,7 @@
  *	long config_long(const struct config *c, const char *name);
  *	int config_bool(const struct config *c, const char *name);
  *	void config_print(FILE *fp, const struct config *c, int only_set);
+ *	const char *config_shown(const char *v, char *out, size_t outlen);
  *	void config_free(struct config *c);
  *
  *	int cf_lines(const char *text, size_t len,
@@ -33,10 +34,12 @@
  *
  *	config_print() writes every parameter's default (only_set 0) or
  *	every value set to something else (only_set 1) as "name = value"
- *	lines.  A password in a URL's user information
- *	(scheme://[user]:PASSWORD@host..., as redis_url takes it) is
- *	written as "****": the output of tlspolicyd -n goes to terminals,
- *	tickets and bug reports.
+ *	lines, each value as config_shown() gives it: v itself, or, when v
+ *	has a password in a URL's user information
+ *	(scheme://[user]:PASSWORD@host..., as redis_url takes it), v with
+ *	"****" for the password, written into out (which must hold
+ *	strlen(v) + 4 bytes).  The output of tlspolicyd -n goes to
+ *	terminals, tickets and bug reports.
  *
  *	cf_listen_addr() turns a listen specification (unix:/PATH,
  *	inet:IPV4:PORT, inet:[IPV6]:PORT) into a socket address, or returns
@@ -76,6 +79,7 @@ long config_long(const struct config *c, const char *name);
 int config_bool(const struct config *c, const char *name);
 const char *config_file(const struct config *c);
 void config_print(FILE *fp, const struct config *c, int only_set);
+const char *config_shown(const char *v, char *out, size_t outlen);
 void config_free(struct config *c);
 
 int cf_lines(const char *text, size_t len,

@@ -280,7 +280,6 @@ config_shown(const char *v, char *out, size_t outlen)
 void
 config_print(FILE *fp, const struct config *c, int only_set)
 {
-
 	for (size_t i = 0; i < c->n; i++) {
 		const char *v = c->values[i];
 		if (only_set) {

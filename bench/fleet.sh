@@ -89,19 +89,29 @@ fleet_pair() {
 	grep -h '^RESULT' "$T/pair-r" "$T/pair-t" | tee -a "$RAW" >&2
 }
 
+# Shared by fleet_pairs and fleet_diffs (awk, over $RAW): val(F) is field
+# F= of the line, at_conc(C) whether it is a run at concurrency C, and
+# by_round(A, N, FMT) prints A[1..N] in round order, each with FMT, then
+# "|" and their median.
+FLEET_AWK='
+	function val(f,  i) { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) return substr($i, length(f) + 2) + 0; return 0 }
+	function at_conc(c,  i) { for (i = 1; i <= NF; i++) if ($i == c) return 1; return 0 }
+	function by_round(a, n, fmt,  i, j, s, t) {
+		for (i = 1; i <= n; i++) s = s sprintf("%s" fmt, i > 1 ? " " : "", a[i])
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		if (n) printf "%s|%.4f\n", s, (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+'
+
 # fleet_pairs CONC: sts-redis-pair / sts-twin-pair req/s of every round,
 # then their median: "q1 q2 ...|median".
 fleet_pairs() {
-	awk -v c="conc=$1" '
-		function val(f,  i) { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) return substr($i, length(f) + 2) + 0; return 0 }
-		{ hc = 0; for (i = 1; i <= NF; i++) if ($i == c) hc = 1 }
-		!hc { next }
+	awk -v c="conc=$1" "$FLEET_AWK"'
+		!at_conc(c) { next }
 		$2 == "label=sts-redis-pair" { re[++nr] = val("rps") }
 		$2 == "label=sts-twin-pair" { tw[++nt] = val("rps") }
 		END { n = nr < nt ? nr : nt
-			for (i = 1; i <= n; i++) { q[i] = tw[i] > 0 ? re[i] / tw[i] : 0; s = s sprintf("%s%.3f", i > 1 ? " " : "", q[i]) }
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t }
-			if (n) printf "%s|%.4f\n", s, (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2 }' "$RAW"
+			for (i = 1; i <= n; i++) q[i] = tw[i] > 0 ? re[i] / tw[i] : 0
+			by_round(q, n, "%.3f") }' "$RAW"
 }
 
 # fleet_diffs CONC: for each round, (sts-redis - sts-twin) / floor from
@@ -109,17 +119,14 @@ fleet_pairs() {
 # Pairing by round takes out the round-to-round swings that separate
 # medians of each row keep.
 fleet_diffs() {
-	awk -v c="conc=$1" '
-		function val(f,  i) { for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) return substr($i, length(f) + 2) + 0; return 0 }
-		{ hc = 0; for (i = 1; i <= NF; i++) if ($i == c) hc = 1 }
-		!hc { next }
+	awk -v c="conc=$1" "$FLEET_AWK"'
+		!at_conc(c) { next }
 		$2 == "label=floor" { fl[++nf] = val("rps") }
 		$2 == "label=sts-twin" { tw[++nt] = val("rps") }
 		$2 == "label=sts-redis" { re[++nr] = val("rps") }
 		END { n = nr < nt ? nr : nt; if (nf < n) n = nf
-			for (i = 1; i <= n; i++) { d[i] = fl[i] > 0 ? (re[i] - tw[i]) / fl[i] : 0; s = s sprintf("%s%+.2f", i > 1 ? " " : "", d[i]) }
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (d[j] < d[i]) { t = d[i]; d[i] = d[j]; d[j] = t }
-			if (n) printf "%s|%.4f\n", s, (n % 2) ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2 }' "$RAW"
+			for (i = 1; i <= n; i++) d[i] = fl[i] > 0 ? (re[i] - tw[i]) / fl[i] : 0
+			by_round(d, n, "%+.2f") }' "$RAW"
 }
 
 fleet_stop() {
